@@ -1,0 +1,169 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "caraway/config.hpp"
+#include "caraway/detail/codec.hpp"
+#include "caraway/detail/core.hpp"
+#include "caraway/error.hpp"
+#include "caraway/object_ref.hpp"
+#include "caraway/detail/registry.hpp"
+
+namespace caraway {
+
+/// Keeps caraway running; shuts it down when it goes out of scope.
+class session {
+public:
+  session() noexcept = default;
+  session(session&& other) noexcept;
+  session& operator=(session&& other) noexcept;
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+  ~session();
+
+  /// Shuts caraway down now instead of at scope exit.
+  void shutdown();
+
+private:
+  friend session init(const config&);
+  explicit session(bool active) noexcept : active_(active) {
+  }
+  bool active_ = false;
+};
+
+/// Starts caraway from `--caraway-...` flags and the config file they name.
+/// Without an address, starts an embedded single-node cluster.
+session init(int argc, char** argv);
+
+/// Starts caraway from a config.
+session init(const config& cfg);
+
+/// Stops caraway: running tasks finish, waiting `get`s fail.
+void shutdown();
+
+/// True between `init` and `shutdown`.
+bool is_initialized();
+
+/// What the embedded node's object store holds.
+struct store_stats {
+  uint64_t used_bytes = 0;     // bytes of live objects
+  uint64_t capacity_bytes = 0; // the configured cap
+  uint64_t objects = 0;        // objects stored
+  uint64_t pooled_bytes = 0;   // freed memory kept for reuse
+};
+
+/// Reads the local object store's counters.
+store_stats object_store_stats();
+
+/// Stores a value; large values go to the object store.
+template <class T>
+object_ref<std::decay_t<T>> put(T&& value) {
+  using value_type = std::decay_t<T>;
+  detail::nested_scope scope;
+  bool in_store = false;
+  auto buf = detail::encode_value<value_type>(value, in_store);
+  auto id = detail::put_value(std::move(buf), in_store, scope.take());
+  return object_ref<value_type>::adopt(id);
+}
+
+namespace detail {
+
+template <class T>
+T decode_buffer(const wire::buffer_ptr& buf) {
+  return decode_value<T>(buf->data(), buf->size());
+}
+
+inline timeout_type to_timeout(std::chrono::nanoseconds x) {
+  return x < std::chrono::nanoseconds::zero() ? std::chrono::nanoseconds::zero()
+                                              : x;
+}
+
+} // namespace detail
+
+/// Waits for the object and returns a copy of its value; throws the error of
+/// the task that made it.
+template <class T>
+T get(const object_ref<T>& ref) {
+  auto buf = detail::get_value(ref.id(), detail::infinite_timeout);
+  if constexpr (!std::is_void<T>::value)
+    return detail::decode_buffer<T>(buf);
+}
+
+/// Like `get`, but throws `timeout_error` after `timeout`.
+template <class T, class Rep, class Period>
+T get(const object_ref<T>& ref, std::chrono::duration<Rep, Period> timeout) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout);
+  auto buf = detail::get_value(ref.id(), detail::to_timeout(ns));
+  if constexpr (!std::is_void<T>::value)
+    return detail::decode_buffer<T>(buf);
+}
+
+/// Waits for all objects; returns their values in order.
+template <class T>
+std::vector<T> get(const std::vector<object_ref<T>>& refs) {
+  std::vector<wire::object_id> ids;
+  ids.reserve(refs.size());
+  for (auto& ref : refs)
+    ids.emplace_back(ref.id());
+  auto bufs = detail::get_values(ids, detail::infinite_timeout);
+  std::vector<T> result;
+  result.reserve(bufs.size());
+  for (auto& buf : bufs)
+    result.emplace_back(detail::decode_buffer<T>(buf));
+  return result;
+}
+
+/// Like `get` of many, but throws `timeout_error` after `timeout`.
+template <class T, class Rep, class Period>
+std::vector<T> get(const std::vector<object_ref<T>>& refs,
+                   std::chrono::duration<Rep, Period> timeout) {
+  std::vector<wire::object_id> ids;
+  for (auto& ref : refs)
+    ids.emplace_back(ref.id());
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout);
+  auto bufs = detail::get_values(ids, detail::to_timeout(ns));
+  std::vector<T> result;
+  for (auto& buf : bufs)
+    result.emplace_back(detail::decode_buffer<T>(buf));
+  return result;
+}
+
+/// Waits until `num_returns` of `refs` are ready or `timeout` passes. Returns
+/// at most `num_returns` ready refs and the rest as pending, each in the
+/// order of `refs`.
+template <class T, class Rep, class Period>
+wait_result<T> wait(const std::vector<object_ref<T>>& refs, size_t num_returns,
+                    std::chrono::duration<Rep, Period> timeout) {
+  if (num_returns > refs.size())
+    throw invalid_argument_error("wait: num_returns exceeds the number of refs");
+  std::vector<wire::object_id> ids;
+  ids.reserve(refs.size());
+  for (auto& ref : refs)
+    ids.emplace_back(ref.id());
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout);
+  auto ready = detail::wait_values(ids, num_returns, detail::to_timeout(ns));
+  wait_result<T> result;
+  size_t taken = 0;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (ready[i] && taken < num_returns) {
+      result.ready.emplace_back(refs[i]);
+      ++taken;
+    } else {
+      result.pending.emplace_back(refs[i]);
+    }
+  }
+  return result;
+}
+
+/// Waits without a time limit.
+template <class T>
+wait_result<T> wait(const std::vector<object_ref<T>>& refs,
+                    size_t num_returns) {
+  return wait(refs, num_returns, std::chrono::hours(24 * 365));
+}
+
+} // namespace caraway

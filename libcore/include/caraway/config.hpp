@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace caraway {
+
+/// Options of `init`. Every field can also be given as a `--caraway-...` flag
+/// or in a config file.
+struct config {
+  /// host:port of a cluster's head; empty starts an embedded cluster.
+  std::string address;
+  /// CPUs of the embedded node; negative means the machine's core count.
+  double num_cpus = -1;
+  /// GPUs of the embedded node.
+  double num_gpus = 0;
+  /// Custom resources of the embedded node, e.g. {"ssd", 2}.
+  std::map<std::string, double> resources;
+  /// Bytes the embedded object store may hold; 0 picks 30% of memory.
+  uint64_t object_store_memory = 0;
+  /// Values of at least this many bytes go to the object store.
+  uint64_t inline_threshold = 100 * 1024;
+  /// Namespace for named actors.
+  std::string ns = "default";
+  /// Most executor threads the embedded node starts.
+  uint32_t max_workers = 512;
+  /// How long a request to a cluster component may take.
+  uint32_t request_timeout_ms = 30000;
+  /// trace, debug, info, warning, error or off.
+  std::string log_level = "warning";
+  /// CAF options as key = value, e.g. {"scheduler.max-threads", "4"}.
+  std::map<std::string, std::string> caf;
+};
+
+/// Parses `--caraway-...` flags (and a file named by `--caraway-config`),
+/// leaving other arguments alone. Throws `invalid_argument_error` on a bad
+/// value or an unknown `--caraway-` flag.
+config parse_config(int argc, const char* const* argv);
+
+/// Parses a `resources` string such as "ssd:2,tpu:1".
+std::map<std::string, double> parse_resources(const std::string& text);
+
+} // namespace caraway

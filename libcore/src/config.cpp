@@ -1,0 +1,143 @@
+#include "caraway/config.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+
+#include <boost/program_options.hpp>
+
+#include "caraway/detail/core.hpp"
+#include "caraway/error.hpp"
+
+namespace po = boost::program_options;
+
+namespace caraway {
+
+namespace {
+
+constexpr const char* flag_prefix = "--caraway-";
+
+po::options_description make_options(config& cfg,
+                                     std::vector<std::string>& caf_opts,
+                                     std::string& resources,
+                                     std::string& file) {
+  po::options_description desc{"caraway options"};
+  desc.add_options()
+    ("address", po::value(&cfg.address),
+     "host:port of a cluster's head; empty starts an embedded cluster")
+    ("num-cpus", po::value(&cfg.num_cpus),
+     "CPUs of the embedded node (default: the machine's cores)")
+    ("num-gpus", po::value(&cfg.num_gpus), "GPUs of the embedded node")
+    ("resources", po::value(&resources),
+     "custom resources of the embedded node, e.g. ssd:2,tpu:1")
+    ("object-store-memory", po::value(&cfg.object_store_memory),
+     "bytes the embedded object store may hold (default: 30% of memory)")
+    ("inline-threshold", po::value(&cfg.inline_threshold),
+     "values of at least this many bytes go to the object store")
+    ("namespace", po::value(&cfg.ns), "namespace for named actors")
+    ("max-workers", po::value(&cfg.max_workers),
+     "most executor threads of the embedded node")
+    ("request-timeout-ms", po::value(&cfg.request_timeout_ms),
+     "how long a request to a cluster component may take")
+    ("log-level", po::value(&cfg.log_level),
+     "trace, debug, info, warning, error or off")
+    ("caf", po::value(&caf_opts)->composing(),
+     "a CAF option as key=value, e.g. scheduler.max-threads=4")
+    ("config", po::value(&file), "an INI file with these options");
+  return desc;
+}
+
+double parse_amount(const std::string& name, const std::string& text) {
+  char* end = nullptr;
+  auto value = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size())
+    throw invalid_argument_error("resource '" + name + "' has amount '" + text
+                                 + "', which is not a number");
+  detail::check_resource(name, value);
+  return value;
+}
+
+} // namespace
+
+std::map<std::string, double> parse_resources(const std::string& text) {
+  std::map<std::string, double> result;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    auto comma = text.find(',', pos);
+    auto item = text.substr(pos, comma == std::string::npos ? std::string::npos
+                                                            : comma - pos);
+    if (!item.empty()) {
+      auto colon = item.find(':');
+      if (colon == std::string::npos)
+        throw invalid_argument_error("resource '" + item
+                                     + "' needs the form name:amount");
+      auto name = item.substr(0, colon);
+      detail::check_resource(name, 0);
+      result[name] = parse_amount(name, item.substr(colon + 1));
+    }
+    if (comma == std::string::npos)
+      break;
+    pos = comma + 1;
+  }
+  return result;
+}
+
+config parse_config(int argc, const char* const* argv) {
+  config cfg;
+  std::vector<std::string> caf_opts;
+  std::string resources;
+  std::string file;
+  auto desc = make_options(cfg, caf_opts, resources, file);
+  // Pick out --caraway-... flags; everything else belongs to the user.
+  std::vector<std::string> args;
+  std::string prefix = flag_prefix;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i] != nullptr ? argv[i] : "";
+    if (arg.compare(0, prefix.size(), prefix) != 0)
+      continue;
+    auto rest = arg.substr(prefix.size());
+    if (rest.find('=') == std::string::npos && i + 1 < argc
+        && std::string{argv[i + 1]}.compare(0, 2, "--") != 0) {
+      rest += '=';
+      rest += argv[++i];
+    }
+    args.emplace_back("--" + rest);
+  }
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    if (vm.count("address") == 0) {
+      if (auto env = std::getenv("CARAWAY_ADDRESS"); env && *env) {
+        std::vector<std::string> env_args{std::string{"--address="} + env};
+        po::store(po::command_line_parser(env_args).options(desc).run(), vm);
+      }
+    }
+    if (vm.count("config") > 0) {
+      auto path = vm["config"].as<std::string>();
+      std::ifstream in{path};
+      if (!in)
+        throw invalid_argument_error("cannot read config file '" + path + "'");
+      po::store(po::parse_config_file(in, desc), vm);
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw invalid_argument_error(std::string{"invalid caraway option: "}
+                                 + e.what());
+  }
+  if (!resources.empty())
+    cfg.resources = parse_resources(resources);
+  if (vm.count("num-cpus") > 0
+      && (std::isnan(cfg.num_cpus) || std::isinf(cfg.num_cpus)
+          || cfg.num_cpus < 0))
+    throw invalid_argument_error("num-cpus must be a non-negative number");
+  for (auto& opt : caf_opts) {
+    auto eq = opt.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw invalid_argument_error("CAF option '" + opt
+                                   + "' needs the form key=value");
+    cfg.caf[opt.substr(0, eq)] = opt.substr(eq + 1);
+  }
+  return cfg;
+}
+
+} // namespace caraway

@@ -1,0 +1,186 @@
+#pragma once
+
+// The owner (core worker) of this process: mints ids, submits tasks once their
+// arguments are ready, keeps the objects it owns, queues calls to actors in
+// submission order, and turns results into values or errors.
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+
+#include "caraway/config.hpp"
+#include "caraway/detail/core.hpp"
+#include "caraway/node/store_memory.hpp"
+#include "caraway/wire/interfaces.hpp"
+#include "object_table.hpp"
+
+namespace caraway::core {
+
+/// Where the code running on this thread is: set while an executor or an
+/// actor host runs user code, so that a blocking `get` lends its lease out.
+struct thread_context {
+  wire::raylet_actor raylet;
+  uint64_t lease = 0;
+  uint32_t depth = 0;
+};
+
+/// The context of the calling thread, or null outside executors.
+thread_context* current_context();
+
+/// Sets the calling thread's context for the guard's lifetime.
+class context_guard {
+public:
+  explicit context_guard(thread_context* ctx);
+  ~context_guard();
+
+private:
+  thread_context* prev_;
+};
+
+struct cluster_handles {
+  wire::gcs_actor gcs;
+  wire::raylet_actor raylet;
+  wire::owner_actor owner;
+  node::store_memory_ptr store;
+};
+
+class core_worker {
+public:
+  core_worker(caf::actor_system& sys, const config& cfg);
+
+  ~core_worker();
+
+  /// Completes construction once the components exist.
+  void connect(cluster_handles handles);
+
+  caf::actor_system& system() {
+    return sys_;
+  }
+
+  const config& cfg() const {
+    return cfg_;
+  }
+
+  object_table& objects() {
+    return objects_;
+  }
+
+  node::store_memory& store() {
+    return *handles_.store;
+  }
+
+  wire::object_id next_id();
+
+  wire::object_id submit_task(const std::string& function,
+                              std::vector<detail::call_arg> args,
+                              std::vector<wire::object_id> nested,
+                              const detail::task_options& opts);
+
+  wire::object_id submit_method(const wire::actor_id& actor,
+                                const std::string& method,
+                                std::vector<detail::call_arg> args,
+                                std::vector<wire::object_id> nested);
+
+  wire::actor_id create_actor(const std::string& class_name,
+                              std::vector<std::string> ctor_key,
+                              std::vector<detail::call_arg> args,
+                              std::vector<wire::object_id> nested,
+                              const detail::actor_options& opts);
+
+  std::optional<wire::actor_id>
+  find_actor(const std::string& class_name, const std::string& name,
+             const std::optional<std::string>& ns);
+
+  void kill_actor(const wire::actor_id& actor);
+
+  wire::object_id put(wire::buffer_ptr value, bool in_store,
+                      std::vector<wire::object_id> nested);
+
+  wire::buffer_ptr allocate(size_t size, bool& in_store);
+
+  /// Waits for the objects; returns which are done.
+  std::vector<bool> wait(const std::vector<wire::object_id>& ids, size_t n,
+                         detail::timeout_type timeout);
+
+  /// The value of a finished object; throws its error.
+  wire::buffer_ptr value_of(const wire::object_id& id);
+
+  /// A task or call finished (from the owner actor).
+  void on_result(wire::task_result& result);
+
+  /// The gcs published an actor's state (from the owner actor).
+  void on_actor_update(const wire::actor_info& info);
+
+  /// Wakes all waiters and fails later waits.
+  void shutdown();
+
+private:
+  struct pending_task {
+    wire::task_spec spec;
+    std::vector<wire::object_id> holds; // refs kept alive until done
+    wire::actor_id actor; // nil for a stateless task
+    int32_t attempts = 0;
+    bool sent = false;
+  };
+
+  struct actor_entry {
+    std::string class_name;
+    wire::actor_state state = wire::actor_state::pending;
+    caf::actor host;
+    wire::error_info death;
+    std::deque<wire::task_id> queue;            // not yet sent, in order
+    std::unordered_set<wire::task_id> in_flight; // sent, not yet answered
+    wire::object_id blocked_on; // argument the queue head waits for
+    std::vector<wire::object_id> holds; // refs in constructor arguments
+  };
+
+  // Registers a task and its holds; the caller dispatches it.
+  void add_task(wire::task_spec spec, std::vector<detail::call_arg>& args,
+                std::vector<wire::object_id> nested);
+
+  // Fills ready argument values; returns an unready ref (nil id if none) or
+  // sets `err` when an argument failed. Requires tasks_mtx_.
+  wire::object_id resolve(pending_task& task, wire::error_info& err);
+
+  // Sends a stateless task once its arguments are ready.
+  void try_submit(const wire::task_id& id);
+
+  // Sends queued calls of an actor that are ready, in order.
+  void flush_actor(const wire::actor_id& actor);
+
+  // Ends a task with an error; releases what it held.
+  void fail_task(const wire::task_id& id, wire::error_info err);
+
+  // Marks an actor dead and fails its queued and running calls.
+  void mark_actor_dead(const wire::actor_id& actor, wire::error_info why);
+
+  void release(std::vector<wire::object_id>& ids);
+
+  // Sends a request to the gcs and waits for the answer.
+  template <class Result, class... Ts>
+  Result ask_gcs(Ts&&... xs);
+
+  caf::actor_system& sys_;
+  config cfg_;
+  uint64_t worker_id_;
+  std::atomic<uint64_t> next_seq_{1};
+  object_table objects_;
+  cluster_handles handles_;
+
+  std::mutex tasks_mtx_;
+  std::unordered_map<wire::task_id, pending_task> tasks_;
+
+  std::mutex actors_mtx_;
+  std::unordered_map<wire::actor_id, actor_entry> actors_;
+};
+
+} // namespace caraway::core

@@ -1,0 +1,243 @@
+#include "object_table.hpp"
+
+#include <algorithm>
+
+namespace caraway::core {
+
+object_table::object_table(release_fn on_store_release)
+  : on_store_release_(std::move(on_store_release)) {
+  // nop
+}
+
+void object_table::add_pending(const wire::object_id& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto& e = entries_[id];
+  e.refs += 1;
+}
+
+void object_table::add_ready(const wire::object_id& id, wire::buffer_ptr value,
+                             bool in_store,
+                             std::vector<wire::object_id> contains) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto& e = entries_[id];
+  e.st = state::ready;
+  e.value = std::move(value);
+  e.in_store = in_store;
+  e.contains = std::move(contains);
+  e.refs += 1;
+}
+
+void object_table::finish(entry& e,
+                          std::vector<std::shared_ptr<waiter>>& waiters,
+                          std::vector<std::function<void()>>& callbacks) {
+  waiters.swap(e.waiters);
+  callbacks.swap(e.callbacks);
+}
+
+void object_table::notify(std::vector<std::shared_ptr<waiter>>& waiters,
+                          std::vector<std::function<void()>>& callbacks) {
+  for (auto& w : waiters) {
+    std::lock_guard<std::mutex> guard{w->mtx};
+    ++w->ready;
+    w->cv.notify_one();
+  }
+  for (auto& f : callbacks)
+    f();
+}
+
+bool object_table::complete(const wire::object_id& id, wire::buffer_ptr value,
+                            bool in_store,
+                            std::vector<wire::object_id> contains) {
+  std::vector<std::shared_ptr<waiter>> waiters;
+  std::vector<std::function<void()>> callbacks;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = entries_.find(id);
+    if (i == entries_.end() || i->second.st != state::pending) {
+      // Nobody wants the value any more (or it came twice).
+    } else {
+      auto& e = i->second;
+      e.st = state::ready;
+      e.value = std::move(value);
+      e.in_store = in_store;
+      e.contains = std::move(contains);
+      finish(e, waiters, callbacks);
+      contains.clear();
+    }
+  }
+  if (!contains.empty() || (value && in_store)) {
+    if (value && in_store)
+      on_store_release_(id);
+    release_all(std::move(contains));
+    notify(waiters, callbacks);
+    return false;
+  }
+  notify(waiters, callbacks);
+  return true;
+}
+
+void object_table::fail(const wire::object_id& id, wire::error_info error) {
+  std::vector<std::shared_ptr<waiter>> waiters;
+  std::vector<std::function<void()>> callbacks;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = entries_.find(id);
+    if (i == entries_.end() || i->second.st != state::pending)
+      return;
+    auto& e = i->second;
+    e.st = state::failed;
+    e.error = std::move(error);
+    finish(e, waiters, callbacks);
+  }
+  notify(waiters, callbacks);
+}
+
+void object_table::add_ref(const wire::object_id& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  entries_[id].refs += 1;
+}
+
+void object_table::remove_ref(const wire::object_id& id) {
+  release_all({id});
+}
+
+void object_table::release_all(std::vector<wire::object_id> ids) {
+  std::vector<wire::object_id> store_ids;
+  std::vector<wire::buffer_ptr> values; // freed outside the lock
+  std::vector<std::shared_ptr<waiter>> waiters;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    while (!ids.empty()) {
+      auto id = ids.back();
+      ids.pop_back();
+      auto i = entries_.find(id);
+      if (i == entries_.end() || --i->second.refs > 0)
+        continue;
+      auto& e = i->second;
+      if (e.in_store)
+        store_ids.emplace_back(id);
+      values.emplace_back(std::move(e.value));
+      ids.insert(ids.end(), e.contains.begin(), e.contains.end());
+      // A waiter of a freed object gives up; it no longer holds a ref.
+      waiters.insert(waiters.end(), e.waiters.begin(), e.waiters.end());
+      entries_.erase(i);
+    }
+  }
+  for (auto& id : store_ids)
+    on_store_release_(id);
+  std::vector<std::function<void()>> none;
+  notify(waiters, none);
+}
+
+object_table::snapshot object_table::lookup(const wire::object_id& id) const {
+  snapshot result;
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(id);
+  if (i == entries_.end())
+    return result;
+  auto& e = i->second;
+  result.known = true;
+  result.st = e.st;
+  result.value = e.value;
+  result.in_store = e.in_store;
+  if (e.st == state::failed)
+    result.error = e.error;
+  return result;
+}
+
+bool object_table::on_ready(const wire::object_id& id,
+                            std::function<void()> fn) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(id);
+  if (i == entries_.end() || i->second.st != state::pending)
+    return false;
+  i->second.callbacks.emplace_back(std::move(fn));
+  return true;
+}
+
+std::vector<bool> object_table::wait(const std::vector<wire::object_id>& ids,
+                                     size_t n,
+                                     const clock::time_point* deadline,
+                                     const std::function<void()>& on_block,
+                                     const std::function<void()>& on_unblock) {
+  std::vector<bool> result(ids.size(), false);
+  auto w = std::make_shared<waiter>();
+  size_t done = 0;
+  bool registered = false;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto j = entries_.find(ids[i]);
+      if (j == entries_.end() || j->second.st != state::pending) {
+        result[i] = true;
+        ++done;
+      }
+    }
+    if (done >= n || stopped_)
+      return result;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (!result[i]) {
+        entries_[ids[i]].waiters.emplace_back(w);
+        registered = true;
+      }
+    }
+  }
+  if (!registered)
+    return result;
+  bool blocked = false;
+  {
+    std::unique_lock<std::mutex> guard{w->mtx};
+    auto pred = [&] { return done + w->ready >= n || stopped(); };
+    if (!pred()) {
+      guard.unlock();
+      on_block();
+      blocked = true;
+      guard.lock();
+      if (deadline != nullptr)
+        w->cv.wait_until(guard, *deadline, pred);
+      else
+        w->cv.wait(guard, pred);
+    }
+  }
+  if (blocked)
+    on_unblock();
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (result[i])
+      continue;
+    auto j = entries_.find(ids[i]);
+    if (j == entries_.end() || j->second.st != state::pending) {
+      result[i] = true;
+    } else {
+      auto& ws = j->second.waiters;
+      ws.erase(std::remove(ws.begin(), ws.end(), w), ws.end());
+    }
+  }
+  return result;
+}
+
+void object_table::shutdown() {
+  std::vector<std::shared_ptr<waiter>> waiters;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    stopped_ = true;
+    for (auto& kvp : entries_)
+      waiters.insert(waiters.end(), kvp.second.waiters.begin(),
+                     kvp.second.waiters.end());
+  }
+  for (auto& w : waiters) {
+    std::lock_guard<std::mutex> guard{w->mtx};
+    w->cv.notify_all();
+  }
+}
+
+bool object_table::stopped() const {
+  return stopped_.load();
+}
+
+size_t object_table::size() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return entries_.size();
+}
+
+} // namespace caraway::core

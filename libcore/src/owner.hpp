@@ -1,0 +1,19 @@
+#pragma once
+
+#include "caraway/wire/interfaces.hpp"
+
+namespace caraway::core {
+
+class core_worker;
+
+struct owner_state {
+  static inline const char* name = "caraway.owner";
+};
+
+/// The message face of the core worker: results and actor updates arrive
+/// here and go straight into its tables.
+wire::owner_actor::behavior_type
+owner(wire::owner_actor::stateful_pointer<owner_state> self,
+      core_worker* core);
+
+} // namespace caraway::core

@@ -1,0 +1,133 @@
+#include "runner.hpp"
+
+#include "caraway/detail/core.hpp"
+#include "caraway/error.hpp"
+#include "registry.hpp"
+
+namespace caraway::core {
+
+namespace {
+
+std::vector<std::pair<const char*, size_t>>
+arg_views(const std::vector<wire::task_arg>& args) {
+  std::vector<std::pair<const char*, size_t>> result;
+  result.reserve(args.size());
+  for (auto& arg : args) {
+    if (arg.value)
+      result.emplace_back(arg.value->data(), arg.value->size());
+    else
+      result.emplace_back(nullptr, 0);
+  }
+  return result;
+}
+
+// Keeps the root cause when user code rethrows a caraway error.
+wire::error_info describe(std::exception_ptr ep) {
+  try {
+    std::rethrow_exception(ep);
+  } catch (const task_error& e) {
+    return {wire::error_kind::task_failed, e.type_name(), e.message()};
+  } catch (const std::exception& e) {
+    return {wire::error_kind::task_failed, detail::type_key(typeid(e)),
+            e.what()};
+  } catch (...) {
+    return {wire::error_kind::task_failed, "unknown",
+            "a value that is not a std::exception was thrown"};
+  }
+}
+
+} // namespace
+
+template <class F>
+void runner::invoke(wire::task_result& result,
+                    const std::vector<wire::task_arg>& args, F&& fn) {
+  detail::invocation inv;
+  inv.args = arg_views(args);
+  detail::nested_scope scope;
+  try {
+    fn(inv);
+  } catch (...) {
+    result.error = describe(std::current_exception());
+    return;
+  }
+  result.contained = scope.take();
+  result.in_store = inv.in_store;
+  if (inv.in_store)
+    core_.store().seal(result.id, inv.result);
+  result.value = std::move(inv.result);
+}
+
+wire::task_result runner::run_task(const wire::task_spec& spec,
+                                   const node::worker_context& ctx) {
+  thread_context tc{ctx.raylet, ctx.lease, spec.depth};
+  context_guard guard{&tc};
+  wire::task_result result;
+  result.id = spec.id;
+  auto fn = registry::instance().find_function(spec.function);
+  if (fn == nullptr) {
+    result.error = {wire::error_kind::function_missing, "",
+                    "function '" + spec.function
+                      + "' is not registered in this process; register it "
+                        "with CARAWAY_REMOTE"};
+    return result;
+  }
+  invoke(result, spec.args, [fn](detail::invocation& inv) { (*fn)(inv); });
+  return result;
+}
+
+std::shared_ptr<void> runner::construct(const wire::actor_spec& spec,
+                                        const node::worker_context& ctx,
+                                        wire::error_info& err) {
+  auto cls = registry::instance().find_class(spec.class_name);
+  if (cls == nullptr) {
+    err = {wire::error_kind::actor_died, "",
+           "actor class '" + spec.class_name
+             + "' is not registered in this process"};
+    return nullptr;
+  }
+  auto factory = cls->ctors.find(spec.ctor_key);
+  if (factory == cls->ctors.end()) {
+    err = {wire::error_kind::actor_died, "",
+           "actor class '" + spec.class_name
+             + "' has no constructor for these arguments"};
+    return nullptr;
+  }
+  thread_context tc{ctx.raylet, ctx.lease, 0};
+  context_guard guard{&tc};
+  detail::invocation inv;
+  inv.args = arg_views(spec.args);
+  try {
+    auto ptr = factory->second(inv);
+    return std::shared_ptr<void>(ptr, cls->deleter);
+  } catch (...) {
+    auto why = describe(std::current_exception());
+    err = {wire::error_kind::actor_died, why.type_name,
+           "the constructor of " + spec.class_name + " threw "
+             + why.type_name + ": " + why.message};
+    return nullptr;
+  }
+}
+
+wire::task_result runner::run_method(void* self, const wire::actor_spec& actor,
+                                     const wire::task_spec& spec,
+                                     const node::worker_context& ctx) {
+  thread_context tc{ctx.raylet, ctx.lease, spec.depth};
+  context_guard guard{&tc};
+  wire::task_result result;
+  result.id = spec.id;
+  auto cls = registry::instance().find_class(actor.class_name);
+  auto method = cls != nullptr ? cls->methods.find(spec.function)
+                               : decltype(cls->methods.end()){};
+  if (cls == nullptr || method == cls->methods.end()) {
+    result.error = {wire::error_kind::function_missing, "",
+                    "method '" + actor.class_name + "::" + spec.function
+                      + "' is not registered in this process"};
+    return result;
+  }
+  auto& invoker = method->second;
+  invoke(result, spec.args,
+         [&](detail::invocation& inv) { invoker(self, inv); });
+  return result;
+}
+
+} // namespace caraway::core

@@ -1,0 +1,35 @@
+#pragma once
+
+#include "caraway/node/task_runner.hpp"
+#include "core_worker.hpp"
+
+namespace caraway::core {
+
+/// Runs registered functions and actor methods for executors and actor
+/// hosts of this process.
+class runner : public node::task_runner {
+public:
+  explicit runner(core_worker& core) : core_(core) {
+    // nop
+  }
+
+  wire::task_result run_task(const wire::task_spec& spec,
+                             const node::worker_context& ctx) override;
+
+  std::shared_ptr<void> construct(const wire::actor_spec& spec,
+                                  const node::worker_context& ctx,
+                                  wire::error_info& err) override;
+
+  wire::task_result run_method(void* self, const wire::actor_spec& actor,
+                               const wire::task_spec& spec,
+                               const node::worker_context& ctx) override;
+
+private:
+  template <class F>
+  void invoke(wire::task_result& result, const std::vector<wire::task_arg>& args,
+              F&& fn);
+
+  core_worker& core_;
+};
+
+} // namespace caraway::core

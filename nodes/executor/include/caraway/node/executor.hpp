@@ -1,0 +1,45 @@
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "caraway/node/task_runner.hpp"
+#include "caraway/wire/interfaces.hpp"
+
+namespace caraway::node {
+
+struct executor_state {
+  static inline const char* name = "caraway.executor";
+  wire::raylet_actor raylet;
+  task_runner_ptr runner;
+};
+
+/// Runs stateless tasks one at a time; spawn it detached, since user code
+/// may block.
+wire::executor_actor::behavior_type
+executor(wire::executor_actor::stateful_pointer<executor_state> self,
+         wire::raylet_actor raylet, task_runner_ptr runner);
+
+struct actor_host_state {
+  static inline const char* name = "caraway.actor_host";
+  wire::actor_spec spec;
+  uint64_t lease = 0;
+  wire::raylet_actor raylet;
+  wire::gcs_actor gcs;
+  task_runner_ptr runner;
+  std::shared_ptr<void> instance;
+  // With max_concurrency > 1, lanes run calls on threads of their own.
+  std::vector<caf::actor> lanes;
+  std::vector<uint32_t> idle_lanes;
+  std::deque<wire::task_spec> backlog;
+};
+
+/// Holds one user actor; spawn it detached. Reports to the gcs whether the
+/// constructor succeeded.
+wire::actor_host_actor::behavior_type
+actor_host(wire::actor_host_actor::stateful_pointer<actor_host_state> self,
+           wire::actor_spec spec, uint64_t lease, wire::raylet_actor raylet,
+           wire::gcs_actor gcs, task_runner_ptr runner);
+
+} // namespace caraway::node

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "caraway/wire/interfaces.hpp"
+
+namespace caraway::node {
+
+/// Where user code runs: lets a blocking `get` hand the lease back.
+struct worker_context {
+  wire::raylet_actor raylet;
+  uint64_t lease = 0;
+};
+
+/// Runs user code. The executor and the actor host know nothing about
+/// functions or classes; the process that loaded them implements this.
+class task_runner {
+public:
+  virtual ~task_runner();
+
+  /// Runs a stateless task; never throws.
+  virtual wire::task_result run_task(const wire::task_spec& spec,
+                                     const worker_context& ctx)
+    = 0;
+
+  /// Constructs an actor's object; on failure returns null and sets `err`.
+  virtual std::shared_ptr<void> construct(const wire::actor_spec& spec,
+                                          const worker_context& ctx,
+                                          wire::error_info& err)
+    = 0;
+
+  /// Runs one method call on `self`; never throws.
+  virtual wire::task_result run_method(void* self,
+                                       const wire::actor_spec& actor,
+                                       const wire::task_spec& spec,
+                                       const worker_context& ctx)
+    = 0;
+};
+
+using task_runner_ptr = std::shared_ptr<task_runner>;
+
+} // namespace caraway::node

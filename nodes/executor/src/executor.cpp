@@ -1,0 +1,116 @@
+#include "caraway/node/executor.hpp"
+
+#include <caf/all.hpp>
+
+#include "caraway/log.hpp"
+
+namespace caraway::node {
+
+task_runner::~task_runner() {
+  // nop
+}
+
+namespace {
+
+void reply_to_owner(const wire::task_spec& spec, wire::task_result result) {
+  if (spec.owner)
+    caf::anon_send(caf::actor_cast<wire::owner_actor>(spec.owner),
+                   wire::done_atom::value, std::move(result));
+}
+
+// A lane runs calls for an actor with max_concurrency > 1.
+caf::behavior lane(caf::event_based_actor*, wire::actor_host_actor host,
+                   uint32_t index, std::shared_ptr<void> instance,
+                   wire::actor_spec actor, task_runner_ptr runner,
+                   worker_context ctx) {
+  return {
+    [=](wire::call_atom, const wire::task_spec& spec) {
+      reply_to_owner(spec,
+                     runner->run_method(instance.get(), actor, spec, ctx));
+      caf::anon_send(host, wire::done_atom::value, index);
+    },
+  };
+}
+
+} // namespace
+
+wire::executor_actor::behavior_type
+executor(wire::executor_actor::stateful_pointer<executor_state> self,
+         wire::raylet_actor raylet, task_runner_ptr runner) {
+  self->state.raylet = std::move(raylet);
+  self->state.runner = std::move(runner);
+  return {
+    [=](wire::execute_atom, const wire::task_spec& spec, uint64_t lease) {
+      auto& st = self->state;
+      worker_context ctx{st.raylet, lease};
+      reply_to_owner(spec, st.runner->run_task(spec, ctx));
+      self->send(st.raylet, wire::done_atom::value, lease);
+    },
+  };
+}
+
+wire::actor_host_actor::behavior_type
+actor_host(wire::actor_host_actor::stateful_pointer<actor_host_state> self,
+           wire::actor_spec spec, uint64_t lease, wire::raylet_actor raylet,
+           wire::gcs_actor gcs, task_runner_ptr runner) {
+  auto& st = self->state;
+  st.spec = std::move(spec);
+  st.lease = lease;
+  st.raylet = std::move(raylet);
+  st.gcs = std::move(gcs);
+  st.runner = std::move(runner);
+  return {
+    [=](wire::create_atom) {
+      auto& st = self->state;
+      wire::error_info err;
+      worker_context ctx{st.raylet, st.lease};
+      st.instance = st.runner->construct(st.spec, ctx, err);
+      if (!st.instance) {
+        self->send(st.gcs, wire::dead_atom::value, st.spec.id, err);
+        self->quit();
+        return;
+      }
+      for (uint32_t i = 0; st.spec.max_concurrency > 1
+                           && i < st.spec.max_concurrency;
+           ++i) {
+        auto l = self->system().spawn<caf::detached>(
+          lane, wire::actor_host_actor{self}, i, st.instance, st.spec,
+          st.runner, ctx);
+        self->link_to(l);
+        st.lanes.emplace_back(l);
+        st.idle_lanes.emplace_back(i);
+      }
+      self->send(st.gcs, wire::alive_atom::value, st.spec.id,
+                 wire::actor_host_actor{self});
+    },
+    [=](wire::call_atom, wire::task_spec& spec) {
+      auto& st = self->state;
+      if (st.lanes.empty()) {
+        worker_context ctx{st.raylet, st.lease};
+        reply_to_owner(spec, st.runner->run_method(st.instance.get(),
+                                                   st.spec, spec, ctx));
+      } else if (!st.idle_lanes.empty()) {
+        caf::anon_send(st.lanes[st.idle_lanes.back()], wire::call_atom::value,
+                       std::move(spec));
+        st.idle_lanes.pop_back();
+      } else {
+        st.backlog.emplace_back(std::move(spec));
+      }
+    },
+    [=](wire::done_atom, uint32_t index) {
+      auto& st = self->state;
+      if (!st.backlog.empty()) {
+        caf::anon_send(st.lanes[index], wire::call_atom::value,
+                       std::move(st.backlog.front()));
+        st.backlog.pop_front();
+      } else {
+        st.idle_lanes.emplace_back(index);
+      }
+    },
+    [=](wire::kill_atom) {
+      self->quit(caf::exit_reason::user_shutdown);
+    },
+  };
+}
+
+} // namespace caraway::node

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "caraway/wire/interfaces.hpp"
+
+namespace caraway::node {
+
+/// The cluster's tables; pure logic, no messaging.
+struct gcs_state {
+  static inline const char* name = "caraway.gcs";
+
+  struct actor_entry {
+    wire::actor_info info;
+    wire::actor_spec spec;
+  };
+
+  struct node_entry {
+    wire::node_info info;
+    wire::raylet_actor raylet;
+  };
+
+  std::unordered_map<wire::actor_id, actor_entry> actors;
+  std::map<std::pair<std::string, std::string>, wire::actor_id> names;
+  std::vector<node_entry> nodes;
+  std::vector<wire::owner_actor> subscribers;
+  std::map<uint64_t, std::string> jobs;
+  uint64_t next_job = 1;
+
+  /// Registers a new actor; false when its name is taken.
+  bool add_actor(const wire::actor_spec& spec);
+
+  /// Marks an actor dead and frees its name; false if already dead/unknown.
+  bool mark_dead(const wire::actor_id& id, wire::error_info why);
+
+  /// The first node whose total resources cover `req`; the first node if
+  /// none does (it keeps the work pending); null without nodes.
+  const node_entry* pick_node(const wire::resource_set& req) const;
+
+  /// The named actor, if it is not dead.
+  const actor_entry* find_named(const std::string& ns,
+                                const std::string& name) const;
+};
+
+wire::gcs_actor::behavior_type
+gcs(wire::gcs_actor::stateful_pointer<gcs_state> self);
+
+} // namespace caraway::node

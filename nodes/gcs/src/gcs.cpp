@@ -1,0 +1,175 @@
+#include "caraway/node/gcs.hpp"
+
+#include <caf/all.hpp>
+
+#include "caraway/log.hpp"
+
+namespace caraway::node {
+
+bool gcs_state::add_actor(const wire::actor_spec& spec) {
+  if (!spec.name.empty()) {
+    auto key = std::make_pair(spec.ns, spec.name);
+    if (names.count(key) > 0)
+      return false;
+    names.emplace(key, spec.id);
+  }
+  actor_entry entry;
+  entry.info.id = spec.id;
+  entry.info.class_name = spec.class_name;
+  entry.info.name = spec.name;
+  entry.info.ns = spec.ns;
+  entry.info.state = wire::actor_state::pending;
+  entry.spec = spec;
+  actors[spec.id] = std::move(entry);
+  return true;
+}
+
+bool gcs_state::mark_dead(const wire::actor_id& id, wire::error_info why) {
+  auto i = actors.find(id);
+  if (i == actors.end() || i->second.info.state == wire::actor_state::dead)
+    return false;
+  auto& info = i->second.info;
+  info.state = wire::actor_state::dead;
+  info.death = std::move(why);
+  if (!info.name.empty()) {
+    auto j = names.find(std::make_pair(info.ns, info.name));
+    if (j != names.end() && j->second == id)
+      names.erase(j);
+  }
+  return true;
+}
+
+const gcs_state::node_entry*
+gcs_state::pick_node(const wire::resource_set& req) const {
+  for (auto& node : nodes) {
+    bool ok = true;
+    for (auto& [name, amount] : req) {
+      auto i = node.info.total.find(name);
+      if (i == node.info.total.end() || i->second + 1e-9 < amount)
+        ok = false;
+    }
+    if (ok)
+      return &node;
+  }
+  return nodes.empty() ? nullptr : &nodes.front();
+}
+
+const gcs_state::actor_entry*
+gcs_state::find_named(const std::string& ns, const std::string& name) const {
+  auto i = names.find(std::make_pair(ns, name));
+  if (i == names.end())
+    return nullptr;
+  auto j = actors.find(i->second);
+  if (j == actors.end() || j->second.info.state == wire::actor_state::dead)
+    return nullptr;
+  return &j->second;
+}
+
+namespace {
+
+using self_ptr = wire::gcs_actor::stateful_pointer<gcs_state>;
+
+void publish(self_ptr self, const wire::actor_info& info) {
+  for (auto& sub : self->state.subscribers)
+    self->send(sub, wire::update_atom::value, info);
+}
+
+} // namespace
+
+wire::gcs_actor::behavior_type gcs(self_ptr self) {
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& st = self->state;
+    for (auto& [id, entry] : st.actors) {
+      if (entry.info.host && entry.info.host.address() == msg.source) {
+        wire::error_info why{wire::error_kind::actor_died, "",
+                             "the actor's host stopped"};
+        if (st.mark_dead(id, why))
+          publish(self, entry.info);
+        return;
+      }
+    }
+  });
+  return {
+    [=](wire::register_atom, wire::node_info& info,
+        wire::raylet_actor& raylet) {
+      CARAWAY_LOG(info, gcs) << "node joined" << log::kv("id", to_string(info.id));
+      self->state.nodes.push_back({std::move(info), std::move(raylet)});
+    },
+    [=](wire::job_atom, const std::string& driver) {
+      auto id = self->state.next_job++;
+      self->state.jobs.emplace(id, driver);
+      return id;
+    },
+    [=](wire::create_atom,
+        wire::actor_spec& spec) -> caf::result<wire::actor_id> {
+      auto& st = self->state;
+      if (!st.add_actor(spec))
+        return caf::make_error(caf::sec::invalid_argument,
+                               "an actor named '" + spec.name
+                                 + "' already exists in namespace '" + spec.ns
+                                 + "'");
+      auto node = st.pick_node(spec.resources);
+      if (node == nullptr)
+        return caf::make_error(caf::sec::invalid_argument,
+                               "no node to place the actor on");
+      auto id = spec.id;
+      self->send(node->raylet, wire::create_atom::value, std::move(spec));
+      return id;
+    },
+    [=](wire::alive_atom, const wire::actor_id& id,
+        wire::actor_host_actor& host) {
+      auto& st = self->state;
+      auto i = st.actors.find(id);
+      if (i == st.actors.end()
+          || i->second.info.state == wire::actor_state::dead) {
+        // Killed while its constructor ran.
+        self->send(host, wire::kill_atom::value);
+        return;
+      }
+      auto& info = i->second.info;
+      info.state = wire::actor_state::alive;
+      info.host = caf::actor_cast<caf::actor>(host);
+      self->monitor(host);
+      publish(self, info);
+    },
+    [=](wire::dead_atom, const wire::actor_id& id, wire::error_info& why) {
+      auto& st = self->state;
+      if (st.mark_dead(id, std::move(why)))
+        publish(self, st.actors[id].info);
+    },
+    [=](wire::lookup_atom, const std::string& name, const std::string& ns) {
+      auto entry = self->state.find_named(ns, name);
+      return entry != nullptr ? entry->info : wire::actor_info{};
+    },
+    [=](wire::kill_atom, const wire::actor_id& id) {
+      auto& st = self->state;
+      wire::error_info why{wire::error_kind::actor_died, "",
+                           "the actor was killed"};
+      if (!st.mark_dead(id, why))
+        return false;
+      auto& info = st.actors[id].info;
+      publish(self, info);
+      if (info.host)
+        self->send(caf::actor_cast<wire::actor_host_actor>(info.host),
+                   wire::kill_atom::value);
+      return true;
+    },
+    [=](wire::subscribe_atom, wire::owner_actor& owner) {
+      self->state.subscribers.emplace_back(std::move(owner));
+    },
+    [=](wire::nodes_atom) {
+      std::vector<wire::node_info> result;
+      for (auto& node : self->state.nodes)
+        result.emplace_back(node.info);
+      return result;
+    },
+    [=](wire::actors_atom) {
+      std::vector<wire::actor_info> result;
+      for (auto& [id, entry] : self->state.actors)
+        result.emplace_back(entry.info);
+      return result;
+    },
+  };
+}
+
+} // namespace caraway::node

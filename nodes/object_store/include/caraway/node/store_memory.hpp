@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "caraway/wire/buffer.hpp"
+#include "caraway/wire/ids.hpp"
+
+namespace caraway::node {
+
+/// The memory of a node's object store, shared by everything in the node's
+/// process (the in-process form of Ray's shared-memory plasma store). Freed
+/// buffers stay in a pool for reuse, because copying into memory already
+/// mapped is several times faster than into fresh pages.
+class store_memory {
+public:
+  struct stats {
+    uint64_t used_bytes = 0;
+    uint64_t capacity_bytes = 0;
+    uint64_t objects = 0;
+    uint64_t pooled_bytes = 0;
+  };
+
+  /// `capacity` caps live bytes; up to `pool_limit` freed bytes are kept.
+  store_memory(uint64_t capacity, uint64_t pool_limit);
+
+  ~store_memory();
+
+  /// Memory for an object of `size` bytes; nullptr when the store is full.
+  wire::buffer_ptr allocate(size_t size);
+
+  /// Makes a filled buffer findable under `id`.
+  void seal(const wire::object_id& id, wire::buffer_ptr buf);
+
+  /// The sealed buffer of `id`, or nullptr.
+  wire::buffer_ptr get(const wire::object_id& id) const;
+
+  /// Forgets `id`; its memory returns once the last reader lets go.
+  void release(const wire::object_id& id);
+
+  stats get_stats() const;
+
+private:
+  struct pool;
+  std::shared_ptr<pool> pool_;
+  mutable std::mutex table_mtx_;
+  std::unordered_map<wire::object_id, wire::buffer_ptr> table_;
+};
+
+using store_memory_ptr = std::shared_ptr<store_memory>;
+
+} // namespace caraway::node

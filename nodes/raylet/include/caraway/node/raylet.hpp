@@ -1,0 +1,87 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "caraway/wire/interfaces.hpp"
+
+namespace caraway::node {
+
+/// How a raylet starts the threads that run user code (passed in, so that
+/// the raylet never depends on what runs there).
+struct worker_factory {
+  std::function<wire::executor_actor(wire::raylet_actor)> spawn_executor;
+  std::function<wire::actor_host_actor(wire::raylet_actor,
+                                       const wire::actor_spec&, uint64_t)>
+    spawn_actor_host;
+};
+
+/// Resources granted to one running task or one live actor.
+struct lease {
+  wire::resource_set held;
+  bool blocked = false;      // lent out while its task waits in `get`
+  wire::executor_actor executor; // null for an actor's lease
+  caf::actor_addr host;      // set for an actor's lease
+};
+
+/// Scheduling state of one node; pure logic, no messaging.
+struct raylet_state {
+  static inline const char* name = "caraway.raylet";
+
+  wire::node_info info;
+  uint32_t max_executors = 512;
+  worker_factory factory;
+
+  /// Tasks waiting for resources, by resource shape, deeper tasks first
+  /// (they unblock the tasks waiting on them), then in submission order.
+  using queue_key = std::pair<int64_t, uint64_t>;
+  std::map<wire::resource_set, std::map<queue_key, wire::task_spec>> queues;
+  uint64_t next_seq = 0;
+  uint64_t queued = 0;
+
+  std::deque<wire::actor_spec> pending_actors;
+  std::vector<wire::executor_actor> idle;
+  uint32_t executors = 0;
+  std::unordered_map<uint64_t, lease> leases;
+  uint64_t next_lease = 1;
+  std::set<wire::resource_set> warned_infeasible;
+
+  /// True when `req` fits in what is available now.
+  bool fits(const wire::resource_set& req) const;
+
+  /// True when `req` fits in the node's total: it can run here some day.
+  bool feasible(const wire::resource_set& req) const;
+
+  void acquire(const wire::resource_set& req);
+  void release(const wire::resource_set& req);
+
+  /// Queues a task; returns false if the node can never run it.
+  bool enqueue(wire::task_spec spec);
+
+  /// Marks a lease blocked, returning its resources; false if unknown.
+  bool block(uint64_t lease_id);
+
+  /// Takes the resources back (possibly oversubscribing, as Ray does).
+  bool unblock(uint64_t lease_id);
+
+  /// Ends a lease, returning its resources; the executor, if any, is idle.
+  void finish(uint64_t lease_id);
+
+  uint64_t pending() const {
+    return queued + pending_actors.size();
+  }
+};
+
+/// Spawns nothing itself: `factory` makes executors and actor hosts.
+wire::raylet_actor::behavior_type
+raylet(wire::raylet_actor::stateful_pointer<raylet_state> self,
+       wire::node_info info, uint32_t max_executors, worker_factory factory);
+
+} // namespace caraway::node

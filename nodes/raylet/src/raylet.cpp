@@ -1,0 +1,150 @@
+#include "caraway/node/raylet.hpp"
+
+#include <caf/all.hpp>
+
+#include "caraway/log.hpp"
+
+namespace caraway::node {
+
+namespace {
+
+using self_ptr = wire::raylet_actor::stateful_pointer<raylet_state>;
+
+std::string describe(const wire::resource_set& xs) {
+  std::string result = "{";
+  for (auto& [name, amount] : xs) {
+    if (result.size() > 1)
+      result += ", ";
+    result += name;
+    result += ": ";
+    result += std::to_string(amount);
+  }
+  result += "}";
+  return result;
+}
+
+void start_actor(self_ptr self, const wire::actor_spec& spec) {
+  auto& st = self->state;
+  auto lease_id = st.next_lease++;
+  st.acquire(spec.resources);
+  auto host = st.factory.spawn_actor_host(self, spec, lease_id);
+  self->link_to(host);
+  lease l;
+  l.held = spec.resources;
+  l.host = host.address();
+  st.leases.emplace(lease_id, std::move(l));
+  self->send(host, wire::create_atom::value);
+}
+
+// Starts whatever fits: actors waiting for resources first, then tasks.
+void dispatch(self_ptr self) {
+  auto& st = self->state;
+  for (auto i = st.pending_actors.begin(); i != st.pending_actors.end();) {
+    if (st.fits(i->resources)) {
+      start_actor(self, *i);
+      i = st.pending_actors.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  for (auto q = st.queues.begin(); q != st.queues.end();) {
+    auto& [shape, tasks] = *q;
+    while (!tasks.empty() && st.fits(shape)) {
+      wire::executor_actor exec;
+      if (!st.idle.empty()) {
+        exec = std::move(st.idle.back());
+        st.idle.pop_back();
+      } else if (st.executors < st.max_executors) {
+        exec = st.factory.spawn_executor(self);
+        self->link_to(exec);
+        ++st.executors;
+      } else {
+        CARAWAY_LOG(warning, raylet)
+          << "all executors are busy or blocked; tasks wait"
+          << log::kv("max_workers", st.max_executors);
+        return;
+      }
+      auto lease_id = st.next_lease++;
+      st.acquire(shape);
+      lease l;
+      l.held = shape;
+      l.executor = exec;
+      st.leases.emplace(lease_id, std::move(l));
+      auto first = tasks.begin();
+      self->send(exec, wire::execute_atom::value, std::move(first->second),
+                 lease_id);
+      tasks.erase(first);
+      --st.queued;
+    }
+    if (tasks.empty())
+      q = st.queues.erase(q);
+    else
+      ++q;
+  }
+}
+
+} // namespace
+
+wire::raylet_actor::behavior_type
+raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
+       worker_factory factory) {
+  auto& st = self->state;
+  st.info = std::move(info);
+  st.info.available = st.info.total;
+  st.max_executors = max_executors;
+  st.factory = std::move(factory);
+  // Actor hosts are linked: one that stops returns its lease. Any other
+  // exit message stops the raylet, and with it every executor and host.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    auto& st = self->state;
+    for (auto i = st.leases.begin(); i != st.leases.end(); ++i) {
+      if (i->second.host && i->second.host == msg.source) {
+        st.finish(i->first);
+        dispatch(self);
+        return;
+      }
+    }
+    self->quit(msg.reason);
+  });
+  return {
+    [=](wire::submit_atom, wire::task_spec& spec) {
+      auto& st = self->state;
+      auto shape = spec.resources;
+      if (!st.enqueue(std::move(spec))
+          && st.warned_infeasible.insert(shape).second)
+        CARAWAY_LOG(warning, raylet)
+          << "a task needs " << describe(shape) << " but this node has "
+          << describe(st.info.total)
+          << "; it stays pending until a node that has them joins";
+      dispatch(self);
+    },
+    [=](wire::done_atom, uint64_t lease_id) {
+      self->state.finish(lease_id);
+      dispatch(self);
+    },
+    [=](wire::blocked_atom, uint64_t lease_id) {
+      if (self->state.block(lease_id))
+        dispatch(self);
+    },
+    [=](wire::unblocked_atom, uint64_t lease_id) {
+      self->state.unblock(lease_id);
+    },
+    [=](wire::create_atom, wire::actor_spec& spec) {
+      auto& st = self->state;
+      if (!st.feasible(spec.resources))
+        CARAWAY_LOG(warning, raylet)
+          << "actor " << spec.class_name << " needs "
+          << describe(spec.resources) << " but this node has "
+          << describe(st.info.total) << "; it stays pending";
+      st.pending_actors.emplace_back(std::move(spec));
+      dispatch(self);
+    },
+    [=](wire::status_atom) {
+      auto result = self->state.info;
+      result.pending_tasks = self->state.pending();
+      return result;
+    },
+  };
+}
+
+} // namespace caraway::node

@@ -1,0 +1,81 @@
+#include "caraway/node/raylet.hpp"
+
+#include "caraway/log.hpp"
+
+namespace caraway::node {
+
+namespace {
+
+// Slack for sums of fractional amounts such as 0.1 + 0.2.
+constexpr double epsilon = 1e-9;
+
+} // namespace
+
+bool raylet_state::fits(const wire::resource_set& req) const {
+  for (auto& [name, amount] : req) {
+    auto i = info.available.find(name);
+    auto have = i == info.available.end() ? 0.0 : i->second;
+    if (amount > have + epsilon)
+      return false;
+  }
+  return true;
+}
+
+bool raylet_state::feasible(const wire::resource_set& req) const {
+  for (auto& [name, amount] : req) {
+    auto i = info.total.find(name);
+    auto have = i == info.total.end() ? 0.0 : i->second;
+    if (amount > have + epsilon)
+      return false;
+  }
+  return true;
+}
+
+void raylet_state::acquire(const wire::resource_set& req) {
+  for (auto& [name, amount] : req)
+    info.available[name] -= amount;
+}
+
+void raylet_state::release(const wire::resource_set& req) {
+  for (auto& [name, amount] : req)
+    info.available[name] += amount;
+}
+
+bool raylet_state::enqueue(wire::task_spec spec) {
+  auto ok = feasible(spec.resources);
+  auto key = queue_key{-static_cast<int64_t>(spec.depth), next_seq++};
+  queues[spec.resources].emplace(key, std::move(spec));
+  ++queued;
+  return ok;
+}
+
+bool raylet_state::block(uint64_t lease_id) {
+  auto i = leases.find(lease_id);
+  if (i == leases.end() || i->second.blocked)
+    return false;
+  i->second.blocked = true;
+  release(i->second.held);
+  return true;
+}
+
+bool raylet_state::unblock(uint64_t lease_id) {
+  auto i = leases.find(lease_id);
+  if (i == leases.end() || !i->second.blocked)
+    return false;
+  i->second.blocked = false;
+  acquire(i->second.held);
+  return true;
+}
+
+void raylet_state::finish(uint64_t lease_id) {
+  auto i = leases.find(lease_id);
+  if (i == leases.end())
+    return;
+  if (!i->second.blocked)
+    release(i->second.held);
+  if (i->second.executor)
+    idle.emplace_back(std::move(i->second.executor));
+  leases.erase(i);
+}
+
+} // namespace caraway::node

@@ -1,0 +1,59 @@
+#pragma once
+
+// One log macro for all components, off below the configured level:
+//   CARAWAY_LOG(info, raylet) << "spillback" << kv("task", id);
+
+#include <atomic>
+#include <sstream>
+#include <string>
+
+namespace caraway::log {
+
+enum class level : int { trace = 0, debug, info, warning, error, off };
+
+/// The current threshold; messages below it cost one comparison.
+extern std::atomic<int> threshold;
+
+/// Parses "trace" ... "off"; returns false on an unknown name.
+bool parse_level(const std::string& name, level& out);
+
+/// Collects one line and prints it to stderr when destroyed.
+class line {
+public:
+  line(level lvl, const char* component);
+  ~line();
+
+  template <class T>
+  line& operator<<(const T& x) {
+    out_ << x;
+    return *this;
+  }
+
+private:
+  std::ostringstream out_;
+};
+
+template <class T>
+struct key_value {
+  const char* key;
+  const T& value;
+};
+
+template <class T>
+key_value<T> kv(const char* key, const T& value) {
+  return {key, value};
+}
+
+template <class T>
+std::ostream& operator<<(std::ostream& out, const key_value<T>& x) {
+  return out << ' ' << x.key << '=' << x.value;
+}
+
+} // namespace caraway::log
+
+#define CARAWAY_LOG(lvl, component)                                            \
+  if (static_cast<int>(::caraway::log::level::lvl)                             \
+      < ::caraway::log::threshold.load(std::memory_order_relaxed))             \
+    ;                                                                          \
+  else                                                                         \
+    ::caraway::log::line(::caraway::log::level::lvl, #component)

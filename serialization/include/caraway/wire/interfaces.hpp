@@ -1,0 +1,109 @@
+#pragma once
+
+// The typed interface of every component: the only thing one component knows
+// about another. Moving a component to another process changes how its handle
+// is obtained, nothing else.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/atom.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "caraway/wire/records.hpp"
+
+namespace caraway::wire {
+
+using submit_atom = caf::atom_constant<caf::atom("submit")>;
+using execute_atom = caf::atom_constant<caf::atom("execute")>;
+using done_atom = caf::atom_constant<caf::atom("done")>;
+using blocked_atom = caf::atom_constant<caf::atom("blocked")>;
+using unblocked_atom = caf::atom_constant<caf::atom("unblocked")>;
+using create_atom = caf::atom_constant<caf::atom("create")>;
+using call_atom = caf::atom_constant<caf::atom("call")>;
+using kill_atom = caf::atom_constant<caf::atom("kill")>;
+using alive_atom = caf::atom_constant<caf::atom("alive")>;
+using dead_atom = caf::atom_constant<caf::atom("dead")>;
+using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
+using update_atom = caf::atom_constant<caf::atom("update")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
+using actors_atom = caf::atom_constant<caf::atom("actors")>;
+using job_atom = caf::atom_constant<caf::atom("job")>;
+using free_atom = caf::atom_constant<caf::atom("free")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+
+/// The owner (core worker) of a process: receives the outcome of the tasks
+/// it submitted and the state changes of actors.
+using owner_actor = caf::typed_actor<
+  // A task or actor method call finished.
+  caf::reacts_to<done_atom, task_result>,
+  // The gcs publishes an actor's new state.
+  caf::reacts_to<update_atom, actor_info>>;
+
+/// Runs one stateless task at a time on a thread of its own.
+using executor_actor = caf::typed_actor<
+  // Run the task; the lease id names the resources the raylet granted.
+  caf::reacts_to<execute_atom, task_spec, uint64_t>>;
+
+/// Holds one user actor and runs its methods.
+using actor_host_actor = caf::typed_actor<
+  // Construct the user object (sent once by the raylet that spawned it).
+  caf::reacts_to<create_atom>,
+  // Run a method call.
+  caf::reacts_to<call_atom, task_spec>,
+  // A lane (a thread of an actor with max_concurrency > 1) is free again.
+  caf::reacts_to<done_atom, uint32_t>,
+  // Stop after the call in progress.
+  caf::reacts_to<kill_atom>>;
+
+/// Schedules work on one node.
+using raylet_actor = caf::typed_actor<
+  // Queue a task whose arguments are resolved.
+  caf::reacts_to<submit_atom, task_spec>,
+  // The executor holding this lease finished its task.
+  caf::reacts_to<done_atom, uint64_t>,
+  // The task holding this lease waits in `get`: lend its resources out.
+  caf::reacts_to<blocked_atom, uint64_t>,
+  // ...and wants them back.
+  caf::reacts_to<unblocked_atom, uint64_t>,
+  // Host an actor once its resources are free (sent by the gcs).
+  caf::reacts_to<create_atom, actor_spec>,
+  // Resources, queue length and object store use of this node.
+  caf::replies_to<status_atom>::with<node_info>>;
+
+/// The cluster's directory: nodes, actors and jobs.
+using gcs_actor = caf::typed_actor<
+  // A raylet joins the cluster.
+  caf::reacts_to<register_atom, node_info, raylet_actor>,
+  // A driver joins; the reply is its job number.
+  caf::replies_to<job_atom, std::string>::with<uint64_t>,
+  // Create an actor; fails when its name is taken in its namespace.
+  caf::replies_to<create_atom, actor_spec>::with<actor_id>,
+  // An actor host finished its constructor.
+  caf::reacts_to<alive_atom, actor_id, actor_host_actor>,
+  // An actor is gone (its constructor threw, or its host stopped).
+  caf::reacts_to<dead_atom, actor_id, error_info>,
+  // Find a named actor; a nil id in the reply means no such actor.
+  caf::replies_to<lookup_atom, std::string, std::string>::with<actor_info>,
+  // Kill an actor; false when no such actor lives.
+  caf::replies_to<kill_atom, actor_id>::with<bool>,
+  // Publish actor state changes to this owner.
+  caf::reacts_to<subscribe_atom, owner_actor>,
+  // List nodes and actors.
+  caf::replies_to<nodes_atom>::with<std::vector<node_info>>,
+  caf::replies_to<actors_atom>::with<std::vector<actor_info>>>;
+
+/// Object store of one node: its memory is used in-process directly; these
+/// messages serve everyone else.
+using object_store_actor = caf::typed_actor<
+  // Bytes in use, capacity, number of objects.
+  caf::replies_to<stats_atom>::with<uint64_t, uint64_t, uint64_t>,
+  // The owners released these objects.
+  caf::reacts_to<free_atom, std::vector<object_id>>>;
+
+} // namespace caraway::wire

@@ -1,0 +1,135 @@
+#pragma once
+
+// Control-plane records as plain structs. Inside a process they travel in CAF
+// messages as they are; across processes the bridge (bridge.hpp) turns them
+// into the Protobuf messages of proto/caraway.proto.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <type_traits>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include "caraway/wire/buffer.hpp"
+#include "caraway/wire/ids.hpp"
+
+namespace caraway::wire {
+
+/// Resource name to amount, e.g. {"CPU": 1, "ssd": 2}.
+using resource_set = std::map<std::string, double>;
+
+/// What went wrong with a task, an actor or an object.
+enum class error_kind : uint8_t {
+  none = 0,
+  task_failed,        // the user's code threw
+  actor_died,         // constructor threw, killed, or its node died
+  object_lost,        // every copy of the object is gone
+  owner_died,         // the process owning the object is gone
+  node_died,          // the node running the task died
+  cancelled,          // cancelled by the user
+  function_missing,   // no function or method registered under that name
+  invalid_argument,   // arguments could not be decoded
+  shutting_down,      // the runtime is stopping
+};
+
+struct error_info {
+  error_kind kind = error_kind::none;
+  std::string type_name; // type of the original exception, if any
+  std::string message;
+};
+
+/// One argument of a task: a value, or a reference resolved before the run.
+struct task_arg {
+  bool is_ref = false;
+  object_id ref;      // set when is_ref
+  buffer_ptr value;   // the serialized value, once known
+  bool in_store = false; // value lives in the node's object store
+};
+
+/// Everything needed to run a task or an actor method once.
+struct task_spec {
+  task_id id;                 // also the id of the return object
+  actor_id actor;             // nil for a stateless task
+  std::string function;       // registered function or method name
+  std::vector<task_arg> args;
+  resource_set resources;     // needed while running (stateless tasks)
+  uint32_t depth = 0;         // nesting level: driver submissions are 0
+  int32_t max_retries = 0;    // re-runs after an application error
+  bool retry_exceptions = false;
+  caf::actor owner;           // receives the result
+};
+
+/// How a task ended.
+struct task_result {
+  task_id id;
+  error_info error;           // kind none on success
+  buffer_ptr value;           // the serialized return value on success
+  bool in_store = false;      // value was stored in the node's object store
+  std::vector<object_id> contained; // refs nested inside the value
+};
+
+/// Everything needed to create an actor.
+struct actor_spec {
+  actor_id id;
+  std::string class_name;
+  std::string name;           // empty for an anonymous actor
+  std::string ns;             // namespace of the name
+  std::vector<std::string> ctor_key; // argument types picking the constructor
+  std::vector<task_arg> args; // constructor arguments
+  resource_set resources;     // held for the actor's lifetime
+  uint32_t max_concurrency = 1;
+  caf::actor owner;           // the creating process
+};
+
+enum class actor_state : uint8_t { pending = 0, alive, dead };
+
+/// The gcs' view of one actor.
+struct actor_info {
+  actor_id id;
+  std::string class_name;
+  std::string name;
+  std::string ns;
+  actor_state state = actor_state::pending;
+  caf::actor host;            // where method calls go while alive
+  error_info death;           // why it died
+};
+
+/// A node as the gcs sees it.
+struct node_info {
+  unique_id id;
+  std::string address;        // host:port, empty for an embedded node
+  resource_set total;
+  resource_set available;
+  uint64_t pending_tasks = 0;
+  uint64_t object_store_used = 0;
+  uint64_t object_store_capacity = 0;
+  bool alive = true;
+};
+
+// Implemented by the bridge (src/bridge.cpp) through Protobuf.
+#define CARAWAY_WIRE_RECORD(type)                                             \
+  caf::error inspect(caf::serializer& f, type& x);                             \
+  caf::error inspect(caf::deserializer& f, type& x);                           \
+  template <class Inspector>                                                   \
+  std::enable_if_t<!std::is_base_of<caf::serializer, Inspector>::value         \
+                     && !std::is_base_of<caf::deserializer, Inspector>::value, \
+                   typename Inspector::result_type>                            \
+  inspect(Inspector& f, type&) {                                               \
+    return f(caf::meta::type_name(#type));                                     \
+  }
+
+CARAWAY_WIRE_RECORD(error_info)
+CARAWAY_WIRE_RECORD(task_spec)
+CARAWAY_WIRE_RECORD(task_result)
+CARAWAY_WIRE_RECORD(actor_spec)
+CARAWAY_WIRE_RECORD(actor_info)
+CARAWAY_WIRE_RECORD(node_info)
+
+#undef CARAWAY_WIRE_RECORD
+
+} // namespace caraway::wire

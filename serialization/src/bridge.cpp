@@ -1,0 +1,272 @@
+#include "caraway/wire/bridge.hpp"
+
+#include <caf/actor_system_config.hpp>
+#include <caf/deserializer.hpp>
+#include <caf/serializer.hpp>
+
+#include "caraway.pb.h"
+#include "caraway/wire/interfaces.hpp"
+
+namespace caraway::wire {
+
+namespace {
+
+template <class Map>
+void to_proto(const resource_set& xs, Map* out) {
+  for (auto& [k, v] : xs)
+    (*out)[k] = v;
+}
+
+template <class Map>
+resource_set from_proto(const Map& xs) {
+  return resource_set(xs.begin(), xs.end());
+}
+
+void to_proto(const error_info& x, rpc::ErrorInfo* out) {
+  out->set_kind(static_cast<uint32_t>(x.kind));
+  out->set_type_name(x.type_name);
+  out->set_message(x.message);
+}
+
+error_info from_proto(const rpc::ErrorInfo& x) {
+  return {static_cast<error_kind>(x.kind()), x.type_name(), x.message()};
+}
+
+void to_proto(const task_arg& x, rpc::TaskArg* out) {
+  out->set_is_ref(x.is_ref);
+  if (x.is_ref)
+    out->set_ref(to_bytes(x.ref));
+  if (x.value) {
+    out->set_has_value(true);
+    out->set_value(x.value->data(), x.value->size());
+  }
+  out->set_in_store(x.in_store);
+}
+
+task_arg from_proto(const rpc::TaskArg& x) {
+  task_arg result;
+  result.is_ref = x.is_ref();
+  if (result.is_ref)
+    result.ref = from_bytes(x.ref());
+  if (x.has_value())
+    result.value = make_buffer(x.value().data(), x.value().size());
+  result.in_store = x.in_store();
+  return result;
+}
+
+void to_proto(const task_spec& x, rpc::TaskSpec* out) {
+  out->set_id(to_bytes(x.id));
+  if (!x.actor.nil())
+    out->set_actor(to_bytes(x.actor));
+  out->set_function(x.function);
+  for (auto& arg : x.args)
+    to_proto(arg, out->add_args());
+  to_proto(x.resources, out->mutable_resources());
+  out->set_depth(x.depth);
+  out->set_max_retries(x.max_retries);
+  out->set_retry_exceptions(x.retry_exceptions);
+}
+
+void from_proto(const rpc::TaskSpec& x, task_spec& out) {
+  out.id = from_bytes(x.id());
+  out.actor = from_bytes(x.actor());
+  out.function = x.function();
+  out.args.clear();
+  for (auto& arg : x.args())
+    out.args.emplace_back(from_proto(arg));
+  out.resources = from_proto(x.resources());
+  out.depth = x.depth();
+  out.max_retries = x.max_retries();
+  out.retry_exceptions = x.retry_exceptions();
+}
+
+void to_proto(const task_result& x, rpc::TaskResult* out) {
+  out->set_id(to_bytes(x.id));
+  if (x.error.kind != error_kind::none)
+    to_proto(x.error, out->mutable_error());
+  if (x.value) {
+    out->set_has_value(true);
+    out->set_value(x.value->data(), x.value->size());
+  }
+  out->set_in_store(x.in_store);
+  for (auto& id : x.contained)
+    out->add_contained(to_bytes(id));
+}
+
+void from_proto(const rpc::TaskResult& x, task_result& out) {
+  out.id = from_bytes(x.id());
+  out.error = from_proto(x.error());
+  out.value = x.has_value() ? make_buffer(x.value().data(), x.value().size())
+                            : nullptr;
+  out.in_store = x.in_store();
+  out.contained.clear();
+  for (auto& id : x.contained())
+    out.contained.emplace_back(from_bytes(id));
+}
+
+void to_proto(const actor_spec& x, rpc::ActorSpec* out) {
+  out->set_id(to_bytes(x.id));
+  out->set_class_name(x.class_name);
+  out->set_name(x.name);
+  out->set_ns(x.ns);
+  for (auto& key : x.ctor_key)
+    out->add_ctor_key(key);
+  for (auto& arg : x.args)
+    to_proto(arg, out->add_args());
+  to_proto(x.resources, out->mutable_resources());
+  out->set_max_concurrency(x.max_concurrency);
+}
+
+void from_proto(const rpc::ActorSpec& x, actor_spec& out) {
+  out.id = from_bytes(x.id());
+  out.class_name = x.class_name();
+  out.name = x.name();
+  out.ns = x.ns();
+  out.ctor_key.assign(x.ctor_key().begin(), x.ctor_key().end());
+  out.args.clear();
+  for (auto& arg : x.args())
+    out.args.emplace_back(from_proto(arg));
+  out.resources = from_proto(x.resources());
+  out.max_concurrency = x.max_concurrency();
+}
+
+void to_proto(const actor_info& x, rpc::ActorInfo* out) {
+  out->set_id(to_bytes(x.id));
+  out->set_class_name(x.class_name);
+  out->set_name(x.name);
+  out->set_ns(x.ns);
+  out->set_state(static_cast<uint32_t>(x.state));
+  to_proto(x.death, out->mutable_death());
+}
+
+void from_proto(const rpc::ActorInfo& x, actor_info& out) {
+  out.id = from_bytes(x.id());
+  out.class_name = x.class_name();
+  out.name = x.name();
+  out.ns = x.ns();
+  out.state = static_cast<actor_state>(x.state());
+  out.death = from_proto(x.death());
+}
+
+void to_proto(const node_info& x, rpc::NodeInfo* out) {
+  out->set_id(to_bytes(x.id));
+  out->set_address(x.address);
+  to_proto(x.total, out->mutable_total());
+  to_proto(x.available, out->mutable_available());
+  out->set_pending_tasks(x.pending_tasks);
+  out->set_object_store_used(x.object_store_used);
+  out->set_object_store_capacity(x.object_store_capacity);
+  out->set_alive(x.alive);
+}
+
+void from_proto(const rpc::NodeInfo& x, node_info& out) {
+  out.id = from_bytes(x.id());
+  out.address = x.address();
+  out.total = from_proto(x.total());
+  out.available = from_proto(x.available());
+  out.pending_tasks = x.pending_tasks();
+  out.object_store_used = x.object_store_used();
+  out.object_store_capacity = x.object_store_capacity();
+  out.alive = x.alive();
+}
+
+void from_proto(const rpc::ErrorInfo& x, error_info& out) {
+  out = from_proto(x);
+}
+
+// Writes the record's Protobuf bytes, then any actor handles it carries.
+template <class Proto, class T, class... Handles>
+caf::error save(caf::serializer& f, const T& x, Handles&... handles) {
+  Proto msg;
+  to_proto(x, &msg);
+  std::string bytes;
+  if (!msg.SerializeToString(&bytes))
+    return caf::make_error(caf::sec::invalid_argument,
+                           "cannot serialize record");
+  return f(bytes, handles...);
+}
+
+template <class Proto, class T, class... Handles>
+caf::error load(caf::deserializer& f, T& x, Handles&... handles) {
+  std::string bytes;
+  if (auto err = f(bytes, handles...))
+    return err;
+  Proto msg;
+  if (!msg.ParseFromString(bytes))
+    return caf::make_error(caf::sec::invalid_argument, "malformed record");
+  from_proto(msg, x);
+  return caf::none;
+}
+
+} // namespace
+
+caf::error inspect(caf::serializer& f, error_info& x) {
+  return save<rpc::ErrorInfo>(f, x);
+}
+
+caf::error inspect(caf::deserializer& f, error_info& x) {
+  return load<rpc::ErrorInfo>(f, x);
+}
+
+caf::error inspect(caf::serializer& f, task_spec& x) {
+  return save<rpc::TaskSpec>(f, x, x.owner);
+}
+
+caf::error inspect(caf::deserializer& f, task_spec& x) {
+  return load<rpc::TaskSpec>(f, x, x.owner);
+}
+
+caf::error inspect(caf::serializer& f, task_result& x) {
+  return save<rpc::TaskResult>(f, x);
+}
+
+caf::error inspect(caf::deserializer& f, task_result& x) {
+  return load<rpc::TaskResult>(f, x);
+}
+
+caf::error inspect(caf::serializer& f, actor_spec& x) {
+  return save<rpc::ActorSpec>(f, x, x.owner);
+}
+
+caf::error inspect(caf::deserializer& f, actor_spec& x) {
+  return load<rpc::ActorSpec>(f, x, x.owner);
+}
+
+caf::error inspect(caf::serializer& f, actor_info& x) {
+  return save<rpc::ActorInfo>(f, x, x.host);
+}
+
+caf::error inspect(caf::deserializer& f, actor_info& x) {
+  return load<rpc::ActorInfo>(f, x, x.host);
+}
+
+caf::error inspect(caf::serializer& f, node_info& x) {
+  return save<rpc::NodeInfo>(f, x);
+}
+
+caf::error inspect(caf::deserializer& f, node_info& x) {
+  return load<rpc::NodeInfo>(f, x);
+}
+
+void add_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<unique_id>("caraway::unique_id");
+  cfg.add_message_type<std::vector<unique_id>>("caraway::unique_ids");
+  cfg.add_message_type<error_info>("caraway::error_info");
+  cfg.add_message_type<task_spec>("caraway::task_spec");
+  cfg.add_message_type<std::vector<task_spec>>("caraway::task_specs");
+  cfg.add_message_type<task_result>("caraway::task_result");
+  cfg.add_message_type<actor_spec>("caraway::actor_spec");
+  cfg.add_message_type<actor_info>("caraway::actor_info");
+  cfg.add_message_type<node_info>("caraway::node_info");
+  cfg.add_message_type<std::vector<node_info>>("caraway::node_infos");
+  cfg.add_message_type<std::vector<actor_info>>("caraway::actor_infos");
+  cfg.add_message_type<resource_set>("caraway::resource_set");
+  cfg.add_message_type<gcs_actor>("caraway::gcs_actor");
+  cfg.add_message_type<raylet_actor>("caraway::raylet_actor");
+  cfg.add_message_type<owner_actor>("caraway::owner_actor");
+  cfg.add_message_type<executor_actor>("caraway::executor_actor");
+  cfg.add_message_type<actor_host_actor>("caraway::actor_host_actor");
+  cfg.add_message_type<object_store_actor>("caraway::object_store_actor");
+}
+
+} // namespace caraway::wire

@@ -1,0 +1,45 @@
+#include "caraway/log.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace caraway::log {
+
+std::atomic<int> threshold{static_cast<int>(level::warning)};
+
+bool parse_level(const std::string& name, level& out) {
+  static constexpr const char* names[] = {"trace",   "debug", "info",
+                                          "warning", "error", "off"};
+  for (int i = 0; i < 6; ++i) {
+    if (name == names[i]) {
+      out = static_cast<level>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+line::line(level lvl, const char* component) {
+  static constexpr const char* names[] = {"TRACE", "DEBUG", "INFO",
+                                          "WARN",  "ERROR", "OFF"};
+  using namespace std::chrono;
+  auto now = system_clock::now();
+  auto secs = system_clock::to_time_t(now);
+  auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char stamp[32];
+  std::snprintf(stamp, sizeof(stamp), "%02d:%02d:%02d.%03d", tm.tm_hour,
+                tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  out_ << stamp << ' ' << names[static_cast<int>(lvl)] << " [" << component
+       << "] ";
+}
+
+line::~line() {
+  out_ << '\n';
+  auto text = out_.str();
+  std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
+} // namespace caraway::log
