@@ -21,4 +21,8 @@ function(caraway_add_app name)
   target_link_libraries(${name}_tasks PRIVATE ${_caraway} ${ARG_LIBRARIES})
   # The library's main() is never called; nodes only need its registrations.
   target_compile_definitions(${name}_tasks PRIVATE CARAWAY_TASK_LIBRARY=1)
+  # Once installed, both still find caraway in whatever prefix they were
+  # built against, without LD_LIBRARY_PATH.
+  set_target_properties(${name} ${name}_tasks
+                        PROPERTIES INSTALL_RPATH_USE_LINK_PATH ON)
 endfunction()

@@ -295,8 +295,9 @@ void core_worker::fail_task(const wire::task_id& id, wire::error_info err) {
     task = std::move(i->second);
     tasks_.erase(i);
   }
-  objects_.fail(id, std::move(err));
+  // Arguments go first, so that a reader woken by the result sees them freed.
   release(task.holds);
+  objects_.fail(id, std::move(err));
   if (!task.actor.nil()) {
     std::lock_guard<std::mutex> guard{actors_mtx_};
     auto i = actors_.find(task.actor);
@@ -333,16 +334,15 @@ void core_worker::on_result(wire::task_result& result) {
     try_submit(result.id);
     return;
   }
+  // Arguments go first, so that a reader woken by the result sees them freed.
+  release(task.holds);
   if (result.error.kind != wire::error_kind::none) {
     objects_.fail(result.id, std::move(result.error));
   } else {
     objects_.complete(result.id, std::move(result.value), result.in_store,
                       std::move(result.contained));
   }
-  if (!known)
-    return;
-  release(task.holds);
-  if (!task.actor.nil()) {
+  if (known && !task.actor.nil()) {
     std::lock_guard<std::mutex> guard{actors_mtx_};
     auto i = actors_.find(task.actor);
     if (i != actors_.end())
@@ -400,14 +400,14 @@ void core_worker::mark_actor_dead(const wire::actor_id& actor,
 
 template <class Result, class... Ts>
 Result core_worker::ask_gcs(Ts&&... xs) {
-  caf::scoped_actor self{sys_};
   std::optional<Result> result;
   std::string failure;
   auto timeout = std::chrono::milliseconds(cfg_.request_timeout_ms);
-  self
-    ->request(handles_.gcs, timeout, std::forward<Ts>(xs)...)
-    .receive([&](Result& x) { result = std::move(x); },
-             [&](caf::error& err) { failure = error_text(err); });
+  with_scoped_actor(sys_, [&](caf::scoped_actor& self) {
+    self->request(handles_.gcs, timeout, std::forward<Ts>(xs)...)
+      .receive([&](Result& x) { result = std::move(x); },
+               [&](caf::error& err) { failure = error_text(err); });
+  });
   if (!result) {
     if (failure.find("already exists") != std::string::npos)
       throw invalid_argument_error(failure);
@@ -571,6 +571,10 @@ wire::buffer_ptr core_worker::value_of(const wire::object_id& id) {
 
 void core_worker::shutdown() {
   objects_.shutdown();
+  // A detached actor's thread lives until the last handle to it is gone.
+  std::lock_guard<std::mutex> guard{actors_mtx_};
+  for (auto& kvp : actors_)
+    kvp.second.host = nullptr;
 }
 
 } // namespace caraway::core

@@ -16,6 +16,8 @@
 #include <vector>
 
 #include <caf/actor_system.hpp>
+#include <caf/logger.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include "caraway/config.hpp"
 #include "caraway/detail/core.hpp"
@@ -45,6 +47,20 @@ public:
 private:
   thread_context* prev_;
 };
+
+/// Runs `fn` with a scoped actor. A scoped actor pins CAF's logger to the
+/// calling thread, which keeps ~actor_system waiting until that thread ends;
+/// this unpins it again unless the thread is one of CAF's own.
+template <class F>
+void with_scoped_actor(caf::actor_system& sys, F&& fn) {
+  bool pinned = caf::logger::current_logger() != nullptr;
+  {
+    caf::scoped_actor self{sys};
+    fn(self);
+  }
+  if (!pinned)
+    caf::logger::set_current_actor_system(nullptr);
+}
 
 struct cluster_handles {
   wire::gcs_actor gcs;

@@ -30,7 +30,7 @@ namespace {
 struct runtime {
   std::unique_ptr<caf::actor_system_config> caf_cfg;
   std::unique_ptr<caf::actor_system> sys;
-  std::unique_ptr<core::core_worker> core;
+  std::shared_ptr<core::core_worker> core;
   node::store_memory_ptr store;
   wire::gcs_actor gcs;
   wire::raylet_actor raylet;
@@ -41,6 +41,11 @@ struct runtime {
 std::mutex runtime_mtx;
 std::unique_ptr<runtime> active_runtime;
 std::atomic<core::core_worker*> active_core{nullptr};
+
+// The core of the last session stays until the next init: a thread that was
+// inside get() during shutdown wakes up with an error instead of touching
+// freed memory.
+std::shared_ptr<core::core_worker> retired_core;
 
 core::core_worker& require_core() {
   auto ptr = active_core.load();
@@ -82,7 +87,7 @@ std::unique_ptr<runtime> start_embedded(const config& cfg) {
   auto capacity = cfg.object_store_memory > 0 ? cfg.object_store_memory
                                               : default_store_memory();
   rt->store = std::make_shared<node::store_memory>(capacity, capacity);
-  rt->core = std::make_unique<core::core_worker>(sys, cfg);
+  rt->core = std::make_shared<core::core_worker>(sys, cfg);
   auto run = std::make_shared<core::runner>(*rt->core);
   wire::node_info info;
   info.id = rt->core->next_id();
@@ -114,6 +119,9 @@ std::unique_ptr<runtime> start_embedded(const config& cfg) {
   rt->core->connect({rt->gcs, rt->raylet, rt->owner, rt->store});
   caf::anon_send(rt->gcs, wire::register_atom::value, info, rt->raylet);
   caf::anon_send(rt->gcs, wire::subscribe_atom::value, rt->owner);
+  // The system's constructor pinned CAF's logger to this thread; unpin it, or
+  // ~actor_system waits forever when shutdown runs on another thread.
+  caf::logger::set_current_actor_system(nullptr);
   return rt;
 }
 
@@ -187,6 +195,7 @@ session init(const config& cfg) {
   if (std::isnan(cfg.num_cpus) || std::isinf(cfg.num_cpus))
     throw invalid_argument_error("num_cpus must be a finite number");
   detail::check_resource("GPU", cfg.num_gpus);
+  retired_core.reset();
   auto rt = start_embedded(cfg);
   active_core = rt->core.get();
   active_runtime = std::move(rt);
@@ -204,6 +213,8 @@ void shutdown() {
     return;
   stop(*rt);
   active_core = nullptr;
+  std::lock_guard<std::mutex> guard{runtime_mtx};
+  retired_core = std::move(rt->core);
   rt.reset();
 }
 
@@ -217,6 +228,47 @@ store_stats object_store_stats() {
     throw error("caraway is not initialized: call caraway::init first");
   auto st = active_runtime->store->get_stats();
   return {st.used_bytes, st.capacity_bytes, st.objects, st.pooled_bytes};
+}
+
+namespace {
+
+wire::node_info node_status() {
+  wire::raylet_actor raylet;
+  caf::actor_system* sys = nullptr;
+  uint32_t timeout_ms = 0;
+  {
+    std::lock_guard<std::mutex> guard{runtime_mtx};
+    if (!active_runtime)
+      throw error("caraway is not initialized: call caraway::init first");
+    raylet = active_runtime->raylet;
+    sys = active_runtime->sys.get();
+    timeout_ms = active_runtime->core->cfg().request_timeout_ms;
+  }
+  wire::node_info result;
+  bool ok = false;
+  core::with_scoped_actor(*sys, [&](caf::scoped_actor& self) {
+    self->request(raylet, std::chrono::milliseconds(timeout_ms),
+                  wire::status_atom::value)
+      .receive(
+        [&](wire::node_info& info) {
+          result = std::move(info);
+          ok = true;
+        },
+        [&](caf::error&) {});
+  });
+  if (!ok)
+    throw error("the raylet did not report its status");
+  return result;
+}
+
+} // namespace
+
+std::map<std::string, double> cluster_resources() {
+  return node_status().total;
+}
+
+std::map<std::string, double> available_resources() {
+  return node_status().available;
 }
 
 } // namespace caraway

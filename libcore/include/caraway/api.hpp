@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -58,6 +60,12 @@ struct store_stats {
 
 /// Reads the local object store's counters.
 store_stats object_store_stats();
+
+/// Resources of the cluster's nodes, summed: {"CPU": 2, ...}.
+std::map<std::string, double> cluster_resources();
+
+/// Resources not in use right now, summed over the nodes.
+std::map<std::string, double> available_resources();
 
 /// Stores a value; large values go to the object store.
 template <class T>

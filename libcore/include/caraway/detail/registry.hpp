@@ -127,9 +127,14 @@ std::string member_key(M ptr) {
 
 namespace caraway {
 
-/// Names one constructor of an actor class in `CARAWAY_ACTOR`.
+/// The type of `ctor<Ps...>`.
 template <class... Ps>
-struct ctor {};
+struct ctor_tag {};
+
+/// Names one constructor of an actor class in `CARAWAY_ACTOR`:
+/// `CARAWAY_ACTOR(counter, caraway::ctor<int64_t>, &counter::increment)`.
+template <class... Ps>
+constexpr ctor_tag<Ps...> ctor{};
 
 namespace detail {
 
@@ -154,7 +159,7 @@ using ctor_arg_t = typename ctor_arg<std::decay_t<T>>::type;
 
 template <class C, class... Ps>
 void register_actor_part(std::type_index type, const std::string&,
-                         ctor<Ps...>) {
+                         ctor_tag<Ps...>) {
   register_constructor(type, {type_key(typeid(std::decay_t<Ps>))...},
                        [](invocation& inv) -> void* {
                          void* result = nullptr;

@@ -1,0 +1,72 @@
+#include "measure.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+namespace bench {
+
+double seconds_since(clock::time_point start) {
+  return std::chrono::duration<double>(clock::now() - start).count();
+}
+
+double median(std::vector<double> xs) {
+  if (xs.empty())
+    return 0;
+  auto mid = xs.begin() + xs.size() / 2;
+  std::nth_element(xs.begin(), mid, xs.end());
+  if (xs.size() % 2 == 1)
+    return *mid;
+  auto lower = *std::max_element(xs.begin(), mid);
+  return (lower + *mid) / 2;
+}
+
+namespace {
+
+// Integers for large values, four significant digits for small ones.
+std::string format_value(double x) {
+  char buf[64];
+  if (std::fabs(x) >= 1000)
+    std::snprintf(buf, sizeof(buf), "%.0f", x);
+  else
+    std::snprintf(buf, sizeof(buf), "%.4g", x);
+  return buf;
+}
+
+} // namespace
+
+void report::print(const std::string& name, double value,
+                   const std::string& unit) {
+  values_[name] = value;
+  // Flushes each line so that a slow run still shows its progress.
+  std::cout << name << ' ' << format_value(value) << ' ' << unit << std::endl;
+}
+
+double report::get(const std::string& name) const {
+  auto i = values_.find(name);
+  return i != values_.end() ? i->second : 0;
+}
+
+void report::ratio(const std::string& name, const std::string& base,
+                   double fraction) {
+  if (get(name) <= 0 || get(base) <= 0)
+    return;
+  auto label = base;
+  auto pos = label.find("baseline_");
+  if (pos != std::string::npos)
+    label.erase(pos, 9);
+  std::cout << name << "_vs_" << label << ' ' << format_value(fraction)
+            << " ratio" << std::endl;
+}
+
+double median_of_trials(const settings& cfg,
+                        const std::function<double(clock::duration)>& trial) {
+  trial(cfg.warmup_length);
+  std::vector<double> results;
+  for (int i = 0; i < cfg.trials; ++i)
+    results.emplace_back(trial(cfg.trial_length));
+  return median(results);
+}
+
+} // namespace bench

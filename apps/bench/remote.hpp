@@ -1,0 +1,26 @@
+#pragma once
+
+// The tasks and the actor that the benchmark calls. They live in their own
+// file so that the task library nodes load holds nothing but them.
+
+#include <cstdint>
+#include <vector>
+
+#include <caraway/actor.hpp>
+
+/// The smallest useful task: no arguments, an 8-byte result.
+int64_t small_value();
+
+/// Nested tasks: each call submits two more and waits for them.
+int64_t fib(int64_t n);
+
+/// Answers calls without touching state, so that it may run them at once.
+class bench_actor {
+public:
+  int64_t small_value() const;
+};
+
+/// Calls `small_value` `n` times, spread over `actors`, and returns the sum
+/// of the results.
+int64_t call_actors(std::vector<caraway::actor_handle<bench_actor>> actors,
+                    int64_t n);

@@ -1,0 +1,172 @@
+// Component logic tested directly on the state structs, without messaging.
+
+#include <doctest/doctest.h>
+
+#include <caf/all.hpp>
+
+#include "caraway/detail/registry.hpp"
+#include "caraway/node/gcs.hpp"
+#include "caraway/node/raylet.hpp"
+#include "caraway/node/store_memory.hpp"
+#include "caraway/wire/bridge.hpp"
+
+using namespace caraway;
+
+TEST_CASE("raylet_state grants, lends out and returns resources") {
+  node::raylet_state st;
+  st.info.total = {{"CPU", 2}, {"ssd", 1}};
+  st.info.available = st.info.total;
+  CHECK(st.fits({{"CPU", 2}}));
+  CHECK_FALSE(st.fits({{"CPU", 3}}));
+  CHECK_FALSE(st.fits({{"gpu", 1}}));
+  CHECK(st.feasible({{"CPU", 0.5}, {"ssd", 1}}));
+  CHECK_FALSE(st.feasible({{"ssd", 2}}));
+  st.acquire({{"CPU", 1.5}});
+  st.leases[7].held = {{"CPU", 1.5}};
+  CHECK_FALSE(st.fits({{"CPU", 1}}));
+  SUBCASE("a blocked lease lends its CPUs and takes them back") {
+    CHECK(st.block(7));
+    CHECK_FALSE(st.block(7));
+    CHECK(st.fits({{"CPU", 2}}));
+    CHECK(st.unblock(7));
+    CHECK(st.info.available.at("CPU") == doctest::Approx(0.5));
+  }
+  SUBCASE("finishing a lease returns its resources once") {
+    st.finish(7);
+    st.finish(7);
+    CHECK(st.info.available.at("CPU") == doctest::Approx(2));
+  }
+}
+
+TEST_CASE("raylet_state queues deeper tasks first, then in order") {
+  node::raylet_state st;
+  st.info.total = {{"CPU", 1}};
+  wire::task_spec a, b, c;
+  a.function = "a";
+  b.function = "b";
+  b.depth = 3;
+  c.function = "c";
+  for (auto* spec : {&a, &b, &c})
+    spec->resources = {{"CPU", 1}};
+  CHECK(st.enqueue(a));
+  CHECK(st.enqueue(b));
+  CHECK(st.enqueue(c));
+  auto& q = st.queues.at({{"CPU", 1}});
+  std::vector<std::string> order;
+  for (auto& kvp : q)
+    order.push_back(kvp.second.function);
+  CHECK(order == std::vector<std::string>{"b", "a", "c"});
+  wire::task_spec big;
+  big.resources = {{"CPU", 4}};
+  CHECK_FALSE(st.enqueue(big));
+  CHECK(st.pending() == 4);
+}
+
+TEST_CASE("store_memory caps live bytes and reuses freed buffers") {
+  node::store_memory mem{1 << 20, 1 << 20};
+  auto a = mem.allocate(600 * 1024);
+  REQUIRE(a);
+  CHECK(mem.allocate(600 * 1024) == nullptr);
+  auto* first = a->data();
+  wire::object_id id{1, 1};
+  mem.seal(id, a);
+  CHECK(mem.get(id) == a);
+  mem.release(id);
+  a.reset();
+  auto st = mem.get_stats();
+  CHECK(st.used_bytes == 0);
+  CHECK(st.pooled_bytes == 600 * 1024);
+  auto b = mem.allocate(500 * 1024);
+  REQUIRE(b);
+  CHECK(b->data() == first);
+  CHECK(mem.get_stats().pooled_bytes == 0);
+}
+
+TEST_CASE("gcs_state keeps names unique per namespace until death") {
+  node::gcs_state st;
+  wire::actor_spec x;
+  x.id = {1, 1};
+  x.name = "n";
+  x.ns = "a";
+  CHECK(st.add_actor(x));
+  auto y = x;
+  y.id = {1, 2};
+  CHECK_FALSE(st.add_actor(y));
+  y.ns = "b";
+  CHECK(st.add_actor(y));
+  CHECK(st.find_named("a", "n") != nullptr);
+  CHECK(st.mark_dead(x.id, {wire::error_kind::actor_died, "", "gone"}));
+  CHECK_FALSE(st.mark_dead(x.id, {}));
+  CHECK(st.find_named("a", "n") == nullptr);
+  auto z = x;
+  z.id = {1, 3};
+  CHECK(st.add_actor(z));
+}
+
+TEST_CASE("records cross processes through their Protobuf form") {
+  caf::actor_system_config cfg;
+  wire::add_message_types(cfg);
+  caf::actor_system sys{cfg};
+  wire::task_spec spec;
+  spec.id = {0x1234, 42};
+  spec.actor = {7, 8};
+  spec.function = "fib";
+  spec.depth = 3;
+  spec.max_retries = 2;
+  spec.resources = {{"CPU", 1}, {"ssd", 0.5}};
+  wire::task_arg arg;
+  arg.value = wire::make_buffer("abc", 3);
+  spec.args.push_back(arg);
+  wire::task_arg ref;
+  ref.is_ref = true;
+  ref.ref = {9, 10};
+  spec.args.push_back(ref);
+  std::vector<char> bytes;
+  caf::binary_serializer sink{sys, bytes};
+  REQUIRE_FALSE(sink(spec));
+  wire::task_spec copy;
+  caf::binary_deserializer source{sys, bytes};
+  REQUIRE_FALSE(source(copy));
+  CHECK(copy.id == spec.id);
+  CHECK(copy.actor == spec.actor);
+  CHECK(copy.function == "fib");
+  CHECK(copy.depth == 3);
+  CHECK(copy.max_retries == 2);
+  CHECK(copy.resources == spec.resources);
+  REQUIRE(copy.args.size() == 2);
+  CHECK(std::string(copy.args[0].value->data(), 3) == "abc");
+  CHECK(copy.args[1].is_ref);
+  CHECK(copy.args[1].ref == wire::object_id{9, 10});
+  CHECK_FALSE(copy.args[1].value);
+}
+
+TEST_CASE("a truncated record is rejected, not misread") {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  wire::actor_info info;
+  info.name = "tracker";
+  std::vector<char> bytes;
+  caf::binary_serializer sink{sys, bytes};
+  REQUIRE_FALSE(sink(info));
+  bytes.resize(bytes.size() / 2);
+  wire::actor_info copy;
+  caf::binary_deserializer source{sys, bytes};
+  CHECK(source(copy));
+}
+
+TEST_CASE("registration names come from the macro's text") {
+  auto names = detail::split_names(
+    "fib, CARAWAY_FUNC(add, int, int), &counter::increment, "
+    "caraway::ctor<int, std::map<int, int>>");
+  REQUIRE(names.size() == 4);
+  CHECK(names[0] == "fib");
+  CHECK(names[1] == "add(int, int)");
+  CHECK(names[2] == "increment");
+}
+
+TEST_CASE("ids survive their byte form") {
+  wire::unique_id id{0x0102030405060708ull, 0xa0b0c0d0e0f00010ull};
+  CHECK(wire::from_bytes(wire::to_bytes(id)) == id);
+  CHECK(wire::to_string(id) == "0102030405060708a0b0c0d0e0f00010");
+  CHECK(wire::from_bytes("short").nil());
+}

@@ -1,0 +1,190 @@
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "caraway/detail/core.hpp"
+#include "test_session.hpp"
+
+using namespace caraway;
+using namespace std::chrono_literals;
+
+namespace {
+
+int64_t slow_value(int64_t ms, int64_t value) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return value;
+}
+
+// Holds its argument until `release_hold` runs.
+std::atomic<bool> hold_released{false};
+
+int64_t hold_then_size(std::vector<double> data) {
+  while (!hold_released)
+    std::this_thread::sleep_for(1ms);
+  return static_cast<int64_t>(data.size());
+}
+
+int64_t wait_for_flag() {
+  while (!hold_released)
+    std::this_thread::sleep_for(1ms);
+  return 1;
+}
+
+constexpr size_t large_elems = 256 * 1024; // 2 MiB of doubles
+
+} // namespace
+
+CARAWAY_REMOTE(slow_value, hold_then_size, wait_for_flag)
+
+TEST_CASE("put and get return the value") {
+  auto s = init(test::small_cluster());
+  auto r = put(std::string{"hello"});
+  CHECK(get(r) == "hello");
+  CHECK(get(put(int64_t{7})) == 7);
+}
+
+TEST_CASE("small values stay inline, large ones go to the object store") {
+  auto s = init(test::small_cluster());
+  auto before = object_store_stats().objects;
+  auto small = put(std::vector<double>(100, 1.0));
+  CHECK(object_store_stats().objects == before);
+  auto large = put(std::vector<double>(large_elems, 2.0));
+  CHECK(object_store_stats().objects == before + 1);
+  CHECK(get(large).size() == large_elems);
+  CHECK(get(small).size() == 100);
+}
+
+TEST_CASE("getting a large object twice shares the stored bytes") {
+  // A get decodes straight from the store's buffer: the one copy is the
+  // decode into the caller's value.
+  auto s = init(test::small_cluster());
+  auto r = put(std::vector<double>(large_elems, 3.0));
+  auto a = detail::get_value(r.id(), detail::infinite_timeout);
+  auto b = detail::get_value(r.id(), detail::infinite_timeout);
+  CHECK(a.get() == b.get());
+  CHECK(get(r)[large_elems - 1] == 3.0);
+}
+
+TEST_CASE("get with a timeout throws timeout_error") {
+  auto s = init(test::small_cluster());
+  auto r = task(slow_value).remote(2000, 1);
+  CHECK_THROWS_AS(get(r, 50ms), timeout_error);
+  CHECK(get(r) == 1);
+}
+
+TEST_CASE("get of many refs returns values in order") {
+  auto s = init(test::small_cluster());
+  std::vector<object_ref<int64_t>> refs;
+  for (int64_t i = 0; i < 20; ++i)
+    refs.emplace_back(task(slow_value).remote(0, i));
+  auto values = get(refs);
+  REQUIRE(values.size() == 20);
+  for (int64_t i = 0; i < 20; ++i)
+    CHECK(values[i] == i);
+}
+
+TEST_CASE("wait returns ready and pending refs in submission order") {
+  auto s = init(test::small_cluster());
+  std::vector<object_ref<int64_t>> refs;
+  refs.emplace_back(task(slow_value).remote(3000, 0));
+  refs.emplace_back(put(int64_t{1}));
+  refs.emplace_back(put(int64_t{2}));
+  refs.emplace_back(task(slow_value).remote(3000, 3));
+  SUBCASE("num_returns reached") {
+    auto w = wait(refs, 2, 10s);
+    REQUIRE(w.ready.size() == 2);
+    REQUIRE(w.pending.size() == 2);
+    CHECK(w.ready[0] == refs[1]);
+    CHECK(w.ready[1] == refs[2]);
+    CHECK(w.pending[0] == refs[0]);
+    CHECK(w.pending[1] == refs[3]);
+  }
+  SUBCASE("timeout passes first") {
+    auto w = wait(refs, 3, 100ms);
+    CHECK(w.ready.size() == 2);
+    CHECK(w.pending.size() == 2);
+  }
+  SUBCASE("at most num_returns come back ready") {
+    auto w = wait(refs, 1, 10s);
+    REQUIRE(w.ready.size() == 1);
+    CHECK(w.ready[0] == refs[1]);
+    CHECK(w.pending.size() == 3);
+  }
+}
+
+TEST_CASE("the store's memory returns to its baseline after 1000 puts") {
+  auto s = init(test::small_cluster());
+  auto baseline = object_store_stats();
+  for (int i = 0; i < 1000; ++i) {
+    auto r = put(std::vector<double>(large_elems / 2, i));
+    CHECK(object_store_stats().used_bytes > baseline.used_bytes);
+  }
+  auto after = object_store_stats();
+  CHECK(after.used_bytes == baseline.used_bytes);
+  CHECK(after.objects == baseline.objects);
+}
+
+TEST_CASE("a pending task keeps its argument alive after the ref is gone") {
+  auto s = init(test::small_cluster());
+  hold_released = false;
+  auto baseline = object_store_stats().objects;
+  object_ref<int64_t> result;
+  {
+    auto data = put(std::vector<double>(large_elems, 1.0));
+    result = task(hold_then_size).remote(data);
+  }
+  CHECK(object_store_stats().objects == baseline + 1);
+  hold_released = true;
+  CHECK(get(result) == static_cast<int64_t>(large_elems));
+  CHECK(object_store_stats().objects == baseline);
+}
+
+TEST_CASE("an object holding refs keeps them alive") {
+  auto s = init(test::small_cluster());
+  auto baseline = object_store_stats().objects;
+  object_ref<std::vector<object_ref<std::vector<double>>>> outer;
+  {
+    std::vector<object_ref<std::vector<double>>> inner;
+    inner.emplace_back(put(std::vector<double>(large_elems, 5.0)));
+    outer = put(inner);
+  }
+  CHECK(object_store_stats().objects == baseline + 1);
+  auto inner = get(outer);
+  REQUIRE(inner.size() == 1);
+  CHECK(get(inner[0])[0] == 5.0);
+  inner.clear();
+  outer = {};
+  CHECK(object_store_stats().objects == baseline);
+}
+
+TEST_CASE("a put larger than the object store fails with a clear error") {
+  auto cfg = test::small_cluster();
+  cfg.object_store_memory = uint64_t{4} << 20;
+  auto s = init(cfg);
+  CHECK_THROWS_AS(put(std::vector<double>(1 << 20, 1.0)),
+                  object_store_full_error);
+  // The store still serves objects that fit.
+  CHECK(get(put(std::vector<double>(large_elems, 1.0))).size()
+        == large_elems);
+}
+
+TEST_CASE("shutdown wakes a get that waits forever") {
+  auto s = init(test::small_cluster(1));
+  // Needs a resource no node has, so it never runs.
+  auto r = task(slow_value).resources({{"unobtainium", 1}}).remote(0, 1);
+  std::thread stopper{[&] {
+    std::this_thread::sleep_for(100ms);
+    s.shutdown();
+  }};
+  try {
+    get(r);
+    FAIL("get returned a value of a task that cannot run");
+  } catch (const error& e) {
+    CHECK(std::string{e.what()}.find("shut down") != std::string::npos);
+  }
+  stopper.join();
+  CHECK_FALSE(is_initialized());
+}

@@ -1,0 +1,145 @@
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "test_session.hpp"
+
+using namespace caraway;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::atomic<bool> gate_open{false};
+
+// Blocks its thread (not in get) until the gate opens.
+int64_t wait_at_gate() {
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!gate_open && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  return gate_open ? 1 : 0;
+}
+
+class gatekeeper {
+public:
+  int64_t open() {
+    gate_open = true;
+    return 1;
+  }
+};
+
+} // namespace
+
+CARAWAY_REMOTE(wait_at_gate)
+CARAWAY_ACTOR(gatekeeper, caraway::ctor<>, &gatekeeper::open)
+
+TEST_CASE("the embedded node has the machine's cores by default") {
+  config cfg;
+  cfg.object_store_memory = uint64_t{64} << 20;
+  auto s = init(cfg);
+  auto total = cluster_resources();
+  CHECK(total.at("CPU")
+        == static_cast<double>(std::max(1u, std::thread::hardware_concurrency())));
+}
+
+TEST_CASE("the embedded node's resources can be configured") {
+  auto cfg = test::small_cluster(3);
+  cfg.num_gpus = 1;
+  cfg.resources = {{"ssd", 2}};
+  auto s = init(cfg);
+  auto total = cluster_resources();
+  CHECK(total.at("CPU") == 3);
+  CHECK(total.at("GPU") == 1);
+  CHECK(total.at("ssd") == 2);
+  CHECK(available_resources().at("CPU") == 3);
+}
+
+TEST_CASE("user code never runs on CAF's scheduler threads") {
+  // One scheduler thread: if tasks ran on it, the blocked tasks would keep
+  // the gatekeeper's call from ever running.
+  auto cfg = test::small_cluster(2);
+  cfg.caf["scheduler.max-threads"] = "1";
+  auto s = init(cfg);
+  gate_open = false;
+  auto a = task(wait_at_gate).remote();
+  auto b = task(wait_at_gate).remote();
+  std::this_thread::sleep_for(50ms);
+  auto keeper = actor<gatekeeper>().remote();
+  CHECK(get(keeper.task(&gatekeeper::open).remote(), 10s) == 1);
+  CHECK(get(a) == 1);
+  CHECK(get(b) == 1);
+}
+
+TEST_CASE("parse_config reads --caraway- flags and leaves the rest") {
+  const char* argv[] = {"app",
+                        "--caraway-num-cpus=3",
+                        "--user-flag",
+                        "--caraway-resources",
+                        "ssd:2,tpu:0.5",
+                        "--caraway-namespace=jobs",
+                        "--caraway-caf=scheduler.max-threads=2",
+                        "positional"};
+  auto cfg = parse_config(8, argv);
+  CHECK(cfg.num_cpus == 3);
+  CHECK(cfg.resources.at("ssd") == 2);
+  CHECK(cfg.resources.at("tpu") == 0.5);
+  CHECK(cfg.ns == "jobs");
+  CHECK(cfg.caf.at("scheduler.max-threads") == "2");
+}
+
+TEST_CASE("parse_config rejects bad input with a clear error") {
+  SUBCASE("unknown caraway flag") {
+    const char* argv[] = {"app", "--caraway-no-such-option=1"};
+    CHECK_THROWS_AS(parse_config(2, argv), invalid_argument_error);
+  }
+  SUBCASE("malformed number") {
+    const char* argv[] = {"app", "--caraway-num-cpus=many"};
+    CHECK_THROWS_AS(parse_config(2, argv), invalid_argument_error);
+  }
+  SUBCASE("negative resource") {
+    const char* argv[] = {"app", "--caraway-resources=ssd:-1"};
+    CHECK_THROWS_AS(parse_config(2, argv), invalid_argument_error);
+  }
+  SUBCASE("resource without amount") {
+    const char* argv[] = {"app", "--caraway-resources=ssd"};
+    CHECK_THROWS_AS(parse_config(2, argv), invalid_argument_error);
+  }
+  SUBCASE("missing config file") {
+    const char* argv[] = {"app", "--caraway-config=does-not-exist.ini"};
+    CHECK_THROWS_AS(parse_config(2, argv), invalid_argument_error);
+  }
+}
+
+TEST_CASE("a config file supplies options, the command line wins") {
+  auto path = std::string{"caraway-test-config.ini"};
+  {
+    std::ofstream out{path};
+    out << "# comment\nnum-cpus = 5\nnamespace = from_file\n"
+        << "resources = ssd:1\n";
+  }
+  const char* argv[] = {"app", "--caraway-config", path.c_str(),
+                        "--caraway-namespace=from_flag"};
+  auto cfg = parse_config(4, argv);
+  std::remove(path.c_str());
+  CHECK(cfg.num_cpus == 5);
+  CHECK(cfg.ns == "from_flag");
+  CHECK(cfg.resources.at("ssd") == 1);
+}
+
+TEST_CASE("CARAWAY_ADDRESS names the cluster when no flag does") {
+  setenv("CARAWAY_ADDRESS", "127.0.0.1:7777", 1);
+  const char* argv[] = {"app"};
+  auto cfg = parse_config(1, argv);
+  unsetenv("CARAWAY_ADDRESS");
+  CHECK(cfg.address == "127.0.0.1:7777");
+}
+
+TEST_CASE("an unknown log level is rejected at init") {
+  auto cfg = test::small_cluster();
+  cfg.log_level = "loud";
+  CHECK_THROWS_AS(init(cfg), invalid_argument_error);
+  CHECK_FALSE(is_initialized());
+}
