@@ -81,6 +81,7 @@ core_worker::~core_worker() {
 
 void core_worker::connect(cluster_handles handles) {
   handles_ = std::move(handles);
+  owner_ = caf::actor_cast<caf::actor>(handles_.owner);
 }
 
 wire::object_id core_worker::next_id() {
@@ -194,7 +195,7 @@ wire::object_id core_worker::submit_task(const std::string& function,
   spec.depth = ctx != nullptr ? ctx->depth + 1 : 0;
   spec.max_retries = opts.max_retries;
   spec.retry_exceptions = opts.retry_exceptions;
-  spec.owner = caf::actor_cast<caf::actor>(handles_.owner);
+  spec.owner = owner_;
   auto id = spec.id;
   add_task(std::move(spec), args, std::move(nested));
   try_submit(id);
@@ -211,7 +212,7 @@ wire::object_id core_worker::submit_method(const wire::actor_id& actor,
   spec.function = method;
   auto ctx = current_context();
   spec.depth = ctx != nullptr ? ctx->depth + 1 : 0;
-  spec.owner = caf::actor_cast<caf::actor>(handles_.owner);
+  spec.owner = owner_;
   auto id = spec.id;
   add_task(std::move(spec), args, std::move(nested));
   wire::error_info err;
@@ -458,7 +459,7 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
   spec.resources = make_resources(opts.num_cpus, opts.num_gpus,
                                   opts.resources);
   spec.max_concurrency = opts.max_concurrency;
-  spec.owner = caf::actor_cast<caf::actor>(handles_.owner);
+  spec.owner = owner_;
   auto id = spec.id;
   {
     std::lock_guard<std::mutex> guard{actors_mtx_};
@@ -547,8 +548,16 @@ std::vector<bool> core_worker::wait(const std::vector<wire::object_id>& ids,
   }
   auto ctx = current_context();
   auto on_block = [ctx] {
-    if (ctx != nullptr && ctx->raylet)
-      caf::anon_send(ctx->raylet, wire::blocked_atom::value, ctx->lease);
+    if (ctx == nullptr || !ctx->raylet)
+      return;
+    caf::anon_send(ctx->raylet, wire::blocked_atom::value, ctx->lease);
+    // Tasks batched behind this one must not wait for it.
+    if (ctx->backlog != nullptr) {
+      for (auto& spec : *ctx->backlog)
+        caf::anon_send(ctx->raylet, wire::submit_atom::value,
+                       std::move(spec));
+      ctx->backlog->clear();
+    }
   };
   auto on_unblock = [ctx] {
     if (ctx != nullptr && ctx->raylet)

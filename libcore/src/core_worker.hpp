@@ -33,6 +33,8 @@ struct thread_context {
   wire::raylet_actor raylet;
   uint64_t lease = 0;
   uint32_t depth = 0;
+  /// Tasks of the same lease not started yet; returned when blocking.
+  std::deque<wire::task_spec>* backlog = nullptr;
 };
 
 /// The context of the calling thread, or null outside executors.
@@ -84,6 +86,11 @@ public:
 
   const config& cfg() const {
     return cfg_;
+  }
+
+  /// The owner actor of this process.
+  const caf::actor& owner() const {
+    return owner_;
   }
 
   object_table& objects() {
@@ -191,6 +198,7 @@ private:
   std::atomic<uint64_t> next_seq_{1};
   object_table objects_;
   cluster_handles handles_;
+  caf::actor owner_;
 
   std::mutex tasks_mtx_;
   std::unordered_map<wire::task_id, pending_task> tasks_;

@@ -57,9 +57,16 @@ void runner::invoke(wire::task_result& result,
   result.value = std::move(inv.result);
 }
 
+void runner::deliver(const wire::task_spec& spec, wire::task_result result) {
+  if (spec.owner && spec.owner == core_.owner())
+    core_.on_result(result);
+  else
+    task_runner::deliver(spec, std::move(result));
+}
+
 wire::task_result runner::run_task(const wire::task_spec& spec,
                                    const node::worker_context& ctx) {
-  thread_context tc{ctx.raylet, ctx.lease, spec.depth};
+  thread_context tc{ctx.raylet, ctx.lease, spec.depth, ctx.backlog};
   context_guard guard{&tc};
   wire::task_result result;
   result.id = spec.id;

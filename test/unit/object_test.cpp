@@ -89,10 +89,10 @@ TEST_CASE("get of many refs returns values in order") {
 TEST_CASE("wait returns ready and pending refs in submission order") {
   auto s = init(test::small_cluster());
   std::vector<object_ref<int64_t>> refs;
-  refs.emplace_back(task(slow_value).remote(3000, 0));
+  refs.emplace_back(task(slow_value).remote(1000, 0));
   refs.emplace_back(put(int64_t{1}));
   refs.emplace_back(put(int64_t{2}));
-  refs.emplace_back(task(slow_value).remote(3000, 3));
+  refs.emplace_back(task(slow_value).remote(1000, 3));
   SUBCASE("num_returns reached") {
     auto w = wait(refs, 2, 10s);
     REQUIRE(w.ready.size() == 2);

@@ -10,13 +10,14 @@ task_runner::~task_runner() {
   // nop
 }
 
-namespace {
-
-void reply_to_owner(const wire::task_spec& spec, wire::task_result result) {
+void task_runner::deliver(const wire::task_spec& spec,
+                          wire::task_result result) {
   if (spec.owner)
     caf::anon_send(caf::actor_cast<wire::owner_actor>(spec.owner),
                    wire::done_atom::value, std::move(result));
 }
+
+namespace {
 
 // A lane runs calls for an actor with max_concurrency > 1.
 caf::behavior lane(caf::event_based_actor*, wire::actor_host_actor host,
@@ -25,8 +26,8 @@ caf::behavior lane(caf::event_based_actor*, wire::actor_host_actor host,
                    worker_context ctx) {
   return {
     [=](wire::call_atom, const wire::task_spec& spec) {
-      reply_to_owner(spec,
-                     runner->run_method(instance.get(), actor, spec, ctx));
+      runner->deliver(spec,
+                      runner->run_method(instance.get(), actor, spec, ctx));
       caf::anon_send(host, wire::done_atom::value, index);
     },
   };
@@ -40,10 +41,18 @@ executor(wire::executor_actor::stateful_pointer<executor_state> self,
   self->state.raylet = std::move(raylet);
   self->state.runner = std::move(runner);
   return {
-    [=](wire::execute_atom, const wire::task_spec& spec, uint64_t lease) {
+    [=](wire::execute_atom, std::vector<wire::task_spec>& batch,
+        uint64_t lease) {
       auto& st = self->state;
-      worker_context ctx{st.raylet, lease};
-      reply_to_owner(spec, st.runner->run_task(spec, ctx));
+      std::deque<wire::task_spec> backlog{
+        std::make_move_iterator(batch.begin()),
+        std::make_move_iterator(batch.end())};
+      worker_context ctx{st.raylet, lease, &backlog};
+      while (!backlog.empty()) {
+        auto spec = std::move(backlog.front());
+        backlog.pop_front();
+        st.runner->deliver(spec, st.runner->run_task(spec, ctx));
+      }
       self->send(st.raylet, wire::done_atom::value, lease);
     },
   };
@@ -87,8 +96,8 @@ actor_host(wire::actor_host_actor::stateful_pointer<actor_host_state> self,
       auto& st = self->state;
       if (st.lanes.empty()) {
         worker_context ctx{st.raylet, st.lease};
-        reply_to_owner(spec, st.runner->run_method(st.instance.get(),
-                                                   st.spec, spec, ctx));
+        st.runner->deliver(spec, st.runner->run_method(st.instance.get(),
+                                                       st.spec, spec, ctx));
       } else if (!st.idle_lanes.empty()) {
         caf::anon_send(st.lanes[st.idle_lanes.back()], wire::call_atom::value,
                        std::move(spec));

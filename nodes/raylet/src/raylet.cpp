@@ -70,11 +70,19 @@ void dispatch(self_ptr self) {
       l.held = shape;
       l.executor = exec;
       st.leases.emplace(lease_id, std::move(l));
-      auto first = tasks.begin();
-      self->send(exec, wire::execute_atom::value, std::move(first->second),
-                 lease_id);
-      tasks.erase(first);
-      --st.queued;
+      // Spread a long queue over the free slots in batches: each batch
+      // costs one round trip to the raylet instead of one per task.
+      auto n = std::min<size_t>(st.batch_size(shape, tasks.size()),
+                                tasks.size());
+      std::vector<wire::task_spec> batch;
+      batch.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        auto first = tasks.begin();
+        batch.emplace_back(std::move(first->second));
+        tasks.erase(first);
+      }
+      st.queued -= n;
+      self->send(exec, wire::execute_atom::value, std::move(batch), lease_id);
     }
     if (tasks.empty())
       q = st.queues.erase(q);

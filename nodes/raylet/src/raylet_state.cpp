@@ -1,5 +1,9 @@
 #include "caraway/node/raylet.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 #include "caraway/log.hpp"
 
 namespace caraway::node {
@@ -39,6 +43,24 @@ void raylet_state::acquire(const wire::resource_set& req) {
 void raylet_state::release(const wire::resource_set& req) {
   for (auto& [name, amount] : req)
     info.available[name] += amount;
+}
+
+size_t raylet_state::batch_size(const wire::resource_set& shape,
+                               size_t queued) const {
+  // Slots: how many more leases of this shape fit, counting the one just
+  // granted (its resources are already taken).
+  double slots = std::numeric_limits<double>::infinity();
+  for (auto& [name, amount] : shape) {
+    if (amount <= 0)
+      continue;
+    auto i = info.available.find(name);
+    auto have = i == info.available.end() ? 0.0 : i->second;
+    slots = std::min(slots, std::floor((have + epsilon) / amount) + 1);
+  }
+  if (std::isinf(slots) || slots < 1)
+    slots = 1;
+  auto per_slot = static_cast<size_t>(std::ceil(queued / slots));
+  return std::max<size_t>(1, std::min<size_t>(per_slot, max_batch));
 }
 
 bool raylet_state::enqueue(wire::task_spec spec) {

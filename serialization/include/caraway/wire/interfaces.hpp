@@ -45,10 +45,11 @@ using owner_actor = caf::typed_actor<
   // The gcs publishes an actor's new state.
   caf::reacts_to<update_atom, actor_info>>;
 
-/// Runs one stateless task at a time on a thread of its own.
+/// Runs stateless tasks one at a time on a thread of its own.
 using executor_actor = caf::typed_actor<
-  // Run the task; the lease id names the resources the raylet granted.
-  caf::reacts_to<execute_atom, task_spec, uint64_t>>;
+  // Run these tasks one after another under one lease (the resources the
+  // raylet granted); a batch saves a round trip to the raylet per task.
+  caf::reacts_to<execute_atom, std::vector<task_spec>, uint64_t>>;
 
 /// Holds one user actor and runs its methods.
 using actor_host_actor = caf::typed_actor<
@@ -65,7 +66,7 @@ using actor_host_actor = caf::typed_actor<
 using raylet_actor = caf::typed_actor<
   // Queue a task whose arguments are resolved.
   caf::reacts_to<submit_atom, task_spec>,
-  // The executor holding this lease finished its task.
+  // The executor holding this lease finished its tasks.
   caf::reacts_to<done_atom, uint64_t>,
   // The task holding this lease waits in `get`: lend its resources out.
   caf::reacts_to<blocked_atom, uint64_t>,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 
 #include "caraway/wire/interfaces.hpp"
@@ -11,6 +12,9 @@ namespace caraway::node {
 struct worker_context {
   wire::raylet_actor raylet;
   uint64_t lease = 0;
+  /// Tasks granted under the lease but not started; a task that blocks
+  /// hands them back to the raylet so that they do not wait behind it.
+  std::deque<wire::task_spec>* backlog = nullptr;
 };
 
 /// Runs user code. The executor and the actor host know nothing about
@@ -23,6 +27,9 @@ public:
   virtual wire::task_result run_task(const wire::task_spec& spec,
                                      const worker_context& ctx)
     = 0;
+
+  /// Hands a result to the task's owner.
+  virtual void deliver(const wire::task_spec& spec, wire::task_result result);
 
   /// Constructs an actor's object; on failure returns null and sets `err`.
   virtual std::shared_ptr<void> construct(const wire::actor_spec& spec,

@@ -74,6 +74,14 @@ struct raylet_state {
   /// Ends a lease, returning its resources; the executor, if any, is idle.
   void finish(uint64_t lease_id);
 
+  /// How many of `queued` tasks of this shape to hand one executor: the
+  /// queue split over the slots free now (counting this one), at most
+  /// `max_batch`.
+  size_t batch_size(const wire::resource_set& shape, size_t queued) const;
+
+  /// Upper bound of `batch_size`; small, so that a long task delays few.
+  uint32_t max_batch = 16;
+
   uint64_t pending() const {
     return queued + pending_actors.size();
   }
