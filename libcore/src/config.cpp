@@ -37,6 +37,8 @@ po::options_description make_options(config& cfg,
     ("namespace", po::value(&cfg.ns), "namespace for named actors")
     ("max-workers", po::value(&cfg.max_workers),
      "most executor threads of the embedded node")
+    ("get-spin-us", po::value(&cfg.get_spin_us),
+     "how long a driver's get spins before it sleeps (microseconds)")
     ("request-timeout-ms", po::value(&cfg.request_timeout_ms),
      "how long a request to a cluster component may take")
     ("log-level", po::value(&cfg.log_level),

@@ -563,7 +563,10 @@ std::vector<bool> core_worker::wait(const std::vector<wire::object_id>& ids,
     if (ctx != nullptr && ctx->raylet)
       caf::anon_send(ctx->raylet, wire::unblocked_atom::value, ctx->lease);
   };
-  return objects_.wait(ids, n, deadline_ptr, on_block, on_unblock);
+  // Only driver threads spin: a blocked task gives its CPU back instead.
+  auto spin = ctx == nullptr ? std::chrono::microseconds(cfg_.get_spin_us)
+                             : std::chrono::microseconds(0);
+  return objects_.wait(ids, n, deadline_ptr, on_block, on_unblock, spin);
 }
 
 wire::buffer_ptr core_worker::value_of(const wire::object_id& id) {

@@ -1,8 +1,22 @@
 #include "object_table.hpp"
 
 #include <algorithm>
+#include <thread>
 
 namespace caraway::core {
+
+namespace {
+
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  for (int i = 0; i < 64; ++i)
+    __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+} // namespace
 
 object_table::object_table(release_fn on_store_release)
   : on_store_release_(std::move(on_store_release)) {
@@ -159,7 +173,8 @@ std::vector<bool> object_table::wait(const std::vector<wire::object_id>& ids,
                                      size_t n,
                                      const clock::time_point* deadline,
                                      const std::function<void()>& on_block,
-                                     const std::function<void()>& on_unblock) {
+                                     const std::function<void()>& on_unblock,
+                                     std::chrono::nanoseconds spin) {
   std::vector<bool> result(ids.size(), false);
   auto w = std::make_shared<waiter>();
   size_t done = 0;
@@ -188,6 +203,16 @@ std::vector<bool> object_table::wait(const std::vector<wire::object_id>& ids,
   {
     std::unique_lock<std::mutex> guard{w->mtx};
     auto pred = [&] { return done + w->ready >= n || stopped(); };
+    if (spin.count() > 0 && !pred()) {
+      auto until = clock::now() + spin;
+      if (deadline != nullptr && *deadline < until)
+        until = *deadline;
+      do {
+        guard.unlock();
+        cpu_relax();
+        guard.lock();
+      } while (!pred() && clock::now() < until);
+    }
     if (!pred()) {
       guard.unlock();
       on_block();

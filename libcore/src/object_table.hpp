@@ -69,10 +69,13 @@ public:
   /// Blocks until `n` of `ids` are ready or failed, the deadline passes, or
   /// the table shuts down. `on_block` and `on_unblock` run around the sleep.
   /// Returns which are ready or failed.
+  /// Spins for up to `spin` before sleeping: waking a sleeping thread costs
+  /// tens of microseconds on virtual machines.
   std::vector<bool> wait(const std::vector<wire::object_id>& ids, size_t n,
                          const clock::time_point* deadline,
                          const std::function<void()>& on_block,
-                         const std::function<void()>& on_unblock);
+                         const std::function<void()>& on_unblock,
+                         std::chrono::nanoseconds spin = {});
 
   /// Wakes every waiter; later waits return at once.
   void shutdown();
