@@ -129,6 +129,16 @@ TEST_CASE("a config file supplies options, the command line wins") {
   CHECK(cfg.resources.at("ssd") == 1);
 }
 
+TEST_CASE("the example config file in config/ parses") {
+  auto path = std::string{CARAWAY_SOURCE_DIR} + "/config/embedded.ini";
+  const char* argv[] = {"app", "--caraway-config", path.c_str()};
+  auto cfg = parse_config(3, argv);
+  CHECK(cfg.num_cpus == 2);
+  CHECK(cfg.resources.at("ssd") == 1);
+  CHECK(cfg.object_store_memory == uint64_t{1} << 30);
+  CHECK(cfg.caf.at("scheduler.max-threads") == "4");
+}
+
 TEST_CASE("CARAWAY_ADDRESS names the cluster when no flag does") {
   setenv("CARAWAY_ADDRESS", "127.0.0.1:7777", 1);
   const char* argv[] = {"app"};
