@@ -97,6 +97,11 @@ public:
     return result;
   }
 
+  // Calls another actor through a handle it was given.
+  int64_t bump_via(actor_handle<counter> c, int64_t n) {
+    return get(c.task(&counter::add).remote(n));
+  }
+
   int64_t use_child(int64_t start) {
     auto child = actor<counter>(start).remote();
     return get(child.task(&counter::increment).remote());
@@ -132,7 +137,7 @@ CARAWAY_ACTOR(counter, caraway::ctor<>, caraway::ctor<int64_t>,
 CARAWAY_ACTOR(fragile, caraway::ctor<std::string>, &fragile::poke)
 CARAWAY_ACTOR(rendezvous, caraway::ctor<>, &rendezvous::meet)
 CARAWAY_ACTOR(coordinator, caraway::ctor<>, &coordinator::sum_of_squares,
-              &coordinator::use_child)
+              &coordinator::bump_via, &coordinator::use_child)
 CARAWAY_ACTOR(nest_actor, caraway::ctor<>, &nest_actor::run)
 CARAWAY_REMOTE(bump_counter, spawn_counter, square, nest_task, nest_inner)
 
@@ -170,6 +175,14 @@ TEST_CASE("a handle passed to a task reaches the same actor") {
   CHECK(get(c.task(&counter::value).remote()) == 10);
 }
 
+TEST_CASE("a handle passed to another actor reaches the same actor") {
+  auto s = init(test::small_cluster());
+  auto c = actor<counter>(int64_t{1}).remote();
+  auto coord = actor<coordinator>().remote();
+  CHECK(get(coord.task(&coordinator::bump_via).remote(c, 41)) == 42);
+  CHECK(get(c.task(&counter::value).remote()) == 42);
+}
+
 TEST_CASE("a task may create an actor and return its handle") {
   auto s = init(test::small_cluster());
   auto c = get(task(spawn_counter).remote(100));
@@ -178,22 +191,25 @@ TEST_CASE("a task may create an actor and return its handle") {
 
 TEST_CASE("named actors are found by name within their namespace") {
   auto s = init(test::small_cluster());
-  auto c = actor<counter>(int64_t{5}).name("tracker").remote();
+  auto tracker = actor<counter>(int64_t{5}).name("tracker").remote();
   auto other = actor<counter>(int64_t{50}).name("tracker", "elsewhere")
                  .remote();
   auto found = get_actor<counter>("tracker");
   REQUIRE(found.has_value());
+  CHECK(*found == tracker);
   CHECK(get(found->task(&counter::value).remote()) == 5);
   auto found_other = get_actor<counter>("tracker", "elsewhere");
   REQUIRE(found_other.has_value());
   CHECK(get(found_other->task(&counter::value).remote()) == 50);
+  CHECK(*found_other == other);
   CHECK_FALSE(get_actor<counter>("nobody").has_value());
   CHECK_FALSE(get_actor<counter>("tracker", "third").has_value());
 }
 
 TEST_CASE("a taken name is rejected at remote()") {
   auto s = init(test::small_cluster());
-  auto c = actor<counter>().name("unique").remote();
+  auto first = actor<counter>().name("unique").remote();
+  CHECK(first.valid());
   CHECK_THROWS_AS(actor<counter>().name("unique").remote(),
                   invalid_argument_error);
 }
