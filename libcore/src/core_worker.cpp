@@ -362,7 +362,9 @@ void core_worker::on_actor_update(const wire::actor_info& info) {
       return; // death is final
     if (info.state != wire::actor_state::pending)
       holds.swap(entry.holds);
-    if (info.state == wire::actor_state::alive) {
+    // After shutdown began, a strong handle would keep the host's thread
+    // (and with it ~actor_system) waiting.
+    if (info.state == wire::actor_state::alive && !objects_.stopped()) {
       entry.state = info.state;
       entry.host = info.host;
     }
@@ -422,6 +424,16 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
                                          std::vector<detail::call_arg> args,
                                          std::vector<wire::object_id> nested,
                                          const detail::actor_options& opts) {
+  // Until the entry takes them over, the refs in `nested` (refs nested in
+  // the arguments and the ref arguments themselves) are ours to release.
+  struct release_guard {
+    core_worker* self;
+    std::vector<wire::object_id>* ids;
+    ~release_guard() {
+      if (ids != nullptr)
+        self->release(*ids);
+    }
+  } guard{this, &nested};
   auto cls = registry::instance().find_class(class_name);
   if (cls == nullptr)
     throw registration_error("actor class '" + class_name
@@ -430,8 +442,6 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
     std::string known;
     for (auto& kvp : cls->ctors)
       known += (known.empty() ? "" : ", ") + join_types(kvp.first);
-    for (auto& id : nested)
-      objects_.remove_ref(id);
     throw invalid_argument_error("actor class '" + class_name
                                  + "' has no constructor taking "
                                  + join_types(ctor_key)
@@ -462,17 +472,18 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
   spec.owner = owner_;
   auto id = spec.id;
   {
-    std::lock_guard<std::mutex> guard{actors_mtx_};
+    std::lock_guard<std::mutex> lock{actors_mtx_};
     auto& entry = actors_[id];
     entry.class_name = class_name;
     entry.holds = std::move(nested);
+    guard.ids = nullptr;
   }
   try {
     ask_gcs<wire::actor_id>(wire::create_atom::value, std::move(spec));
   } catch (...) {
     std::vector<wire::object_id> holds;
     {
-      std::lock_guard<std::mutex> guard{actors_mtx_};
+      std::lock_guard<std::mutex> lock{actors_mtx_};
       holds = std::move(actors_[id].holds);
       actors_.erase(id);
     }
@@ -497,7 +508,7 @@ core_worker::find_actor(const std::string& class_name, const std::string& name,
     auto& entry = actors_[info.id];
     entry.class_name = info.class_name;
     if (entry.state != wire::actor_state::dead
-        && info.state == wire::actor_state::alive) {
+        && info.state == wire::actor_state::alive && !objects_.stopped()) {
       entry.state = info.state;
       entry.host = info.host;
     }
@@ -582,9 +593,9 @@ wire::buffer_ptr core_worker::value_of(const wire::object_id& id) {
 }
 
 void core_worker::shutdown() {
-  objects_.shutdown();
   // A detached actor's thread lives until the last handle to it is gone.
   std::lock_guard<std::mutex> guard{actors_mtx_};
+  objects_.shutdown();
   for (auto& kvp : actors_)
     kvp.second.host = nullptr;
 }

@@ -186,7 +186,11 @@ private:
   // Marks an actor dead and fails its queued and running calls.
   void mark_actor_dead(const wire::actor_id& actor, wire::error_info why);
 
+public:
+  /// Drops one reference to each id and clears `ids`.
   void release(std::vector<wire::object_id>& ids);
+
+private:
 
   // Sends a request to the gcs and waits for the answer.
   template <class Result, class... Ts>

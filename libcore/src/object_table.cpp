@@ -1,6 +1,7 @@
 #include "object_table.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <thread>
 
 namespace caraway::core {
@@ -55,8 +56,31 @@ void object_table::notify(std::vector<std::shared_ptr<waiter>>& waiters,
     ++w->ready;
     w->cv.notify_one();
   }
-  for (auto& f : callbacks)
-    f();
+  // A callback may finish more objects and so trigger more callbacks (a
+  // failed task fails the tasks waiting on it). Run them from a queue in the
+  // outermost call instead of recursing, or a long dependency chain
+  // overflows the stack.
+  thread_local std::deque<std::function<void()>>* pending = nullptr;
+  if (pending != nullptr) {
+    for (auto& f : callbacks)
+      pending->emplace_back(std::move(f));
+    return;
+  }
+  std::deque<std::function<void()>> queue{
+    std::make_move_iterator(callbacks.begin()),
+    std::make_move_iterator(callbacks.end())};
+  pending = &queue;
+  while (!queue.empty()) {
+    auto f = std::move(queue.front());
+    queue.pop_front();
+    try {
+      f();
+    } catch (...) {
+      pending = nullptr;
+      throw;
+    }
+  }
+  pending = nullptr;
 }
 
 bool object_table::complete(const wire::object_id& id, wire::buffer_ptr value,
@@ -79,15 +103,14 @@ bool object_table::complete(const wire::object_id& id, wire::buffer_ptr value,
       contains.clear();
     }
   }
-  if (!contains.empty() || (value && in_store)) {
-    if (value && in_store)
-      on_store_release_(id);
-    release_all(std::move(contains));
-    notify(waiters, callbacks);
-    return false;
-  }
+  // On success `value` and `contains` moved into the entry; what is left
+  // belongs to nobody.
+  bool kept = !value && contains.empty();
+  if (value && in_store)
+    on_store_release_(id);
+  release_all(std::move(contains));
   notify(waiters, callbacks);
-  return true;
+  return kept;
 }
 
 void object_table::fail(const wire::object_id& id, wire::error_info error) {
@@ -108,7 +131,16 @@ void object_table::fail(const wire::object_id& id, wire::error_info error) {
 
 void object_table::add_ref(const wire::object_id& id) {
   std::lock_guard<std::mutex> guard{mtx_};
-  entries_[id].refs += 1;
+  auto [i, fresh] = entries_.try_emplace(id);
+  if (fresh) {
+    // A ref to an object this process no longer (or never) knew: nothing
+    // will ever complete it, so it fails instead of hanging readers.
+    i->second.st = state::failed;
+    i->second.error = {wire::error_kind::object_lost, "",
+                       "object " + wire::to_string(id)
+                         + " is unknown: freed or from another session"};
+  }
+  i->second.refs += 1;
 }
 
 void object_table::remove_ref(const wire::object_id& id) {

@@ -16,6 +16,10 @@ public:
   wire::task_result run_task(const wire::task_spec& spec,
                              const node::worker_context& ctx) override;
 
+  bool stopping() const override {
+    return core_.objects().stopped();
+  }
+
   /// Results for this process go straight into its object table, saving a
   /// hop through the owner actor.
   void deliver(const wire::task_spec& spec, wire::task_result result) override;

@@ -211,8 +211,10 @@ void shutdown() {
   }
   if (!rt)
     return;
-  stop(*rt);
+  // From here on, API calls (also from tasks still running) fail cleanly
+  // instead of reaching into a system being torn down.
   active_core = nullptr;
+  stop(*rt);
   std::lock_guard<std::mutex> guard{runtime_mtx};
   retired_core = std::move(rt->core);
   rt.reset();
@@ -233,17 +235,13 @@ store_stats object_store_stats() {
 namespace {
 
 wire::node_info node_status() {
-  wire::raylet_actor raylet;
-  caf::actor_system* sys = nullptr;
-  uint32_t timeout_ms = 0;
-  {
-    std::lock_guard<std::mutex> guard{runtime_mtx};
-    if (!active_runtime)
-      throw error("caraway is not initialized: call caraway::init first");
-    raylet = active_runtime->raylet;
-    sys = active_runtime->sys.get();
-    timeout_ms = active_runtime->core->cfg().request_timeout_ms;
-  }
+  // Held throughout: shutdown must not destroy the system meanwhile.
+  std::lock_guard<std::mutex> guard{runtime_mtx};
+  if (!active_runtime)
+    throw error("caraway is not initialized: call caraway::init first");
+  auto& raylet = active_runtime->raylet;
+  auto sys = active_runtime->sys.get();
+  auto timeout_ms = active_runtime->core->cfg().request_timeout_ms;
   wire::node_info result;
   bool ok = false;
   core::with_scoped_actor(*sys, [&](caf::scoped_actor& self) {

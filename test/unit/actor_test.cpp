@@ -56,6 +56,21 @@ public:
   }
 };
 
+// Keeps refs it got in its constructor and reads them later.
+class keeper {
+public:
+  explicit keeper(std::vector<object_ref<int64_t>> refs)
+    : refs_(std::move(refs)) {
+  }
+
+  int64_t read() {
+    return get(refs_.at(0));
+  }
+
+private:
+  std::vector<object_ref<int64_t>> refs_;
+};
+
 // Two calls meet here: each waits until both have started, so the pair
 // completes only if they run at the same time.
 class rendezvous {
@@ -135,6 +150,8 @@ CARAWAY_ACTOR(counter, caraway::ctor<>, caraway::ctor<int64_t>,
               &counter::increment, &counter::add, &counter::value,
               &counter::log)
 CARAWAY_ACTOR(fragile, caraway::ctor<std::string>, &fragile::poke)
+CARAWAY_ACTOR(keeper, caraway::ctor<std::vector<object_ref<int64_t>>>,
+              &keeper::read)
 CARAWAY_ACTOR(rendezvous, caraway::ctor<>, &rendezvous::meet)
 CARAWAY_ACTOR(coordinator, caraway::ctor<>, &coordinator::sum_of_squares,
               &coordinator::bump_via, &coordinator::use_child)
@@ -233,6 +250,18 @@ TEST_CASE("an actor whose constructor threw fails its calls") {
   } catch (const actor_died_error& e) {
     CHECK(std::string{e.what()}.find("no config") != std::string::npos);
   }
+}
+
+TEST_CASE("refs in constructor arguments live until the actor has them") {
+  auto s = init(test::small_cluster());
+  actor_handle<keeper> k;
+  {
+    auto inner = put(int64_t{42});
+    std::vector<object_ref<int64_t>> refs{inner};
+    auto outer = put(refs);
+    k = actor<keeper>(outer).remote();
+  }
+  CHECK(get(k.task(&keeper::read).remote(), 10s) == 42);
 }
 
 TEST_CASE("constructor arguments must match a registered constructor") {

@@ -62,6 +62,20 @@ TEST_CASE("raylet_state queues deeper tasks first, then in order") {
   CHECK(st.pending() == 4);
 }
 
+TEST_CASE("raylet_state hands out batches only from a long queue") {
+  node::raylet_state st;
+  st.info.total = {{"CPU", 2}};
+  st.info.available = st.info.total;
+  wire::resource_set one_cpu{{"CPU", 1}};
+  // Two slots: a short queue goes out one task at a time.
+  CHECK(st.batch_size(one_cpu, 2) == 1);
+  CHECK(st.batch_size(one_cpu, 7) == 1);
+  CHECK(st.batch_size(one_cpu, 40) == 10);
+  CHECK(st.batch_size(one_cpu, 1000) == st.max_batch);
+  // Tasks needing no resources batch by queue length alone.
+  CHECK(st.batch_size({}, 10) == 5);
+}
+
 TEST_CASE("store_memory caps live bytes and reuses freed buffers") {
   node::store_memory mem{1 << 20, 1 << 20};
   auto a = mem.allocate(600 * 1024);
@@ -95,7 +109,12 @@ TEST_CASE("gcs_state keeps names unique per namespace until death") {
   y.ns = "b";
   CHECK(st.add_actor(y));
   CHECK(st.find_named("a", "n") != nullptr);
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  st.actors[x.id].info.host = sys.spawn([] {});
   CHECK(st.mark_dead(x.id, {wire::error_kind::actor_died, "", "gone"}));
+  // The dead actor's host handle is dropped, so its thread can end.
+  CHECK_FALSE(st.actors[x.id].info.host);
   CHECK_FALSE(st.mark_dead(x.id, {}));
   CHECK(st.find_named("a", "n") == nullptr);
   auto z = x;

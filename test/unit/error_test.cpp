@@ -22,6 +22,11 @@ int64_t explode(int64_t x) {
   throw custom_failure("exploded at " + std::to_string(x));
 }
 
+int64_t explode_later(int64_t ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  throw custom_failure("exploded late");
+}
+
 int64_t identity(int64_t x) {
   return x;
 }
@@ -41,7 +46,7 @@ int64_t forward_failure(int64_t x) {
 
 } // namespace
 
-CARAWAY_REMOTE(explode, identity, forward_failure, flaky)
+CARAWAY_REMOTE(explode, explode_later, identity, forward_failure, flaky)
 
 TEST_CASE("a task that throws gives task_error with type and message") {
   auto s = init(test::small_cluster());
@@ -69,6 +74,27 @@ TEST_CASE("a task whose argument failed fails with the same error") {
   auto s = init(test::small_cluster());
   auto bad = task(explode).remote(5);
   CHECK_THROWS_AS(get(task(identity).remote(bad)), task_error);
+}
+
+TEST_CASE("a failure runs down a long chain of dependent tasks") {
+  // Each task waits on the one before; the failure reaches the end without
+  // one stack frame per link.
+  auto s = init(test::small_cluster());
+  auto r = task(explode_later).remote(300);
+  for (int i = 0; i < 20000; ++i)
+    r = task(identity).remote(r);
+  CHECK_THROWS_AS(get(r), task_error);
+}
+
+TEST_CASE("a ref from an earlier session fails instead of hanging") {
+  object_ref<int64_t> old;
+  {
+    auto s = init(test::small_cluster());
+    old = put(int64_t{1});
+  }
+  auto s = init(test::small_cluster());
+  auto copy = old;
+  CHECK_THROWS_AS(get(copy, 5s), object_lost_error);
 }
 
 TEST_CASE("invalid options are rejected at the call") {

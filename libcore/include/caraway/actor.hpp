@@ -134,11 +134,12 @@ public:
 
   /// Creates the actor. Calls made before it is ready wait for it.
   actor_handle<C> remote() {
+    auto& class_name = detail::actor_class_name(std::type_index{typeid(C)});
     auto nested = std::move(nested_);
     nested_.clear();
-    auto id = detail::create_actor(
-      detail::actor_class_name(std::type_index{typeid(C)}), std::move(key_),
-      std::move(args_), std::move(nested), this->opts_);
+    auto id = detail::create_actor(class_name, std::move(key_),
+                                   std::move(args_), std::move(nested),
+                                   this->opts_);
     return actor_handle<C>{id};
   }
 
@@ -174,7 +175,15 @@ actor_builder<C> actor(As&&... xs) {
     detail::type_key(typeid(detail::ctor_param_t<As>))...};
   auto args = detail::make_args<detail::ctor_param_t<As>...>(
     std::forward<As>(xs)...);
-  return actor_builder<C>{std::move(key), std::move(args), scope.take()};
+  auto nested = scope.take();
+  // Ref arguments stay alive until the constructor has run.
+  for (auto& arg : args) {
+    if (arg.is_ref) {
+      detail::add_ref(arg.ref);
+      nested.emplace_back(arg.ref);
+    }
+  }
+  return actor_builder<C>{std::move(key), std::move(args), std::move(nested)};
 }
 
 /// The live actor named `name` in namespace `ns` (the session's namespace by

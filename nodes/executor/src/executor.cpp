@@ -10,6 +10,10 @@ task_runner::~task_runner() {
   // nop
 }
 
+bool task_runner::stopping() const {
+  return false;
+}
+
 void task_runner::deliver(const wire::task_spec& spec,
                           wire::task_result result) {
   if (spec.owner)
@@ -51,6 +55,14 @@ executor(wire::executor_actor::stateful_pointer<executor_state> self,
       while (!backlog.empty()) {
         auto spec = std::move(backlog.front());
         backlog.pop_front();
+        if (st.runner->stopping()) {
+          wire::task_result result;
+          result.id = spec.id;
+          result.error = {wire::error_kind::shutting_down, "",
+                          "caraway shut down before the task ran"};
+          st.runner->deliver(spec, std::move(result));
+          continue;
+        }
         st.runner->deliver(spec, st.runner->run_task(spec, ctx));
       }
       self->send(st.raylet, wire::done_atom::value, lease);

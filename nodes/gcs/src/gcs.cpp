@@ -19,7 +19,6 @@ bool gcs_state::add_actor(const wire::actor_spec& spec) {
   entry.info.name = spec.name;
   entry.info.ns = spec.ns;
   entry.info.state = wire::actor_state::pending;
-  entry.spec = spec;
   actors[spec.id] = std::move(entry);
   return true;
 }
@@ -31,6 +30,8 @@ bool gcs_state::mark_dead(const wire::actor_id& id, wire::error_info why) {
   auto& info = i->second.info;
   info.state = wire::actor_state::dead;
   info.death = std::move(why);
+  // A detached host's thread lasts as long as handles to it do.
+  info.host = nullptr;
   if (!info.name.empty()) {
     auto j = names.find(std::make_pair(info.ns, info.name));
     if (j != names.end() && j->second == id)
@@ -145,12 +146,15 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
       auto& st = self->state;
       wire::error_info why{wire::error_kind::actor_died, "",
                            "the actor was killed"};
+      auto i = st.actors.find(id);
+      if (i == st.actors.end())
+        return false;
+      auto host = i->second.info.host;
       if (!st.mark_dead(id, why))
         return false;
-      auto& info = st.actors[id].info;
-      publish(self, info);
-      if (info.host)
-        self->send(caf::actor_cast<wire::actor_host_actor>(info.host),
+      publish(self, i->second.info);
+      if (host)
+        self->send(caf::actor_cast<wire::actor_host_actor>(host),
                    wire::kill_atom::value);
       return true;
     },

@@ -47,19 +47,20 @@ void raylet_state::release(const wire::resource_set& req) {
 
 size_t raylet_state::batch_size(const wire::resource_set& shape,
                                size_t queued) const {
-  // Slots: how many more leases of this shape fit, counting the one just
-  // granted (its resources are already taken).
+  // Slots: how many tasks of this shape the node runs at once. Hand out at
+  // most half the queue per round of slots, so that slots freeing up later
+  // still find work queued here instead of behind a long task.
   double slots = std::numeric_limits<double>::infinity();
   for (auto& [name, amount] : shape) {
     if (amount <= 0)
       continue;
-    auto i = info.available.find(name);
-    auto have = i == info.available.end() ? 0.0 : i->second;
-    slots = std::min(slots, std::floor((have + epsilon) / amount) + 1);
+    auto i = info.total.find(name);
+    auto have = i == info.total.end() ? 0.0 : i->second;
+    slots = std::min(slots, std::floor((have + epsilon) / amount));
   }
   if (std::isinf(slots) || slots < 1)
     slots = 1;
-  auto per_slot = static_cast<size_t>(std::ceil(queued / slots));
+  auto per_slot = static_cast<size_t>(queued / (2 * slots));
   return std::max<size_t>(1, std::min<size_t>(per_slot, max_batch));
 }
 

@@ -51,9 +51,10 @@ std::ostream& operator<<(std::ostream& out, const key_value<T>& x) {
 
 } // namespace caraway::log
 
+// A one-pass loop rather than if/else: no dangling else at the call site.
 #define CARAWAY_LOG(lvl, component)                                            \
-  if (static_cast<int>(::caraway::log::level::lvl)                             \
-      < ::caraway::log::threshold.load(std::memory_order_relaxed))             \
-    ;                                                                          \
-  else                                                                         \
-    ::caraway::log::line(::caraway::log::level::lvl, #component)
+  for (bool caraway_log_on_                                                    \
+       = static_cast<int>(::caraway::log::level::lvl)                          \
+         >= ::caraway::log::threshold.load(std::memory_order_relaxed);         \
+       caraway_log_on_; caraway_log_on_ = false)                               \
+  ::caraway::log::line(::caraway::log::level::lvl, #component)

@@ -28,6 +28,10 @@ public:
                                      const worker_context& ctx)
     = 0;
 
+  /// True once the process shuts down: batched tasks not started yet are
+  /// then failed instead of run.
+  virtual bool stopping() const;
+
   /// Hands a result to the task's owner.
   virtual void deliver(const wire::task_spec& spec, wire::task_result result);
 

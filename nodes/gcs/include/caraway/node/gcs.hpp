@@ -17,7 +17,6 @@ struct gcs_state {
 
   struct actor_entry {
     wire::actor_info info;
-    wire::actor_spec spec;
   };
 
   struct node_entry {

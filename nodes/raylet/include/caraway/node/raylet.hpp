@@ -74,8 +74,8 @@ struct raylet_state {
   /// Ends a lease, returning its resources; the executor, if any, is idle.
   void finish(uint64_t lease_id);
 
-  /// How many of `queued` tasks of this shape to hand one executor: the
-  /// queue split over the slots free now (counting this one), at most
+  /// How many of `queued` tasks of this shape to hand one executor: half
+  /// the queue split over the node's slots for the shape, at most
   /// `max_batch`.
   size_t batch_size(const wire::resource_set& shape, size_t queued) const;
 
