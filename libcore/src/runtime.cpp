@@ -1,6 +1,9 @@
 // Starting and stopping caraway, and the entry points of the public API.
 
+#include <dlfcn.h>
 #include <unistd.h>
+
+#include <future>
 
 #include <atomic>
 #include <cmath>
@@ -8,9 +11,11 @@
 #include <thread>
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 
 #include "caraway/api.hpp"
 #include "caraway/detail/core.hpp"
+#include "caraway/detail/node.hpp"
 #include "caraway/error.hpp"
 #include "caraway/log.hpp"
 #include "caraway/node/executor.hpp"
@@ -18,10 +23,12 @@
 #include "caraway/node/object_store.hpp"
 #include "caraway/node/raylet.hpp"
 #include "caraway/wire/bridge.hpp"
+#include "caraway/wire/connect.hpp"
 #include "core_worker.hpp"
 #include "owner.hpp"
 #include "registry.hpp"
 #include "runner.hpp"
+#include "runtime.hpp"
 
 namespace caraway {
 
@@ -36,6 +43,9 @@ struct runtime {
   wire::raylet_actor raylet;
   wire::owner_actor owner;
   wire::object_store_actor store_actor;
+  // Set when the raylet has stopped (a cluster node waits for it).
+  std::shared_ptr<std::promise<void>> raylet_stopped;
+  std::shared_future<void> raylet_stopped_future;
 };
 
 std::mutex runtime_mtx;
@@ -47,12 +57,6 @@ std::atomic<core::core_worker*> active_core{nullptr};
 // freed memory.
 std::shared_ptr<core::core_worker> retired_core;
 
-core::core_worker& require_core() {
-  auto ptr = active_core.load();
-  if (ptr == nullptr)
-    throw error("caraway is not initialized: call caraway::init first");
-  return *ptr;
-}
 
 uint64_t default_store_memory() {
   auto pages = sysconf(_SC_PHYS_PAGES);
@@ -74,15 +78,86 @@ void apply_caf_options(caf::actor_system_config& cfg,
   }
 }
 
-std::unique_ptr<runtime> start_embedded(const config& cfg) {
+void start_components(runtime& rt, const config& cfg,
+                      const detail::node_options* node,
+                      detail::node_started* started);
+
+void load_libraries(const std::vector<std::string>& paths) {
+  for (auto& path : paths) {
+    // Registrations run as the library loads; the handle stays open for the
+    // life of the process.
+    if (dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL) == nullptr)
+      throw error("cannot load the library '" + path + "': " + dlerror());
+  }
+}
+
+// Stops whatever a failed start got running, so the system can go away.
+void abort_start(runtime& rt) {
+  for (auto& hdl : {caf::actor_cast<caf::actor>(rt.raylet),
+                    caf::actor_cast<caf::actor>(rt.gcs),
+                    caf::actor_cast<caf::actor>(rt.store_actor),
+                    caf::actor_cast<caf::actor>(rt.owner)})
+    if (hdl)
+      caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+  rt.raylet = nullptr;
+  rt.gcs = nullptr;
+  rt.store_actor = nullptr;
+  rt.owner = nullptr;
+  if (rt.core)
+    rt.core->shutdown();
+  rt.sys.reset();
+}
+
+std::string render(caf::actor_system& sys, const caf::error& err) {
+  auto& ctx = err.context();
+  if (ctx.match_elements<std::string>())
+    return ctx.get_as<std::string>(0);
+  return sys.render(err);
+}
+
+// Starts the components of one node: embedded without `node`, else the head
+// or a worker of a cluster.
+std::unique_ptr<runtime> start_embedded(const config& cfg,
+                                        const detail::node_options* node
+                                        = nullptr,
+                                        detail::node_started* started
+                                        = nullptr) {
   auto rt = std::make_unique<runtime>();
   rt->caf_cfg = std::make_unique<caf::actor_system_config>();
   // Measured: the sharing policy cuts message latency about 2.5x on small
   // machines compared to work stealing.
   rt->caf_cfg->set("scheduler.policy", caf::atom("sharing"));
+  if (node != nullptr) {
+    rt->caf_cfg->load<caf::io::middleman>();
+    // CAF sends no heartbeats by default: a frozen peer would never be
+    // noticed.
+    rt->caf_cfg->set("middleman.heartbeat-interval",
+                     caf::timespan{std::chrono::milliseconds(
+                       node->heartbeat_interval_ms)});
+    rt->caf_cfg->set("middleman.connection-timeout",
+                     caf::timespan{std::chrono::milliseconds(
+                       node->heartbeat_timeout_ms)});
+  }
   apply_caf_options(*rt->caf_cfg, cfg.caf);
   wire::add_message_types(*rt->caf_cfg);
   rt->sys = std::make_unique<caf::actor_system>(*rt->caf_cfg);
+  try {
+    start_components(*rt, cfg, node, started);
+  } catch (...) {
+    abort_start(*rt);
+    caf::logger::set_current_actor_system(nullptr);
+    throw;
+  }
+  // The system's constructor pinned CAF's logger to this thread; unpin it, or
+  // ~actor_system waits forever when shutdown runs on another thread.
+  caf::logger::set_current_actor_system(nullptr);
+  return rt;
+}
+
+void start_components(runtime& rt_ref, const config& cfg,
+                      const detail::node_options* node,
+                      detail::node_started* started) {
+  auto rt = &rt_ref;
   auto& sys = *rt->sys;
   auto capacity = cfg.object_store_memory > 0 ? cfg.object_store_memory
                                               : default_store_memory();
@@ -98,7 +173,21 @@ std::unique_ptr<runtime> start_embedded(const config& cfg) {
   if (cfg.num_gpus > 0)
     info.total["GPU"] = cfg.num_gpus;
   info.object_store_capacity = capacity;
-  rt->gcs = sys.spawn(node::gcs);
+  std::string address;
+  if (node == nullptr || node->head) {
+    rt->gcs = sys.spawn(node::gcs);
+  } else {
+    std::string host;
+    uint16_t port = 0;
+    std::string why;
+    if (!wire::split_address(node->head_address, host, port, why))
+      throw invalid_argument_error("invalid head address: " + why);
+    auto gcs = wire::connect_gcs(
+      sys, host, port, std::chrono::milliseconds(node->connect_timeout_ms));
+    if (!gcs)
+      throw error(render(sys, gcs.error()));
+    rt->gcs = std::move(*gcs);
+  }
   rt->store_actor = sys.spawn(node::object_store, rt->store);
   node::worker_factory factory;
   auto gcs = rt->gcs;
@@ -115,14 +204,33 @@ std::unique_ptr<runtime> start_embedded(const config& cfg) {
   };
   rt->raylet = sys.spawn(node::raylet, info, cfg.max_workers,
                          std::move(factory));
+  if (node != nullptr) {
+    // The head listens with its gcs, a worker with its raylet: peers reach
+    // each node at its own address.
+    auto published = node->head
+                       ? sys.middleman().publish(rt->gcs, node->port,
+                                                 node->host.c_str(), false)
+                       : sys.middleman().publish(rt->raylet, node->port,
+                                                 node->host.c_str(), false);
+    if (!published)
+      throw error("cannot listen on " + node->host + ":"
+                  + std::to_string(node->port) + ": "
+                  + render(sys, published.error()));
+    info.address = node->host + ":" + std::to_string(*published);
+    if (started != nullptr) {
+      started->port = *published;
+      started->node_id = wire::to_string(info.id);
+    }
+  }
+  rt->raylet_stopped = std::make_shared<std::promise<void>>();
+  rt->raylet_stopped_future = rt->raylet_stopped->get_future().share();
+  auto stopped = rt->raylet_stopped;
+  caf::actor_cast<caf::abstract_actor*>(rt->raylet)
+    ->attach_functor([stopped] { stopped->set_value(); });
   rt->owner = sys.spawn(core::owner, rt->core.get());
   rt->core->connect({rt->gcs, rt->raylet, rt->owner, rt->store});
   caf::anon_send(rt->gcs, wire::register_atom::value, info, rt->raylet);
   caf::anon_send(rt->gcs, wire::subscribe_atom::value, rt->owner);
-  // The system's constructor pinned CAF's logger to this thread; unpin it, or
-  // ~actor_system waits forever when shutdown runs on another thread.
-  caf::logger::set_current_actor_system(nullptr);
-  return rt;
 }
 
 void stop(runtime& rt) {
@@ -141,6 +249,21 @@ void stop(runtime& rt) {
 }
 
 } // namespace
+
+namespace core {
+
+core_worker* current_core() noexcept {
+  return active_core.load();
+}
+
+core_worker& require_core() {
+  auto ptr = active_core.load();
+  if (ptr == nullptr)
+    throw error("caraway is not initialized: call caraway::init first");
+  return *ptr;
+}
+
+} // namespace core
 
 session::session(session&& other) noexcept : active_(other.active_) {
   other.active_ = false;
@@ -172,8 +295,11 @@ session init(int argc, char** argv) {
   return init(parse_config(argc, argv));
 }
 
-session init(const config& cfg) {
-  std::lock_guard<std::mutex> guard{runtime_mtx};
+namespace {
+
+// Checks the config and the registry, then starts the components.
+void start(const config& cfg, const detail::node_options* node,
+           detail::node_started* started) {
   if (active_runtime)
     throw error("caraway is already initialized: call shutdown() first");
   auto problems = core::registry::instance().problems();
@@ -187,21 +313,58 @@ session init(const config& cfg) {
   if (!log::parse_level(cfg.log_level, lvl))
     throw invalid_argument_error("unknown log level '" + cfg.log_level + "'");
   log::threshold = static_cast<int>(lvl);
-  if (!cfg.address.empty())
-    throw error("cannot connect to the cluster at " + cfg.address
-                + ": this build runs embedded clusters only");
   for (auto& [name, amount] : cfg.resources)
     detail::check_resource(name, amount);
   if (std::isnan(cfg.num_cpus) || std::isinf(cfg.num_cpus))
     throw invalid_argument_error("num_cpus must be a finite number");
   detail::check_resource("GPU", cfg.num_gpus);
   retired_core.reset();
-  auto rt = start_embedded(cfg);
+  auto rt = start_embedded(cfg, node, started);
   active_core = rt->core.get();
   active_runtime = std::move(rt);
+}
+
+} // namespace
+
+session init(const config& cfg) {
+  std::lock_guard<std::mutex> guard{runtime_mtx};
+  if (!cfg.address.empty())
+    throw error("cannot connect to the cluster at " + cfg.address
+                + ": drivers of a running cluster are not supported yet; "
+                  "leave the address empty for an embedded cluster");
+  start(cfg, nullptr, nullptr);
   CARAWAY_LOG(info, runtime) << "embedded cluster started";
   return session{true};
 }
+
+namespace detail {
+
+node_started start_node(const config& cfg, const node_options& opts) {
+  std::lock_guard<std::mutex> guard{runtime_mtx};
+  load_libraries(opts.libraries);
+  node_started result;
+  start(cfg, &opts, &result);
+  CARAWAY_LOG(info, runtime)
+    << (opts.head ? "head" : "worker") << " node started"
+    << log::kv("port", result.port);
+  return result;
+}
+
+void wait_node(const std::function<bool()>& interrupted) {
+  std::shared_future<void> stopped;
+  {
+    std::lock_guard<std::mutex> guard{runtime_mtx};
+    if (!active_runtime)
+      throw error("caraway is not initialized");
+    stopped = active_runtime->raylet_stopped_future;
+  }
+  while (stopped.wait_for(std::chrono::milliseconds(100))
+         != std::future_status::ready)
+    if (interrupted())
+      return;
+}
+
+} // namespace detail
 
 void shutdown() {
   std::unique_ptr<runtime> rt;
@@ -271,164 +434,3 @@ std::map<std::string, double> available_resources() {
 
 } // namespace caraway
 
-namespace caraway::detail {
-
-namespace {
-
-thread_local nested_scope* current_scope = nullptr;
-
-} // namespace
-
-nested_scope::nested_scope() : prev_(current_scope) {
-  current_scope = this;
-}
-
-nested_scope::~nested_scope() {
-  current_scope = prev_;
-  for (auto& id : ids_)
-    remove_ref(id);
-}
-
-std::vector<wire::object_id> nested_scope::take() {
-  std::vector<wire::object_id> result;
-  result.swap(ids_);
-  return result;
-}
-
-void nested_scope::add(const wire::object_id& id) {
-  add_ref(id);
-  ids_.emplace_back(id);
-}
-
-void add_ref(const wire::object_id& id) noexcept {
-  if (auto core = active_core.load())
-    core->objects().add_ref(id);
-}
-
-void remove_ref(const wire::object_id& id) noexcept {
-  if (auto core = active_core.load())
-    core->objects().remove_ref(id);
-}
-
-void note_nested_ref(const wire::object_id& id) {
-  if (current_scope != nullptr && !id.nil())
-    current_scope->add(id);
-}
-
-wire::buffer_ptr allocate_value(size_t size, bool& in_store) {
-  if (auto core = active_core.load())
-    return core->allocate(size, in_store);
-  in_store = false;
-  return std::make_shared<wire::buffer>(size);
-}
-
-std::vector<char>& scratch_buffer() {
-  thread_local std::vector<char> result;
-  return result;
-}
-
-void throw_codec_error(const char* what, const std::type_info& ti,
-                       const std::string& why) {
-  throw invalid_argument_error(std::string{"cannot "} + what
-                               + " a value of type " + type_key(ti) + ": "
-                               + why);
-}
-
-void check_resource(const std::string& name, double amount) {
-  if (name.empty())
-    throw invalid_argument_error("a resource name must not be empty");
-  if (std::isnan(amount) || std::isinf(amount) || amount < 0)
-    throw invalid_argument_error("resource '" + name
-                                 + "' needs a finite, non-negative amount, got "
-                                 + std::to_string(amount));
-}
-
-wire::object_id submit_task(const std::string& function,
-                            std::vector<call_arg> args,
-                            std::vector<wire::object_id> nested,
-                            const task_options& opts) {
-  return require_core().submit_task(function, std::move(args),
-                                    std::move(nested), opts);
-}
-
-wire::object_id submit_method(const wire::actor_id& actor,
-                              const std::string& method,
-                              std::vector<call_arg> args,
-                              std::vector<wire::object_id> nested) {
-  return require_core().submit_method(actor, method, std::move(args),
-                                      std::move(nested));
-}
-
-wire::actor_id create_actor(const std::string& class_name,
-                            std::vector<std::string> ctor_key,
-                            std::vector<call_arg> args,
-                            std::vector<wire::object_id> nested,
-                            const actor_options& opts) {
-  return require_core().create_actor(class_name, std::move(ctor_key),
-                                     std::move(args), std::move(nested), opts);
-}
-
-std::optional<wire::actor_id>
-find_actor(const std::string& class_name, const std::string& name,
-           const std::optional<std::string>& ns) {
-  return require_core().find_actor(class_name, name, ns);
-}
-
-void kill_actor(const wire::actor_id& actor) {
-  require_core().kill_actor(actor);
-}
-
-wire::object_id put_value(wire::buffer_ptr value, bool in_store,
-                          std::vector<wire::object_id> nested) {
-  return require_core().put(std::move(value), in_store, std::move(nested));
-}
-
-namespace {
-
-[[noreturn]] void throw_not_ready(core::core_worker& core,
-                                  const wire::object_id& id,
-                                  timeout_type timeout) {
-  if (core.objects().stopped())
-    throw error("caraway shut down while waiting for object "
-                + wire::to_string(id));
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
-  throw timeout_error("get timed out after " + std::to_string(ms.count())
-                      + " ms waiting for object " + wire::to_string(id));
-}
-
-} // namespace
-
-wire::buffer_ptr get_value(const wire::object_id& id, timeout_type timeout) {
-  if (id.nil())
-    throw invalid_argument_error("get of an empty object_ref");
-  auto& core = require_core();
-  auto ready = core.wait({id}, 1, timeout);
-  if (!ready[0])
-    throw_not_ready(core, id, timeout);
-  return core.value_of(id);
-}
-
-std::vector<wire::buffer_ptr> get_values(const std::vector<wire::object_id>& ids,
-                                         timeout_type timeout) {
-  for (auto& id : ids)
-    if (id.nil())
-      throw invalid_argument_error("get of an empty object_ref");
-  auto& core = require_core();
-  auto ready = core.wait(ids, ids.size(), timeout);
-  for (size_t i = 0; i < ids.size(); ++i)
-    if (!ready[i])
-      throw_not_ready(core, ids[i], timeout);
-  std::vector<wire::buffer_ptr> result;
-  result.reserve(ids.size());
-  for (auto& id : ids)
-    result.emplace_back(core.value_of(id));
-  return result;
-}
-
-std::vector<bool> wait_values(const std::vector<wire::object_id>& ids,
-                              size_t num_returns, timeout_type timeout) {
-  auto& core = require_core();
-  return core.wait(ids, num_returns, timeout);
-}
-
-} // namespace caraway::detail

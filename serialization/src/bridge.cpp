@@ -261,6 +261,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<node_info>>("caraway::node_infos");
   cfg.add_message_type<std::vector<actor_info>>("caraway::actor_infos");
   cfg.add_message_type<resource_set>("caraway::resource_set");
+  cfg.add_message_type<std::map<uint64_t, std::string>>("caraway::job_table");
   cfg.add_message_type<gcs_actor>("caraway::gcs_actor");
   cfg.add_message_type<raylet_actor>("caraway::raylet_actor");
   cfg.add_message_type<owner_actor>("caraway::owner_actor");

@@ -80,6 +80,16 @@ void publish(self_ptr self, const wire::actor_info& info) {
 wire::gcs_actor::behavior_type gcs(self_ptr self) {
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
+    for (auto& node : st.nodes) {
+      if (node.raylet && node.raylet.address() == msg.source) {
+        CARAWAY_LOG(warning, gcs)
+          << "node left" << log::kv("id", to_string(node.info.id))
+          << log::kv("address", node.info.address);
+        node.info.alive = false;
+        node.raylet = nullptr;
+        return;
+      }
+    }
     for (auto& [id, entry] : st.actors) {
       if (entry.info.host && entry.info.host.address() == msg.source) {
         wire::error_info why{wire::error_kind::actor_died, "",
@@ -93,7 +103,10 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
   return {
     [=](wire::register_atom, wire::node_info& info,
         wire::raylet_actor& raylet) {
-      CARAWAY_LOG(info, gcs) << "node joined" << log::kv("id", to_string(info.id));
+      CARAWAY_LOG(info, gcs)
+        << "node joined" << log::kv("id", to_string(info.id))
+        << log::kv("address", info.address);
+      self->monitor(raylet);
       self->state.nodes.push_back({std::move(info), std::move(raylet)});
     },
     [=](wire::job_atom, const std::string& driver) {
@@ -161,17 +174,56 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
     [=](wire::subscribe_atom, wire::owner_actor& owner) {
       self->state.subscribers.emplace_back(std::move(owner));
     },
-    [=](wire::nodes_atom) {
-      std::vector<wire::node_info> result;
-      for (auto& node : self->state.nodes)
-        result.emplace_back(node.info);
-      return result;
+    [=](wire::nodes_atom) -> caf::result<std::vector<wire::node_info>> {
+      // Asks every live raylet for its current use; a raylet that does not
+      // answer in time is reported with what the gcs knew.
+      auto& st = self->state;
+      auto result = std::make_shared<std::vector<wire::node_info>>();
+      for (auto& node : st.nodes)
+        result->emplace_back(node.info);
+      auto promise = self->make_response_promise<std::vector<wire::node_info>>();
+      auto pending = std::make_shared<size_t>(0);
+      for (size_t i = 0; i < st.nodes.size(); ++i)
+        if (st.nodes[i].raylet)
+          ++*pending;
+      if (*pending == 0)
+        return *result;
+      for (size_t i = 0; i < st.nodes.size(); ++i) {
+        if (!st.nodes[i].raylet)
+          continue;
+        auto done = [=]() mutable {
+          if (--*pending == 0)
+            promise.deliver(*result);
+        };
+        self->request(st.nodes[i].raylet, std::chrono::seconds(2),
+                      wire::status_atom::value)
+          .then(
+            [=](wire::node_info& info) mutable {
+              auto& slot = (*result)[i];
+              slot.available = std::move(info.available);
+              slot.pending_tasks = info.pending_tasks;
+              slot.object_store_used = info.object_store_used;
+              done();
+            },
+            [=](caf::error&) mutable { done(); });
+      }
+      return promise;
     },
     [=](wire::actors_atom) {
       std::vector<wire::actor_info> result;
       for (auto& [id, entry] : self->state.actors)
         result.emplace_back(entry.info);
       return result;
+    },
+    [=](wire::jobs_atom) {
+      return self->state.jobs;
+    },
+    [=](wire::stop_atom) {
+      CARAWAY_LOG(info, gcs) << "stopping the cluster";
+      for (auto& node : self->state.nodes)
+        if (node.raylet)
+          self->send(node.raylet, wire::stop_atom::value);
+      return true;
     },
   };
 }

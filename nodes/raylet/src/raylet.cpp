@@ -152,6 +152,10 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       result.pending_tasks = self->state.pending();
       return result;
     },
+    [=](wire::stop_atom) {
+      CARAWAY_LOG(info, raylet) << "stopping on request";
+      self->quit(caf::exit_reason::user_shutdown);
+    },
   };
 }
 

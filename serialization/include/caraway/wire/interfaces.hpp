@@ -5,6 +5,7 @@
 // is obtained, nothing else.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,8 @@ using actors_atom = caf::atom_constant<caf::atom("actors")>;
 using job_atom = caf::atom_constant<caf::atom("job")>;
 using free_atom = caf::atom_constant<caf::atom("free")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using jobs_atom = caf::atom_constant<caf::atom("jobs")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
 
 /// The owner (core worker) of a process: receives the outcome of the tasks
 /// it submitted and the state changes of actors.
@@ -75,7 +78,9 @@ using raylet_actor = caf::typed_actor<
   // Host an actor once its resources are free (sent by the gcs).
   caf::reacts_to<create_atom, actor_spec>,
   // Resources, queue length and object store use of this node.
-  caf::replies_to<status_atom>::with<node_info>>;
+  caf::replies_to<status_atom>::with<node_info>,
+  // Stop this node (its daemon exits once the raylet is gone).
+  caf::reacts_to<stop_atom>>;
 
 /// The cluster's directory: nodes, actors and jobs.
 using gcs_actor = caf::typed_actor<
@@ -95,9 +100,12 @@ using gcs_actor = caf::typed_actor<
   caf::replies_to<kill_atom, actor_id>::with<bool>,
   // Publish actor state changes to this owner.
   caf::reacts_to<subscribe_atom, owner_actor>,
-  // List nodes and actors.
+  // List nodes (with live resource use), actors and jobs.
   caf::replies_to<nodes_atom>::with<std::vector<node_info>>,
-  caf::replies_to<actors_atom>::with<std::vector<actor_info>>>;
+  caf::replies_to<actors_atom>::with<std::vector<actor_info>>,
+  caf::replies_to<jobs_atom>::with<std::map<uint64_t, std::string>>,
+  // Stop every node of the cluster, then the gcs.
+  caf::replies_to<stop_atom>::with<bool>>;
 
 /// Object store of one node: its memory is used in-process directly; these
 /// messages serve everyone else.

@@ -1,0 +1,189 @@
+// caraway-node: one per machine. The head runs the gcs; workers join it.
+// Options come from an INI file (--config) and the command line, which wins.
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "caraway/caraway.hpp"
+#include "caraway/detail/node.hpp"
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr int exit_bad_config = 2;
+constexpr int exit_failure = 1;
+
+struct options {
+  std::string config_file;
+  std::string role = "head";
+  int port = -1; // -1: the role's default
+  std::string resources;
+  std::vector<std::string> caf;
+  std::string data_dir;
+  caraway::config cfg;
+  caraway::detail::node_options node;
+};
+
+po::options_description describe(options& x) {
+  po::options_description desc{"caraway-node options"};
+  desc.add_options()
+    ("help", "print the options and exit")
+    ("config", po::value(&x.config_file), "INI file with these options")
+    ("role", po::value(&x.role), "head or worker (default: head)")
+    ("host", po::value(&x.node.host),
+     "address to listen on (default: 127.0.0.1)")
+    ("port", po::value(&x.port),
+     "port to listen on (default: 6380 for a head, any free one for a "
+     "worker)")
+    ("head-address", po::value(&x.node.head_address),
+     "host:port of the head (workers)")
+    ("num-cpus", po::value(&x.cfg.num_cpus),
+     "CPUs of this node (default: the machine's cores)")
+    ("num-gpus", po::value(&x.cfg.num_gpus), "GPUs of this node (default: 0)")
+    ("resources", po::value(&x.resources),
+     "custom resources, e.g. ssd:2,tpu:1")
+    ("object-store-memory", po::value(&x.cfg.object_store_memory),
+     "bytes the object store may hold (default: 30% of memory)")
+    ("libraries", po::value(&x.node.libraries)->composing(),
+     "shared library with user code; repeatable")
+    ("heartbeat-interval-ms", po::value(&x.node.heartbeat_interval_ms),
+     "how often nodes signal they are alive (default: 500)")
+    ("heartbeat-timeout-ms", po::value(&x.node.heartbeat_timeout_ms),
+     "silence after which a peer counts as gone (default: 5000)")
+    ("connect-timeout-ms", po::value(&x.node.connect_timeout_ms),
+     "how long a worker tries to reach the head (default: 5000)")
+    ("max-workers", po::value(&x.cfg.max_workers),
+     "most executor threads (default: 512)")
+    ("log-level", po::value(&x.cfg.log_level),
+     "trace, debug, info, warning, error or off (default: info)")
+    ("data-dir", po::value(&x.data_dir),
+     "directory for the node's files, created if missing (default: none)")
+    ("caf", po::value(&x.caf)->composing(),
+     "a CAF setting as key=value, e.g. scheduler.max-threads=4; repeatable");
+  return desc;
+}
+
+[[noreturn]] void bad_config(const std::string& what) {
+  std::cerr << "caraway-node: " << what << '\n';
+  std::exit(exit_bad_config);
+}
+
+options parse(int argc, char** argv) {
+  options x;
+  x.cfg.log_level = "info";
+  auto desc = describe(x);
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    if (vm.count("help") > 0) {
+      std::cout << desc << '\n';
+      std::exit(0);
+    }
+    if (vm.count("config") > 0) {
+      auto path = vm["config"].as<std::string>();
+      std::ifstream in{path};
+      if (!in)
+        bad_config("cannot read config file '" + path + "'");
+      po::store(po::parse_config_file(in, desc), vm);
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    bad_config(std::string{"invalid option: "} + e.what());
+  }
+  if (x.role != "head" && x.role != "worker")
+    bad_config("invalid option 'role': '" + x.role
+               + "' is neither head nor worker");
+  x.node.head = x.role == "head";
+  if (x.port < -1 || x.port > 65535)
+    bad_config("invalid option 'port': " + std::to_string(x.port)
+               + " is not a port number");
+  x.node.port = static_cast<uint16_t>(x.port >= 0 ? x.port
+                                      : x.node.head ? 6380
+                                                    : 0);
+  if (!x.node.head && x.node.head_address.empty())
+    bad_config("invalid option 'head-address': a worker needs the head's "
+               "host:port");
+  if (vm.count("num-cpus") > 0 && !(x.cfg.num_cpus >= 0))
+    bad_config("invalid option 'num-cpus': must be a non-negative number");
+  if (!(x.cfg.num_gpus >= 0))
+    bad_config("invalid option 'num-gpus': must be a non-negative number");
+  if (x.node.heartbeat_interval_ms == 0
+      || x.node.heartbeat_timeout_ms <= x.node.heartbeat_interval_ms)
+    bad_config("invalid option 'heartbeat-timeout-ms': must exceed "
+               "heartbeat-interval-ms, which must be positive");
+  try {
+    if (!x.resources.empty())
+      x.cfg.resources = caraway::parse_resources(x.resources);
+  } catch (const caraway::error& e) {
+    bad_config(std::string{"invalid option 'resources': "} + e.what());
+  }
+  for (auto& opt : x.caf) {
+    auto eq = opt.find('=');
+    if (eq == std::string::npos || eq == 0)
+      bad_config("invalid option 'caf': '" + opt + "' is not key=value");
+    x.cfg.caf[opt.substr(0, eq)] = opt.substr(eq + 1);
+  }
+  if (!x.data_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(x.data_dir, ec);
+    if (ec)
+      bad_config("invalid option 'data-dir': cannot create '" + x.data_dir
+                 + "': " + ec.message());
+  }
+  return x;
+}
+
+// Signals go to one thread that waits for them; every other thread blocks
+// them, so CAF's threads never see one.
+std::atomic<int> caught_signal{0};
+
+void start_signal_thread(sigset_t set) {
+  std::thread{[set] {
+    int sig = 0;
+    if (sigwait(&set, &sig) == 0)
+      caught_signal = sig;
+  }}.detach();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto opts = parse(argc, argv);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  start_signal_thread(set);
+  caraway::detail::node_started started;
+  try {
+    started = caraway::detail::start_node(opts.cfg, opts.node);
+  } catch (const caraway::invalid_argument_error& e) {
+    bad_config(e.what());
+  } catch (const std::exception& e) {
+    std::cerr << "caraway-node: " << e.what() << '\n';
+    return exit_failure;
+  }
+  std::cout << "caraway-node " << opts.role << " listening on "
+            << opts.node.host << ':' << started.port << " node "
+            << started.node_id << std::endl;
+  caraway::detail::wait_node([] { return caught_signal.load() != 0; });
+  if (auto sig = caught_signal.load())
+    std::cerr << "caraway-node: stopping on signal " << sig << '\n';
+  else
+    std::cerr << "caraway-node: stopping on request\n";
+  caraway::shutdown();
+  return 0;
+}

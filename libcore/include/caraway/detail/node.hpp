@@ -1,0 +1,46 @@
+#pragma once
+
+// Running this process as a node of a cluster: what caraway-node does.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "caraway/config.hpp"
+
+namespace caraway::detail {
+
+struct node_options {
+  /// The head runs the gcs; workers join it.
+  bool head = true;
+  /// Address to listen on.
+  std::string host = "127.0.0.1";
+  /// Port to listen on; 0 picks a free one.
+  uint16_t port = 6380;
+  /// host:port of the head (workers only).
+  std::string head_address;
+  /// How often nodes tell peers they are alive.
+  uint32_t heartbeat_interval_ms = 500;
+  /// A peer silent for this long counts as gone.
+  uint32_t heartbeat_timeout_ms = 5000;
+  /// How long a worker tries to reach the head.
+  uint32_t connect_timeout_ms = 5000;
+  /// Shared libraries with user code, loaded before anything runs.
+  std::vector<std::string> libraries;
+};
+
+struct node_started {
+  uint16_t port = 0;
+  std::string node_id;
+};
+
+/// Starts the node; throws `caraway::error` naming what failed (a port in
+/// use, a head out of reach, a library that does not load).
+node_started start_node(const config& cfg, const node_options& opts);
+
+/// Blocks until the node is told to stop (`caraway stop`) or `interrupted`
+/// returns true; checks it every 100 ms.
+void wait_node(const std::function<bool()>& interrupted);
+
+} // namespace caraway::detail

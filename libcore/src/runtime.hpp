@@ -1,0 +1,13 @@
+#pragma once
+
+namespace caraway::core {
+
+class core_worker;
+
+/// The core worker of the running session, or null.
+core_worker* current_core() noexcept;
+
+/// The core worker of the running session; throws if there is none.
+core_worker& require_core();
+
+} // namespace caraway::core

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "caraway/wire/interfaces.hpp"
+
+namespace caraway::wire {
+
+/// Splits "host:port"; false (with `why` set) if malformed.
+bool split_address(const std::string& address, std::string& host,
+                   uint16_t& port, std::string& why);
+
+/// Connects to the gcs a head publishes at host:port. Never hangs: gives up
+/// after `timeout`. Fails with a message naming the address when nothing
+/// listens there, when the peer does not speak CAF, or when it publishes
+/// something other than a caraway gcs. Needs the middleman loaded.
+caf::expected<gcs_actor> connect_gcs(caf::actor_system& sys,
+                                     const std::string& host, uint16_t port,
+                                     std::chrono::milliseconds timeout);
+
+} // namespace caraway::wire

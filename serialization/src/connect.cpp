@@ -1,0 +1,61 @@
+#include "caraway/wire/connect.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+namespace caraway::wire {
+
+bool split_address(const std::string& address, std::string& host,
+                   uint16_t& port, std::string& why) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0
+      || colon + 1 == address.size()) {
+    why = "'" + address + "' is not of the form host:port";
+    return false;
+  }
+  host = address.substr(0, colon);
+  auto text = address.substr(colon + 1);
+  char* end = nullptr;
+  auto value = std::strtoul(text.c_str(), &end, 10);
+  if (end != text.c_str() + text.size() || value == 0 || value > 65535) {
+    why = "'" + text + "' is not a port number";
+    return false;
+  }
+  port = static_cast<uint16_t>(value);
+  return true;
+}
+
+caf::expected<gcs_actor> connect_gcs(caf::actor_system& sys,
+                                     const std::string& host, uint16_t port,
+                                     std::chrono::milliseconds timeout) {
+  auto where = host + ":" + std::to_string(port);
+  caf::expected<gcs_actor> result{caf::sec::cannot_connect_to_node};
+  // remote_actor() has no timeout; asking the middleman actor does.
+  caf::scoped_actor self{sys};
+  self
+    ->request(sys.middleman().actor_handle(), timeout,
+              caf::connect_atom::value, host, port)
+    .receive(
+      [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
+          const std::set<std::string>& ifs) {
+        if (!ptr) {
+          result = caf::make_error(caf::sec::no_actor_published_at_port,
+                                   "nothing is published at " + where);
+          return;
+        }
+        if (ifs != sys.message_types<gcs_actor>()) {
+          result = caf::make_error(caf::sec::unexpected_actor_messaging_interface,
+                                   where + " is not a caraway head");
+          return;
+        }
+        result = caf::actor_cast<gcs_actor>(std::move(ptr));
+      },
+      [&](caf::error& err) {
+        result = caf::make_error(caf::sec::cannot_connect_to_node,
+                                 "cannot reach the head at " + where + ": "
+                                   + sys.render(err));
+      });
+  return result;
+}
+
+} // namespace caraway::wire
