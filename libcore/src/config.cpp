@@ -39,6 +39,8 @@ po::options_description make_options(config& cfg,
      "most executor threads of the embedded node")
     ("get-spin-us", po::value(&cfg.get_spin_us),
      "how long a driver's get spins before it sleeps (microseconds)")
+    ("connect-timeout-ms", po::value(&cfg.connect_timeout_ms),
+     "how long a driver tries to reach the cluster's head")
     ("request-timeout-ms", po::value(&cfg.request_timeout_ms),
      "how long a request to a cluster component may take")
     ("log-level", po::value(&cfg.log_level),

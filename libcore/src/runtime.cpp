@@ -43,6 +43,10 @@ struct runtime {
   wire::raylet_actor raylet;
   wire::owner_actor owner;
   wire::object_store_actor store_actor;
+  // A driver or worker borrows the gcs (and a driver the raylet) of others:
+  // shutdown must leave those alone.
+  bool owns_gcs = true;
+  bool owns_raylet = true;
   // Set when the raylet has stopped (a cluster node waits for it).
   std::shared_ptr<std::promise<void>> raylet_stopped;
   std::shared_future<void> raylet_stopped_future;
@@ -93,10 +97,13 @@ void load_libraries(const std::vector<std::string>& paths) {
 
 // Stops whatever a failed start got running, so the system can go away.
 void abort_start(runtime& rt) {
-  for (auto& hdl : {caf::actor_cast<caf::actor>(rt.raylet),
-                    caf::actor_cast<caf::actor>(rt.gcs),
-                    caf::actor_cast<caf::actor>(rt.store_actor),
-                    caf::actor_cast<caf::actor>(rt.owner)})
+  std::vector<caf::actor> owned{caf::actor_cast<caf::actor>(rt.store_actor),
+                                caf::actor_cast<caf::actor>(rt.owner)};
+  if (rt.owns_raylet)
+    owned.emplace_back(caf::actor_cast<caf::actor>(rt.raylet));
+  if (rt.owns_gcs)
+    owned.emplace_back(caf::actor_cast<caf::actor>(rt.gcs));
+  for (auto& hdl : owned)
     if (hdl)
       caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
   rt.raylet = nullptr;
@@ -127,16 +134,18 @@ std::unique_ptr<runtime> start_embedded(const config& cfg,
   // Measured: the sharing policy cuts message latency about 2.5x on small
   // machines compared to work stealing.
   rt->caf_cfg->set("scheduler.policy", caf::atom("sharing"));
-  if (node != nullptr) {
+  if (node != nullptr || !cfg.address.empty()) {
     rt->caf_cfg->load<caf::io::middleman>();
     // CAF sends no heartbeats by default: a frozen peer would never be
     // noticed.
+    detail::node_options defaults;
+    auto& timing = node != nullptr ? *node : defaults;
     rt->caf_cfg->set("middleman.heartbeat-interval",
                      caf::timespan{std::chrono::milliseconds(
-                       node->heartbeat_interval_ms)});
+                       timing.heartbeat_interval_ms)});
     rt->caf_cfg->set("middleman.connection-timeout",
                      caf::timespan{std::chrono::milliseconds(
-                       node->heartbeat_timeout_ms)});
+                       timing.heartbeat_timeout_ms)});
   }
   apply_caf_options(*rt->caf_cfg, cfg.caf);
   wire::add_message_types(*rt->caf_cfg);
@@ -173,22 +182,50 @@ void start_components(runtime& rt_ref, const config& cfg,
   if (cfg.num_gpus > 0)
     info.total["GPU"] = cfg.num_gpus;
   info.object_store_capacity = capacity;
-  std::string address;
-  if (node == nullptr || node->head) {
+  auto driver = node == nullptr && !cfg.address.empty();
+  if (node != nullptr ? node->head : !driver) {
     rt->gcs = sys.spawn(node::gcs);
   } else {
+    auto& address = driver ? cfg.address : node->head_address;
+    auto timeout = driver ? cfg.connect_timeout_ms : node->connect_timeout_ms;
     std::string host;
     uint16_t port = 0;
     std::string why;
-    if (!wire::split_address(node->head_address, host, port, why))
+    if (!wire::split_address(address, host, port, why))
       throw invalid_argument_error("invalid head address: " + why);
-    auto gcs = wire::connect_gcs(
-      sys, host, port, std::chrono::milliseconds(node->connect_timeout_ms));
+    auto gcs = wire::connect_gcs(sys, host, port,
+                                 std::chrono::milliseconds(timeout));
     if (!gcs)
       throw error(render(sys, gcs.error()));
     rt->gcs = std::move(*gcs);
+    rt->owns_gcs = false;
   }
   rt->store_actor = sys.spawn(node::object_store, rt->store);
+  if (driver) {
+    // A driver runs no raylet: it submits to one the gcs names.
+    std::string failure;
+    core::with_scoped_actor(sys, [&](caf::scoped_actor& self) {
+      self
+        ->request(rt->gcs, std::chrono::milliseconds(cfg.connect_timeout_ms),
+                  wire::job_atom::value,
+                  "driver pid " + std::to_string(getpid()))
+        .receive(
+          [&](uint64_t job, wire::raylet_actor& raylet) {
+            CARAWAY_LOG(info, runtime) << "joined the cluster"
+                                       << log::kv("job", job);
+            rt->raylet = std::move(raylet);
+          },
+          [&](caf::error& err) { failure = render(sys, err); });
+    });
+    if (!rt->raylet)
+      throw error("cannot join the cluster at " + cfg.address + ": "
+                  + failure);
+    rt->owns_raylet = false;
+    rt->owner = sys.spawn(core::owner, rt->core.get());
+    rt->core->connect({rt->gcs, rt->raylet, rt->owner, rt->store});
+    caf::anon_send(rt->gcs, wire::subscribe_atom::value, rt->owner);
+    return;
+  }
   node::worker_factory factory;
   auto gcs = rt->gcs;
   auto sys_ptr = &sys;
@@ -236,8 +273,10 @@ void start_components(runtime& rt_ref, const config& cfg,
 void stop(runtime& rt) {
   rt.core->shutdown();
   // The raylet takes its executors and actor hosts along.
-  caf::anon_send_exit(rt.raylet, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(rt.gcs, caf::exit_reason::user_shutdown);
+  if (rt.owns_raylet)
+    caf::anon_send_exit(rt.raylet, caf::exit_reason::user_shutdown);
+  if (rt.owns_gcs)
+    caf::anon_send_exit(rt.gcs, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(rt.store_actor, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(rt.owner, caf::exit_reason::user_shutdown);
   rt.raylet = nullptr;
@@ -328,12 +367,10 @@ void start(const config& cfg, const detail::node_options* node,
 
 session init(const config& cfg) {
   std::lock_guard<std::mutex> guard{runtime_mtx};
-  if (!cfg.address.empty())
-    throw error("cannot connect to the cluster at " + cfg.address
-                + ": drivers of a running cluster are not supported yet; "
-                  "leave the address empty for an embedded cluster");
   start(cfg, nullptr, nullptr);
-  CARAWAY_LOG(info, runtime) << "embedded cluster started";
+  CARAWAY_LOG(info, runtime)
+    << (cfg.address.empty() ? "embedded cluster started"
+                            : "connected to " + cfg.address);
   return session{true};
 }
 

@@ -28,6 +28,8 @@ struct config {
   uint32_t max_workers = 512;
   /// How long a driver's `get` spins before it sleeps, in microseconds.
   uint32_t get_spin_us = 100;
+  /// How long a driver tries to reach the cluster's head.
+  uint32_t connect_timeout_ms = 5000;
   /// How long a request to a cluster component may take.
   uint32_t request_timeout_ms = 30000;
   /// trace, debug, info, warning, error or off.

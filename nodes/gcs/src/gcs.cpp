@@ -109,10 +109,20 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
       self->monitor(raylet);
       self->state.nodes.push_back({std::move(info), std::move(raylet)});
     },
-    [=](wire::job_atom, const std::string& driver) {
-      auto id = self->state.next_job++;
-      self->state.jobs.emplace(id, driver);
-      return id;
+    [=](wire::job_atom, const std::string& driver)
+      -> caf::result<uint64_t, wire::raylet_actor> {
+      auto& st = self->state;
+      for (auto& node : st.nodes) {
+        if (node.raylet) {
+          auto id = st.next_job++;
+          st.jobs.emplace(id, driver);
+          CARAWAY_LOG(info, gcs) << "driver joined" << log::kv("job", id)
+                                 << log::kv("driver", driver);
+          return {id, node.raylet};
+        }
+      }
+      return caf::make_error(caf::sec::invalid_argument,
+                             "the cluster has no live node");
     },
     [=](wire::create_atom,
         wire::actor_spec& spec) -> caf::result<wire::actor_id> {

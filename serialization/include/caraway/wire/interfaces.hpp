@@ -86,8 +86,9 @@ using raylet_actor = caf::typed_actor<
 using gcs_actor = caf::typed_actor<
   // A raylet joins the cluster.
   caf::reacts_to<register_atom, node_info, raylet_actor>,
-  // A driver joins; the reply is its job number.
-  caf::replies_to<job_atom, std::string>::with<uint64_t>,
+  // A driver joins; the reply is its job number and the raylet to submit
+  // its tasks to.
+  caf::replies_to<job_atom, std::string>::with<uint64_t, raylet_actor>,
   // Create an actor; fails when its name is taken in its namespace.
   caf::replies_to<create_atom, actor_spec>::with<actor_id>,
   // An actor host finished its constructor.
