@@ -88,6 +88,15 @@ public:
     return cfg_;
   }
 
+  /// Id of the node this process runs (empty in a driver).
+  const std::string& node_id() const {
+    return node_id_;
+  }
+
+  void node_id(std::string id) {
+    node_id_ = std::move(id);
+  }
+
   /// The owner actor of this process.
   const caf::actor& owner() const {
     return owner_;
@@ -203,6 +212,7 @@ private:
   object_table objects_;
   cluster_handles handles_;
   caf::actor owner_;
+  std::string node_id_;
 
   std::mutex tasks_mtx_;
   std::unordered_map<wire::task_id, pending_task> tasks_;

@@ -240,7 +240,7 @@ void start_components(runtime& rt_ref, const config& cfg,
                                          std::move(raylet), gcs, run);
   };
   rt->raylet = sys.spawn(node::raylet, info, cfg.max_workers,
-                         std::move(factory));
+                         std::move(factory), rt->gcs);
   if (node != nullptr) {
     // The head listens with its gcs, a worker with its raylet: peers reach
     // each node at its own address.
@@ -266,6 +266,7 @@ void start_components(runtime& rt_ref, const config& cfg,
     ->attach_functor([stopped] { stopped->set_value(); });
   rt->owner = sys.spawn(core::owner, rt->core.get());
   rt->core->connect({rt->gcs, rt->raylet, rt->owner, rt->store});
+  rt->core->node_id(wire::to_string(info.id));
   caf::anon_send(rt->gcs, wire::register_atom::value, info, rt->raylet);
   caf::anon_send(rt->gcs, wire::subscribe_atom::value, rt->owner);
 }
@@ -418,6 +419,10 @@ void shutdown() {
   std::lock_guard<std::mutex> guard{runtime_mtx};
   retired_core = std::move(rt->core);
   rt.reset();
+}
+
+std::string node_id() {
+  return core::require_core().node_id();
 }
 
 bool is_initialized() {

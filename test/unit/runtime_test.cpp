@@ -33,7 +33,11 @@ public:
 
 } // namespace
 
-CARAWAY_REMOTE(wait_at_gate)
+std::string where_am_i() {
+  return node_id();
+}
+
+CARAWAY_REMOTE(wait_at_gate, where_am_i)
 CARAWAY_ACTOR(gatekeeper, caraway::ctor<>, &gatekeeper::open)
 
 TEST_CASE("the embedded node has the machine's cores by default") {
@@ -43,6 +47,13 @@ TEST_CASE("the embedded node has the machine's cores by default") {
   auto total = cluster_resources();
   CHECK(total.at("CPU")
         == static_cast<double>(std::max(1u, std::thread::hardware_concurrency())));
+}
+
+TEST_CASE("tasks report the id of the node they run on") {
+  auto s = init(test::small_cluster());
+  auto here = node_id();
+  CHECK(here.size() == 32);
+  CHECK(get(task(where_am_i).remote()) == here);
 }
 
 TEST_CASE("the embedded node's resources can be configured") {

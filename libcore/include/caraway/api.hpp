@@ -50,6 +50,10 @@ void shutdown();
 /// True between `init` and `shutdown`.
 bool is_initialized();
 
+/// Id of the node the calling code runs on (32 hex digits); empty in the
+/// driver of a cluster, which is no node.
+std::string node_id();
+
 /// What the embedded node's object store holds.
 struct store_stats {
   uint64_t used_bytes = 0;     // bytes of live objects

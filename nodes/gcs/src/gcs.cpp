@@ -42,7 +42,12 @@ bool gcs_state::mark_dead(const wire::actor_id& id, wire::error_info why) {
 
 const gcs_state::node_entry*
 gcs_state::pick_node(const wire::resource_set& req) const {
+  const node_entry* first_live = nullptr;
   for (auto& node : nodes) {
+    if (!node.raylet)
+      continue;
+    if (first_live == nullptr)
+      first_live = &node;
     bool ok = true;
     for (auto& [name, amount] : req) {
       auto i = node.info.total.find(name);
@@ -52,7 +57,25 @@ gcs_state::pick_node(const wire::resource_set& req) const {
     if (ok)
       return &node;
   }
-  return nodes.empty() ? nullptr : &nodes.front();
+  return first_live;
+}
+
+const gcs_state::node_entry*
+gcs_state::place(const wire::resource_set& req,
+                 const wire::unique_id& asker) const {
+  for (auto& node : nodes) {
+    if (!node.raylet || node.info.id == asker)
+      continue;
+    bool ok = true;
+    for (auto& [name, amount] : req) {
+      auto i = node.info.total.find(name);
+      if (i == node.info.total.end() || i->second + 1e-9 < amount)
+        ok = false;
+    }
+    if (ok)
+      return &node;
+  }
+  return nullptr;
 }
 
 const gcs_state::actor_entry*
@@ -160,6 +183,13 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
       auto& st = self->state;
       if (st.mark_dead(id, std::move(why)))
         publish(self, st.actors[id].info);
+    },
+    [=](wire::place_atom, const wire::resource_set& req,
+        const wire::unique_id& asker) -> caf::result<wire::raylet_actor> {
+      if (auto node = self->state.place(req, asker))
+        return node->raylet;
+      return caf::make_error(caf::sec::invalid_argument,
+                             "no node has these resources");
     },
     [=](wire::lookup_atom, const std::string& name, const std::string& ns) {
       auto entry = self->state.find_named(ns, name);

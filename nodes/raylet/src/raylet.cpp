@@ -91,12 +91,53 @@ void dispatch(self_ptr self) {
   }
 }
 
+// Sends tasks this node can never run to nodes that can; keeps the rest and
+// tries again later (a node with the resources may still join).
+void place_elsewhere(self_ptr self) {
+  auto& st = self->state;
+  if (st.infeasible.empty())
+    return;
+  auto tasks = std::move(st.infeasible);
+  st.infeasible.clear();
+  for (auto& spec : tasks) {
+    if (!st.gcs) {
+      st.infeasible.emplace_back(std::move(spec));
+      continue;
+    }
+    auto shape = spec.resources;
+    self
+      ->request(st.gcs, std::chrono::seconds(5), wire::place_atom::value,
+                shape, st.info.id)
+      .then(
+        [=](wire::raylet_actor& other) mutable {
+          CARAWAY_LOG(debug, raylet) << "spillback" << log::kv("function",
+                                                               spec.function);
+          self->send(other, wire::submit_atom::value, std::move(spec));
+        },
+        [=](caf::error&) mutable {
+          auto& st = self->state;
+          if (st.warned_infeasible.insert(shape).second)
+            CARAWAY_LOG(warning, raylet)
+              << "a task needs " << describe(shape)
+              << " but no node has it; it stays pending until a node that "
+                 "has it joins";
+          st.infeasible.emplace_back(std::move(spec));
+          if (!st.place_scheduled) {
+            st.place_scheduled = true;
+            self->delayed_send(self, std::chrono::seconds(1),
+                               wire::place_atom::value);
+          }
+        });
+  }
+}
+
 } // namespace
 
 wire::raylet_actor::behavior_type
 raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
-       worker_factory factory) {
+       worker_factory factory, wire::gcs_actor gcs) {
   auto& st = self->state;
+  st.gcs = std::move(gcs);
   st.info = std::move(info);
   st.info.available = st.info.total;
   st.max_executors = max_executors;
@@ -116,15 +157,13 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
   });
   return {
     [=](wire::submit_atom, wire::task_spec& spec) {
-      auto& st = self->state;
-      auto shape = spec.resources;
-      if (!st.enqueue(std::move(spec))
-          && st.warned_infeasible.insert(shape).second)
-        CARAWAY_LOG(warning, raylet)
-          << "a task needs " << describe(shape) << " but this node has "
-          << describe(st.info.total)
-          << "; it stays pending until a node that has them joins";
+      if (!self->state.enqueue(std::move(spec)))
+        place_elsewhere(self);
       dispatch(self);
+    },
+    [=](wire::place_atom) {
+      self->state.place_scheduled = false;
+      place_elsewhere(self);
     },
     [=](wire::done_atom, uint64_t lease_id) {
       self->state.finish(lease_id);
@@ -139,11 +178,12 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
     },
     [=](wire::create_atom, wire::actor_spec& spec) {
       auto& st = self->state;
-      if (!st.feasible(spec.resources))
+      if (!st.feasible(spec.resources)) {
         CARAWAY_LOG(warning, raylet)
           << "actor " << spec.class_name << " needs "
           << describe(spec.resources) << " but this node has "
           << describe(st.info.total) << "; it stays pending";
+      }
       st.pending_actors.emplace_back(std::move(spec));
       dispatch(self);
     },

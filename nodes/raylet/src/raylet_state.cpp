@@ -65,11 +65,14 @@ size_t raylet_state::batch_size(const wire::resource_set& shape,
 }
 
 bool raylet_state::enqueue(wire::task_spec spec) {
-  auto ok = feasible(spec.resources);
+  if (!feasible(spec.resources)) {
+    infeasible.emplace_back(std::move(spec));
+    return false;
+  }
   auto key = queue_key{-static_cast<int64_t>(spec.depth), next_seq++};
   queues[spec.resources].emplace(key, std::move(spec));
   ++queued;
-  return ok;
+  return true;
 }
 
 bool raylet_state::block(uint64_t lease_id) {

@@ -39,6 +39,7 @@ using free_atom = caf::atom_constant<caf::atom("free")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using jobs_atom = caf::atom_constant<caf::atom("jobs")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using place_atom = caf::atom_constant<caf::atom("place")>;
 
 /// The owner (core worker) of a process: receives the outcome of the tasks
 /// it submitted and the state changes of actors.
@@ -80,7 +81,9 @@ using raylet_actor = caf::typed_actor<
   // Resources, queue length and object store use of this node.
   caf::replies_to<status_atom>::with<node_info>,
   // Stop this node (its daemon exits once the raylet is gone).
-  caf::reacts_to<stop_atom>>;
+  caf::reacts_to<stop_atom>,
+  // Try again to place tasks this node cannot run on other nodes.
+  caf::reacts_to<place_atom>>;
 
 /// The cluster's directory: nodes, actors and jobs.
 using gcs_actor = caf::typed_actor<
@@ -95,6 +98,8 @@ using gcs_actor = caf::typed_actor<
   caf::reacts_to<alive_atom, actor_id, actor_host_actor>,
   // An actor is gone (its constructor threw, or its host stopped).
   caf::reacts_to<dead_atom, actor_id, error_info>,
+  // A live node other than `asker` whose resources cover the request.
+  caf::replies_to<place_atom, resource_set, unique_id>::with<raylet_actor>,
   // Find a named actor; a nil id in the reply means no such actor.
   caf::replies_to<lookup_atom, std::string, std::string>::with<actor_info>,
   // Kill an actor; false when no such actor lives.

@@ -53,6 +53,11 @@ struct raylet_state {
   uint64_t next_lease = 1;
   std::set<wire::resource_set> warned_infeasible;
 
+  /// Tasks no resource here can ever satisfy, waiting for a node that can.
+  std::vector<wire::task_spec> infeasible;
+  bool place_scheduled = false;
+  wire::gcs_actor gcs;
+
   /// True when `req` fits in what is available now.
   bool fits(const wire::resource_set& req) const;
 
@@ -62,7 +67,8 @@ struct raylet_state {
   void acquire(const wire::resource_set& req);
   void release(const wire::resource_set& req);
 
-  /// Queues a task; returns false if the node can never run it.
+  /// Queues a task the node can run; one it can never run goes to
+  /// `infeasible` instead and the call returns false.
   bool enqueue(wire::task_spec spec);
 
   /// Marks a lease blocked, returning its resources; false if unknown.
@@ -83,13 +89,14 @@ struct raylet_state {
   uint32_t max_batch = 16;
 
   uint64_t pending() const {
-    return queued + pending_actors.size();
+    return queued + pending_actors.size() + infeasible.size();
   }
 };
 
 /// Spawns nothing itself: `factory` makes executors and actor hosts.
 wire::raylet_actor::behavior_type
 raylet(wire::raylet_actor::stateful_pointer<raylet_state> self,
-       wire::node_info info, uint32_t max_executors, worker_factory factory);
+       wire::node_info info, uint32_t max_executors, worker_factory factory,
+       wire::gcs_actor gcs);
 
 } // namespace caraway::node
