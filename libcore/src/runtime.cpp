@@ -194,7 +194,8 @@ void start_components(runtime& rt_ref, const config& cfg,
     if (!wire::split_address(address, host, port, why))
       throw invalid_argument_error("invalid head address: " + why);
     auto gcs = wire::connect_gcs(sys, host, port,
-                                 std::chrono::milliseconds(timeout));
+                                 std::chrono::milliseconds(timeout),
+                                 /*retry=*/true);
     if (!gcs)
       throw error(render(sys, gcs.error()));
     rt->gcs = std::move(*gcs);

@@ -3,6 +3,9 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include <algorithm>
+#include <thread>
+
 namespace caraway::wire {
 
 bool split_address(const std::string& address, std::string& host,
@@ -25,9 +28,11 @@ bool split_address(const std::string& address, std::string& host,
   return true;
 }
 
-caf::expected<gcs_actor> connect_gcs(caf::actor_system& sys,
-                                     const std::string& host, uint16_t port,
-                                     std::chrono::milliseconds timeout) {
+namespace {
+
+caf::expected<gcs_actor> connect_once(caf::actor_system& sys,
+                                      const std::string& host, uint16_t port,
+                                      std::chrono::milliseconds timeout) {
   auto where = host + ":" + std::to_string(port);
   caf::expected<gcs_actor> result{caf::sec::cannot_connect_to_node};
   // remote_actor() has no timeout; asking the middleman actor does.
@@ -56,6 +61,28 @@ caf::expected<gcs_actor> connect_gcs(caf::actor_system& sys,
                                    + sys.render(err));
       });
   return result;
+}
+
+} // namespace
+
+caf::expected<gcs_actor> connect_gcs(caf::actor_system& sys,
+                                     const std::string& host, uint16_t port,
+                                     std::chrono::milliseconds timeout,
+                                     bool retry) {
+  using clock = std::chrono::steady_clock;
+  auto deadline = clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - clock::now());
+    auto result = connect_once(sys, host, port,
+                               std::max(left, std::chrono::milliseconds(1)));
+    // A peer that is not caraway will not become one.
+    if (result || !retry
+        || result.error() == caf::sec::unexpected_actor_messaging_interface
+        || clock::now() + std::chrono::milliseconds(100) >= deadline)
+      return result;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 } // namespace caraway::wire

@@ -130,6 +130,8 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
         << "node joined" << log::kv("id", to_string(info.id))
         << log::kv("address", info.address);
       self->monitor(raylet);
+      if (info.available.empty())
+        info.available = info.total;
       self->state.nodes.push_back({std::move(info), std::move(raylet)});
     },
     [=](wire::job_atom, const std::string& driver)

@@ -18,8 +18,12 @@ bool split_address(const std::string& address, std::string& host,
 /// after `timeout`. Fails with a message naming the address when nothing
 /// listens there, when the peer does not speak CAF, or when it publishes
 /// something other than a caraway gcs. Needs the middleman loaded.
+/// With `retry`, failed attempts repeat until `timeout` has passed: a head
+/// that starts a moment later, or a handshake cut short by CAF's connection
+/// timer, still gets its chance.
 caf::expected<gcs_actor> connect_gcs(caf::actor_system& sys,
                                      const std::string& host, uint16_t port,
-                                     std::chrono::milliseconds timeout);
+                                     std::chrono::milliseconds timeout,
+                                     bool retry = false);
 
 } // namespace caraway::wire

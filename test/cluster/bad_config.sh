@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# cluster.bad_config: a daemon refuses a bad configuration with exit code 2
+# and a message naming the option; it fails with exit code 1 when its port is
+# taken or when its head cannot be reached.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh" "$@"
+require "$node"
+
+# Every case gets a port of its own: should the daemon wrongly start, it
+# must not take a port that matters.
+bad() {
+  local name=$1 regex=$2
+  shift 2
+  pick_port
+  start "$name" "$node" --role head --host 127.0.0.1 --port "$free" "$@"
+  expect_exit "$name" "$last_pid" 15 2 "$regex"
+}
+
+bad unknown_option 'no-such-option' --no-such-option 1
+bad malformed_value 'num-cpus' --num-cpus many
+bad negative_resource 'resources' --resources ssd:-1
+printf 'num-cpus = 1\nno-such-key = 3\n' >"$work/unknown_key.ini"
+bad unknown_key 'no-such-key' --config "$work/unknown_key.ini"
+
+# Port in use: something that is not caraway already listens there.
+pick_port
+taken=$free
+start listener "$tcp" listen "$taken"
+listener=$last_pid
+wait_for_line listener "$listener" "^listening on 127\.0\.0\.1:$taken$" 10
+start port_in_use "$node" --role head --host 127.0.0.1 --port "$taken"
+expect_exit port_in_use "$last_pid" 15 1 "$taken"
+running "$listener" || fail "the listener died"
+
+# A worker whose head is not there gives up after --connect-timeout-ms: on
+# a closed port, and on the port above, which accepts but never answers.
+pick_port
+closed=$free
+for head in "$closed" "$taken"; do
+  begin=$(now_ms)
+  start "no_head_$head" "$node" --role worker --host 127.0.0.1 \
+    --head-address "127.0.0.1:$head" --connect-timeout-ms 2000
+  expect_exit "no_head_$head" "$last_pid" 7 1 "127\.0\.0\.1:$head"
+  echo "ok: worker gave up on 127.0.0.1:$head after $(($(now_ms) - begin)) ms"
+done
+echo "PASS"

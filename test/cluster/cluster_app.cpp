@@ -1,0 +1,84 @@
+// A driver for the cluster tests: each mode exercises one cross-node path
+// and prints what it saw, for the test script to check.
+
+#include <caraway/caraway.hpp>
+
+#include <chrono>
+#include <iostream>
+#include <numeric>
+#include <string>
+#include <vector>
+
+std::string where() {
+  return caraway::node_id();
+}
+
+std::vector<double> produce(int64_t n) {
+  std::vector<double> result(static_cast<size_t>(n));
+  std::iota(result.begin(), result.end(), 0.0);
+  return result;
+}
+
+// Returns the sum and where it ran, so the test sees both ends.
+std::string consume(const std::vector<double>& xs) {
+  auto sum = std::accumulate(xs.begin(), xs.end(), 0.0);
+  return std::to_string(static_cast<int64_t>(sum)) + " "
+         + caraway::node_id();
+}
+
+class tally {
+public:
+  int64_t add(int64_t n) {
+    return total_ += n;
+  }
+
+private:
+  int64_t total_ = 0;
+};
+
+CARAWAY_REMOTE(where, produce, consume)
+CARAWAY_ACTOR(tally, caraway::ctor<>, &tally::add)
+
+#ifndef CARAWAY_TASK_LIBRARY
+int main(int argc, char** argv) {
+  using namespace std::chrono_literals;
+  auto session = caraway::init(argc, argv);
+  std::string mode = argc > 1 ? argv[1] : "";
+  std::string arg = argc > 2 ? argv[2] : "";
+  if (mode == "where") {
+    auto ssd = caraway::task(where).resources({{"ssd", 1}}).remote();
+    auto tpu = caraway::task(where).resources({{"tpu", 1}}).remote();
+    std::cout << "ssd-task " << caraway::get(ssd, 30s) << '\n'
+              << "tpu-task " << caraway::get(tpu, 30s) << '\n';
+  } else if (mode == "late") {
+    auto r = caraway::task(where).resources({{"late", 1}}).remote();
+    std::cout << "submitted" << std::endl;
+    std::cout << "late-task " << caraway::get(r, 60s) << '\n';
+  } else if (mode == "transfer") {
+    // 10 MiB made on the ssd node, read on the tpu node.
+    auto data = caraway::task(produce)
+                  .resources({{"ssd", 1}})
+                  .remote(int64_t{10} << 17);
+    auto out = caraway::task(consume).resources({{"tpu", 1}}).remote(data);
+    std::cout << "transfer " << caraway::get(out, 60s) << '\n';
+  } else if (mode == "make-named") {
+    auto t = caraway::actor<tally>().name(arg, "shared").remote();
+    std::cout << "created " << arg << " total "
+              << caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s)
+              << '\n';
+  } else if (mode == "use-named") {
+    auto t = caraway::get_actor<tally>(arg, "shared");
+    if (!t) {
+      std::cout << "no actor " << arg << '\n';
+      return 1;
+    }
+    std::cout << "found " << arg << " total "
+              << caraway::get(t->task(&tally::add).remote(int64_t{7}), 30s)
+              << '\n';
+  } else {
+    std::cerr << "usage: " << argv[0]
+              << " where|late|transfer|make-named NAME|use-named NAME\n";
+    return 2;
+  }
+}
+#endif

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# cluster.formation: a head and two workers with different custom resources
+# form one cluster that the caraway tool sees; `caraway stop` then ends all
+# three daemons cleanly. The head and one worker start from the example
+# configs in config/, with command-line options that win over them.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh" "$@"
+require "$node"
+
+config_dir=$(cd "$(dirname "$0")/../../config" && pwd)
+pick_port
+address=127.0.0.1:$free
+
+start head "$node" --config "$config_dir/head.ini" --host 127.0.0.1 \
+  --port "$free" --num-cpus 2
+head=$last_pid
+wait_listening head "$head"
+grep -q "^caraway-node head listening on $address " "$work/head.out" \
+  || fail "head does not listen on $address"
+
+# Workers take any free port (the default, 0).
+start worker_ssd "$node" --role worker --host 127.0.0.1 \
+  --head-address "$address" --num-cpus 1 --resources ssd:2
+worker_ssd=$last_pid
+start worker_tpu "$node" --config "$config_dir/worker.ini" --host 127.0.0.1 \
+  --head-address "$address" --num-cpus 1 --resources tpu:1
+worker_tpu=$last_pid
+wait_listening worker_ssd "$worker_ssd"
+wait_listening worker_tpu "$worker_tpu"
+
+deadline=$(($(now_ms) + 30000))
+while :; do
+  cli nodes 15 --address "$address" --timeout-ms 3000 list nodes
+  alive=$(grep -c ' alive ' "$work/nodes.out" || true)
+  ((status == 0 && alive == 3)) && break
+  (($(now_ms) < deadline)) \
+    || fail "no 3 alive nodes after 30 s (last: exit $status, $alive alive)"
+  sleep 0.1
+done
+echo "ok: 3 alive nodes"
+cat "$work/nodes.out"
+
+cli status 15 --address "$address" status
+((status == 0)) || fail "caraway status exited with $status"
+cat "$work/status.out"
+total=$(grep '^cluster: ' "$work/status.out") \
+  || fail "caraway status printed no cluster line"
+for want in '3 of 3 nodes alive' ' CPU [0-9.]+/4( |$)' ' ssd [0-9.]+/2( |$)' \
+            ' tpu [0-9.]+/1( |$)'; do
+  grep -Eq -- "$want" <<<"$total" || fail "cluster line lacks '$want'"
+done
+grep -Eq '^pending tasks: [0-9]+$' "$work/status.out" \
+  || fail "caraway status printed no pending tasks"
+echo "ok: status shows the cluster's resources"
+
+cli stop 15 --address "$address" stop
+((status == 0)) || fail "caraway stop exited with $status"
+grep -q '^stopping 3 nodes$' "$work/stop.out" \
+  || fail "caraway stop printed: $(cat "$work/stop.out")"
+expect_exit head "$head" 15 0
+expect_exit worker_ssd "$worker_ssd" 15 0
+expect_exit worker_tpu "$worker_tpu" 15 0
+echo "PASS"

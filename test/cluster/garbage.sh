@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# cluster.garbage: random bytes sent to the head's port do not bring it down;
+# afterwards the caraway tool still gets answers and the head still stops
+# cleanly.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh" "$@"
+require "$node"
+
+pick_port
+address=127.0.0.1:$free
+start head "$node" --role head --host 127.0.0.1 --port "$free" --num-cpus 1
+head=$last_pid
+wait_listening head "$head"
+
+check_nodes() {
+  cli nodes 15 --address "$address" list nodes
+  ((status == 0)) || fail "caraway list nodes exited with $status ($1)"
+  grep -q " alive " "$work/nodes.out" \
+    || fail "caraway list nodes shows no alive node ($1)"
+}
+check_nodes "before the garbage"
+
+for round in 1 2 3 4; do
+  start "garbage_$round" "$tcp" garbage 127.0.0.1 "$free" 65536
+  wait_exit "$last_pid" 15
+  ((status == 0)) || fail "caraway-test-tcp garbage exited with $status"
+  running "$head" || fail "the head died after $round rounds of garbage"
+done
+echo "ok: sent 4 x 64 KiB of random bytes"
+# Give the head a moment to trip over the bytes, should it.
+sleep 1
+running "$head" || fail "the head died after the garbage"
+check_nodes "after the garbage"
+echo "ok: the head still answers"
+
+cli stop 15 --address "$address" stop
+((status == 0)) || fail "caraway stop exited with $status"
+expect_exit head "$head" 15 0
+echo "PASS"

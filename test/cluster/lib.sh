@@ -1,0 +1,168 @@
+# shellcheck shell=bash disable=SC2034  # the tests read the globals
+# Shared by the cluster tests; sourced, never run on its own:
+#
+#   source "$(dirname "$0")/lib.sh" <bin dir>
+#
+# Starts processes in the background with their output in a temporary
+# directory, bounds every wait by a deadline and, on exit, stops every
+# process it started (TERM, then KILL) whatever happened.
+
+bin_dir=${1:?usage: $0 <directory of caraway-node, caraway, caraway-test-tcp>}
+node=$bin_dir/caraway-node
+cli=$bin_dir/caraway
+tcp=$bin_dir/caraway-test-tcp
+# require <executable>...: fails early, and clearly, if one is not built.
+require() {
+  local exe
+  for exe in "$@"; do
+    if [[ ! -x $exe ]]; then
+      echo "FAIL: $exe is missing: build it first" >&2
+      exit 1
+    fi
+  done
+}
+require "$cli" "$tcp"
+
+work=$(mktemp -d -t caraway-cluster.XXXXXX)
+pids=()       # every process started, in order
+reaped=" "    # those already waited for: their ids may be reused
+used_ports=" "
+last_pid=
+free=
+
+# Still running (a child that exited stays a zombie until waited for).
+running() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z ]]
+}
+
+cleanup() {
+  local rc=$? pid f deadline
+  set +e
+  trap - EXIT
+  for pid in "${pids[@]}"; do
+    [[ $reaped == *" $pid "* ]] && continue
+    running "$pid" && kill -TERM "$pid" 2>/dev/null
+  done
+  deadline=$(($(date +%s) + 5))
+  for pid in "${pids[@]}"; do
+    [[ $reaped == *" $pid "* ]] && continue
+    while running "$pid" && (($(date +%s) < deadline)); do
+      sleep 0.1
+    done
+    if running "$pid"; then
+      echo "cleanup: process $pid did not stop on TERM, killing it" >&2
+      kill -KILL "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
+  done
+  if ((rc != 0)); then
+    for f in "$work"/*.out "$work"/*.err; do
+      [[ -s $f ]] || continue
+      echo "--- $(basename "$f") (last 40 lines)"
+      tail -n 40 "$f"
+    done
+  fi
+  rm -rf "$work"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+now_ms() {
+  date +%s%3N
+}
+
+# Sets `free` to a loopback port that nothing listens on, starting from a
+# random base so that tests running side by side rarely collide. The ports
+# stay below Linux's default ephemeral range (32768 and up), where outgoing
+# connections and workers' own ports could take them meanwhile.
+pick_port() {
+  local port=$((20000 + RANDOM % 12000)) tries
+  for ((tries = 0; tries < 200; ++tries)); do
+    port=$((port >= 32000 ? 20000 : port + 1))
+    [[ $used_ports == *" $port "* ]] && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      used_ports+="$port "
+      free=$port
+      return 0
+    fi
+  done
+  fail "no free port found"
+}
+
+# start <name> <command...>: runs it in the background, stdout and stderr to
+# $work/<name>.out and .err; sets `last_pid`. SIGINT is reset to its default
+# because a non-interactive shell starts background jobs with it ignored.
+start() {
+  local name=$1
+  shift
+  env --default-signal=INT "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  last_pid=$!
+  pids+=("$last_pid")
+}
+
+# wait_for_line <name> <pid> <regex> <seconds>: until <name>.out has a line
+# matching <regex>; fails if the process exits or time runs out.
+wait_for_line() {
+  local name=$1 pid=$2 regex=$3 deadline=$(($(now_ms) + $4 * 1000))
+  until grep -Eq -- "$regex" "$work/$name.out" 2>/dev/null; do
+    running "$pid" || fail "$name exited before printing '$regex'"
+    (($(now_ms) < deadline)) || fail "$name printed no '$regex' in $4 s"
+    sleep 0.1
+  done
+}
+
+# wait_listening <name> <pid>: waits for the daemon's start line and checks
+# its form.
+wait_listening() {
+  local regex='^caraway-node (head|worker) listening on 127\.0\.0\.1:[0-9]+'
+  regex+=' node [0-9a-f]+$'
+  wait_for_line "$1" "$2" "$regex" 30
+}
+
+# wait_exit <pid> <seconds>: waits for the process to end; sets `status` to
+# its exit code, fails if it is still running at the deadline.
+wait_exit() {
+  local pid=$1 deadline=$(($(now_ms) + $2 * 1000))
+  while running "$pid"; do
+    (($(now_ms) < deadline)) || fail "process $pid still runs after $2 s"
+    sleep 0.1
+  done
+  status=0
+  wait "$pid" || status=$?
+  reaped+="$pid "
+}
+
+# expect_exit <name> <pid> <seconds> <code> [<regex in stderr>]
+expect_exit() {
+  local name=$1 pid=$2 seconds=$3 code=$4 regex=${5:-}
+  wait_exit "$pid" "$seconds"
+  if ((status != code)); then
+    fail "$name exited with $status, expected $code"
+  fi
+  if [[ -n $regex ]] && ! grep -Eq -- "$regex" "$work/$name.err"; then
+    fail "$name: stderr does not match '$regex'"
+  fi
+  echo "ok: $name exited with $code"
+}
+
+# cli <name> <seconds> <args...>: runs caraway in the foreground but
+# bounded; output in $work/<name>.out and .err, exit code in `status`,
+# running time in `elapsed_ms`.
+cli() {
+  local name=$1 seconds=$2 begin
+  shift 2
+  begin=$(now_ms)
+  start "$name" "$cli" "$@"
+  wait_exit "$last_pid" "$seconds"
+  elapsed_ms=$(($(now_ms) - begin))
+}

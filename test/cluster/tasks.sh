@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# cluster.tasks: a head and two workers with different custom resources run
+# a driver's tasks where their resources are: the node id each task reports
+# is the node with the resource. A 10 MiB object made on one worker is read
+# on the other; a named actor made by one driver is used by a second; a task
+# nobody can run waits until a node with its resource joins late.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh" "$1"
+app=$2
+library=$3
+require "$node" "$app"
+
+pick_port
+address=127.0.0.1:$free
+start head "$node" --port "$free" --num-cpus 2 --libraries "$library"
+head=$last_pid
+wait_listening head "$head"
+start worker_ssd "$node" --role worker --head-address "$address" \
+  --num-cpus 1 --resources ssd:2 --libraries "$library"
+worker_ssd=$last_pid
+start worker_tpu "$node" --role worker --head-address "$address" \
+  --num-cpus 1 --resources tpu:1 --libraries "$library"
+worker_tpu=$last_pid
+wait_listening worker_ssd "$worker_ssd"
+wait_listening worker_tpu "$worker_tpu"
+id_of() {
+  sed -n 's/.* node \([0-9a-f]*\)$/\1/p' "$work/$1.out"
+}
+ssd_id=$(id_of worker_ssd)
+tpu_id=$(id_of worker_tpu)
+
+# The workers register asynchronously: wait until the gcs lists all three.
+deadline=$(($(now_ms) + 30000))
+until cli nodes 15 --address "$address" list nodes \
+  && (($(grep -c ' alive ' "$work/nodes.out" || true) == 3)); do
+  (($(now_ms) < deadline)) || fail "no 3 alive nodes after 30 s"
+  sleep 0.1
+done
+
+run_app() { # <name> <seconds> <args...>
+  local name=$1 seconds=$2
+  shift 2
+  start "$name" "$app" "$@" --caraway-address "$address"
+  wait_exit "$last_pid" "$seconds"
+  ((status == 0)) || fail "$name exited with $status"
+}
+
+run_app where 60 where
+grep -qx "ssd-task $ssd_id" "$work/where.out" \
+  || fail "the ssd task ran elsewhere: $(cat "$work/where.out")"
+grep -qx "tpu-task $tpu_id" "$work/where.out" \
+  || fail "the tpu task ran elsewhere: $(cat "$work/where.out")"
+echo "ok: tasks ran on the nodes with their resources"
+
+run_app transfer 90 transfer
+n=$((10 << 17))
+grep -qx "transfer $((n * (n - 1) / 2)) $tpu_id" "$work/transfer.out" \
+  || fail "transfer printed: $(cat "$work/transfer.out")"
+echo "ok: 10 MiB made on one worker was read on the other"
+
+run_app make_named 60 make-named keeper
+grep -qx "created keeper total 5" "$work/make_named.out" \
+  || fail "make-named printed: $(cat "$work/make_named.out")"
+run_app use_named 60 use-named keeper
+grep -qx "found keeper total 12" "$work/use_named.out" \
+  || fail "use-named printed: $(cat "$work/use_named.out")"
+echo "ok: a second driver found and called the first driver's named actor"
+
+start late "$app" late --caraway-address "$address"
+late=$last_pid
+wait_for_line late "$late" '^submitted$' 30
+sleep 1
+running "$late" || fail "the late task ran before a node could run it"
+start worker_late "$node" --role worker --head-address "$address" \
+  --num-cpus 1 --resources late:1 --libraries "$library"
+wait_listening worker_late "$last_pid"
+late_id=$(id_of worker_late)
+wait_exit "$late" 60
+((status == 0)) || fail "the late driver exited with $status"
+grep -qx "late-task $late_id" "$work/late.out" \
+  || fail "late printed: $(cat "$work/late.out")"
+echo "ok: a node that joined late got the waiting task"
+
+cli stop 15 --address "$address" stop
+((status == 0)) || fail "caraway stop exited with $status"
+expect_exit head "$head" 15 0
+echo "PASS"

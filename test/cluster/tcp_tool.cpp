@@ -1,0 +1,180 @@
+// caraway-test-tcp: plain TCP helpers for the cluster tests, deliberately
+// without CAF so that they behave like foreign programs.
+//
+//   caraway-test-tcp listen <port> [<bytes>]
+//     Accepts connections on 127.0.0.1:<port>, reads and drops whatever
+//     arrives and never answers: a port that is open but is not caraway.
+//     With <bytes> (at most 4096), greets each connection with that many
+//     random bytes instead, like a server of another protocol. Prints
+//     "listening on 127.0.0.1:<port>" once bound; exits on SIGTERM or SIGINT.
+//   caraway-test-tcp garbage <host> <port> <bytes>
+//     Connects, sends that many random bytes, then closes.
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+
+volatile std::sig_atomic_t stop_requested = 0;
+
+void on_signal(int) {
+  stop_requested = 1;
+}
+
+int fail(const std::string& what) {
+  std::fprintf(stderr, "caraway-test-tcp: %s: %s\n", what.c_str(),
+               std::strerror(errno));
+  return 1;
+}
+
+int usage() {
+  std::fputs("usage: caraway-test-tcp listen <port> [<bytes>]\n"
+             "       caraway-test-tcp garbage <host> <port> <bytes>\n",
+             stderr);
+  return 2;
+}
+
+bool parse_number(const char* text, unsigned long max, unsigned long& out) {
+  char* end = nullptr;
+  errno = 0;
+  out = std::strtoul(text, &end, 10);
+  return errno == 0 && end != text && *end == '\0' && out <= max;
+}
+
+bool make_address(const char* host, unsigned long port, sockaddr_in& out) {
+  std::memset(&out, 0, sizeof(out));
+  out.sin_family = AF_INET;
+  out.sin_port = htons(static_cast<uint16_t>(port));
+  // Only loopback: the tests must never touch another machine.
+  if (inet_pton(AF_INET, host, &out.sin_addr) != 1)
+    return false;
+  return (ntohl(out.sin_addr.s_addr) >> 24) == 127;
+}
+
+std::vector<unsigned char> random_bytes(size_t n) {
+  static std::mt19937_64 gen{std::random_device{}()};
+  std::vector<unsigned char> result(n);
+  for (auto& x : result)
+    x = static_cast<unsigned char>(gen());
+  return result;
+}
+
+/// Writes all of `data` unless the peer goes away; returns the bytes sent.
+size_t write_all(int fd, const std::vector<unsigned char>& data) {
+  size_t sent = 0;
+  while (sent < data.size()) {
+    auto n = write(fd, data.data() + sent, data.size() - sent);
+    if (n < 0 && errno == EINTR && !stop_requested)
+      continue;
+    // The peer may drop the connection as soon as it sees nonsense: that is
+    // a fine reaction, not a failure of this tool.
+    if (n <= 0)
+      break;
+    sent += static_cast<size_t>(n);
+  }
+  return sent;
+}
+
+int listen_forever(unsigned long port, unsigned long greeting) {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  // No SA_RESTART: poll() must return so that the loop sees the flag.
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  sockaddr_in addr;
+  make_address("127.0.0.1", port, addr);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return fail("socket");
+  int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
+    return fail("bind to port " + std::to_string(port));
+  if (listen(fd, 64) != 0)
+    return fail("listen");
+  std::printf("listening on 127.0.0.1:%lu\n", port);
+  std::fflush(stdout);
+  std::vector<pollfd> fds{{fd, POLLIN, 0}};
+  std::vector<char> buf(65536);
+  while (!stop_requested) {
+    if (poll(fds.data(), fds.size(), 1000) < 0) {
+      if (errno == EINTR)
+        continue;
+      return fail("poll");
+    }
+    for (size_t i = fds.size(); i-- > 1;) {
+      if (fds[i].revents == 0)
+        continue;
+      if (read(fds[i].fd, buf.data(), buf.size()) <= 0) {
+        close(fds[i].fd);
+        fds.erase(fds.begin() + static_cast<std::ptrdiff_t>(i));
+      }
+    }
+    if (fds[0].revents & POLLIN) {
+      int conn = accept(fd, nullptr, nullptr);
+      if (conn >= 0) {
+        // Small greetings fit the socket buffer: this does not block.
+        if (greeting > 0)
+          write_all(conn, random_bytes(greeting));
+        fds.push_back({conn, POLLIN, 0});
+      }
+    }
+    for (auto& x : fds)
+      x.revents = 0;
+  }
+  for (auto& x : fds)
+    close(x.fd);
+  return 0;
+}
+
+int send_garbage(const char* host, unsigned long port, unsigned long bytes) {
+  std::signal(SIGPIPE, SIG_IGN);
+  sockaddr_in addr;
+  if (!make_address(host, port, addr)) {
+    std::fprintf(stderr, "caraway-test-tcp: '%s' is not a loopback address\n",
+                 host);
+    return 2;
+  }
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return fail("socket");
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
+    return fail("connect to port " + std::to_string(port));
+  auto sent = write_all(fd, random_bytes(bytes));
+  close(fd);
+  std::printf("sent %zu of %lu bytes\n", sent, bytes);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  unsigned long port = 0;
+  unsigned long bytes = 0;
+  if ((argc == 3 || argc == 4) && std::strcmp(argv[1], "listen") == 0) {
+    if (!parse_number(argv[2], 65535, port) || port == 0
+        || (argc == 4 && !parse_number(argv[3], 4096, bytes)))
+      return usage();
+    return listen_forever(port, bytes);
+  }
+  if (argc == 5 && std::strcmp(argv[1], "garbage") == 0) {
+    if (!parse_number(argv[3], 65535, port) || port == 0
+        || !parse_number(argv[4], 1ul << 30, bytes))
+      return usage();
+    return send_garbage(argv[2], port, bytes);
+  }
+  return usage();
+}
