@@ -64,6 +64,11 @@ void runner::deliver(const wire::task_spec& spec, wire::task_result result) {
     task_runner::deliver(spec, std::move(result));
 }
 
+std::string runner::where() const {
+  auto& id = core_.node_id();
+  return id.empty() ? std::string{"this process"} : "node " + id;
+}
+
 wire::task_result runner::run_task(const wire::task_spec& spec,
                                    const node::worker_context& ctx) {
   thread_context tc{ctx.raylet, ctx.lease, spec.depth, ctx.backlog};
@@ -73,9 +78,9 @@ wire::task_result runner::run_task(const wire::task_spec& spec,
   auto fn = registry::instance().find_function(spec.function);
   if (fn == nullptr) {
     result.error = {wire::error_kind::function_missing, "",
-                    "function '" + spec.function
-                      + "' is not registered in this process; register it "
-                        "with CARAWAY_REMOTE"};
+                    "function '" + spec.function + "' is not registered on "
+                      + where() + "; register it with CARAWAY_REMOTE and "
+                        "load its library there"};
     return result;
   }
   invoke(result, spec.args, [fn](detail::invocation& inv) { (*fn)(inv); });
@@ -88,8 +93,8 @@ std::shared_ptr<void> runner::construct(const wire::actor_spec& spec,
   auto cls = registry::instance().find_class(spec.class_name);
   if (cls == nullptr) {
     err = {wire::error_kind::actor_died, "",
-           "actor class '" + spec.class_name
-             + "' is not registered in this process"};
+           "actor class '" + spec.class_name + "' is not registered on "
+             + where()};
     return nullptr;
   }
   auto factory = cls->ctors.find(spec.ctor_key);
@@ -128,7 +133,7 @@ wire::task_result runner::run_method(void* self, const wire::actor_spec& actor,
   if (cls == nullptr || method == cls->methods.end()) {
     result.error = {wire::error_kind::function_missing, "",
                     "method '" + actor.class_name + "::" + spec.function
-                      + "' is not registered in this process"};
+                      + "' is not registered on " + where()};
     return result;
   }
   auto& invoker = method->second;

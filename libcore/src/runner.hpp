@@ -33,6 +33,9 @@ public:
                                const node::worker_context& ctx) override;
 
 private:
+  // Names this node in errors.
+  std::string where() const;
+
   template <class F>
   void invoke(wire::task_result& result, const std::vector<wire::task_arg>& args,
               F&& fn);

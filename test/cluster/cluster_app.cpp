@@ -37,12 +37,27 @@ private:
 };
 
 CARAWAY_REMOTE(where, produce, consume)
+
+#ifndef CARAWAY_TASK_LIBRARY
+// Left out of the task library on purpose: no node can run it.
+int64_t driver_only() {
+  return 1;
+}
+
+CARAWAY_REMOTE(driver_only)
+#endif
 CARAWAY_ACTOR(tally, caraway::ctor<>, &tally::add)
 
 #ifndef CARAWAY_TASK_LIBRARY
 int main(int argc, char** argv) {
   using namespace std::chrono_literals;
-  auto session = caraway::init(argc, argv);
+  caraway::session session;
+  try {
+    session = caraway::init(argc, argv);
+  } catch (const caraway::error& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return 1;
+  }
   std::string mode = argc > 1 ? argv[1] : "";
   std::string arg = argc > 2 ? argv[2] : "";
   if (mode == "where") {
@@ -61,6 +76,13 @@ int main(int argc, char** argv) {
                   .remote(int64_t{10} << 17);
     auto out = caraway::task(consume).resources({{"tpu", 1}}).remote(data);
     std::cout << "transfer " << caraway::get(out, 60s) << '\n';
+  } else if (mode == "missing") {
+    // Registered in this driver only: nodes load another library.
+    try {
+      caraway::get(caraway::task(driver_only).remote(), 30s);
+    } catch (const caraway::registration_error& e) {
+      std::cout << "missing: " << e.what() << '\n';
+    }
   } else if (mode == "make-named") {
     auto t = caraway::actor<tally>().name(arg, "shared").remote();
     std::cout << "created " << arg << " total "
