@@ -205,11 +205,12 @@ void start_components(runtime& rt_ref, const config& cfg,
   if (driver) {
     // A driver runs no raylet: it submits to one the gcs names.
     std::string failure;
+    rt->owner = sys.spawn(core::owner, rt->core.get());
     core::with_scoped_actor(sys, [&](caf::scoped_actor& self) {
       self
         ->request(rt->gcs, std::chrono::milliseconds(cfg.connect_timeout_ms),
                   wire::job_atom::value,
-                  "driver pid " + std::to_string(getpid()))
+                  "driver pid " + std::to_string(getpid()), rt->owner)
         .receive(
           [&](uint64_t job, wire::raylet_actor& raylet) {
             CARAWAY_LOG(info, runtime) << "joined the cluster"
@@ -222,7 +223,6 @@ void start_components(runtime& rt_ref, const config& cfg,
       throw error("cannot join the cluster at " + cfg.address + ": "
                   + failure);
     rt->owns_raylet = false;
-    rt->owner = sys.spawn(core::owner, rt->core.get());
     rt->core->connect({rt->gcs, rt->raylet, rt->owner, rt->store});
     caf::anon_send(rt->gcs, wire::subscribe_atom::value, rt->owner);
     return;

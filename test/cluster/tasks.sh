@@ -82,6 +82,16 @@ grep -qx "late-task $late_id" "$work/late.out" \
   || fail "late printed: $(cat "$work/late.out")"
 echo "ok: a node that joined late got the waiting task"
 
+# Every driver that ran joined as a job, and left when it exited.
+deadline=$(($(now_ms) + 15000))
+until cli jobs 15 --address "$address" list jobs \
+  && (($(grep -c 'driver pid [0-9]* finished' "$work/jobs.out" || true)
+       >= 5)); do
+  (($(now_ms) < deadline)) || fail "jobs: $(cat "$work/jobs.out")"
+  sleep 0.1
+done
+echo "ok: the job table saw the drivers come and go"
+
 cli stop 15 --address "$address" stop
 ((status == 0)) || fail "caraway stop exited with $status"
 expect_exit head "$head" 15 0

@@ -113,6 +113,13 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
         return;
       }
     }
+    for (auto& [id, job] : st.jobs) {
+      if (job.running && job.owner == msg.source) {
+        CARAWAY_LOG(info, gcs) << "driver left" << log::kv("job", id);
+        job.running = false;
+        return;
+      }
+    }
     for (auto& [id, entry] : st.actors) {
       if (entry.info.host && entry.info.host.address() == msg.source) {
         wire::error_info why{wire::error_kind::actor_died, "",
@@ -134,13 +141,14 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
         info.available = info.total;
       self->state.nodes.push_back({std::move(info), std::move(raylet)});
     },
-    [=](wire::job_atom, const std::string& driver)
+    [=](wire::job_atom, const std::string& driver, wire::owner_actor& owner)
       -> caf::result<uint64_t, wire::raylet_actor> {
       auto& st = self->state;
       for (auto& node : st.nodes) {
         if (node.raylet) {
           auto id = st.next_job++;
-          st.jobs.emplace(id, driver);
+          self->monitor(owner);
+          st.jobs.emplace(id, gcs_state::job_entry{driver, owner.address()});
           CARAWAY_LOG(info, gcs) << "driver joined" << log::kv("job", id)
                                  << log::kv("driver", driver);
           return {id, node.raylet};
@@ -258,7 +266,11 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
       return result;
     },
     [=](wire::jobs_atom) {
-      return self->state.jobs;
+      std::map<uint64_t, std::string> result;
+      for (auto& [id, job] : self->state.jobs)
+        result.emplace(id, job.driver
+                             + (job.running ? " running" : " finished"));
+      return result;
     },
     [=](wire::stop_atom) {
       CARAWAY_LOG(info, gcs) << "stopping the cluster";

@@ -89,9 +89,10 @@ using raylet_actor = caf::typed_actor<
 using gcs_actor = caf::typed_actor<
   // A raylet joins the cluster.
   caf::reacts_to<register_atom, node_info, raylet_actor>,
-  // A driver joins; the reply is its job number and the raylet to submit
-  // its tasks to.
-  caf::replies_to<job_atom, std::string>::with<uint64_t, raylet_actor>,
+  // A driver joins with its owner; the reply is its job number and the
+  // raylet to submit its tasks to. The job ends when the owner is gone.
+  caf::replies_to<job_atom, std::string, owner_actor>::with<uint64_t,
+                                                             raylet_actor>,
   // Create an actor; fails when its name is taken in its namespace.
   caf::replies_to<create_atom, actor_spec>::with<actor_id>,
   // An actor host finished its constructor.
@@ -106,7 +107,8 @@ using gcs_actor = caf::typed_actor<
   caf::replies_to<kill_atom, actor_id>::with<bool>,
   // Publish actor state changes to this owner.
   caf::reacts_to<subscribe_atom, owner_actor>,
-  // List nodes (with live resource use), actors and jobs.
+  // List nodes (with live resource use), actors and jobs (number ->
+  // "<driver> running|finished").
   caf::replies_to<nodes_atom>::with<std::vector<node_info>>,
   caf::replies_to<actors_atom>::with<std::vector<actor_info>>,
   caf::replies_to<jobs_atom>::with<std::map<uint64_t, std::string>>,

@@ -28,7 +28,13 @@ struct gcs_state {
   std::map<std::pair<std::string, std::string>, wire::actor_id> names;
   std::vector<node_entry> nodes;
   std::vector<wire::owner_actor> subscribers;
-  std::map<uint64_t, std::string> jobs;
+  struct job_entry {
+    std::string driver;
+    caf::actor_addr owner;
+    bool running = true;
+  };
+
+  std::map<uint64_t, job_entry> jobs;
   uint64_t next_job = 1;
 
   /// Registers a new actor; false when its name is taken.
