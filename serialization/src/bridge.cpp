@@ -65,6 +65,7 @@ void to_proto(const task_spec& x, rpc::TaskSpec* out) {
   out->set_depth(x.depth);
   out->set_max_retries(x.max_retries);
   out->set_retry_exceptions(x.retry_exceptions);
+  out->set_spilled(x.spilled);
 }
 
 void from_proto(const rpc::TaskSpec& x, task_spec& out) {
@@ -78,6 +79,7 @@ void from_proto(const rpc::TaskSpec& x, task_spec& out) {
   out.depth = x.depth();
   out.max_retries = x.max_retries();
   out.retry_exceptions = x.retry_exceptions();
+  out.spilled = x.spilled();
 }
 
 void to_proto(const task_result& x, rpc::TaskResult* out) {

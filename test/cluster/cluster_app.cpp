@@ -6,10 +6,18 @@
 #include <chrono>
 #include <iostream>
 #include <numeric>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 std::string where() {
+  return caraway::node_id();
+}
+
+// Occupies a CPU for a while, so that work has to spread.
+std::string slow_where(int64_t ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   return caraway::node_id();
 }
 
@@ -36,7 +44,7 @@ private:
   int64_t total_ = 0;
 };
 
-CARAWAY_REMOTE(where, produce, consume)
+CARAWAY_REMOTE(where, slow_where, produce, consume)
 
 #ifndef CARAWAY_TASK_LIBRARY
 // Left out of the task library on purpose: no node can run it.
@@ -65,6 +73,16 @@ int main(int argc, char** argv) {
     auto tpu = caraway::task(where).resources({{"tpu", 1}}).remote();
     std::cout << "ssd-task " << caraway::get(ssd, 30s) << '\n'
               << "tpu-task " << caraway::get(tpu, 30s) << '\n';
+  } else if (mode == "spread") {
+    // More work than the first node has CPUs: the rest moves on.
+    std::vector<caraway::object_ref<std::string>> refs;
+    for (int i = 0; i < 12; ++i)
+      refs.emplace_back(caraway::task(slow_where).remote(int64_t{300}));
+    std::set<std::string> nodes;
+    for (auto& id : caraway::get(refs, 60s))
+      nodes.insert(id);
+    for (auto& id : nodes)
+      std::cout << "spread-node " << id << '\n';
   } else if (mode == "late") {
     auto r = caraway::task(where).resources({{"late", 1}}).remote();
     std::cout << "submitted" << std::endl;

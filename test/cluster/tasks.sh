@@ -53,6 +53,12 @@ grep -qx "tpu-task $tpu_id" "$work/where.out" \
   || fail "the tpu task ran elsewhere: $(cat "$work/where.out")"
 echo "ok: tasks ran on the nodes with their resources"
 
+run_app spread 90 spread
+spread=$(grep -c '^spread-node ' "$work/spread.out" || true)
+((spread >= 2)) \
+  || fail "12 slow tasks ran on $spread node(s): $(cat "$work/spread.out")"
+echo "ok: work beyond the head's CPUs spread to $spread nodes"
+
 run_app transfer 90 transfer
 n=$((10 << 17))
 grep -qx "transfer $((n * (n - 1) / 2)) $tpu_id" "$work/transfer.out" \

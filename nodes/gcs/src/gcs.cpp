@@ -60,20 +60,25 @@ gcs_state::pick_node(const wire::resource_set& req) const {
   return first_live;
 }
 
-const gcs_state::node_entry*
-gcs_state::place(const wire::resource_set& req,
-                 const wire::unique_id& asker) const {
+gcs_state::node_entry* gcs_state::place(const wire::resource_set& req,
+                                        const wire::unique_id& asker,
+                                        bool now) {
   for (auto& node : nodes) {
     if (!node.raylet || node.info.id == asker)
       continue;
+    auto& have = now ? node.info.available : node.info.total;
     bool ok = true;
     for (auto& [name, amount] : req) {
-      auto i = node.info.total.find(name);
-      if (i == node.info.total.end() || i->second + 1e-9 < amount)
+      auto i = have.find(name);
+      if (i == have.end() || i->second + 1e-9 < amount)
         ok = false;
     }
-    if (ok)
-      return &node;
+    if (!ok)
+      continue;
+    if (now)
+      for (auto& [name, amount] : req)
+        node.info.available[name] -= amount;
+    return &node;
   }
   return nullptr;
 }
@@ -195,11 +200,21 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
         publish(self, st.actors[id].info);
     },
     [=](wire::place_atom, const wire::resource_set& req,
-        const wire::unique_id& asker) -> caf::result<wire::raylet_actor> {
-      if (auto node = self->state.place(req, asker))
+        const wire::unique_id& asker,
+        bool now) -> caf::result<wire::raylet_actor> {
+      if (auto node = self->state.place(req, asker, now))
         return node->raylet;
       return caf::make_error(caf::sec::invalid_argument,
                              "no node has these resources");
+    },
+    [=](wire::update_atom, wire::node_info& info) {
+      for (auto& node : self->state.nodes) {
+        if (node.info.id == info.id) {
+          node.info.available = std::move(info.available);
+          node.info.pending_tasks = info.pending_tasks;
+          return;
+        }
+      }
     },
     [=](wire::lookup_atom, const std::string& name, const std::string& ns) {
       auto entry = self->state.find_named(ns, name);

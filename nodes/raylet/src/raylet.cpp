@@ -36,6 +36,71 @@ void start_actor(self_ptr self, const wire::actor_spec& spec) {
   self->send(host, wire::create_atom::value);
 }
 
+void dispatch(self_ptr self);
+
+// Reports resource use to the gcs, at most every 50 ms.
+void schedule_report(self_ptr self) {
+  auto& st = self->state;
+  if (!st.gcs || st.report_scheduled)
+    return;
+  st.report_scheduled = true;
+  self->delayed_send(self, std::chrono::milliseconds(50),
+                     wire::update_atom::value);
+}
+
+// Tasks of this shape wait here while another node may have room: ask the
+// gcs for one, and send it the least urgent waiting task.
+void spill_busy(self_ptr self, const wire::resource_set& shape) {
+  auto& st = self->state;
+  if (!st.gcs || st.spilling.count(shape) > 0)
+    return;
+  auto now = caf::make_timestamp();
+  auto backoff = st.spill_backoff.find(shape);
+  if (backoff != st.spill_backoff.end() && backoff->second > now)
+    return;
+  auto q = st.queues.find(shape);
+  if (q == st.queues.end())
+    return;
+  bool movable = false;
+  for (auto& kvp : q->second)
+    movable = movable || !kvp.second.spilled;
+  if (!movable)
+    return;
+  st.spilling.insert(shape);
+  self
+    ->request(st.gcs, std::chrono::seconds(5), wire::place_atom::value, shape,
+              st.info.id, true)
+    .then(
+      [=](wire::raylet_actor& other) {
+        auto& st = self->state;
+        st.spilling.erase(shape);
+        auto q = st.queues.find(shape);
+        if (q == st.queues.end())
+          return;
+        for (auto i = q->second.rbegin(); i != q->second.rend(); ++i) {
+          if (i->second.spilled)
+            continue;
+          auto spec = std::move(i->second);
+          q->second.erase(std::next(i).base());
+          --st.queued;
+          if (q->second.empty())
+            st.queues.erase(q);
+          spec.spilled = true;
+          CARAWAY_LOG(debug, raylet)
+            << "spillback" << log::kv("function", spec.function);
+          self->send(other, wire::submit_atom::value, std::move(spec));
+          break;
+        }
+        dispatch(self);
+      },
+      [=](caf::error&) {
+        auto& st = self->state;
+        st.spilling.erase(shape);
+        st.spill_backoff[shape] = caf::make_timestamp()
+                                  + std::chrono::milliseconds(100);
+      });
+}
+
 // Starts whatever fits: actors waiting for resources first, then tasks.
 void dispatch(self_ptr self) {
   auto& st = self->state;
@@ -89,6 +154,12 @@ void dispatch(self_ptr self) {
     else
       ++q;
   }
+  std::vector<wire::resource_set> waiting;
+  for (auto& kvp : st.queues)
+    waiting.emplace_back(kvp.first);
+  for (auto& shape : waiting)
+    spill_busy(self, shape);
+  schedule_report(self);
 }
 
 // Sends tasks this node can never run to nodes that can; keeps the rest and
@@ -107,7 +178,7 @@ void place_elsewhere(self_ptr self) {
     auto shape = spec.resources;
     self
       ->request(st.gcs, std::chrono::seconds(5), wire::place_atom::value,
-                shape, st.info.id)
+                shape, st.info.id, false)
       .then(
         [=](wire::raylet_actor& other) mutable {
           CARAWAY_LOG(debug, raylet) << "spillback" << log::kv("function",
@@ -165,6 +236,13 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       self->state.place_scheduled = false;
       place_elsewhere(self);
     },
+    [=](wire::update_atom) {
+      auto& st = self->state;
+      st.report_scheduled = false;
+      auto info = st.info;
+      info.pending_tasks = st.pending();
+      self->send(st.gcs, wire::update_atom::value, std::move(info));
+    },
     [=](wire::done_atom, uint64_t lease_id) {
       self->state.finish(lease_id);
       dispatch(self);
@@ -175,6 +253,7 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
     },
     [=](wire::unblocked_atom, uint64_t lease_id) {
       self->state.unblock(lease_id);
+      schedule_report(self);
     },
     [=](wire::create_atom, wire::actor_spec& spec) {
       auto& st = self->state;

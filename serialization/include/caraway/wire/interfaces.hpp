@@ -83,7 +83,9 @@ using raylet_actor = caf::typed_actor<
   // Stop this node (its daemon exits once the raylet is gone).
   caf::reacts_to<stop_atom>,
   // Try again to place tasks this node cannot run on other nodes.
-  caf::reacts_to<place_atom>>;
+  caf::reacts_to<place_atom>,
+  // Time to report resource use to the gcs.
+  caf::reacts_to<update_atom>>;
 
 /// The cluster's directory: nodes, actors and jobs.
 using gcs_actor = caf::typed_actor<
@@ -99,8 +101,12 @@ using gcs_actor = caf::typed_actor<
   caf::reacts_to<alive_atom, actor_id, actor_host_actor>,
   // An actor is gone (its constructor threw, or its host stopped).
   caf::reacts_to<dead_atom, actor_id, error_info>,
-  // A live node other than `asker` whose resources cover the request.
-  caf::replies_to<place_atom, resource_set, unique_id>::with<raylet_actor>,
+  // A live node other than `asker` whose resources cover the request: in
+  // total, or (with `now`) free at the moment as last reported.
+  caf::replies_to<place_atom, resource_set, unique_id, bool>::with<
+    raylet_actor>,
+  // A raylet reports its resource use.
+  caf::reacts_to<update_atom, node_info>,
   // Find a named actor; a nil id in the reply means no such actor.
   caf::replies_to<lookup_atom, std::string, std::string>::with<actor_info>,
   // Kill an actor; false when no such actor lives.

@@ -61,6 +61,7 @@ struct task_spec {
   uint32_t depth = 0;         // nesting level: driver submissions are 0
   int32_t max_retries = 0;    // re-runs after an application error
   bool retry_exceptions = false;
+  bool spilled = false;       // sent on by a busy raylet: not again
   caf::actor owner;           // receives the result
 };
 

@@ -47,9 +47,11 @@ struct gcs_state {
   /// none does (it keeps the work pending); null without nodes.
   const node_entry* pick_node(const wire::resource_set& req) const;
 
-  /// A live node other than `asker` whose total resources cover `req`.
-  const node_entry* place(const wire::resource_set& req,
-                          const wire::unique_id& asker) const;
+  /// A live node other than `asker` whose total resources cover `req`, or
+  /// with `now` one whose last reported free resources do (then counted as
+  /// taken until its next report).
+  node_entry* place(const wire::resource_set& req,
+                    const wire::unique_id& asker, bool now);
 
   /// The named actor, if it is not dead.
   const actor_entry* find_named(const std::string& ns,

@@ -58,6 +58,14 @@ struct raylet_state {
   bool place_scheduled = false;
   wire::gcs_actor gcs;
 
+  /// A resource report to the gcs is on its way.
+  bool report_scheduled = false;
+  /// Shapes with a request for a less busy node in flight.
+  std::set<wire::resource_set> spilling;
+  /// No new such request for a shape before this time: the last one found
+  /// no node with room.
+  std::map<wire::resource_set, caf::timestamp> spill_backoff;
+
   /// True when `req` fits in what is available now.
   bool fits(const wire::resource_set& req) const;
 
