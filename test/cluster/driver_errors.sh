@@ -11,12 +11,9 @@ library=$3
 require "$node" "$app"
 
 run_driver() { # <name> <seconds> <args...>
-  local name=$1 seconds=$2 begin
+  local name=$1 seconds=$2
   shift 2
-  begin=$(now_ms)
-  start "$name" "$app" "$@"
-  wait_exit "$last_pid" "$seconds"
-  elapsed_ms=$(($(now_ms) - begin))
+  run "$name" "$seconds" "$app" "$@"
 }
 
 pick_port
@@ -52,7 +49,7 @@ address=127.0.0.1:$free
 start head "$node" --port "$free" --num-cpus 1 --libraries "$library"
 head=$last_pid
 wait_listening head "$head"
-head_id=$(sed -n 's/.* node \([0-9a-f]*\)$/\1/p' "$work/head.out")
+head_id=$(node_id_of head)
 run_driver missing 60 missing --caraway-address "$address"
 ((status == 0)) || fail "missing exited with $status"
 grep -q "function 'driver_only' is not registered on node $head_id" \

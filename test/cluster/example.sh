@@ -10,17 +10,7 @@ example=$2
 library=$3
 require "$node" "$example"
 
-pick_port
-address=127.0.0.1:$free
-start head "$node" --port "$free" --num-cpus 2 --libraries "$library"
-head=$last_pid
-wait_listening head "$head"
-start worker_a "$node" --role worker --head-address "$address" \
-  --num-cpus 1 --resources ssd:2 --libraries "$library"
-wait_listening worker_a "$last_pid"
-start worker_b "$node" --role worker --head-address "$address" \
-  --num-cpus 1 --resources tpu:1 --libraries "$library"
-wait_listening worker_b "$last_pid"
+start_cluster "$library"
 
 start driver "$example" --caraway-address "$address"
 wait_exit "$last_pid" 120

@@ -155,14 +155,47 @@ expect_exit() {
   echo "ok: $name exited with $code"
 }
 
-# cli <name> <seconds> <args...>: runs caraway in the foreground but
-# bounded; output in $work/<name>.out and .err, exit code in `status`,
-# running time in `elapsed_ms`.
-cli() {
+# run <name> <seconds> <command...>: runs it in the foreground but bounded;
+# output in $work/<name>.out and .err, exit code in `status`, running time
+# in `elapsed_ms`.
+run() {
   local name=$1 seconds=$2 begin
   shift 2
   begin=$(now_ms)
-  start "$name" "$cli" "$@"
+  start "$name" "$@"
   wait_exit "$last_pid" "$seconds"
   elapsed_ms=$(($(now_ms) - begin))
+}
+
+# cli <name> <seconds> <args...>: runs the caraway tool that way.
+cli() {
+  local name=$1 seconds=$2
+  shift 2
+  run "$name" "$seconds" "$cli" "$@"
+}
+
+# start_cluster <task library>: a head (2 CPUs) and two workers (1 CPU each,
+# custom resources ssd:2 and tpu:1), all loading the library; sets
+# `address`, `head`, `head_id`, `ssd_id` and `tpu_id`.
+start_cluster() {
+  local library=$1
+  pick_port
+  address=127.0.0.1:$free
+  start head "$node" --port "$free" --num-cpus 2 --libraries "$library"
+  head=$last_pid
+  wait_listening head "$head"
+  start worker_ssd "$node" --role worker --head-address "$address" \
+    --num-cpus 1 --resources ssd:2 --libraries "$library"
+  wait_listening worker_ssd "$last_pid"
+  start worker_tpu "$node" --role worker --head-address "$address" \
+    --num-cpus 1 --resources tpu:1 --libraries "$library"
+  wait_listening worker_tpu "$last_pid"
+  head_id=$(node_id_of head)
+  ssd_id=$(node_id_of worker_ssd)
+  tpu_id=$(node_id_of worker_tpu)
+}
+
+# node_id_of <name>: the node id a daemon printed when it started.
+node_id_of() {
+  sed -n 's/.* node \([0-9a-f]*\)$/\1/p' "$work/$1.out"
 }

@@ -11,24 +11,7 @@ app=$2
 library=$3
 require "$node" "$app"
 
-pick_port
-address=127.0.0.1:$free
-start head "$node" --port "$free" --num-cpus 2 --libraries "$library"
-head=$last_pid
-wait_listening head "$head"
-start worker_ssd "$node" --role worker --head-address "$address" \
-  --num-cpus 1 --resources ssd:2 --libraries "$library"
-worker_ssd=$last_pid
-start worker_tpu "$node" --role worker --head-address "$address" \
-  --num-cpus 1 --resources tpu:1 --libraries "$library"
-worker_tpu=$last_pid
-wait_listening worker_ssd "$worker_ssd"
-wait_listening worker_tpu "$worker_tpu"
-id_of() {
-  sed -n 's/.* node \([0-9a-f]*\)$/\1/p' "$work/$1.out"
-}
-ssd_id=$(id_of worker_ssd)
-tpu_id=$(id_of worker_tpu)
+start_cluster "$library"
 
 # The workers register asynchronously: wait until the gcs lists all three.
 deadline=$(($(now_ms) + 30000))
@@ -41,8 +24,7 @@ done
 run_app() { # <name> <seconds> <args...>
   local name=$1 seconds=$2
   shift 2
-  start "$name" "$app" "$@" --caraway-address "$address"
-  wait_exit "$last_pid" "$seconds"
+  run "$name" "$seconds" "$app" "$@" --caraway-address "$address"
   ((status == 0)) || fail "$name exited with $status"
 }
 
@@ -81,7 +63,7 @@ running "$late" || fail "the late task ran before a node could run it"
 start worker_late "$node" --role worker --head-address "$address" \
   --num-cpus 1 --resources late:1 --libraries "$library"
 wait_listening worker_late "$last_pid"
-late_id=$(id_of worker_late)
+late_id=$(node_id_of worker_late)
 wait_exit "$late" 60
 ((status == 0)) || fail "the late driver exited with $status"
 grep -qx "late-task $late_id" "$work/late.out" \
