@@ -1,10 +1,14 @@
-// caraway-bench: Ray's microbenchmarks on an embedded caraway node, next to
-// a bare CAF baseline measured in the same run.
+// caraway-bench: Ray's microbenchmarks on an embedded caraway node, or as
+// the driver of a cluster (a running one, or one of 1 or 2 local nodes the
+// bench starts itself), next to bare CAF baselines measured in the same run:
+// in one process and, for a cluster, between two processes.
 //
 // Prints one `<name> <value> <unit>` line per metric on stdout. Each metric
 // is the median of several timed trials after a warmup; a trial stops the
 // clock only after every result it counts has arrived. Ratios give
 // caraway's speed as a fraction of the baseline's.
+
+#include <unistd.h>
 
 #include <caraway/caraway.hpp>
 
@@ -14,14 +18,19 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <iostream>
+#include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "caf_baseline.hpp"
+#include "cluster.hpp"
 #include "measure.hpp"
+#include "process.hpp"
 #include "remote.hpp"
 
 namespace bench {
@@ -35,16 +44,43 @@ constexpr int64_t batch_size = 1000;
 // store's capacity.
 constexpr size_t large_doubles = size_t{4} << 20;
 
+// 64 MiB per object moved between nodes: far above the inline threshold,
+// and enough bytes that the cost per task vanishes next to the copying.
+constexpr int64_t transfer_bytes = int64_t{64} << 20;
+
+// Bounds every wait for a result, so that a broken cluster fails the run
+// instead of hanging it; a healthy one answers in milliseconds.
+constexpr auto get_timeout = std::chrono::seconds(60);
+
+// Where the driver runs, from the command line.
+struct options {
+  settings cfg;
+  /// host:port of a running cluster's head (--address).
+  std::string address;
+  /// Nodes of a local cluster to start (--cluster), 0 for none.
+  int cluster_nodes = 0;
+
+  /// Tasks run in other processes than the driver.
+  bool remote() const {
+    return !address.empty() || cluster_nodes > 0;
+  }
+};
+
 void usage() {
   std::cerr << "usage: caraway-bench [--quick] [--trials N] [--trial-ms MS]\n"
                "         [--only baseline|tasks|actors|objects|fib]\n"
-               "         [--caraway-...]\n";
+               "         [--address HOST:PORT | --cluster 1|2]\n"
+               "         [--caraway-...]\n"
+               "  --address: drive the running cluster with this head\n"
+               "  --cluster: start 1 or 2 local caraway-node daemons, drive\n"
+               "             them and stop them again\n";
 }
 
 // Parses the bench's own flags and skips the `--caraway-...` ones (and their
 // separate values), which caraway::init reads.
-settings parse_flags(int argc, char** argv) {
-  settings cfg;
+options parse_flags(int argc, char** argv) {
+  options opts;
+  auto& cfg = opts.cfg;
   bool quick = false;
   int trials = -1;
   int trial_ms = -1;
@@ -74,6 +110,14 @@ settings parse_flags(int argc, char** argv) {
       if (i + 1 >= argc)
         throw std::invalid_argument(arg + " needs a value");
       cfg.only = argv[++i];
+    } else if (arg == "--address") {
+      if (i + 1 >= argc)
+        throw std::invalid_argument(arg + " needs a value");
+      opts.address = argv[++i];
+    } else if (arg == "--cluster") {
+      opts.cluster_nodes = next_value();
+      if (opts.cluster_nodes > 2)
+        throw std::invalid_argument("--cluster takes 1 or 2 nodes");
     } else if (arg == "--help" || arg == "-h") {
       usage();
       std::exit(EXIT_SUCCESS);
@@ -96,7 +140,16 @@ settings parse_flags(int argc, char** argv) {
     cfg.trials = trials;
   if (trial_ms > 0)
     cfg.trial_length = std::chrono::milliseconds(trial_ms);
-  return cfg;
+  // --caraway-address means what --address means.
+  auto address = caraway::parse_config(argc, argv).address;
+  if (!address.empty() && !opts.address.empty() && address != opts.address)
+    throw std::invalid_argument("--address and --caraway-address differ");
+  if (!address.empty())
+    opts.address = address;
+  if (!opts.address.empty() && opts.cluster_nodes > 0)
+    throw std::invalid_argument("--cluster starts its own cluster: it takes "
+                                "no address");
+  return opts;
 }
 
 // Fails loudly instead of reporting a rate for work that went wrong.
@@ -112,7 +165,7 @@ int64_t task_batch() {
   for (int64_t i = 0; i < batch_size; ++i)
     refs.emplace_back(caraway::task(small_value).remote());
   int64_t sum = 0;
-  for (auto x : caraway::get(refs))
+  for (auto x : caraway::get(refs, get_timeout))
     sum += x;
   expect(sum == batch_size, "task batch");
   return batch_size;
@@ -125,7 +178,7 @@ int64_t call_batch(const caraway::actor_handle<bench_actor>& handle) {
   for (int64_t i = 0; i < batch_size; ++i)
     refs.emplace_back(handle.task(&bench_actor::small_value).remote());
   int64_t sum = 0;
-  for (auto x : caraway::get(refs))
+  for (auto x : caraway::get(refs, get_timeout))
     sum += x;
   expect(sum == batch_size, "call batch");
   return batch_size;
@@ -136,7 +189,7 @@ void run_tasks(const settings& cfg, report& out) {
   auto sync = median_of_trials(cfg, [&](clock::duration length) {
     return ops_per_second(length, [&] {
       auto start = clock::now();
-      auto x = caraway::get(caraway::task(small_value).remote());
+      auto x = caraway::get(caraway::task(small_value).remote(), get_timeout);
       latencies.emplace_back(
         std::chrono::duration<double, std::micro>(clock::now() - start)
           .count());
@@ -157,11 +210,15 @@ void run_tasks(const settings& cfg, report& out) {
   out.print("single_client_tasks_and_get_batch", batches, "batches/s");
 }
 
-void run_actors(const settings& cfg, report& out) {
+void run_actors(const settings& cfg, report& out, bool remote) {
+  // Killed at the end: a cluster keeps actors after their driver left.
+  std::vector<caraway::actor_handle<bench_actor>> created;
   auto handle = caraway::actor<bench_actor>().remote();
+  created.emplace_back(handle);
   auto sync = median_of_trials(cfg, [&](clock::duration length) {
     return ops_per_second(length, [&] {
-      auto x = caraway::get(handle.task(&bench_actor::small_value).remote());
+      auto x = caraway::get(handle.task(&bench_actor::small_value).remote(),
+                            get_timeout);
       expect(x == 1, "sync call");
       return 1;
     });
@@ -173,6 +230,7 @@ void run_actors(const settings& cfg, report& out) {
   out.print("1_1_actor_calls_async", async, "calls/s");
   auto concurrent_handle
     = caraway::actor<bench_actor>().max_concurrency(4).remote();
+  created.emplace_back(concurrent_handle);
   auto concurrent = median_of_trials(cfg, [&](clock::duration length) {
     return ops_per_second(length,
                           [&] { return call_batch(concurrent_handle); });
@@ -182,22 +240,45 @@ void run_actors(const settings& cfg, report& out) {
   auto n
     = static_cast<int64_t>(std::max(2u, std::thread::hardware_concurrency()));
   std::vector<caraway::actor_handle<bench_actor>> handles;
-  for (int64_t i = 0; i < n; ++i)
-    handles.emplace_back(caraway::actor<bench_actor>().remote());
+  // Callers on a node find the actors by name: a node fails calls through
+  // handles that reached it in arguments ("unknown actor").
+  const std::string ns = "caraway-bench";
+  std::vector<std::string> names;
+  for (int64_t i = 0; i < n; ++i) {
+    auto builder = caraway::actor<bench_actor>();
+    if (remote) {
+      names.emplace_back("n_n-" + std::to_string(getpid()) + "-"
+                         + std::to_string(i));
+      builder.name(names.back(), ns);
+    }
+    handles.emplace_back(builder.remote());
+    created.emplace_back(handles.back());
+  }
+  if (remote)
+    std::cerr << "caraway-bench: n_n_actor_calls_async: each caller task "
+                 "looks its "
+              << n << " actors up by name first\n";
   auto n_n = median_of_trials(cfg, [&](clock::duration length) {
     return ops_per_second(length, [&] {
       std::vector<caraway::object_ref<int64_t>> callers;
-      for (int64_t i = 0; i < n; ++i)
-        callers.emplace_back(
-          caraway::task(call_actors).remote(handles, batch_size));
+      for (int64_t i = 0; i < n; ++i) {
+        if (remote)
+          callers.emplace_back(
+            caraway::task(call_named_actors).remote(names, ns, batch_size));
+        else
+          callers.emplace_back(
+            caraway::task(call_actors).remote(handles, batch_size));
+      }
       int64_t sum = 0;
-      for (auto x : caraway::get(callers))
+      for (auto x : caraway::get(callers, get_timeout))
         sum += x;
       expect(sum == n * batch_size, "n:n calls");
       return sum;
     });
   });
   out.print("n_n_actor_calls_async", n_n, "calls/s");
+  for (auto& x : created)
+    caraway::kill(x);
 }
 
 void run_objects(const settings& cfg, report& out) {
@@ -213,7 +294,7 @@ void run_objects(const settings& cfg, report& out) {
   auto ref = caraway::put(int64_t{1});
   auto get = median_of_trials(cfg, [&](clock::duration length) {
     return ops_per_second(length, [&] {
-      expect(caraway::get(ref) == 1, "get");
+      expect(caraway::get(ref, get_timeout) == 1, "get");
       return 1;
     });
   });
@@ -241,7 +322,8 @@ void run_objects(const settings& cfg, report& out) {
         pending.emplace_back(caraway::task(small_value).remote());
       int64_t ready = 0;
       while (!pending.empty()) {
-        auto res = caraway::wait(pending, 1);
+        auto res = caraway::wait(pending, 1, get_timeout);
+        expect(!res.ready.empty(), "wait timed out");
         ready += static_cast<int64_t>(res.ready.size());
         pending = std::move(res.pending);
       }
@@ -272,7 +354,7 @@ void run_fib(const settings& cfg, report& out) {
   auto n = cfg.fib_n;
   auto run_once = [&] {
     auto start = clock::now();
-    auto x = caraway::get(caraway::task(fib).remote(n));
+    auto x = caraway::get(caraway::task(fib).remote(n), get_timeout);
     auto seconds = seconds_since(start);
     expect(x == fib_number(n), "fib");
     return seconds;
@@ -290,31 +372,146 @@ void run_fib(const settings& cfg, report& out) {
   out.print(name + "_seconds", seconds, "s");
 }
 
+// Moves a large object from a task on one node to a task on another. The
+// maker needs no custom resource, so it runs
+// where the driver submits (the first node, the head); the reader needs
+// `tpu`, which only the other node has. Arguments are resolved by their
+// owner, the driver: the object goes from the maker's node to the driver
+// and from there, inline in the reader's task, to the reader's node. This
+// measures that path, not a node-to-node transfer, and the line says so.
+void run_transfer(const settings& cfg, report& out) {
+  std::string maker;
+  std::string reader;
+  auto run_once = [&] {
+    auto start = clock::now();
+    auto block = caraway::task(make_block).remote(transfer_bytes);
+    auto seen = caraway::task(read_block).resources({{"tpu", 1}}).remote(block);
+    auto text = caraway::get(seen, get_timeout);
+    auto seconds = seconds_since(start);
+    std::istringstream in{text};
+    int64_t size = 0;
+    in >> maker >> reader >> size;
+    expect(size == transfer_bytes, "transferred size");
+    return seconds;
+  };
+  run_once();
+  if (maker == reader) {
+    std::cerr << "caraway-bench: skipped object_transfer_via_driver: the "
+                 "task that made the object and the one with resource tpu "
+                 "that read it both ran on node "
+              << maker << '\n';
+    return;
+  }
+  std::vector<double> times;
+  auto start = clock::now();
+  do {
+    times.emplace_back(run_once());
+  } while (static_cast<int>(times.size()) < cfg.trials
+           && clock::now() - start < cfg.fixed_budget);
+  auto bytes = static_cast<double>(transfer_bytes);
+  out.print("object_transfer_via_driver_gigabytes", bytes / median(times) / 1e9,
+            "GB/s");
+  std::cerr << "caraway-bench: object_transfer_via_driver_gigabytes: "
+            << (transfer_bytes >> 20) << " MiB made on node " << maker
+            << ", read on node " << reader
+            << "; it travels through the driver, not node to node\n";
+}
+
+// Why the object transfer cannot run, or "" if it can: it needs a second
+// node, with resource tpu. For a cluster the bench did not start, the
+// caraway CLI lists the nodes.
+std::string transfer_skip_reason(const options& opts) {
+  if (opts.cluster_nodes == 2)
+    return "";
+  if (!opts.address.empty()) {
+    namespace fs = std::filesystem;
+    auto cli = (fs::path{self_exe()}.parent_path() / "caraway").string();
+    if (access(cli.c_str(), X_OK) != 0)
+      return "caraway (the CLI) is not next to the bench, to list the nodes";
+    temp_dir dir;
+    child_process list{{cli, "--address", opts.address, "list", "nodes"},
+                       dir.path() + "/list.out",
+                       dir.path() + "/list.err"};
+    if (!list.wait_exit(std::chrono::seconds(20)) || !list.clean_exit())
+      return "caraway list nodes failed" + list.err_tail(5);
+    std::istringstream lines{list.output()};
+    std::string line;
+    int alive = 0;
+    bool tpu = false;
+    while (std::getline(lines, line)) {
+      std::istringstream words{line};
+      std::string id;
+      std::string address;
+      std::string state;
+      std::string resource;
+      if (!(words >> id >> address >> state) || state != "alive")
+        continue;
+      ++alive;
+      while (words >> resource)
+        tpu = tpu || resource.rfind("tpu:", 0) == 0;
+    }
+    if (alive >= 2 && tpu)
+      return "";
+  }
+  return "needs two nodes, one of them with resource tpu (try --cluster 2)";
+}
+
+// Checks that the nodes of a local cluster run tasks, and where: tasks
+// without custom resources on the head, tasks that need tpu on the worker.
+// Also waits out the worker's registration, which runs after it printed
+// that it listens.
+void check_cluster(const local_cluster& cluster) {
+  auto& ids = cluster.node_ids();
+  auto head = caraway::get(caraway::task(task_node).remote(), get_timeout);
+  if (head != ids[0])
+    throw std::runtime_error("a task ran on node " + head + ", not on the head "
+                             + ids[0]);
+  std::cerr << "caraway-bench: local cluster at " << cluster.address()
+            << ": head " << ids[0] << " (CPU:2)";
+  if (ids.size() > 1) {
+    auto worker = caraway::get(
+      caraway::task(task_node).resources({{"tpu", 1}}).remote(), get_timeout);
+    if (worker != ids[1])
+      throw std::runtime_error("a tpu task ran on node " + worker
+                               + ", not on the worker " + ids[1]);
+    std::cerr << ", worker " << ids[1] << " (CPU:1 tpu:1)";
+  }
+  std::cerr << '\n';
+}
+
 // Caraway's speed as a fraction of the matching baseline's: below 1 means
-// slower than bare CAF (or memcpy).
-void print_ratios(report& out, int64_t fib_n) {
+// slower than bare CAF (or memcpy). A cluster's driver talks to another
+// process, so its calls compare with the remote baseline. Puts and gets stay
+// in the driver, and n:n callers and nested fib tasks submit from a node,
+// to actors and tasks mostly on the same node: those compare with the
+// baseline in one process.
+void print_ratios(report& out, int64_t fib_n, bool remote) {
   auto vs = [&](const std::string& name, const std::string& base,
                 double scale = 1) {
     out.ratio(name, base, out.get(name) * scale / out.get(base));
   };
-  for (auto name : {"single_client_tasks_sync", "1_1_actor_calls_sync",
-                    "single_client_put_calls", "single_client_get_calls"})
+  std::string calls = remote ? "caf_remote_baseline" : "caf_baseline";
+  for (auto name : {"single_client_tasks_sync", "1_1_actor_calls_sync"})
+    vs(name, calls + "_sync");
+  for (auto name : {"single_client_put_calls", "single_client_get_calls"})
     vs(name, "caf_baseline_sync");
   // Lower latency is better, so this ratio divides the other way round.
-  out.ratio("single_client_tasks_sync_latency", "caf_baseline_sync_latency",
-            out.get("caf_baseline_sync_latency")
+  out.ratio("single_client_tasks_sync_latency", calls + "_sync_latency",
+            out.get(calls + "_sync_latency")
               / out.get("single_client_tasks_sync_latency"));
   for (auto name : {"single_client_tasks_async", "1_1_actor_calls_async",
-                    "1_1_actor_calls_concurrent", "n_n_actor_calls_async"})
-    vs(name, "caf_baseline_pipelined");
+                    "1_1_actor_calls_concurrent"})
+    vs(name, calls + "_pipelined");
+  vs("n_n_actor_calls_async", "caf_baseline_pipelined");
   // Each batch and each wait op runs a batch of tasks.
-  vs("single_client_tasks_and_get_batch", "caf_baseline_pipelined", batch_size);
-  vs("single_client_wait_1k_refs", "caf_baseline_pipelined", batch_size);
+  vs("single_client_tasks_and_get_batch", calls + "_pipelined", batch_size);
+  vs("single_client_wait_1k_refs", calls + "_pipelined", batch_size);
   // The fib tasks per second.
   auto fib_name = "nested_fib" + std::to_string(fib_n) + "_seconds";
   out.ratio(fib_name, "caf_baseline_pipelined",
             static_cast<double>(fib_tasks(fib_n)) / out.get(fib_name)
               / out.get("caf_baseline_pipelined"));
+  vs("object_transfer_via_driver_gigabytes", "memcpy_baseline_gigabytes");
   vs("single_client_put_gigabytes", "memcpy_baseline_gigabytes");
 }
 
@@ -324,30 +521,70 @@ void print_ratios(report& out, int64_t fib_n) {
 
 int main(int argc, char** argv) {
   using namespace bench;
+  // The child side of the remote baseline: nothing else runs in it.
+  if (argc == 2 && std::strcmp(argv[1], caf_echo_server_flag) == 0)
+    return run_caf_echo_server();
+  // Outside the try block: when a run fails, the driver has left by the
+  // time the error is printed, then the nodes' logs, then the nodes stop.
+  std::unique_ptr<local_cluster> cluster;
   try {
-    auto cfg = parse_flags(argc, argv);
+    auto opts = parse_flags(argc, argv);
+    auto& cfg = opts.cfg;
     auto start = clock::now();
     report out;
     // Baselines first, so caraway's threads do not compete with them.
     if (cfg.runs("baseline")) {
       run_caf_baseline(cfg, out);
+      if (opts.remote())
+        run_caf_remote_baseline(cfg, out, self_exe());
       run_memcpy_baseline(cfg, out, large_doubles * sizeof(double));
     }
     if (cfg.only != "baseline") {
-      auto session = caraway::init(argc, argv);
-      if (cfg.runs("tasks"))
-        run_tasks(cfg, out);
-      if (cfg.runs("actors"))
-        run_actors(cfg, out);
-      if (cfg.runs("objects"))
-        run_objects(cfg, out);
-      if (cfg.runs("fib"))
-        run_fib(cfg, out);
+      auto caraway_cfg = caraway::parse_config(argc, argv);
+      if (opts.cluster_nodes > 0) {
+        cluster = std::make_unique<local_cluster>(
+          opts.cluster_nodes, cluster_files::next_to(self_exe()));
+        caraway_cfg.address = cluster->address();
+      } else {
+        caraway_cfg.address = opts.address;
+      }
+      auto skip_transfer = cfg.runs("objects") ? transfer_skip_reason(opts)
+                                               : "";
+      {
+        auto session = caraway::init(caraway_cfg);
+        if (cluster)
+          check_cluster(*cluster);
+        else if (opts.remote())
+          std::cerr << "caraway-bench: driving the cluster at " << opts.address
+                    << '\n';
+        if (cfg.runs("tasks"))
+          run_tasks(cfg, out);
+        if (cfg.runs("actors"))
+          run_actors(cfg, out, opts.remote());
+        if (cfg.runs("objects")) {
+          run_objects(cfg, out);
+          if (skip_transfer.empty())
+            run_transfer(cfg, out);
+          else
+            std::cerr << "caraway-bench: skipped object_transfer_via_driver: "
+                      << skip_transfer << '\n';
+        }
+        if (cfg.runs("fib"))
+          run_fib(cfg, out);
+      }
+      if (cluster) {
+        cluster->stop();
+        cluster.reset();
+      }
     }
-    print_ratios(out, cfg.fib_n);
+    print_ratios(out, cfg.fib_n, opts.remote());
     std::cerr << "caraway-bench took " << seconds_since(start) << " s\n";
   } catch (const std::exception& e) {
     std::cerr << "caraway-bench: " << e.what() << '\n';
+    if (cluster) {
+      cluster->print_logs(std::cerr);
+      cluster.reset();
+    }
     return EXIT_FAILURE;
   }
   return EXIT_SUCCESS;

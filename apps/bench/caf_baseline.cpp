@@ -1,13 +1,23 @@
 #include "caf_baseline.hpp"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <future>
+#include <iostream>
 #include <memory>
+#include <regex>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "process.hpp"
 
 namespace bench {
 
@@ -103,14 +113,11 @@ client_result run_client(caf::actor_system& sys, const caf::actor& server,
   return result.get();
 }
 
-} // namespace
-
-void run_caf_baseline(const settings& cfg, report& out) {
-  caf::actor_system_config caf_cfg;
-  // The same scheduler caraway configures for its embedded node.
-  caf_cfg.set("scheduler.policy", caf::atom("sharing"));
-  caf::actor_system sys{caf_cfg};
-  auto server = sys.spawn(echo_server);
+// Measures request/response round trips to `server` and prints
+// `<prefix>_sync`, `<prefix>_sync_latency`, `<prefix>_pipelined` and
+// `<prefix>_blocking_sync`.
+void measure_echo(const settings& cfg, report& out, caf::actor_system& sys,
+                  const caf::actor& server, const std::string& prefix) {
   std::vector<double> latencies;
   auto sync = median_of_trials(cfg, [&](clock::duration length) {
     auto res = run_client(sys, server, 1, length);
@@ -118,14 +125,14 @@ void run_caf_baseline(const settings& cfg, report& out) {
                      res.latencies_us.end());
     return res.ops / res.seconds;
   });
-  out.print("caf_baseline_sync", sync, "ops/s");
-  out.print("caf_baseline_sync_latency", median(latencies), "us");
+  out.print(prefix + "_sync", sync, "ops/s");
+  out.print(prefix + "_sync_latency", median(latencies), "us");
   // 64 requests in flight hide the round trip and show raw throughput.
   auto pipelined = median_of_trials(cfg, [&](clock::duration length) {
     auto res = run_client(sys, server, 64, length);
     return res.ops / res.seconds;
   });
-  out.print("caf_baseline_pipelined", pipelined, "ops/s");
+  out.print(prefix + "_pipelined", pipelined, "ops/s");
   // A blocking thread waiting for each answer, as a caraway driver does in
   // `get`.
   auto blocking = median_of_trials(cfg, [&](clock::duration length) {
@@ -141,8 +148,78 @@ void run_caf_baseline(const settings& cfg, report& out) {
       return 1;
     });
   });
-  out.print("caf_baseline_blocking_sync", blocking, "ops/s");
+  out.print(prefix + "_blocking_sync", blocking, "ops/s");
+}
+
+// Both ends of the remote baseline: the scheduler caraway uses, and the
+// multiplexer thread doing all network I/O itself, with no extra threads
+// handing messages over.
+void configure_remote(caf::actor_system_config& caf_cfg) {
+  caf_cfg.load<caf::io::middleman>();
+  caf_cfg.set("scheduler.policy", caf::atom("sharing"));
+  caf_cfg.set("middleman.workers", size_t{0});
+}
+
+} // namespace
+
+void run_caf_baseline(const settings& cfg, report& out) {
+  caf::actor_system_config caf_cfg;
+  // The same scheduler caraway configures for its embedded node.
+  caf_cfg.set("scheduler.policy", caf::atom("sharing"));
+  caf::actor_system sys{caf_cfg};
+  auto server = sys.spawn(echo_server);
+  measure_echo(cfg, out, sys, server, "caf_baseline");
   caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
+}
+
+int run_caf_echo_server() {
+  // SIGTERM from the bench (or from its death) ends the wait below; blocked
+  // before CAF starts its threads, so that none of them takes it.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  caf::actor_system_config caf_cfg;
+  configure_remote(caf_cfg);
+  caf::actor_system sys{caf_cfg};
+  auto server = sys.spawn(echo_server);
+  auto port = sys.middleman().publish(server, 0, "127.0.0.1");
+  if (!port) {
+    std::cerr << "caf echo server: cannot listen: " << sys.render(port.error())
+              << '\n';
+    caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
+    return EXIT_FAILURE;
+  }
+  std::cout << "caf echo server listening on 127.0.0.1:" << *port << std::endl;
+  int sig = 0;
+  sigwait(&set, &sig);
+  caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
+  return EXIT_SUCCESS;
+}
+
+void run_caf_remote_baseline(const settings& cfg, report& out,
+                             const std::string& exe) {
+  temp_dir dir;
+  child_process child{{exe, caf_echo_server_flag},
+                      dir.path() + "/caf-echo.out",
+                      dir.path() + "/caf-echo.err"};
+  static const std::regex started{"listening on 127\\.0\\.0\\.1:([0-9]+)$"};
+  auto match = child.wait_for_line(started, std::chrono::seconds(30));
+  auto port = static_cast<uint16_t>(std::stoul(match[1]));
+  {
+    caf::actor_system_config caf_cfg;
+    configure_remote(caf_cfg);
+    caf::actor_system sys{caf_cfg};
+    auto server = sys.middleman().remote_actor("127.0.0.1", port);
+    if (!server)
+      throw std::runtime_error("cannot reach the CAF echo server: "
+                               + sys.render(server.error()));
+    measure_echo(cfg, out, sys, *server, "caf_remote_baseline");
+  }
+  auto how = child.stop(std::chrono::seconds(5));
+  if (!child.clean_exit())
+    throw std::runtime_error("the CAF echo server " + how + child.err_tail());
 }
 
 void run_memcpy_baseline(const settings& cfg, report& out, size_t bytes) {

@@ -2,6 +2,10 @@
 
 #include <caraway/caraway.hpp>
 
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
 int64_t small_value() {
   return 1;
 }
@@ -32,6 +36,71 @@ int64_t call_actors(std::vector<caraway::actor_handle<bench_actor>> actors,
   return sum;
 }
 
-CARAWAY_REMOTE(small_value, fib, call_actors)
+int64_t call_named_actors(std::vector<std::string> names, std::string ns,
+                          int64_t n) {
+  std::vector<caraway::actor_handle<bench_actor>> actors;
+  for (auto& name : names) {
+    auto handle = caraway::get_actor<bench_actor>(name, ns);
+    if (!handle)
+      throw std::runtime_error("no actor named " + name);
+    actors.emplace_back(*handle);
+  }
+  return call_actors(std::move(actors), n);
+}
+
+std::string task_node() {
+  return caraway::node_id();
+}
+
+namespace {
+
+// Node ids have 32 hex digits.
+constexpr size_t id_size = 32;
+
+// Bytes between the sampled bytes that `read_block` checks: enough to catch
+// a block that is cut short or garbled without reading all of it.
+constexpr size_t check_stride = 4096;
+
+char fill_byte(size_t i) {
+  return static_cast<char>('a' + i % 26);
+}
+
+} // namespace
+
+std::string make_block(int64_t bytes) {
+  auto size = static_cast<size_t>(bytes);
+  auto id = caraway::node_id();
+  if (size < id_size || id.size() != id_size)
+    throw std::invalid_argument("make_block: too small for the node id");
+  std::string block(size, '\0');
+  // One period of the pattern, then doubling copies: a per-byte loop would
+  // add its own time to the transfer it is part of.
+  size_t filled = std::min<size_t>(26, size);
+  for (size_t i = 0; i < filled; ++i)
+    block[i] = fill_byte(i);
+  while (filled < size) {
+    auto n = std::min(filled, size - filled);
+    std::memcpy(&block[filled], block.data(), n);
+    filled += n;
+  }
+  block.replace(0, id_size, id);
+  return block;
+}
+
+std::string read_block(const std::string& block) {
+  if (block.size() < id_size)
+    throw std::runtime_error("read_block: the block is cut short");
+  for (size_t i = id_size; i < block.size(); i += check_stride)
+    if (block[i] != fill_byte(i))
+      throw std::runtime_error("read_block: byte " + std::to_string(i)
+                               + " is wrong");
+  if (block.back() != fill_byte(block.size() - 1))
+    throw std::runtime_error("read_block: the last byte is wrong");
+  return block.substr(0, id_size) + " " + caraway::node_id() + " "
+         + std::to_string(block.size());
+}
+
+CARAWAY_REMOTE(small_value, fib, call_actors, call_named_actors, task_node,
+               make_block, read_block)
 
 CARAWAY_ACTOR(bench_actor, caraway::ctor<>, &bench_actor::small_value)

@@ -4,6 +4,7 @@
 // file so that the task library nodes load holds nothing but them.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <caraway/actor.hpp>
@@ -24,3 +25,20 @@ public:
 /// of the results.
 int64_t call_actors(std::vector<caraway::actor_handle<bench_actor>> actors,
                     int64_t n);
+
+/// Like `call_actors`, but finds the actors by name in namespace `ns`: a
+/// node only knows the actors it looked up, not those whose handles arrive
+/// in arguments.
+int64_t call_named_actors(std::vector<std::string> names, std::string ns,
+                          int64_t n);
+
+/// The id of the node the task runs on.
+std::string task_node();
+
+/// A block of `bytes` bytes (at least 32) that starts with the id of the
+/// node that made it.
+std::string make_block(int64_t bytes);
+
+/// Checks a block from `make_block` and returns "<maker> <reader> <size>":
+/// the nodes that made and read it, and its size.
+std::string read_block(const std::string& block);

@@ -1,0 +1,104 @@
+#include "cluster.hpp"
+
+#include <filesystem>
+#include <iostream>
+#include <regex>
+#include <stdexcept>
+
+namespace bench {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A node needs well under a second to start; the bound leaves room for a
+// loaded machine.
+constexpr auto start_timeout = std::chrono::seconds(30);
+
+// A node stops in well under a second too; after this it gets SIGKILL.
+constexpr auto stop_grace = std::chrono::seconds(10);
+
+std::string find_file(const fs::path& path, const char* what) {
+  std::error_code ec;
+  auto canonical = fs::weakly_canonical(path, ec);
+  if (ec || !fs::exists(canonical))
+    throw std::runtime_error(std::string{what} + " not found at "
+                             + path.string() + ": build it first");
+  return canonical.string();
+}
+
+} // namespace
+
+cluster_files cluster_files::next_to(const std::string& exe) {
+  auto bin = fs::path{exe}.parent_path();
+  cluster_files result;
+  result.node = find_file(bin / "caraway-node", "caraway-node");
+  // Optional: only --address needs it, and says so if it is missing.
+  result.cli = (bin / "caraway").string();
+  result.library = find_file(bin / ".." / "lib" / "libcaraway-bench_tasks.so",
+                             "the bench's task library");
+  return result;
+}
+
+local_cluster::local_cluster(int nodes, const cluster_files& files) {
+  if (nodes < 1 || nodes > 2)
+    throw std::invalid_argument("a local cluster has 1 or 2 nodes");
+  // Port 0: the kernel picks a free port and the node prints it.
+  start_node({files.node, "--port", "0", "--num-cpus", "2", "--libraries",
+              files.library},
+             "head");
+  for (int i = 1; i < nodes; ++i)
+    start_node({files.node, "--role", "worker", "--head-address", address_,
+                "--num-cpus", "1", "--resources", "tpu:1", "--libraries",
+                files.library},
+               "worker" + std::to_string(i));
+}
+
+local_cluster::~local_cluster() {
+  try {
+    stop();
+  } catch (const std::exception& e) {
+    std::cerr << "caraway-bench: " << e.what() << '\n';
+  }
+}
+
+void local_cluster::start_node(const std::vector<std::string>& args,
+                               const std::string& name) {
+  auto base = dir_.path() + "/" + name;
+  nodes_.emplace_back(
+    std::make_unique<child_process>(args, base + ".out", base + ".err"));
+  static const std::regex started{"^caraway-node (head|worker) listening on "
+                                  "(127\\.0\\.0\\.1:[0-9]+) node ([0-9a-f]+)$"};
+  auto match = nodes_.back()->wait_for_line(started, start_timeout);
+  if (address_.empty())
+    address_ = match[2];
+  node_ids_.emplace_back(match[3]);
+}
+
+void local_cluster::print_logs(std::ostream& out) const {
+  for (auto& node : nodes_)
+    out << "caraway-bench: " << node->name() << node->err_tail() << '\n';
+}
+
+void local_cluster::stop() {
+  if (nodes_.empty())
+    return;
+  std::string problems;
+  // Workers first: the head going away first would only make them log
+  // that they lost it.
+  for (auto i = nodes_.size(); i-- > 0;) {
+    auto& node = *nodes_[i];
+    auto how = node.stop(stop_grace);
+    if (!node.clean_exit())
+      problems += "\n  " + node.name() + " " + how + node.err_tail(10);
+  }
+  auto count = nodes_.size();
+  nodes_.clear();
+  if (!problems.empty())
+    throw std::runtime_error("the local cluster did not stop cleanly:"
+                             + problems);
+  std::cerr << "caraway-bench: stopped the local cluster (" << count
+            << (count == 1 ? " node" : " nodes") << ")\n";
+}
+
+} // namespace bench
