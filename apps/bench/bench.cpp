@@ -350,6 +350,19 @@ int64_t fib_tasks(int64_t n) {
   return 2 * fib_number(n + 1) - 1;
 }
 
+// Trials of a fixed amount of work each (the first call, a warm-up, is the
+// caller's): repeats `run_once` while the trial count and budget allow.
+template <class F>
+std::vector<double> fixed_trials(const settings& cfg, F&& run_once) {
+  std::vector<double> times;
+  auto start = clock::now();
+  do {
+    times.emplace_back(run_once());
+  } while (static_cast<int>(times.size()) < cfg.trials
+           && clock::now() - start < cfg.fixed_budget);
+  return times;
+}
+
 void run_fib(const settings& cfg, report& out) {
   auto n = cfg.fib_n;
   auto run_once = [&] {
@@ -360,13 +373,7 @@ void run_fib(const settings& cfg, report& out) {
     return seconds;
   };
   run_once();
-  // A fixed amount of work per trial: repeat while the budget lasts.
-  std::vector<double> times;
-  auto start = clock::now();
-  do {
-    times.emplace_back(run_once());
-  } while (static_cast<int>(times.size()) < cfg.trials
-           && clock::now() - start < cfg.fixed_budget);
+  auto times = fixed_trials(cfg, run_once);
   auto name = "nested_fib" + std::to_string(n);
   auto seconds = median(times);
   out.print(name + "_seconds", seconds, "s");
@@ -402,12 +409,7 @@ void run_transfer(const settings& cfg, report& out) {
               << maker << '\n';
     return;
   }
-  std::vector<double> times;
-  auto start = clock::now();
-  do {
-    times.emplace_back(run_once());
-  } while (static_cast<int>(times.size()) < cfg.trials
-           && clock::now() - start < cfg.fixed_budget);
+  auto times = fixed_trials(cfg, run_once);
   auto bytes = static_cast<double>(transfer_bytes);
   out.print("object_transfer_via_driver_gigabytes", bytes / median(times) / 1e9,
             "GB/s");
@@ -485,6 +487,7 @@ void check_cluster(const local_cluster& cluster) {
 // in the driver, and n:n callers and nested fib tasks submit from a node,
 // to actors and tasks mostly on the same node: those compare with the
 // baseline in one process.
+
 void print_ratios(report& out, int64_t fib_n, bool remote) {
   auto vs = [&](const std::string& name, const std::string& base,
                 double scale = 1) {
