@@ -56,6 +56,8 @@ po::options_description describe(options& x) {
      "custom resources, e.g. ssd:2,tpu:1")
     ("object-store-memory", po::value(&x.cfg.object_store_memory),
      "bytes the object store may hold (default: 30% of memory)")
+    ("data-port", po::value(&x.node.data_port),
+     "port of the object data path (default: 0, any free port)")
     ("libraries", po::value(&x.node.libraries)->composing(),
      "shared library with user code; repeatable")
     ("heartbeat-interval-ms", po::value(&x.node.heartbeat_interval_ms),

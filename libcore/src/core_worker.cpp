@@ -68,9 +68,14 @@ core_worker::core_worker(caf::actor_system& sys, const config& cfg)
   : sys_(sys),
     cfg_(cfg),
     worker_id_(random_worker_id()),
-    objects_([this](const wire::object_id& id) {
+    objects_([this](const wire::object_id& id, const object_location& where) {
+      // Also drops a local copy pulled from elsewhere.
       if (handles_.store)
         handles_.store->release(id);
+      if (where.store && where.store != handles_.store_actor)
+        caf::anon_send(caf::actor_cast<wire::object_store_actor>(where.store),
+                       wire::free_atom::value,
+                       std::vector<wire::object_id>{id});
     }) {
   // nop
 }
@@ -94,6 +99,45 @@ void core_worker::release(std::vector<wire::object_id>& ids) {
   ids.clear();
 }
 
+wire::buffer_ptr core_worker::fetch(const wire::object_id& id,
+                                    const std::string& address,
+                                    std::string& why) {
+  if (!handles_.puller) {
+    why = "object " + wire::to_string(id) + " is in another process, and "
+          + "this one has no data path";
+    return nullptr;
+  }
+  return handles_.puller->fetch(id, address, why);
+}
+
+wire::task_arg core_worker::make_arg(detail::call_arg& arg,
+                                     std::vector<wire::object_id>& holds) {
+  wire::task_arg x;
+  x.is_ref = arg.is_ref;
+  x.ref = arg.ref;
+  if (arg.is_ref) {
+    objects_.add_ref(arg.ref);
+    holds.emplace_back(arg.ref);
+  } else if (arg.in_store && !handles_.data_address.empty()) {
+    // put() hands the one ref to `holds`: freed when the task is done.
+    x.is_ref = true;
+    x.ref = put(std::move(arg.value), true, {});
+    holds.emplace_back(x.ref);
+  } else {
+    x.value = std::move(arg.value);
+    x.in_store = arg.in_store;
+  }
+  return x;
+}
+
+void core_worker::fill_arg(wire::task_arg& arg, object_table::snapshot& snap) {
+  arg.in_store = snap.in_store;
+  arg.value = std::move(snap.value);
+  if (snap.in_store && !handles_.data_address.empty())
+    arg.location = snap.location.empty() ? handles_.data_address
+                                         : std::move(snap.location);
+}
+
 void core_worker::add_task(wire::task_spec spec,
                            std::vector<detail::call_arg>& args,
                            std::vector<wire::object_id> nested) {
@@ -101,18 +145,8 @@ void core_worker::add_task(wire::task_spec spec,
   task.holds = std::move(nested);
   task.actor = spec.actor;
   spec.args.reserve(args.size());
-  for (auto& arg : args) {
-    wire::task_arg x;
-    x.is_ref = arg.is_ref;
-    x.ref = arg.ref;
-    x.value = std::move(arg.value);
-    x.in_store = arg.in_store;
-    if (arg.is_ref) {
-      objects_.add_ref(arg.ref);
-      task.holds.emplace_back(arg.ref);
-    }
-    spec.args.emplace_back(std::move(x));
-  }
+  for (auto& arg : args)
+    spec.args.emplace_back(make_arg(arg, task.holds));
   task.spec = std::move(spec);
   auto id = task.spec.id;
   objects_.add_pending(id);
@@ -123,7 +157,7 @@ void core_worker::add_task(wire::task_spec spec,
 wire::object_id core_worker::resolve(pending_task& task,
                                      wire::error_info& err) {
   for (auto& arg : task.spec.args) {
-    if (!arg.is_ref || arg.value)
+    if (!arg.is_ref || arg.value || !arg.location.empty())
       continue;
     auto snap = objects_.lookup(arg.ref);
     if (!snap.known) {
@@ -138,8 +172,7 @@ wire::object_id core_worker::resolve(pending_task& task,
         err = snap.error;
         return {};
       case object_table::state::ready:
-        arg.value = std::move(snap.value);
-        arg.in_store = snap.in_store;
+        fill_arg(arg, snap);
         break;
     }
   }
@@ -189,8 +222,7 @@ wire::object_id core_worker::submit_task(const std::string& function,
   wire::task_spec spec;
   spec.id = next_id();
   spec.function = function;
-  spec.resources = make_resources(opts.num_cpus, opts.num_gpus,
-                                  opts.resources);
+  spec.resources = make_resources(opts.num_cpus, opts.num_gpus, opts.resources);
   auto ctx = current_context();
   spec.depth = ctx != nullptr ? ctx->depth + 1 : 0;
   spec.max_retries = opts.max_retries;
@@ -202,10 +234,11 @@ wire::object_id core_worker::submit_task(const std::string& function,
   return id;
 }
 
-wire::object_id core_worker::submit_method(const wire::actor_id& actor,
-                                           const std::string& method,
-                                           std::vector<detail::call_arg> args,
-                                           std::vector<wire::object_id> nested) {
+wire::object_id
+core_worker::submit_method(const wire::actor_id& actor,
+                           const std::string& method,
+                           std::vector<detail::call_arg> args,
+                           std::vector<wire::object_id> nested) {
   wire::task_spec spec;
   spec.id = next_id();
   spec.actor = actor;
@@ -317,9 +350,8 @@ void core_worker::on_result(wire::task_result& result) {
     if (i != tasks_.end()) {
       known = true;
       auto& t = i->second;
-      if (result.error.kind == wire::error_kind::task_failed
-          && t.actor.nil() && t.spec.retry_exceptions
-          && t.attempts < t.spec.max_retries) {
+      if (result.error.kind == wire::error_kind::task_failed && t.actor.nil()
+          && t.spec.retry_exceptions && t.attempts < t.spec.max_retries) {
         ++t.attempts;
         t.sent = false;
         retry = true;
@@ -330,8 +362,8 @@ void core_worker::on_result(wire::task_result& result) {
     }
   }
   if (retry) {
-    CARAWAY_LOG(info, owner) << "retrying task"
-                             << log::kv("id", wire::to_string(result.id));
+    CARAWAY_LOG(info, owner)
+      << "retrying task" << log::kv("id", wire::to_string(result.id));
     try_submit(result.id);
     return;
   }
@@ -341,7 +373,8 @@ void core_worker::on_result(wire::task_result& result) {
     objects_.fail(result.id, std::move(result.error));
   } else {
     objects_.complete(result.id, std::move(result.value), result.in_store,
-                      std::move(result.contained));
+                      std::move(result.contained),
+                      {std::move(result.location), std::move(result.store)});
   }
   if (known && !task.actor.nil()) {
     std::lock_guard<std::mutex> guard{actors_mtx_};
@@ -442,10 +475,9 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
     std::string known;
     for (auto& kvp : cls->ctors)
       known += (known.empty() ? "" : ", ") + join_types(kvp.first);
-    throw invalid_argument_error("actor class '" + class_name
-                                 + "' has no constructor taking "
-                                 + join_types(ctor_key)
-                                 + "; registered: " + known);
+    throw invalid_argument_error(
+      "actor class '" + class_name + "' has no constructor taking "
+      + join_types(ctor_key) + "; registered: " + known);
   }
   wire::actor_spec spec;
   spec.id = next_id();
@@ -453,21 +485,23 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
   spec.name = opts.name;
   spec.ns = opts.ns ? *opts.ns : cfg_.ns;
   spec.ctor_key = std::move(ctor_key);
-  // Constructor arguments given as refs are resolved here, by waiting.
+  // Constructor arguments given as refs are resolved here, by waiting; the
+  // actor entry holds them until the actor is constructed.
   for (auto& arg : args) {
-    wire::task_arg x;
-    if (arg.is_ref) {
-      wait({arg.ref}, 1, detail::infinite_timeout);
-      x.value = value_of(arg.ref);
-      x.in_store = objects_.lookup(arg.ref).in_store;
-    } else {
-      x.value = std::move(arg.value);
-      x.in_store = arg.in_store;
+    auto x = make_arg(arg, nested);
+    if (x.is_ref) {
+      wait({x.ref}, 1, detail::infinite_timeout);
+      auto snap = objects_.lookup(x.ref);
+      if (snap.st == object_table::state::failed)
+        raise(snap.error);
+      if (snap.st != object_table::state::ready)
+        throw error("constructor argument " + wire::to_string(x.ref)
+                    + " is not ready");
+      fill_arg(x, snap);
     }
     spec.args.emplace_back(std::move(x));
   }
-  spec.resources = make_resources(opts.num_cpus, opts.num_gpus,
-                                  opts.resources);
+  spec.resources = make_resources(opts.num_cpus, opts.num_gpus, opts.resources);
   spec.max_concurrency = opts.max_concurrency;
   spec.owner = owner_;
   auto id = spec.id;
@@ -519,8 +553,8 @@ core_worker::find_actor(const std::string& class_name, const std::string& name,
 
 void core_worker::kill_actor(const wire::actor_id& actor) {
   ask_gcs<bool>(wire::kill_atom::value, actor);
-  mark_actor_dead(actor, {wire::error_kind::actor_died, "",
-                          "the actor was killed"});
+  mark_actor_dead(actor,
+                  {wire::error_kind::actor_died, "", "the actor was killed"});
 }
 
 wire::buffer_ptr core_worker::allocate(size_t size, bool& in_store) {
@@ -565,8 +599,7 @@ std::vector<bool> core_worker::wait(const std::vector<wire::object_id>& ids,
     // Tasks batched behind this one must not wait for it.
     if (ctx->backlog != nullptr) {
       for (auto& spec : *ctx->backlog)
-        caf::anon_send(ctx->raylet, wire::submit_atom::value,
-                       std::move(spec));
+        caf::anon_send(ctx->raylet, wire::submit_atom::value, std::move(spec));
       ctx->backlog->clear();
     }
   };
@@ -589,6 +622,13 @@ wire::buffer_ptr core_worker::value_of(const wire::object_id& id) {
     raise(snap.error);
   if (snap.st == object_table::state::pending)
     throw error("object " + wire::to_string(id) + " is not ready");
+  if (!snap.value && !snap.location.empty()) {
+    std::string why;
+    snap.value = fetch(id, snap.location, why);
+    if (!snap.value)
+      throw object_lost_error(why);
+    objects_.cache_value(id, snap.value);
+  }
   return snap.value;
 }
 

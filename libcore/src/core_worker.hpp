@@ -21,6 +21,7 @@
 
 #include "caraway/config.hpp"
 #include "caraway/detail/core.hpp"
+#include "caraway/node/object_puller.hpp"
 #include "caraway/node/store_memory.hpp"
 #include "caraway/wire/interfaces.hpp"
 #include "object_table.hpp"
@@ -69,6 +70,10 @@ struct cluster_handles {
   wire::raylet_actor raylet;
   wire::owner_actor owner;
   node::store_memory_ptr store;
+  /// Set in a cluster, where other processes read this one's objects.
+  wire::object_store_actor store_actor;
+  std::shared_ptr<node::object_puller> puller;
+  std::string data_address; // host:port of this process' data server
 };
 
 class core_worker {
@@ -109,6 +114,21 @@ public:
   node::store_memory& store() {
     return *handles_.store;
   }
+
+  /// Where other processes pull this process' stored objects; empty when
+  /// embedded.
+  const std::string& data_address() const {
+    return handles_.data_address;
+  }
+
+  const wire::object_store_actor& store_actor() const {
+    return handles_.store_actor;
+  }
+
+  /// The value of a stored argument, pulled into this process if another
+  /// one holds it. On failure returns null and sets `why`.
+  wire::buffer_ptr fetch(const wire::object_id& id, const std::string& address,
+                         std::string& why);
 
   wire::object_id next_id();
 
@@ -174,6 +194,15 @@ private:
     wire::object_id blocked_on; // argument the queue head waits for
     std::vector<wire::object_id> holds; // refs in constructor arguments
   };
+
+  // The argument to send for a call argument: a large value in a cluster
+  // becomes an object of its own, so that it travels by the data path.
+  // Adds refs the task must hold to `holds`.
+  wire::task_arg make_arg(detail::call_arg& arg,
+                          std::vector<wire::object_id>& holds);
+
+  // Fills `arg` from a ready object: its bytes, or where to pull them.
+  void fill_arg(wire::task_arg& arg, object_table::snapshot& snap);
 
   // Registers a task and its holds; the caller dispatches it.
   void add_task(wire::task_spec spec, std::vector<detail::call_arg>& args,

@@ -85,9 +85,11 @@ void object_table::notify(std::vector<std::shared_ptr<waiter>>& waiters,
 
 bool object_table::complete(const wire::object_id& id, wire::buffer_ptr value,
                             bool in_store,
-                            std::vector<wire::object_id> contains) {
+                            std::vector<wire::object_id> contains,
+                            object_location where) {
   std::vector<std::shared_ptr<waiter>> waiters;
   std::vector<std::function<void()>> callbacks;
+  bool kept = false;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     auto i = entries_.find(id);
@@ -98,16 +100,17 @@ bool object_table::complete(const wire::object_id& id, wire::buffer_ptr value,
       e.st = state::ready;
       e.value = std::move(value);
       e.in_store = in_store;
+      e.where = std::move(where);
       e.contains = std::move(contains);
       finish(e, waiters, callbacks);
       contains.clear();
+      kept = true;
     }
   }
-  // On success `value` and `contains` moved into the entry; what is left
-  // belongs to nobody.
-  bool kept = !value && contains.empty();
-  if (value && in_store)
-    on_store_release_(id);
+  // Unless they moved into the entry, the value and what it contains belong
+  // to nobody.
+  if (!kept && in_store)
+    on_store_release_(id, where);
   release_all(std::move(contains));
   notify(waiters, callbacks);
   return kept;
@@ -148,7 +151,7 @@ void object_table::remove_ref(const wire::object_id& id) {
 }
 
 void object_table::release_all(std::vector<wire::object_id> ids) {
-  std::vector<wire::object_id> store_ids;
+  std::vector<std::pair<wire::object_id, object_location>> store_ids;
   std::vector<wire::buffer_ptr> values; // freed outside the lock
   std::vector<std::shared_ptr<waiter>> waiters;
   {
@@ -161,7 +164,7 @@ void object_table::release_all(std::vector<wire::object_id> ids) {
         continue;
       auto& e = i->second;
       if (e.in_store)
-        store_ids.emplace_back(id);
+        store_ids.emplace_back(id, std::move(e.where));
       values.emplace_back(std::move(e.value));
       ids.insert(ids.end(), e.contains.begin(), e.contains.end());
       // A waiter of a freed object gives up; it no longer holds a ref.
@@ -169,8 +172,8 @@ void object_table::release_all(std::vector<wire::object_id> ids) {
       entries_.erase(i);
     }
   }
-  for (auto& id : store_ids)
-    on_store_release_(id);
+  for (auto& [id, where] : store_ids)
+    on_store_release_(id, where);
   std::vector<std::function<void()>> none;
   notify(waiters, none);
 }
@@ -186,9 +189,18 @@ object_table::snapshot object_table::lookup(const wire::object_id& id) const {
   result.st = e.st;
   result.value = e.value;
   result.in_store = e.in_store;
+  result.location = e.where.address;
   if (e.st == state::failed)
     result.error = e.error;
   return result;
+}
+
+void object_table::cache_value(const wire::object_id& id,
+                               wire::buffer_ptr value) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(id);
+  if (i != entries_.end() && i->second.st == state::ready && !i->second.value)
+    i->second.value = std::move(value);
 }
 
 bool object_table::on_ready(const wire::object_id& id,

@@ -11,14 +11,24 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
+
+#include <caf/actor.hpp>
 
 #include "caraway/wire/buffer.hpp"
 #include "caraway/wire/ids.hpp"
 #include "caraway/wire/records.hpp"
 
 namespace caraway::core {
+
+/// Where the primary copy of a stored value lives when another process has
+/// it: its data address and the store actor to tell when it is freed.
+struct object_location {
+  std::string address;
+  caf::actor store;
+};
 
 class object_table {
 public:
@@ -30,14 +40,16 @@ public:
     state st = state::pending;
     wire::buffer_ptr value;
     bool in_store = false;
+    std::string location; // set when another process holds the value
     wire::error_info error;
   };
 
   using clock = std::chrono::steady_clock;
 
-  /// Called with ids whose last holder is gone and whose value lived in the
-  /// object store.
-  using release_fn = std::function<void(const wire::object_id&)>;
+  /// Called with ids whose last holder is gone and whose value lived in an
+  /// object store (this process' one when `where` is empty).
+  using release_fn
+    = std::function<void(const wire::object_id&, const object_location& where)>;
 
   explicit object_table(release_fn on_store_release);
 
@@ -50,8 +62,13 @@ public:
 
   /// Sets the value of a pending object. Returns false (and releases what
   /// the value contains) if nobody holds the object any more.
+  /// A value left in another process' store comes as `where` and no bytes.
   bool complete(const wire::object_id& id, wire::buffer_ptr value,
-                bool in_store, std::vector<wire::object_id> contains);
+                bool in_store, std::vector<wire::object_id> contains,
+                object_location where = {});
+
+  /// Keeps a local copy of a value that another process holds.
+  void cache_value(const wire::object_id& id, wire::buffer_ptr value);
 
   /// Sets the error of a pending object.
   void fail(const wire::object_id& id, wire::error_info error);
@@ -95,6 +112,7 @@ private:
     state st = state::pending;
     wire::buffer_ptr value;
     bool in_store = false;
+    object_location where;
     wire::error_info error;
     int64_t refs = 0;
     std::vector<wire::object_id> contains;

@@ -1,5 +1,7 @@
 #include "runner.hpp"
 
+#include <caf/actor_cast.hpp>
+
 #include "caraway/detail/core.hpp"
 #include "caraway/error.hpp"
 #include "registry.hpp"
@@ -9,12 +11,12 @@ namespace caraway::core {
 namespace {
 
 std::vector<std::pair<const char*, size_t>>
-arg_views(const std::vector<wire::task_arg>& args) {
+arg_views(const std::vector<wire::buffer_ptr>& values) {
   std::vector<std::pair<const char*, size_t>> result;
-  result.reserve(args.size());
-  for (auto& arg : args) {
-    if (arg.value)
-      result.emplace_back(arg.value->data(), arg.value->size());
+  result.reserve(values.size());
+  for (auto& value : values) {
+    if (value)
+      result.emplace_back(value->data(), value->size());
     else
       result.emplace_back(nullptr, 0);
   }
@@ -38,11 +40,34 @@ wire::error_info describe(std::exception_ptr ep) {
 
 } // namespace
 
+bool runner::fetch_args(const std::vector<wire::task_arg>& args,
+                        std::vector<wire::buffer_ptr>& values,
+                        wire::error_info& err) {
+  values.reserve(args.size());
+  for (auto& arg : args) {
+    if (arg.value || arg.location.empty()) {
+      values.emplace_back(arg.value);
+      continue;
+    }
+    std::string why;
+    auto value = core_.fetch(arg.ref, arg.location, why);
+    if (!value) {
+      err = {wire::error_kind::object_lost, "", why + " (on " + where() + ")"};
+      return false;
+    }
+    values.emplace_back(std::move(value));
+  }
+  return true;
+}
+
 template <class F>
 void runner::invoke(wire::task_result& result,
                     const std::vector<wire::task_arg>& args, F&& fn) {
+  std::vector<wire::buffer_ptr> values;
+  if (!fetch_args(args, values, result.error))
+    return;
   detail::invocation inv;
-  inv.args = arg_views(args);
+  inv.args = arg_views(values);
   detail::nested_scope scope;
   try {
     fn(inv);
@@ -52,8 +77,11 @@ void runner::invoke(wire::task_result& result,
   }
   result.contained = scope.take();
   result.in_store = inv.in_store;
-  if (inv.in_store)
+  if (inv.in_store) {
     core_.store().seal(result.id, inv.result);
+    result.location = core_.data_address();
+    result.store = caf::actor_cast<caf::actor>(core_.store_actor());
+  }
   result.value = std::move(inv.result);
 }
 
@@ -79,7 +107,8 @@ wire::task_result runner::run_task(const wire::task_spec& spec,
   if (fn == nullptr) {
     result.error = {wire::error_kind::function_missing, "",
                     "function '" + spec.function + "' is not registered on "
-                      + where() + "; register it with CARAWAY_REMOTE and "
+                      + where()
+                      + "; register it with CARAWAY_REMOTE and "
                         "load its library there"};
     return result;
   }
@@ -106,16 +135,24 @@ std::shared_ptr<void> runner::construct(const wire::actor_spec& spec,
   }
   thread_context tc{ctx.raylet, ctx.lease, 0};
   context_guard guard{&tc};
+  std::vector<wire::buffer_ptr> values;
+  wire::error_info fetch_err;
+  if (!fetch_args(spec.args, values, fetch_err)) {
+    err = {wire::error_kind::actor_died, "",
+           "the constructor of " + spec.class_name
+             + " got no arguments: " + fetch_err.message};
+    return nullptr;
+  }
   detail::invocation inv;
-  inv.args = arg_views(spec.args);
+  inv.args = arg_views(values);
   try {
     auto ptr = factory->second(inv);
     return std::shared_ptr<void>(ptr, cls->deleter);
   } catch (...) {
     auto why = describe(std::current_exception());
     err = {wire::error_kind::actor_died, why.type_name,
-           "the constructor of " + spec.class_name + " threw "
-             + why.type_name + ": " + why.message};
+           "the constructor of " + spec.class_name + " threw " + why.type_name
+             + ": " + why.message};
     return nullptr;
   }
 }

@@ -36,6 +36,11 @@ private:
   // Names this node in errors.
   std::string where() const;
 
+  // The bytes of each argument, pulling those another process holds; on
+  // failure sets `err`.
+  bool fetch_args(const std::vector<wire::task_arg>& args,
+                  std::vector<wire::buffer_ptr>& values, wire::error_info& err);
+
   template <class F>
   void invoke(wire::task_result& result, const std::vector<wire::task_arg>& args,
               F&& fn);

@@ -18,6 +18,7 @@
 #include "caraway/detail/node.hpp"
 #include "caraway/error.hpp"
 #include "caraway/log.hpp"
+#include "caraway/node/data_server.hpp"
 #include "caraway/node/executor.hpp"
 #include "caraway/node/gcs.hpp"
 #include "caraway/node/object_store.hpp"
@@ -43,6 +44,9 @@ struct runtime {
   wire::raylet_actor raylet;
   wire::owner_actor owner;
   wire::object_store_actor store_actor;
+  // The data path of a cluster process: serves its objects, pulls others'.
+  std::unique_ptr<node::data_server> data;
+  std::shared_ptr<node::object_puller> puller;
   // A driver or worker borrows the gcs (and a driver the raylet) of others:
   // shutdown must leave those alone.
   bool owns_gcs = true;
@@ -60,7 +64,6 @@ std::atomic<core::core_worker*> active_core{nullptr};
 // inside get() during shutdown wakes up with an error instead of touching
 // freed memory.
 std::shared_ptr<core::core_worker> retired_core;
-
 
 uint64_t default_store_memory() {
   auto pages = sysconf(_SC_PHYS_PAGES);
@@ -86,6 +89,35 @@ void start_components(runtime& rt, const config& cfg,
                       const detail::node_options* node,
                       detail::node_started* started);
 
+// Starts serving this process' objects to other processes and pulling
+// theirs. A node serves on its own host; a driver on the address that
+// routes to the head. Returns the address peers pull from.
+std::string start_data_path(runtime& rt, const config& cfg,
+                            const detail::node_options* node) {
+  node::data_server::options opts;
+  std::string head = node != nullptr ? node->head_address : cfg.address;
+  std::string head_host;
+  uint16_t head_port = 0;
+  std::string why;
+  if (wire::split_address(head, head_host, head_port, why))
+    opts.peer = head_host;
+  if (node != nullptr) {
+    opts.host = node->host;
+    opts.port = node->data_port;
+  } else {
+    opts.host = node::local_address_towards(opts.peer);
+  }
+  try {
+    rt.data = std::make_unique<node::data_server>(rt.store, opts);
+  } catch (const std::exception& e) {
+    throw error(e.what());
+  }
+  node::object_puller::options pull_opts;
+  pull_opts.timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
+  rt.puller = std::make_shared<node::object_puller>(rt.store, pull_opts);
+  return rt.data->address();
+}
+
 void load_libraries(const std::vector<std::string>& paths) {
   for (auto& path : paths) {
     // Registrations run as the library loads; the handle stays open for the
@@ -97,6 +129,8 @@ void load_libraries(const std::vector<std::string>& paths) {
 
 // Stops whatever a failed start got running, so the system can go away.
 void abort_start(runtime& rt) {
+  if (rt.data)
+    rt.data->stop();
   std::vector<caf::actor> owned{caf::actor_cast<caf::actor>(rt.store_actor),
                                 caf::actor_cast<caf::actor>(rt.owner)};
   if (rt.owns_raylet)
@@ -124,11 +158,9 @@ std::string render(caf::actor_system& sys, const caf::error& err) {
 
 // Starts the components of one node: embedded without `node`, else the head
 // or a worker of a cluster.
-std::unique_ptr<runtime> start_embedded(const config& cfg,
-                                        const detail::node_options* node
-                                        = nullptr,
-                                        detail::node_started* started
-                                        = nullptr) {
+std::unique_ptr<runtime>
+start_embedded(const config& cfg, const detail::node_options* node = nullptr,
+               detail::node_started* started = nullptr) {
   auto rt = std::make_unique<runtime>();
   rt->caf_cfg = std::make_unique<caf::actor_system_config>();
   // Measured: the sharing policy cuts message latency about 2.5x on small
@@ -140,12 +172,12 @@ std::unique_ptr<runtime> start_embedded(const config& cfg,
     // noticed.
     detail::node_options defaults;
     auto& timing = node != nullptr ? *node : defaults;
-    rt->caf_cfg->set("middleman.heartbeat-interval",
-                     caf::timespan{std::chrono::milliseconds(
-                       timing.heartbeat_interval_ms)});
-    rt->caf_cfg->set("middleman.connection-timeout",
-                     caf::timespan{std::chrono::milliseconds(
-                       timing.heartbeat_timeout_ms)});
+    rt->caf_cfg->set(
+      "middleman.heartbeat-interval",
+      caf::timespan{std::chrono::milliseconds(timing.heartbeat_interval_ms)});
+    rt->caf_cfg->set(
+      "middleman.connection-timeout",
+      caf::timespan{std::chrono::milliseconds(timing.heartbeat_timeout_ms)});
   }
   apply_caf_options(*rt->caf_cfg, cfg.caf);
   wire::add_message_types(*rt->caf_cfg);
@@ -175,8 +207,9 @@ void start_components(runtime& rt_ref, const config& cfg,
   auto run = std::make_shared<core::runner>(*rt->core);
   wire::node_info info;
   info.id = rt->core->next_id();
-  auto cpus = cfg.num_cpus >= 0 ? cfg.num_cpus
-                                : std::max(1u, std::thread::hardware_concurrency());
+  auto cpus = cfg.num_cpus >= 0
+                ? cfg.num_cpus
+                : std::max(1u, std::thread::hardware_concurrency());
   info.total = {cfg.resources.begin(), cfg.resources.end()};
   info.total["CPU"] = cpus;
   if (cfg.num_gpus > 0)
@@ -202,6 +235,9 @@ void start_components(runtime& rt_ref, const config& cfg,
     rt->owns_gcs = false;
   }
   rt->store_actor = sys.spawn(node::object_store, rt->store);
+  std::string data_address;
+  if (node != nullptr || driver)
+    data_address = start_data_path(*rt, cfg, node);
   if (driver) {
     // A driver runs no raylet: it submits to one the gcs names.
     std::string failure;
@@ -213,17 +249,17 @@ void start_components(runtime& rt_ref, const config& cfg,
                   "driver pid " + std::to_string(getpid()), rt->owner)
         .receive(
           [&](uint64_t job, wire::raylet_actor& raylet) {
-            CARAWAY_LOG(info, runtime) << "joined the cluster"
-                                       << log::kv("job", job);
+            CARAWAY_LOG(info, runtime)
+              << "joined the cluster" << log::kv("job", job);
             rt->raylet = std::move(raylet);
           },
           [&](caf::error& err) { failure = render(sys, err); });
     });
     if (!rt->raylet)
-      throw error("cannot join the cluster at " + cfg.address + ": "
-                  + failure);
+      throw error("cannot join the cluster at " + cfg.address + ": " + failure);
     rt->owns_raylet = false;
-    rt->core->connect({rt->gcs, rt->raylet, rt->owner, rt->store});
+    rt->core->connect({rt->gcs, rt->raylet, rt->owner, rt->store,
+                       rt->store_actor, rt->puller, data_address});
     caf::anon_send(rt->gcs, wire::subscribe_atom::value, rt->owner);
     return;
   }
@@ -263,16 +299,20 @@ void start_components(runtime& rt_ref, const config& cfg,
   rt->raylet_stopped = std::make_shared<std::promise<void>>();
   rt->raylet_stopped_future = rt->raylet_stopped->get_future().share();
   auto stopped = rt->raylet_stopped;
-  caf::actor_cast<caf::abstract_actor*>(rt->raylet)
-    ->attach_functor([stopped] { stopped->set_value(); });
+  caf::actor_cast<caf::abstract_actor*>(rt->raylet)->attach_functor([stopped] {
+    stopped->set_value();
+  });
   rt->owner = sys.spawn(core::owner, rt->core.get());
-  rt->core->connect({rt->gcs, rt->raylet, rt->owner, rt->store});
+  rt->core->connect({rt->gcs, rt->raylet, rt->owner, rt->store, rt->store_actor,
+                     rt->puller, data_address});
   rt->core->node_id(wire::to_string(info.id));
   caf::anon_send(rt->gcs, wire::register_atom::value, info, rt->raylet);
   caf::anon_send(rt->gcs, wire::subscribe_atom::value, rt->owner);
 }
 
 void stop(runtime& rt) {
+  if (rt.data)
+    rt.data->stop();
   rt.core->shutdown();
   // The raylet takes its executors and actor hosts along.
   if (rt.owns_raylet)
@@ -383,9 +423,8 @@ node_started start_node(const config& cfg, const node_options& opts) {
   load_libraries(opts.libraries);
   node_started result;
   start(cfg, &opts, &result);
-  CARAWAY_LOG(info, runtime)
-    << (opts.head ? "head" : "worker") << " node started"
-    << log::kv("port", result.port);
+  CARAWAY_LOG(info, runtime) << (opts.head ? "head" : "worker")
+                             << " node started" << log::kv("port", result.port);
   return result;
 }
 
@@ -435,7 +474,13 @@ store_stats object_store_stats() {
   if (!active_runtime)
     throw error("caraway is not initialized: call caraway::init first");
   auto st = active_runtime->store->get_stats();
-  return {st.used_bytes, st.capacity_bytes, st.objects, st.pooled_bytes};
+  store_stats result{st.used_bytes, st.capacity_bytes, st.objects,
+                     st.pooled_bytes};
+  if (auto& puller = active_runtime->puller) {
+    result.pulled_objects = puller->pulled_objects();
+    result.pulled_bytes = puller->pulled_bytes();
+  }
+  return result;
 }
 
 namespace {
@@ -451,8 +496,9 @@ wire::node_info node_status() {
   wire::node_info result;
   bool ok = false;
   core::with_scoped_actor(*sys, [&](caf::scoped_actor& self) {
-    self->request(raylet, std::chrono::milliseconds(timeout_ms),
-                  wire::status_atom::value)
+    self
+      ->request(raylet, std::chrono::milliseconds(timeout_ms),
+                wire::status_atom::value)
       .receive(
         [&](wire::node_info& info) {
           result = std::move(info);
@@ -476,4 +522,3 @@ std::map<std::string, double> available_resources() {
 }
 
 } // namespace caraway
-

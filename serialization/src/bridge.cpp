@@ -36,11 +36,13 @@ void to_proto(const task_arg& x, rpc::TaskArg* out) {
   out->set_is_ref(x.is_ref);
   if (x.is_ref)
     out->set_ref(to_bytes(x.ref));
-  if (x.value) {
+  // Large values stay in their store; the reader pulls them.
+  if (x.value && x.location.empty()) {
     out->set_has_value(true);
     out->set_value(x.value->data(), x.value->size());
   }
   out->set_in_store(x.in_store);
+  out->set_location(x.location);
 }
 
 task_arg from_proto(const rpc::TaskArg& x) {
@@ -51,6 +53,7 @@ task_arg from_proto(const rpc::TaskArg& x) {
   if (x.has_value())
     result.value = make_buffer(x.value().data(), x.value().size());
   result.in_store = x.in_store();
+  result.location = x.location();
   return result;
 }
 
@@ -86,11 +89,12 @@ void to_proto(const task_result& x, rpc::TaskResult* out) {
   out->set_id(to_bytes(x.id));
   if (x.error.kind != error_kind::none)
     to_proto(x.error, out->mutable_error());
-  if (x.value) {
+  if (x.value && (!x.in_store || x.location.empty())) {
     out->set_has_value(true);
     out->set_value(x.value->data(), x.value->size());
   }
   out->set_in_store(x.in_store);
+  out->set_location(x.location);
   for (auto& id : x.contained)
     out->add_contained(to_bytes(id));
 }
@@ -101,6 +105,7 @@ void from_proto(const rpc::TaskResult& x, task_result& out) {
   out.value = x.has_value() ? make_buffer(x.value().data(), x.value().size())
                             : nullptr;
   out.in_store = x.in_store();
+  out.location = x.location();
   out.contained.clear();
   for (auto& id : x.contained())
     out.contained.emplace_back(from_bytes(id));
@@ -219,11 +224,11 @@ caf::error inspect(caf::deserializer& f, task_spec& x) {
 }
 
 caf::error inspect(caf::serializer& f, task_result& x) {
-  return save<rpc::TaskResult>(f, x);
+  return save<rpc::TaskResult>(f, x, x.store);
 }
 
 caf::error inspect(caf::deserializer& f, task_result& x) {
-  return load<rpc::TaskResult>(f, x);
+  return load<rpc::TaskResult>(f, x, x.store);
 }
 
 caf::error inspect(caf::serializer& f, actor_spec& x) {

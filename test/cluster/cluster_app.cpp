@@ -30,8 +30,12 @@ std::vector<double> produce(int64_t n) {
 // Returns the sum and where it ran, so the test sees both ends.
 std::string consume(const std::vector<double>& xs) {
   auto sum = std::accumulate(xs.begin(), xs.end(), 0.0);
-  return std::to_string(static_cast<int64_t>(sum)) + " "
-         + caraway::node_id();
+  return std::to_string(static_cast<int64_t>(sum)) + " " + caraway::node_id();
+}
+
+// Objects this node's store copied in from other nodes so far.
+int64_t pulled() {
+  return static_cast<int64_t>(caraway::object_store_stats().pulled_objects);
 }
 
 class tally {
@@ -44,7 +48,7 @@ private:
   int64_t total_ = 0;
 };
 
-CARAWAY_REMOTE(where, slow_where, produce, consume)
+CARAWAY_REMOTE(where, slow_where, produce, consume, pulled)
 
 #ifndef CARAWAY_TASK_LIBRARY
 // Left out of the task library on purpose: no node can run it.
@@ -92,8 +96,24 @@ int main(int argc, char** argv) {
     auto data = caraway::task(produce)
                   .resources({{"ssd", 1}})
                   .remote(int64_t{10} << 17);
+    auto pulls = [] {
+      return caraway::get(
+        caraway::task(pulled).resources({{"tpu", 1}}).remote(), 30s);
+    };
+    auto before = pulls();
     auto out = caraway::task(consume).resources({{"tpu", 1}}).remote(data);
     std::cout << "transfer " << caraway::get(out, 60s) << '\n';
+    // A second reader on the same node uses the local copy.
+    auto again = caraway::task(consume).resources({{"tpu", 1}}).remote(data);
+    caraway::get(again, 60s);
+    std::cout << "transfer-pulls " << pulls() - before << '\n';
+    // The driver's own put goes straight to the node that reads it.
+    auto put = caraway::put(produce(int64_t{10} << 17));
+    auto from_driver
+      = caraway::task(consume).resources({{"tpu", 1}}).remote(put);
+    std::cout << "put-transfer " << caraway::get(from_driver, 60s) << '\n';
+    // And the driver reads what a node made.
+    std::cout << "driver-get " << caraway::get(data, 60s).size() << '\n';
   } else if (mode == "missing") {
     // Registered in this driver only: nodes load another library.
     try {

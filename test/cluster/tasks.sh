@@ -45,7 +45,14 @@ run_app transfer 90 transfer
 n=$((10 << 17))
 grep -qx "transfer $((n * (n - 1) / 2)) $tpu_id" "$work/transfer.out" \
   || fail "transfer printed: $(cat "$work/transfer.out")"
-echo "ok: 10 MiB made on one worker was read on the other"
+grep -qx "transfer-pulls 1" "$work/transfer.out" \
+  || fail "two readers on one node: $(cat "$work/transfer.out")"
+grep -qx "put-transfer $((n * (n - 1) / 2)) $tpu_id" "$work/transfer.out" \
+  || fail "a driver's put was not read: $(cat "$work/transfer.out")"
+grep -qx "driver-get $n" "$work/transfer.out" \
+  || fail "the driver did not read a node's object: $(cat "$work/transfer.out")"
+echo "ok: 10 MiB made on one worker was pulled once by the other"
+echo "ok: a driver's put was read on a worker, a worker's object by the driver"
 
 run_app make_named 60 make-named keeper
 grep -qx "created keeper total 5" "$work/make_named.out" \

@@ -54,12 +54,14 @@ bool is_initialized();
 /// driver of a cluster, which is no node.
 std::string node_id();
 
-/// What the embedded node's object store holds.
+/// What this process' object store holds.
 struct store_stats {
   uint64_t used_bytes = 0;     // bytes of live objects
   uint64_t capacity_bytes = 0; // the configured cap
   uint64_t objects = 0;        // objects stored
   uint64_t pooled_bytes = 0;   // freed memory kept for reuse
+  uint64_t pulled_objects = 0; // objects copied in from other nodes
+  uint64_t pulled_bytes = 0;   // their bytes
 };
 
 /// Reads the local object store's counters.

@@ -4,9 +4,9 @@
 
 namespace caraway::node {
 
-wire::object_store_actor::behavior_type
-object_store(wire::object_store_actor::stateful_pointer<object_store_state> self,
-             store_memory_ptr memory) {
+wire::object_store_actor::behavior_type object_store(
+  wire::object_store_actor::stateful_pointer<object_store_state> self,
+  store_memory_ptr memory) {
   self->state.memory = std::move(memory);
   return {
     [=](wire::stats_atom) {

@@ -9,8 +9,8 @@ struct store_memory::pool {
   std::mutex mtx;
   uint64_t capacity;
   uint64_t pool_limit;
-  uint64_t used = 0;   // capacity of buffers handed out
-  uint64_t pooled = 0; // capacity of buffers kept for reuse
+  uint64_t used = 0;                 // capacity of buffers handed out
+  uint64_t pooled = 0;               // capacity of buffers kept for reuse
   std::multimap<size_t, char*> free; // capacity -> memory
 
   ~pool() {
@@ -41,6 +41,33 @@ store_memory::store_memory(uint64_t capacity, uint64_t pool_limit)
 store_memory::~store_memory() = default;
 
 wire::buffer_ptr store_memory::allocate(size_t size) {
+  for (;;) {
+    if (auto buf = try_allocate(size))
+      return buf;
+    // Memory of an evicted copy returns once its last reader lets go; a
+    // copy in use frees nothing now, so try the next one.
+    if (!evict_one())
+      return nullptr;
+  }
+}
+
+bool store_memory::evict_one() {
+  wire::buffer_ptr victim;
+  std::lock_guard<std::mutex> guard{table_mtx_};
+  while (!secondaries_.empty()) {
+    auto id = secondaries_.front();
+    secondaries_.pop_front();
+    auto i = table_.find(id);
+    if (i != table_.end() && !i->second.primary) {
+      victim = std::move(i->second.buf);
+      table_.erase(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+wire::buffer_ptr store_memory::try_allocate(size_t size) {
   char* data = nullptr;
   size_t cap = 0;
   std::vector<char*> drop;
@@ -83,15 +110,33 @@ wire::buffer_ptr store_memory::allocate(size_t size) {
                                         });
 }
 
-void store_memory::seal(const wire::object_id& id, wire::buffer_ptr buf) {
+void store_memory::seal(const wire::object_id& id, wire::buffer_ptr buf,
+                        bool primary) {
+  wire::buffer_ptr old;
   std::lock_guard<std::mutex> guard{table_mtx_};
-  table_[id] = std::move(buf);
+  auto& e = table_[id];
+  old = std::move(e.buf);
+  e.buf = std::move(buf);
+  e.primary = primary;
+  if (primary)
+    return;
+  secondaries_.push_back(id);
+  // Released copies leave stale ids behind: drop them now and then.
+  if (secondaries_.size() > 2 * table_.size() + 64) {
+    std::deque<wire::object_id> live;
+    for (auto& x : secondaries_) {
+      auto i = table_.find(x);
+      if (i != table_.end() && !i->second.primary)
+        live.push_back(x);
+    }
+    secondaries_.swap(live);
+  }
 }
 
 wire::buffer_ptr store_memory::get(const wire::object_id& id) const {
   std::lock_guard<std::mutex> guard{table_mtx_};
   auto i = table_.find(id);
-  return i != table_.end() ? i->second : nullptr;
+  return i != table_.end() ? i->second.buf : nullptr;
 }
 
 void store_memory::release(const wire::object_id& id) {
@@ -99,7 +144,7 @@ void store_memory::release(const wire::object_id& id) {
   std::lock_guard<std::mutex> guard{table_mtx_};
   auto i = table_.find(id);
   if (i != table_.end()) {
-    victim = std::move(i->second);
+    victim = std::move(i->second.buf);
     table_.erase(i);
   }
 }

@@ -18,6 +18,8 @@ struct node_options {
   std::string host = "127.0.0.1";
   /// Port to listen on; 0 picks a free one.
   uint16_t port = 6380;
+  /// Port of the object data path; 0 picks a free one.
+  uint16_t data_port = 0;
   /// host:port of the head (workers only).
   std::string head_address;
   /// How often nodes tell peers they are alive.

@@ -49,6 +49,9 @@ struct task_arg {
   object_id ref;      // set when is_ref
   buffer_ptr value;   // the serialized value, once known
   bool in_store = false; // value lives in the node's object store
+  /// Data address of a store that holds the value; across processes the
+  /// value then stays behind and the reader pulls it from there.
+  std::string location;
 };
 
 /// Everything needed to run a task or an actor method once.
@@ -72,6 +75,10 @@ struct task_result {
   buffer_ptr value;           // the serialized return value on success
   bool in_store = false;      // value was stored in the node's object store
   std::vector<object_id> contained; // refs nested inside the value
+  /// Data address of the store holding the value (in_store only); across
+  /// processes the value then stays behind.
+  std::string location;
+  caf::actor store;           // that store's actor, told when to free it
 };
 
 /// Everything needed to create an actor.

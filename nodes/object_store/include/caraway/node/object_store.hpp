@@ -11,8 +11,8 @@ struct object_store_state {
 };
 
 /// Serves the node's object store to other components.
-wire::object_store_actor::behavior_type
-object_store(wire::object_store_actor::stateful_pointer<object_store_state> self,
-             store_memory_ptr memory);
+wire::object_store_actor::behavior_type object_store(
+  wire::object_store_actor::stateful_pointer<object_store_state> self,
+  store_memory_ptr memory);
 
 } // namespace caraway::node

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -29,11 +30,15 @@ public:
 
   ~store_memory();
 
-  /// Memory for an object of `size` bytes; nullptr when the store is full.
+  /// Memory for an object of `size` bytes; nullptr when the store is full
+  /// even after evicting secondary copies.
   wire::buffer_ptr allocate(size_t size);
 
-  /// Makes a filled buffer findable under `id`.
-  void seal(const wire::object_id& id, wire::buffer_ptr buf);
+  /// Makes a filled buffer findable under `id`. A secondary copy (one pulled
+  /// from another node) may be evicted when memory runs short; a primary one
+  /// stays until released.
+  void seal(const wire::object_id& id, wire::buffer_ptr buf,
+            bool primary = true);
 
   /// The sealed buffer of `id`, or nullptr.
   wire::buffer_ptr get(const wire::object_id& id) const;
@@ -45,9 +50,22 @@ public:
 
 private:
   struct pool;
+
+  struct entry {
+    wire::buffer_ptr buf;
+    bool primary = true;
+  };
+
+  // Memory from the pool or the heap, within the cap; nullptr if full.
+  wire::buffer_ptr try_allocate(size_t size);
+
+  // Drops the oldest secondary copy; false when there is none.
+  bool evict_one();
+
   std::shared_ptr<pool> pool_;
   mutable std::mutex table_mtx_;
-  std::unordered_map<wire::object_id, wire::buffer_ptr> table_;
+  std::unordered_map<wire::object_id, entry> table_;
+  std::deque<wire::object_id> secondaries_; // oldest first; may hold stale ids
 };
 
 using store_memory_ptr = std::shared_ptr<store_memory>;

@@ -1,0 +1,94 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "caraway/node/store_memory.hpp"
+
+namespace caraway::node {
+
+/// Serves the sealed objects of a store to other nodes over plain TCP: bulk
+/// data bypasses CAF's BASP, which moves large messages at ~130 MiB/s and
+/// without back-pressure. The sender streams straight from the sealed buffer
+/// and the receiver writes straight into its own store, so the memory in
+/// flight is bounded by the sockets' buffers.
+class data_server {
+public:
+  struct options {
+    std::string host = "127.0.0.1";
+    uint16_t port = 0; // 0 picks a free port
+    /// The host peers dial; empty means `host`, or when that is a wildcard
+    /// the local address that routes to `peer`.
+    std::string advertised_host;
+    std::string peer = "127.0.0.1";
+    size_t chunk_bytes = size_t{4} << 20;
+    size_t max_connections = 64;
+    std::chrono::milliseconds idle_timeout{30000};
+  };
+
+  /// Listens at once; throws std::runtime_error naming the address when it
+  /// cannot.
+  data_server(store_memory_ptr store, options opts);
+
+  ~data_server();
+
+  data_server(const data_server&) = delete;
+  data_server& operator=(const data_server&) = delete;
+
+  uint16_t port() const {
+    return port_;
+  }
+
+  /// host:port as peers should dial it.
+  std::string address() const;
+
+  uint64_t served_objects() const {
+    return served_objects_.load();
+  }
+
+  uint64_t served_bytes() const {
+    return served_bytes_.load();
+  }
+
+  /// Stops accepting and closes every connection; idempotent.
+  void stop();
+
+private:
+  struct connection {
+    int fd = -1;
+    std::thread worker;
+    std::atomic<bool> done{false};
+  };
+
+  void accept_loop();
+
+  void serve(connection& conn);
+
+  // Joins the threads of closed connections; requires conns_mtx_.
+  void reap();
+
+  store_memory_ptr store_;
+  options opts_;
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::string advertised_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> served_objects_{0};
+  std::atomic<uint64_t> served_bytes_{0};
+  std::thread acceptor_;
+  std::mutex conns_mtx_;
+  std::list<connection> conns_;
+};
+
+/// The local address this host uses to reach `peer` (no packet is sent);
+/// 127.0.0.1 when it cannot tell.
+std::string local_address_towards(const std::string& peer);
+
+} // namespace caraway::node

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "caraway/node/store_memory.hpp"
+#include "caraway/wire/buffer.hpp"
+#include "caraway/wire/ids.hpp"
+
+namespace caraway::node {
+
+/// Brings objects of other nodes into this process' store, once: readers
+/// find the local copy, and readers that ask while a pull is under way wait
+/// for that pull instead of starting another.
+class object_puller {
+public:
+  struct options {
+    std::chrono::milliseconds timeout{30000}; // connect, and each read
+    int socket_buffer_bytes = 4 << 20;
+  };
+
+  object_puller(store_memory_ptr store, options opts);
+
+  /// The bytes of `id`, pulled from the data server at `address` (host:port)
+  /// unless the local store has them. On failure returns null and sets
+  /// `why`.
+  wire::buffer_ptr fetch(const wire::object_id& id, const std::string& address,
+                         std::string& why);
+
+  /// Objects and bytes that came over the network.
+  uint64_t pulled_objects() const {
+    return pulled_objects_.load();
+  }
+
+  uint64_t pulled_bytes() const {
+    return pulled_bytes_.load();
+  }
+
+private:
+  struct pull_state {
+    bool done = false;
+    wire::buffer_ptr result;
+    std::string why;
+  };
+
+  wire::buffer_ptr pull(const wire::object_id& id, const std::string& address,
+                        std::string& why);
+
+  store_memory_ptr store_;
+  options opts_;
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::unordered_map<wire::object_id, std::shared_ptr<pull_state>> pulls_;
+  std::atomic<uint64_t> pulled_objects_{0};
+  std::atomic<uint64_t> pulled_bytes_{0};
+};
+
+} // namespace caraway::node

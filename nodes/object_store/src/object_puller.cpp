@@ -1,0 +1,100 @@
+#include "caraway/node/object_puller.hpp"
+
+#include <unistd.h>
+
+#include "caraway/wire/connect.hpp"
+#include "socket_io.hpp"
+
+namespace caraway::node {
+
+object_puller::object_puller(store_memory_ptr store, options opts)
+  : store_(std::move(store)), opts_(opts) {
+  // nop
+}
+
+wire::buffer_ptr object_puller::fetch(const wire::object_id& id,
+                                      const std::string& address,
+                                      std::string& why) {
+  if (auto local = store_->get(id))
+    return local;
+  std::shared_ptr<pull_state> state;
+  bool leader = false;
+  {
+    std::unique_lock<std::mutex> guard{mtx_};
+    auto& slot = pulls_[id];
+    if (!slot) {
+      slot = std::make_shared<pull_state>();
+      leader = true;
+    }
+    state = slot;
+    if (!leader) {
+      cv_.wait(guard, [&] { return state->done; });
+      why = state->why;
+      return state->result;
+    }
+  }
+  // The store may have got the object since the first look.
+  auto result = store_->get(id);
+  if (!result)
+    result = pull(id, address, why);
+  std::lock_guard<std::mutex> guard{mtx_};
+  state->done = true;
+  state->result = result;
+  state->why = why;
+  pulls_.erase(id);
+  cv_.notify_all();
+  return result;
+}
+
+wire::buffer_ptr object_puller::pull(const wire::object_id& id,
+                                     const std::string& address,
+                                     std::string& why) {
+  auto fail = [&](std::string text) -> wire::buffer_ptr {
+    why = "cannot pull object " + wire::to_string(id) + " from " + address
+          + ": " + text;
+    return nullptr;
+  };
+  std::string host;
+  uint16_t port = 0;
+  std::string reason;
+  if (!wire::split_address(address, host, port, reason))
+    return fail(reason);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  int fd = data::connect_to(host, port, opts_.timeout, reason);
+  if (fd < 0)
+    return fail(reason);
+  struct closer {
+    int fd;
+    ~closer() {
+      ::close(fd);
+    }
+  } guard{fd};
+  data::set_timeouts(fd, opts_.timeout);
+  data::set_buffers(fd, opts_.socket_buffer_bytes);
+  char request[data::request_size];
+  data::encode_request(id, request);
+  char header[data::response_header_size];
+  if (!data::send_all(fd, request, sizeof(request))
+      || !data::recv_all(fd, header, sizeof(header)))
+    return fail("no answer (" + data::last_error() + ")");
+  if (static_cast<data::status>(header[0]) != data::status::ok)
+    return fail("the node no longer has it");
+  auto size = data::decode_u64(header + 1);
+  auto buf = store_->allocate(size);
+  if (!buf) {
+    auto st = store_->get_stats();
+    return fail("the local object store has no room for " + std::to_string(size)
+                + " bytes (" + std::to_string(st.used_bytes) + " of "
+                + std::to_string(st.capacity_bytes) + " in use)");
+  }
+  // Straight into the store's memory: no staging copy.
+  if (!data::recv_all(fd, buf->data(), size))
+    return fail("the transfer broke off (" + data::last_error() + ")");
+  store_->seal(id, buf, /*primary=*/false);
+  ++pulled_objects_;
+  pulled_bytes_ += size;
+  return buf;
+}
+
+} // namespace caraway::node

@@ -1,0 +1,202 @@
+#include "socket_io.hpp"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace caraway::node::data {
+
+void encode_u64(uint64_t x, char* out) {
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(x & 0xFF);
+    x >>= 8;
+  }
+}
+
+uint64_t decode_u64(const char* in) {
+  uint64_t x = 0;
+  for (int i = 0; i < 8; ++i)
+    x = (x << 8) | static_cast<uint8_t>(in[i]);
+  return x;
+}
+
+void encode_request(const wire::object_id& id, char* out) {
+  std::memcpy(out, magic, 4);
+  encode_u64(id.hi, out + 4);
+  encode_u64(id.lo, out + 12);
+}
+
+bool decode_request(const char* in, wire::object_id& id) {
+  if (std::memcmp(in, magic, 4) != 0)
+    return false;
+  id.hi = decode_u64(in + 4);
+  id.lo = decode_u64(in + 12);
+  return true;
+}
+
+bool send_all(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    auto n = ::send(fd, data, size, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool recv_all(int fd, char* data, size_t size) {
+  while (size > 0) {
+    auto n = ::recv(fd, data, size, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+void set_timeouts(int fd, std::chrono::milliseconds timeout) {
+  timeval tv;
+  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+void set_buffers(int fd, int bytes) {
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+}
+
+std::string last_error() {
+  return std::strerror(errno);
+}
+
+namespace {
+
+struct addrinfo_list {
+  addrinfo* head = nullptr;
+  ~addrinfo_list() {
+    if (head != nullptr)
+      freeaddrinfo(head);
+  }
+};
+
+bool resolve(const std::string& host, uint16_t port, bool passive,
+             addrinfo_list& out, std::string& why) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  if (passive)
+    hints.ai_flags = AI_PASSIVE;
+  auto service = std::to_string(port);
+  auto rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(),
+                        &hints, &out.head);
+  if (rc != 0) {
+    why = "cannot resolve '" + host + "': " + gai_strerror(rc);
+    return false;
+  }
+  return true;
+}
+
+// Waits for a non-blocking connect to finish.
+bool finish_connect(int fd, std::chrono::milliseconds timeout,
+                    std::string& why) {
+  pollfd pfd{fd, POLLOUT, 0};
+  auto rc = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+  if (rc == 0) {
+    why = "connection timed out";
+    return false;
+  }
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0
+      || err != 0) {
+    why = std::strerror(rc < 0 ? errno : err);
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
+int connect_to(const std::string& host, uint16_t port,
+               std::chrono::milliseconds timeout, std::string& why) {
+  addrinfo_list addrs;
+  if (!resolve(host, port, false, addrs, why))
+    return -1;
+  for (auto ai = addrs.head; ai != nullptr; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+                      ai->ai_protocol);
+    if (fd < 0) {
+      why = last_error();
+      continue;
+    }
+    auto flags = fcntl(fd, F_GETFL, 0);
+    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    auto rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+    if (rc != 0 && errno != EINPROGRESS) {
+      why = last_error();
+      ::close(fd);
+      continue;
+    }
+    if (rc != 0 && !finish_connect(fd, timeout, why)) {
+      ::close(fd);
+      continue;
+    }
+    fcntl(fd, F_SETFL, flags);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return fd;
+  }
+  return -1;
+}
+
+int listen_on(const std::string& host, uint16_t port, std::string& why) {
+  addrinfo_list addrs;
+  if (!resolve(host, port, true, addrs, why))
+    return -1;
+  for (auto ai = addrs.head; ai != nullptr; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+                      ai->ai_protocol);
+    if (fd < 0) {
+      why = last_error();
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd, 64) != 0) {
+      why = last_error();
+      ::close(fd);
+      continue;
+    }
+    return fd;
+  }
+  return -1;
+}
+
+uint16_t local_port(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    return 0;
+  if (addr.ss_family == AF_INET)
+    return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  if (addr.ss_family == AF_INET6)
+    return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+  return 0;
+}
+
+} // namespace caraway::node::data
