@@ -117,7 +117,6 @@ void data_server::accept_loop() {
       continue;
     }
     data::set_timeouts(fd, opts_.idle_timeout);
-    data::set_buffers(fd, static_cast<int>(opts_.chunk_bytes));
     auto& conn = conns_.emplace_back();
     conn.fd = fd;
     conn.worker = std::thread{[this, &conn] {

@@ -71,7 +71,6 @@ wire::buffer_ptr object_puller::pull(const wire::object_id& id,
     }
   } guard{fd};
   data::set_timeouts(fd, opts_.timeout);
-  data::set_buffers(fd, opts_.socket_buffer_bytes);
   char request[data::request_size];
   data::encode_request(id, request);
   char header[data::response_header_size];

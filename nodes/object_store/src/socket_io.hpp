@@ -40,9 +40,6 @@ bool recv_all(int fd, char* data, size_t size);
 /// Sets the send and receive timeout of a socket.
 void set_timeouts(int fd, std::chrono::milliseconds timeout);
 
-/// Larger socket buffers let one stream run at memory speed on loopback.
-void set_buffers(int fd, int bytes);
-
 /// Connects within `timeout`; returns the socket or -1 and sets `why`.
 int connect_to(const std::string& host, uint16_t port,
                std::chrono::milliseconds timeout, std::string& why);

@@ -20,8 +20,9 @@ namespace caraway::node {
 class object_puller {
 public:
   struct options {
+    // Socket buffers stay at the kernel's autotuning, which measured faster
+    // on loopback than fixed 4 MiB buffers.
     std::chrono::milliseconds timeout{30000}; // connect, and each read
-    int socket_buffer_bytes = 4 << 20;
   };
 
   object_puller(store_memory_ptr store, options opts);
