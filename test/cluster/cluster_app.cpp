@@ -36,6 +36,14 @@ std::string consume(const std::vector<double>& xs) {
 
 class tally {
 public:
+  tally() = default;
+
+  // Takes a while to start, so that its handle can reach a task on another
+  // node before the actor is alive.
+  explicit tally(int64_t start_ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(start_ms));
+  }
+
   int64_t add(int64_t n) {
     return total_ += n;
   }
@@ -44,7 +52,18 @@ private:
   int64_t total_ = 0;
 };
 
-CARAWAY_REMOTE(where, slow_where, produce, consume)
+// Calls the actor behind a handle it was given, on whatever node it runs;
+// returns the total and the node, or the error.
+std::string add_to(caraway::actor_handle<tally> t, int64_t n) {
+  try {
+    return std::to_string(caraway::get(t.task(&tally::add).remote(n))) + " "
+           + caraway::node_id();
+  } catch (const caraway::actor_died_error& e) {
+    return std::string{"actor_died: "} + e.what();
+  }
+}
+
+CARAWAY_REMOTE(where, slow_where, produce, consume, add_to)
 
 #ifndef CARAWAY_TASK_LIBRARY
 // Left out of the task library on purpose: no node can run it.
@@ -54,7 +73,7 @@ int64_t driver_only() {
 
 CARAWAY_REMOTE(driver_only)
 #endif
-CARAWAY_ACTOR(tally, caraway::ctor<>, &tally::add)
+CARAWAY_ACTOR(tally, caraway::ctor<>, caraway::ctor<int64_t>, &tally::add)
 
 #ifndef CARAWAY_TASK_LIBRARY
 int main(int argc, char** argv) {
@@ -115,9 +134,26 @@ int main(int argc, char** argv) {
     std::cout << "found " << arg << " total "
               << caraway::get(t->task(&tally::add).remote(int64_t{7}), 30s)
               << '\n';
+  } else if (mode == "pass-handle") {
+    // An anonymous actor, still starting, called through its handle by a
+    // task on the tpu node; then a handle the cluster never heard of.
+    auto t = caraway::actor<tally>(int64_t{500}).remote();
+    auto first
+      = caraway::task(add_to).resources({{"tpu", 1}}).remote(t, int64_t{7});
+    std::cout << "pass-handle " << caraway::get(first, 30s) << '\n';
+    std::cout << "driver sees "
+              << caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s)
+              << '\n';
+    caraway::actor_handle<tally> stranger{caraway::wire::actor_id{7, 7}};
+    auto second = caraway::task(add_to)
+                    .resources({{"tpu", 1}})
+                    .remote(stranger, int64_t{1});
+    std::cout << "stranger " << caraway::get(second, 30s) << '\n';
+    caraway::kill(t);
   } else {
     std::cerr << "usage: " << argv[0]
-              << " where|late|transfer|make-named NAME|use-named NAME\n";
+              << " where|late|transfer|pass-handle|make-named NAME|"
+                 "use-named NAME\n";
     return 2;
   }
 }

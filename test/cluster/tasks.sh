@@ -2,8 +2,9 @@
 # cluster.tasks: a head and two workers with different custom resources run
 # a driver's tasks where their resources are: the node id each task reports
 # is the node with the resource. A 10 MiB object made on one worker is read
-# on the other; a named actor made by one driver is used by a second; a task
-# nobody can run waits until a node with its resource joins late.
+# on the other; an anonymous actor's handle works in a task on another node;
+# a named actor made by one driver is used by a second; a task nobody can run
+# waits until a node with its resource joins late.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh" "$1"
@@ -47,6 +48,15 @@ grep -qx "transfer $((n * (n - 1) / 2)) $tpu_id" "$work/transfer.out" \
   || fail "transfer printed: $(cat "$work/transfer.out")"
 echo "ok: 10 MiB made on one worker was read on the other"
 
+run_app pass_handle 60 pass-handle
+grep -qx "pass-handle 7 $tpu_id" "$work/pass_handle.out" \
+  || fail "pass-handle printed: $(cat "$work/pass_handle.out")"
+grep -qx "driver sees 12" "$work/pass_handle.out" \
+  || fail "pass-handle printed: $(cat "$work/pass_handle.out")"
+grep -q "^stranger actor_died: .*unknown" "$work/pass_handle.out" \
+  || fail "pass-handle printed: $(cat "$work/pass_handle.out")"
+echo "ok: a task on another node called an actor through a passed handle"
+
 run_app make_named 60 make-named keeper
 grep -qx "created keeper total 5" "$work/make_named.out" \
   || fail "make-named printed: $(cat "$work/make_named.out")"
@@ -74,7 +84,7 @@ echo "ok: a node that joined late got the waiting task"
 deadline=$(($(now_ms) + 15000))
 until cli jobs 15 --address "$address" list jobs \
   && (($(grep -c 'driver pid [0-9]* finished' "$work/jobs.out" || true)
-       >= 5)); do
+       >= 6)); do
   (($(now_ms) < deadline)) || fail "jobs: $(cat "$work/jobs.out")"
   sleep 0.1
 done

@@ -94,6 +94,11 @@ gcs_state::find_named(const std::string& ns, const std::string& name) const {
   return &j->second;
 }
 
+const gcs_state::actor_entry* gcs_state::find(const wire::actor_id& id) const {
+  auto i = actors.find(id);
+  return i != actors.end() ? &i->second : nullptr;
+}
+
 namespace {
 
 using self_ptr = wire::gcs_actor::stateful_pointer<gcs_state>;
@@ -218,6 +223,10 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
     },
     [=](wire::lookup_atom, const std::string& name, const std::string& ns) {
       auto entry = self->state.find_named(ns, name);
+      return entry != nullptr ? entry->info : wire::actor_info{};
+    },
+    [=](wire::lookup_atom, const wire::actor_id& id) {
+      auto entry = self->state.find(id);
       return entry != nullptr ? entry->info : wire::actor_info{};
     },
     [=](wire::kill_atom, const wire::actor_id& id) {

@@ -109,6 +109,9 @@ using gcs_actor = caf::typed_actor<
   caf::reacts_to<update_atom, node_info>,
   // Find a named actor; a nil id in the reply means no such actor.
   caf::replies_to<lookup_atom, std::string, std::string>::with<actor_info>,
+  // Find an actor by id, e.g. for a handle that arrived in an argument; a
+  // nil id in the reply means the gcs never heard of it.
+  caf::replies_to<lookup_atom, actor_id>::with<actor_info>,
   // Kill an actor; false when no such actor lives.
   caf::replies_to<kill_atom, actor_id>::with<bool>,
   // Publish actor state changes to this owner.

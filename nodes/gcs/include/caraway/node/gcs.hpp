@@ -56,6 +56,9 @@ struct gcs_state {
   /// The named actor, if it is not dead.
   const actor_entry* find_named(const std::string& ns,
                                 const std::string& name) const;
+
+  /// The actor with this id, dead or alive; null if never created.
+  const actor_entry* find(const wire::actor_id& id) const;
 };
 
 wire::gcs_actor::behavior_type
