@@ -5,8 +5,10 @@
 
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <numeric>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -63,7 +65,21 @@ std::string add_to(caraway::actor_handle<tally> t, int64_t n) {
   }
 }
 
-CARAWAY_REMOTE(where, slow_where, produce, consume, add_to)
+// "CPU:4 ssd:2", as the test script spells resources.
+std::string spell(const std::map<std::string, double>& xs) {
+  std::ostringstream out;
+  for (auto& [name, amount] : xs)
+    out << (out.tellp() > 0 ? " " : "") << name << ':' << amount;
+  return out.str();
+}
+
+// The cluster's resources as a task on some node sees them.
+std::string resources_seen() {
+  return "total " + spell(caraway::cluster_resources()) + " available "
+         + spell(caraway::available_resources());
+}
+
+CARAWAY_REMOTE(where, slow_where, produce, consume, add_to, resources_seen)
 
 #ifndef CARAWAY_TASK_LIBRARY
 // Left out of the task library on purpose: no node can run it.
@@ -134,6 +150,13 @@ int main(int argc, char** argv) {
     std::cout << "found " << arg << " total "
               << caraway::get(t->task(&tally::add).remote(int64_t{7}), 30s)
               << '\n';
+  } else if (mode == "resources") {
+    std::cout << "driver total " << spell(caraway::cluster_resources())
+              << "\ndriver available " << spell(caraway::available_resources())
+              << '\n';
+    // The task holds a CPU and the tpu of its node while it looks.
+    auto seen = caraway::task(resources_seen).resources({{"tpu", 1}}).remote();
+    std::cout << "task " << caraway::get(seen, 30s) << '\n';
   } else if (mode == "pass-handle") {
     // An anonymous actor, still starting, called through its handle by a
     // task on the tpu node; then a handle the cluster never heard of.
@@ -152,7 +175,7 @@ int main(int argc, char** argv) {
     caraway::kill(t);
   } else {
     std::cerr << "usage: " << argv[0]
-              << " where|late|transfer|pass-handle|make-named NAME|"
+              << " where|late|transfer|resources|pass-handle|make-named NAME|"
                  "use-named NAME\n";
     return 2;
   }

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # cluster.tasks: a head and two workers with different custom resources run
 # a driver's tasks where their resources are: the node id each task reports
-# is the node with the resource. A 10 MiB object made on one worker is read
-# on the other; an anonymous actor's handle works in a task on another node;
-# a named actor made by one driver is used by a second; a task nobody can run
-# waits until a node with its resource joins late.
+# is the node with the resource. Drivers and tasks see the resources of all
+# nodes, summed. A 10 MiB object made on one worker is read on the other; an
+# anonymous actor's handle works in a task on another node; a named actor
+# made by one driver is used by a second; a task nobody can run waits until
+# a node with its resource joins late.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh" "$1"
@@ -28,6 +29,15 @@ run_app() { # <name> <seconds> <args...>
   run "$name" "$seconds" "$app" "$@" --caraway-address "$address"
   ((status == 0)) || fail "$name exited with $status"
 }
+
+run_app resources 60 resources
+for line in "driver total CPU:4 ssd:2 tpu:1" \
+  "driver available CPU:4 ssd:2 tpu:1" \
+  "task total CPU:4 ssd:2 tpu:1 available CPU:3 ssd:2 tpu:0"; do
+  grep -qx "$line" "$work/resources.out" \
+    || fail "resources printed: $(cat "$work/resources.out")"
+done
+echo "ok: drivers and tasks see the resources of all nodes, summed"
 
 run_app where 60 where
 grep -qx "ssd-task $ssd_id" "$work/where.out" \
@@ -84,7 +94,7 @@ echo "ok: a node that joined late got the waiting task"
 deadline=$(($(now_ms) + 15000))
 until cli jobs 15 --address "$address" list jobs \
   && (($(grep -c 'driver pid [0-9]* finished' "$work/jobs.out" || true)
-       >= 6)); do
+       >= 7)); do
   (($(now_ms) < deadline)) || fail "jobs: $(cat "$work/jobs.out")"
   sleep 0.1
 done
