@@ -444,10 +444,10 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
   if (cls == nullptr)
     throw registration_error("actor class '" + class_name
                              + "' is not registered");
-  if (cls->ctors.count(ctor_key) == 0) {
+  if (registry::instance().find_constructor(*cls, ctor_key) == nullptr) {
     std::string known;
-    for (auto& kvp : cls->ctors)
-      known += (known.empty() ? "" : ", ") + join_types(kvp.first);
+    for (auto& key : registry::instance().constructor_keys(*cls))
+      known += (known.empty() ? "" : ", ") + join_types(key);
     throw invalid_argument_error("actor class '" + class_name
                                  + "' has no constructor taking "
                                  + join_types(ctor_key)
