@@ -1,6 +1,5 @@
 // Starting and stopping caraway, and the entry points of the public API.
 
-#include <dlfcn.h>
 #include <unistd.h>
 
 #include <future>
@@ -16,6 +15,7 @@
 
 #include "caraway/api.hpp"
 #include "caraway/detail/core.hpp"
+#include "caraway/detail/libraries.hpp"
 #include "caraway/detail/node.hpp"
 #include "caraway/error.hpp"
 #include "caraway/log.hpp"
@@ -88,15 +88,6 @@ void apply_caf_options(caf::actor_system_config& cfg,
 void start_components(runtime& rt, const config& cfg,
                       const detail::node_options* node,
                       detail::node_started* started);
-
-void load_libraries(const std::vector<std::string>& paths) {
-  for (auto& path : paths) {
-    // Registrations run as the library loads; the handle stays open for the
-    // life of the process.
-    if (dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL) == nullptr)
-      throw error("cannot load the library '" + path + "': " + dlerror());
-  }
-}
 
 // Stops whatever a failed start got running, so the system can go away.
 void abort_start(runtime& rt) {
@@ -210,11 +201,18 @@ void start_components(runtime& rt_ref, const config& cfg,
     // A driver runs no raylet: it submits to one the gcs names.
     std::string failure;
     rt->owner = sys.spawn(core::owner, rt->core.get());
+    auto libraries = detail::job_libraries(cfg);
+    for (auto& path : libraries)
+      CARAWAY_LOG(info, runtime)
+        << "announcing library" << log::kv("path", path);
     core::with_scoped_actor(sys, [&](caf::scoped_actor& self) {
+      // The gcs answers once the nodes loaded the libraries: a request, not
+      // a connection attempt, hence the request timeout.
       self
-        ->request(rt->gcs, std::chrono::milliseconds(cfg.connect_timeout_ms),
+        ->request(rt->gcs, std::chrono::milliseconds(cfg.request_timeout_ms),
                   wire::job_atom::value,
-                  "driver pid " + std::to_string(getpid()), rt->owner)
+                  "driver pid " + std::to_string(getpid()), rt->owner,
+                  std::move(libraries))
         .receive(
           [&](uint64_t job, wire::raylet_actor& raylet) {
             CARAWAY_LOG(info, runtime) << "joined the cluster"
@@ -243,6 +241,13 @@ void start_components(runtime& rt_ref, const config& cfg,
                                                  uint64_t lease) {
     return sys_ptr->spawn<caf::detached>(node::actor_host, spec, lease,
                                          std::move(raylet), gcs, run);
+  };
+  factory.load_libraries = [](const std::vector<std::string>& paths) {
+    auto failed = detail::load_libraries(paths);
+    for (auto& why : failed)
+      CARAWAY_LOG(error, runtime)
+        << why << "; tasks that need it fail on this node";
+    return failed;
   };
   rt->raylet = sys.spawn(node::raylet, info, cfg.max_workers,
                          std::move(factory), rt->gcs);
@@ -384,7 +389,9 @@ namespace detail {
 
 node_started start_node(const config& cfg, const node_options& opts) {
   std::lock_guard<std::mutex> guard{runtime_mtx};
-  load_libraries(opts.libraries);
+  auto failed = detail::load_libraries(opts.libraries);
+  if (!failed.empty())
+    throw error(failed.front());
   node_started result;
   start(cfg, &opts, &result);
   CARAWAY_LOG(info, runtime)

@@ -118,6 +118,15 @@ int main(int argc, char** argv) {
       nodes.insert(id);
     for (auto& id : nodes)
       std::cout << "spread-node " << id << '\n';
+  } else if (mode == "try-where") {
+    // A task on the tpu node, whose outcome the script checks.
+    try {
+      auto r = caraway::task(where).resources({{"tpu", 1}}).remote();
+      auto id = caraway::get(r, 30s);
+      std::cout << "where " << id << '\n';
+    } catch (const caraway::error& e) {
+      std::cout << "where error: " << e.what() << '\n';
+    }
   } else if (mode == "late") {
     auto r = caraway::task(where).resources({{"late", 1}}).remote();
     std::cout << "submitted" << std::endl;
@@ -175,7 +184,8 @@ int main(int argc, char** argv) {
     caraway::kill(t);
   } else {
     std::cerr << "usage: " << argv[0]
-              << " where|late|transfer|resources|pass-handle|make-named NAME|"
+              << " where|try-where|late|transfer|resources|pass-handle|"
+                 "make-named NAME|"
                  "use-named NAME\n";
     return 2;
   }

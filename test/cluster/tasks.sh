@@ -15,13 +15,7 @@ require "$node" "$app"
 
 start_cluster "$library"
 
-# The workers register asynchronously: wait until the gcs lists all three.
-deadline=$(($(now_ms) + 30000))
-until cli nodes 15 --address "$address" list nodes \
-  && (($(grep -c ' alive ' "$work/nodes.out" || true) == 3)); do
-  (($(now_ms) < deadline)) || fail "no 3 alive nodes after 30 s"
-  sleep 0.1
-done
+wait_alive_nodes 3
 
 run_app() { # <name> <seconds> <args...>
   local name=$1 seconds=$2
