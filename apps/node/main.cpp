@@ -57,7 +57,8 @@ po::options_description describe(options& x) {
     ("object-store-memory", po::value(&x.cfg.object_store_memory),
      "bytes the object store may hold (default: 30% of memory)")
     ("libraries", po::value(&x.node.libraries)->composing(),
-     "shared library with user code; repeatable")
+     "shared library with user code, loaded at start (drivers announce "
+     "their own); repeatable")
     ("heartbeat-interval-ms", po::value(&x.node.heartbeat_interval_ms),
      "how often nodes signal they are alive (default: 500)")
     ("heartbeat-timeout-ms", po::value(&x.node.heartbeat_timeout_ms),
