@@ -210,7 +210,7 @@ void run_tasks(const settings& cfg, report& out) {
   out.print("single_client_tasks_and_get_batch", batches, "batches/s");
 }
 
-void run_actors(const settings& cfg, report& out, bool remote) {
+void run_actors(const settings& cfg, report& out) {
   // Killed at the end: a cluster keeps actors after their driver left.
   std::vector<caraway::actor_handle<bench_actor>> created;
   auto handle = caraway::actor<bench_actor>().remote();
@@ -240,35 +240,16 @@ void run_actors(const settings& cfg, report& out, bool remote) {
   auto n
     = static_cast<int64_t>(std::max(2u, std::thread::hardware_concurrency()));
   std::vector<caraway::actor_handle<bench_actor>> handles;
-  // Callers on a node find the actors by name: a node fails calls through
-  // handles that reached it in arguments ("unknown actor").
-  const std::string ns = "caraway-bench";
-  std::vector<std::string> names;
   for (int64_t i = 0; i < n; ++i) {
-    auto builder = caraway::actor<bench_actor>();
-    if (remote) {
-      names.emplace_back("n_n-" + std::to_string(getpid()) + "-"
-                         + std::to_string(i));
-      builder.name(names.back(), ns);
-    }
-    handles.emplace_back(builder.remote());
+    handles.emplace_back(caraway::actor<bench_actor>().remote());
     created.emplace_back(handles.back());
   }
-  if (remote)
-    std::cerr << "caraway-bench: n_n_actor_calls_async: each caller task "
-                 "looks its "
-              << n << " actors up by name first\n";
   auto n_n = median_of_trials(cfg, [&](clock::duration length) {
     return ops_per_second(length, [&] {
       std::vector<caraway::object_ref<int64_t>> callers;
-      for (int64_t i = 0; i < n; ++i) {
-        if (remote)
-          callers.emplace_back(
-            caraway::task(call_named_actors).remote(names, ns, batch_size));
-        else
-          callers.emplace_back(
-            caraway::task(call_actors).remote(handles, batch_size));
-      }
+      for (int64_t i = 0; i < n; ++i)
+        callers.emplace_back(
+          caraway::task(call_actors).remote(handles, batch_size));
       int64_t sum = 0;
       for (auto x : caraway::get(callers, get_timeout))
         sum += x;
@@ -563,7 +544,7 @@ int main(int argc, char** argv) {
         if (cfg.runs("tasks"))
           run_tasks(cfg, out);
         if (cfg.runs("actors"))
-          run_actors(cfg, out, opts.remote());
+          run_actors(cfg, out);
         if (cfg.runs("objects")) {
           run_objects(cfg, out);
           if (skip_transfer.empty())

@@ -36,18 +36,6 @@ int64_t call_actors(std::vector<caraway::actor_handle<bench_actor>> actors,
   return sum;
 }
 
-int64_t call_named_actors(std::vector<std::string> names, std::string ns,
-                          int64_t n) {
-  std::vector<caraway::actor_handle<bench_actor>> actors;
-  for (auto& name : names) {
-    auto handle = caraway::get_actor<bench_actor>(name, ns);
-    if (!handle)
-      throw std::runtime_error("no actor named " + name);
-    actors.emplace_back(*handle);
-  }
-  return call_actors(std::move(actors), n);
-}
-
 std::string task_node() {
   return caraway::node_id();
 }
@@ -100,7 +88,6 @@ std::string read_block(const std::string& block) {
          + std::to_string(block.size());
 }
 
-CARAWAY_REMOTE(small_value, fib, call_actors, call_named_actors, task_node,
-               make_block, read_block)
+CARAWAY_REMOTE(small_value, fib, call_actors, task_node, make_block, read_block)
 
 CARAWAY_ACTOR(bench_actor, caraway::ctor<>, &bench_actor::small_value)

@@ -26,12 +26,6 @@ public:
 int64_t call_actors(std::vector<caraway::actor_handle<bench_actor>> actors,
                     int64_t n);
 
-/// Like `call_actors`, but finds the actors by name in namespace `ns`: a
-/// node only knows the actors it looked up, not those whose handles arrive
-/// in arguments.
-int64_t call_named_actors(std::vector<std::string> names, std::string ns,
-                          int64_t n);
-
 /// The id of the node the task runs on.
 std::string task_node();
 

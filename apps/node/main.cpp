@@ -59,7 +59,8 @@ po::options_description describe(options& x) {
     ("data-port", po::value(&x.node.data_port),
      "port of the object data path (default: 0, any free port)")
     ("libraries", po::value(&x.node.libraries)->composing(),
-     "shared library with user code; repeatable")
+     "shared library with user code, loaded at start (drivers announce "
+     "their own); repeatable")
     ("heartbeat-interval-ms", po::value(&x.node.heartbeat_interval_ms),
      "how often nodes signal they are alive (default: 500)")
     ("heartbeat-timeout-ms", po::value(&x.node.heartbeat_timeout_ms),

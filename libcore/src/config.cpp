@@ -20,6 +20,7 @@ constexpr const char* flag_prefix = "--caraway-";
 po::options_description make_options(config& cfg,
                                      std::vector<std::string>& caf_opts,
                                      std::string& resources,
+                                     std::string& libraries,
                                      std::string& file) {
   po::options_description desc{"caraway options"};
   desc.add_options()
@@ -45,10 +46,28 @@ po::options_description make_options(config& cfg,
      "how long a request to a cluster component may take")
     ("log-level", po::value(&cfg.log_level),
      "trace, debug, info, warning, error or off")
+    ("libraries", po::value(&libraries)->implicit_value(""),
+     "comma-separated shared libraries with the app's tasks, which a "
+     "driver has every node load (default: lib<app>_tasks.so next to the "
+     "executable, if there is one)")
     ("caf", po::value(&caf_opts)->composing(),
      "a CAF option as key=value, e.g. scheduler.max-threads=4")
     ("config", po::value(&file), "an INI file with these options");
   return desc;
+}
+
+// "a.so,,b.so" -> {"a.so", "b.so"}; empty text gives an empty list.
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> result;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    auto comma = text.find(',', pos);
+    auto end = comma == std::string::npos ? text.size() : comma;
+    if (end > pos)
+      result.emplace_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return result;
 }
 
 double parse_amount(const std::string& name, const std::string& text) {
@@ -90,8 +109,9 @@ config parse_config(int argc, const char* const* argv) {
   config cfg;
   std::vector<std::string> caf_opts;
   std::string resources;
+  std::string libraries;
   std::string file;
-  auto desc = make_options(cfg, caf_opts, resources, file);
+  auto desc = make_options(cfg, caf_opts, resources, libraries, file);
   // Pick out --caraway-... flags; everything else belongs to the user.
   std::vector<std::string> args;
   std::string prefix = flag_prefix;
@@ -100,8 +120,12 @@ config parse_config(int argc, const char* const* argv) {
     if (arg.compare(0, prefix.size(), prefix) != 0)
       continue;
     auto rest = arg.substr(prefix.size());
-    if (rest.find('=') == std::string::npos && i + 1 < argc
-        && std::string{argv[i + 1]}.compare(0, 2, "--") != 0) {
+    // Boost rejects "--name=" with nothing after it; "--name" alone takes
+    // the option's implicit value, if it has one.
+    if (!rest.empty() && rest.back() == '=')
+      rest.pop_back();
+    else if (rest.find('=') == std::string::npos && i + 1 < argc
+             && std::string{argv[i + 1]}.compare(0, 2, "--") != 0) {
       rest += '=';
       rest += argv[++i];
     }
@@ -110,9 +134,12 @@ config parse_config(int argc, const char* const* argv) {
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(desc).run(), vm);
-    if (vm.count("address") == 0) {
-      if (auto env = std::getenv("CARAWAY_ADDRESS"); env && *env) {
-        std::vector<std::string> env_args{std::string{"--address="} + env};
+    for (auto [name, var] : {std::pair{"address", "CARAWAY_ADDRESS"},
+                             std::pair{"libraries", "CARAWAY_LIBRARIES"}}) {
+      if (vm.count(name) > 0)
+        continue;
+      if (auto env = std::getenv(var); env && *env) {
+        std::vector<std::string> env_args{"--" + std::string{name} + "=" + env};
         po::store(po::command_line_parser(env_args).options(desc).run(), vm);
       }
     }
@@ -130,6 +157,8 @@ config parse_config(int argc, const char* const* argv) {
   }
   if (!resources.empty())
     cfg.resources = parse_resources(resources);
+  if (vm.count("libraries") > 0)
+    cfg.libraries = split_list(libraries);
   if (vm.count("num-cpus") > 0
       && (std::isnan(cfg.num_cpus) || std::isinf(cfg.num_cpus)
           || cfg.num_cpus < 0))

@@ -247,9 +247,15 @@ core_worker::submit_method(const wire::actor_id& actor,
   spec.depth = ctx != nullptr ? ctx->depth + 1 : 0;
   spec.owner = owner_;
   auto id = spec.id;
-  add_task(std::move(spec), args, std::move(nested));
-  wire::error_info err;
+  bool known;
   {
+    std::lock_guard<std::mutex> guard{actors_mtx_};
+    known = actors_.count(actor) > 0;
+  }
+  // Only the first call through such a handle waits for the gcs.
+  wire::error_info err = known ? wire::error_info{} : look_up_actor(actor);
+  add_task(std::move(spec), args, std::move(nested));
+  if (err.kind == wire::error_kind::none) {
     std::lock_guard<std::mutex> guard{actors_mtx_};
     auto i = actors_.find(actor);
     if (i == actors_.end())
@@ -471,13 +477,14 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
   if (cls == nullptr)
     throw registration_error("actor class '" + class_name
                              + "' is not registered");
-  if (cls->ctors.count(ctor_key) == 0) {
+  if (registry::instance().find_constructor(*cls, ctor_key) == nullptr) {
     std::string known;
-    for (auto& kvp : cls->ctors)
-      known += (known.empty() ? "" : ", ") + join_types(kvp.first);
-    throw invalid_argument_error(
-      "actor class '" + class_name + "' has no constructor taking "
-      + join_types(ctor_key) + "; registered: " + known);
+    for (auto& key : registry::instance().constructor_keys(*cls))
+      known += (known.empty() ? "" : ", ") + join_types(key);
+    throw invalid_argument_error("actor class '" + class_name
+                                 + "' has no constructor taking "
+                                 + join_types(ctor_key)
+                                 + "; registered: " + known);
   }
   wire::actor_spec spec;
   spec.id = next_id();
@@ -537,8 +544,14 @@ core_worker::find_actor(const std::string& class_name, const std::string& name,
   if (info.class_name != class_name)
     throw invalid_argument_error("actor '" + name + "' is a " + info.class_name
                                  + ", not a " + class_name);
+  note_actor(info);
+  return info.id;
+}
+
+void core_worker::note_actor(const wire::actor_info& info) {
   {
     std::lock_guard<std::mutex> guard{actors_mtx_};
+    // The owner actor may have recorded a newer state meanwhile: keep it.
     auto& entry = actors_[info.id];
     entry.class_name = info.class_name;
     if (entry.state != wire::actor_state::dead
@@ -547,8 +560,28 @@ core_worker::find_actor(const std::string& class_name, const std::string& name,
       entry.host = info.host;
     }
   }
-  flush_actor(info.id);
-  return info.id;
+  if (info.state == wire::actor_state::dead)
+    mark_actor_dead(info.id, info.death);
+  else
+    flush_actor(info.id);
+}
+
+wire::error_info core_worker::look_up_actor(const wire::actor_id& actor) {
+  wire::actor_info info;
+  try {
+    info = ask_gcs<wire::actor_info>(wire::lookup_atom::value, actor);
+  } catch (const std::exception& e) {
+    return {wire::error_kind::actor_died, "",
+            "cannot look up actor " + wire::to_string(actor) + ": " + e.what()};
+  }
+  if (info.id.nil())
+    return {wire::error_kind::actor_died, "",
+            "unknown actor " + wire::to_string(actor)
+              + ": the cluster never created it"};
+  // A pending actor's calls wait in its queue until the gcs publishes it
+  // alive to this process's owner.
+  note_actor(info);
+  return {};
 }
 
 void core_worker::kill_actor(const wire::actor_id& actor) {

@@ -224,6 +224,14 @@ private:
   // Marks an actor dead and fails its queued and running calls.
   void mark_actor_dead(const wire::actor_id& actor, wire::error_info why);
 
+  // Records what the gcs said about an actor: alive with its host, or dead.
+  void note_actor(const wire::actor_info& info);
+
+  // Asks the gcs about an actor this process has not heard of (a handle that
+  // came in an argument) and records it; the error says why it cannot be
+  // called.
+  wire::error_info look_up_actor(const wire::actor_id& actor);
+
 public:
   /// Drops one reference to each id and clears `ids`.
   void release(std::vector<wire::object_id>& ids);

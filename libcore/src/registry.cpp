@@ -76,6 +76,63 @@ const actor_class* registry::find_class(const std::string& name) const {
   return &classes_.at(i->second);
 }
 
+void registry::add_constructor(std::type_index type,
+                               std::vector<std::string> key,
+                               detail::actor_factory factory) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto& cls = classes_.at(type);
+  if (cls.ctors.count(key) > 0) {
+    problems_.emplace_back("a constructor of '" + cls.name
+                           + "' is registered twice");
+    return;
+  }
+  cls.ctors.emplace(std::move(key), std::move(factory));
+}
+
+void registry::add_method(std::type_index type, const std::string& name,
+                          std::string key, detail::method_invoker invoker) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto& cls = classes_.at(type);
+  if (cls.methods.count(name) > 0) {
+    problems_.emplace_back("the method '" + cls.name + "::" + name
+                           + "' is registered twice");
+    return;
+  }
+  cls.methods.emplace(name, std::move(invoker));
+  cls.method_names.emplace(std::move(key), name);
+}
+
+const detail::actor_factory*
+registry::find_constructor(const actor_class& cls,
+                           const std::vector<std::string>& key) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = cls.ctors.find(key);
+  return i != cls.ctors.end() ? &i->second : nullptr;
+}
+
+std::vector<std::vector<std::string>>
+registry::constructor_keys(const actor_class& cls) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::vector<std::vector<std::string>> result;
+  for (auto& kvp : cls.ctors)
+    result.emplace_back(kvp.first);
+  return result;
+}
+
+const detail::method_invoker*
+registry::find_method(const actor_class& cls, const std::string& name) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = cls.methods.find(name);
+  return i != cls.methods.end() ? &i->second : nullptr;
+}
+
+const std::string* registry::method_name(const actor_class& cls,
+                                         const std::string& key) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = cls.method_names.find(key);
+  return i != cls.method_names.end() ? &i->second : nullptr;
+}
+
 std::vector<std::string> registry::problems() const {
   std::lock_guard<std::mutex> guard{mtx_};
   return problems_;
@@ -182,25 +239,14 @@ void register_actor_class(const std::string& name, std::type_index type,
 
 void register_constructor(std::type_index type, std::vector<std::string> key,
                           actor_factory factory) {
-  auto cls = registry::instance().find_class(type);
-  if (cls->ctors.count(key) > 0) {
-    registry::instance().add_problem("a constructor of '" + cls->name
-                                     + "' is registered twice");
-    return;
-  }
-  cls->ctors.emplace(std::move(key), std::move(factory));
+  registry::instance().add_constructor(type, std::move(key),
+                                       std::move(factory));
 }
 
 void register_method(std::type_index type, const std::string& name,
                      std::string key, method_invoker invoker) {
-  auto cls = registry::instance().find_class(type);
-  if (cls->methods.count(name) > 0) {
-    registry::instance().add_problem("the method '" + cls->name + "::" + name
-                                     + "' is registered twice");
-    return;
-  }
-  cls->methods.emplace(name, std::move(invoker));
-  cls->method_names.emplace(std::move(key), name);
+  registry::instance().add_method(type, name, std::move(key),
+                                  std::move(invoker));
 }
 
 const std::string& actor_class_name(std::type_index type) {
@@ -216,12 +262,12 @@ const std::string& method_name(std::type_index type, const std::string& key,
   if (cls == nullptr)
     throw registration_error("actor class '" + core::demangle(type.name())
                              + "' is not registered; add CARAWAY_ACTOR for it");
-  auto i = cls->method_names.find(key);
-  if (i == cls->method_names.end())
+  auto name = registry::instance().method_name(*cls, key);
+  if (name == nullptr)
     throw registration_error("a method of type '" + core::demangle(sig.name())
                              + "' of actor class '" + cls->name
                              + "' is not registered in CARAWAY_ACTOR");
-  return i->second;
+  return *name;
 }
 
 std::string type_key(const std::type_info& ti) {

@@ -126,8 +126,8 @@ std::shared_ptr<void> runner::construct(const wire::actor_spec& spec,
              + where()};
     return nullptr;
   }
-  auto factory = cls->ctors.find(spec.ctor_key);
-  if (factory == cls->ctors.end()) {
+  auto factory = registry::instance().find_constructor(*cls, spec.ctor_key);
+  if (factory == nullptr) {
     err = {wire::error_kind::actor_died, "",
            "actor class '" + spec.class_name
              + "' has no constructor for these arguments"};
@@ -146,7 +146,7 @@ std::shared_ptr<void> runner::construct(const wire::actor_spec& spec,
   detail::invocation inv;
   inv.args = arg_views(values);
   try {
-    auto ptr = factory->second(inv);
+    auto ptr = (*factory)(inv);
     return std::shared_ptr<void>(ptr, cls->deleter);
   } catch (...) {
     auto why = describe(std::current_exception());
@@ -164,16 +164,16 @@ wire::task_result runner::run_method(void* self, const wire::actor_spec& actor,
   context_guard guard{&tc};
   wire::task_result result;
   result.id = spec.id;
-  auto cls = registry::instance().find_class(actor.class_name);
-  auto method = cls != nullptr ? cls->methods.find(spec.function)
-                               : decltype(cls->methods.end()){};
-  if (cls == nullptr || method == cls->methods.end()) {
+  auto& reg = registry::instance();
+  auto cls = reg.find_class(actor.class_name);
+  auto method = cls != nullptr ? reg.find_method(*cls, spec.function) : nullptr;
+  if (method == nullptr) {
     result.error = {wire::error_kind::function_missing, "",
                     "method '" + actor.class_name + "::" + spec.function
                       + "' is not registered on " + where()};
     return result;
   }
-  auto& invoker = method->second;
+  auto& invoker = *method;
   invoke(result, spec.args,
          [&](detail::invocation& inv) { invoker(self, inv); });
   return result;

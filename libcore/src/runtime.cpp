@@ -1,6 +1,5 @@
 // Starting and stopping caraway, and the entry points of the public API.
 
-#include <dlfcn.h>
 #include <unistd.h>
 
 #include <future>
@@ -8,6 +7,7 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <caf/all.hpp>
@@ -15,6 +15,7 @@
 
 #include "caraway/api.hpp"
 #include "caraway/detail/core.hpp"
+#include "caraway/detail/libraries.hpp"
 #include "caraway/detail/node.hpp"
 #include "caraway/error.hpp"
 #include "caraway/log.hpp"
@@ -51,6 +52,8 @@ struct runtime {
   // shutdown must leave those alone.
   bool owns_gcs = true;
   bool owns_raylet = true;
+  // One node in this process and no other: its raylet knows the cluster.
+  bool embedded = false;
   // Set when the raylet has stopped (a cluster node waits for it).
   std::shared_ptr<std::promise<void>> raylet_stopped;
   std::shared_future<void> raylet_stopped_future;
@@ -118,15 +121,6 @@ std::string start_data_path(runtime& rt, const config& cfg,
   return rt.data->address();
 }
 
-void load_libraries(const std::vector<std::string>& paths) {
-  for (auto& path : paths) {
-    // Registrations run as the library loads; the handle stays open for the
-    // life of the process.
-    if (dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL) == nullptr)
-      throw error("cannot load the library '" + path + "': " + dlerror());
-  }
-}
-
 // Stops whatever a failed start got running, so the system can go away.
 void abort_start(runtime& rt) {
   if (rt.data)
@@ -162,6 +156,7 @@ std::unique_ptr<runtime>
 start_embedded(const config& cfg, const detail::node_options* node = nullptr,
                detail::node_started* started = nullptr) {
   auto rt = std::make_unique<runtime>();
+  rt->embedded = node == nullptr && cfg.address.empty();
   rt->caf_cfg = std::make_unique<caf::actor_system_config>();
   // Measured: the sharing policy cuts message latency about 2.5x on small
   // machines compared to work stealing.
@@ -242,11 +237,18 @@ void start_components(runtime& rt_ref, const config& cfg,
     // A driver runs no raylet: it submits to one the gcs names.
     std::string failure;
     rt->owner = sys.spawn(core::owner, rt->core.get());
+    auto libraries = detail::job_libraries(cfg);
+    for (auto& path : libraries)
+      CARAWAY_LOG(info, runtime)
+        << "announcing library" << log::kv("path", path);
     core::with_scoped_actor(sys, [&](caf::scoped_actor& self) {
+      // The gcs answers once the nodes loaded the libraries: a request, not
+      // a connection attempt, hence the request timeout.
       self
-        ->request(rt->gcs, std::chrono::milliseconds(cfg.connect_timeout_ms),
+        ->request(rt->gcs, std::chrono::milliseconds(cfg.request_timeout_ms),
                   wire::job_atom::value,
-                  "driver pid " + std::to_string(getpid()), rt->owner)
+                  "driver pid " + std::to_string(getpid()), rt->owner,
+                  std::move(libraries))
         .receive(
           [&](uint64_t job, wire::raylet_actor& raylet) {
             CARAWAY_LOG(info, runtime)
@@ -275,6 +277,13 @@ void start_components(runtime& rt_ref, const config& cfg,
                                                  uint64_t lease) {
     return sys_ptr->spawn<caf::detached>(node::actor_host, spec, lease,
                                          std::move(raylet), gcs, run);
+  };
+  factory.load_libraries = [](const std::vector<std::string>& paths) {
+    auto failed = detail::load_libraries(paths);
+    for (auto& why : failed)
+      CARAWAY_LOG(error, runtime)
+        << why << "; tasks that need it fail on this node";
+    return failed;
   };
   rt->raylet = sys.spawn(node::raylet, info, cfg.max_workers,
                          std::move(factory), rt->gcs);
@@ -420,7 +429,9 @@ namespace detail {
 
 node_started start_node(const config& cfg, const node_options& opts) {
   std::lock_guard<std::mutex> guard{runtime_mtx};
-  load_libraries(opts.libraries);
+  auto failed = detail::load_libraries(opts.libraries);
+  if (!failed.empty())
+    throw error(failed.front());
   node_started result;
   start(cfg, &opts, &result);
   CARAWAY_LOG(info, runtime) << (opts.head ? "head" : "worker")
@@ -485,40 +496,57 @@ store_stats object_store_stats() {
 
 namespace {
 
-wire::node_info node_status() {
+// Resources in total and free over the live nodes.
+wire::node_info sum_live(const std::vector<wire::node_info>& nodes) {
+  wire::node_info result;
+  for (auto& node : nodes) {
+    if (!node.alive)
+      continue;
+    for (auto& [name, amount] : node.total)
+      result.total[name] += amount;
+    for (auto& [name, amount] : node.available)
+      result.available[name] += amount;
+  }
+  return result;
+}
+
+// The cluster's resources: the gcs asks every live raylet for its current
+// use; embedded, the one raylet answers by itself.
+wire::node_info cluster_status() {
   // Held throughout: shutdown must not destroy the system meanwhile.
   std::lock_guard<std::mutex> guard{runtime_mtx};
   if (!active_runtime)
     throw error("caraway is not initialized: call caraway::init first");
-  auto& raylet = active_runtime->raylet;
-  auto sys = active_runtime->sys.get();
-  auto timeout_ms = active_runtime->core->cfg().request_timeout_ms;
-  wire::node_info result;
-  bool ok = false;
-  core::with_scoped_actor(*sys, [&](caf::scoped_actor& self) {
-    self
-      ->request(raylet, std::chrono::milliseconds(timeout_ms),
-                wire::status_atom::value)
-      .receive(
-        [&](wire::node_info& info) {
-          result = std::move(info);
-          ok = true;
-        },
-        [&](caf::error&) {});
+  auto& rt = *active_runtime;
+  auto timeout = std::chrono::milliseconds(rt.core->cfg().request_timeout_ms);
+  std::optional<wire::node_info> result;
+  core::with_scoped_actor(*rt.sys, [&](caf::scoped_actor& self) {
+    if (rt.embedded)
+      self->request(rt.raylet, timeout, wire::status_atom::value)
+        .receive([&](wire::node_info& info) { result = std::move(info); },
+                 [&](caf::error&) {});
+    else
+      self->request(rt.gcs, timeout, wire::nodes_atom::value)
+        .receive(
+          [&](std::vector<wire::node_info>& nodes) {
+            result = sum_live(nodes);
+          },
+          [&](caf::error&) {});
   });
-  if (!ok)
-    throw error("the raylet did not report its status");
-  return result;
+  if (!result)
+    throw error(rt.embedded ? "the raylet did not report its status"
+                            : "the gcs did not report the cluster's nodes");
+  return std::move(*result);
 }
 
 } // namespace
 
 std::map<std::string, double> cluster_resources() {
-  return node_status().total;
+  return cluster_status().total;
 }
 
 std::map<std::string, double> available_resources() {
-  return node_status().available;
+  return cluster_status().available;
 }
 
 } // namespace caraway

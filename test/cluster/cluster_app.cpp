@@ -5,8 +5,10 @@
 
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <numeric>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +42,14 @@ int64_t pulled() {
 
 class tally {
 public:
+  tally() = default;
+
+  // Takes a while to start, so that its handle can reach a task on another
+  // node before the actor is alive.
+  explicit tally(int64_t start_ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(start_ms));
+  }
+
   int64_t add(int64_t n) {
     return total_ += n;
   }
@@ -48,7 +58,33 @@ private:
   int64_t total_ = 0;
 };
 
-CARAWAY_REMOTE(where, slow_where, produce, consume, pulled)
+// Calls the actor behind a handle it was given, on whatever node it runs;
+// returns the total and the node, or the error.
+std::string add_to(caraway::actor_handle<tally> t, int64_t n) {
+  try {
+    return std::to_string(caraway::get(t.task(&tally::add).remote(n))) + " "
+           + caraway::node_id();
+  } catch (const caraway::actor_died_error& e) {
+    return std::string{"actor_died: "} + e.what();
+  }
+}
+
+// "CPU:4 ssd:2", as the test script spells resources.
+std::string spell(const std::map<std::string, double>& xs) {
+  std::ostringstream out;
+  for (auto& [name, amount] : xs)
+    out << (out.tellp() > 0 ? " " : "") << name << ':' << amount;
+  return out.str();
+}
+
+// The cluster's resources as a task on some node sees them.
+std::string resources_seen() {
+  return "total " + spell(caraway::cluster_resources()) + " available "
+         + spell(caraway::available_resources());
+}
+
+CARAWAY_REMOTE(where, slow_where, produce, consume, pulled, add_to,
+               resources_seen)
 
 #ifndef CARAWAY_TASK_LIBRARY
 // Left out of the task library on purpose: no node can run it.
@@ -58,7 +94,7 @@ int64_t driver_only() {
 
 CARAWAY_REMOTE(driver_only)
 #endif
-CARAWAY_ACTOR(tally, caraway::ctor<>, &tally::add)
+CARAWAY_ACTOR(tally, caraway::ctor<>, caraway::ctor<int64_t>, &tally::add)
 
 #ifndef CARAWAY_TASK_LIBRARY
 int main(int argc, char** argv) {
@@ -87,6 +123,15 @@ int main(int argc, char** argv) {
       nodes.insert(id);
     for (auto& id : nodes)
       std::cout << "spread-node " << id << '\n';
+  } else if (mode == "try-where") {
+    // A task on the tpu node, whose outcome the script checks.
+    try {
+      auto r = caraway::task(where).resources({{"tpu", 1}}).remote();
+      auto id = caraway::get(r, 30s);
+      std::cout << "where " << id << '\n';
+    } catch (const caraway::error& e) {
+      std::cout << "where error: " << e.what() << '\n';
+    }
   } else if (mode == "late") {
     auto r = caraway::task(where).resources({{"late", 1}}).remote();
     std::cout << "submitted" << std::endl;
@@ -135,9 +180,34 @@ int main(int argc, char** argv) {
     std::cout << "found " << arg << " total "
               << caraway::get(t->task(&tally::add).remote(int64_t{7}), 30s)
               << '\n';
+  } else if (mode == "resources") {
+    std::cout << "driver total " << spell(caraway::cluster_resources())
+              << "\ndriver available " << spell(caraway::available_resources())
+              << '\n';
+    // The task holds a CPU and the tpu of its node while it looks.
+    auto seen = caraway::task(resources_seen).resources({{"tpu", 1}}).remote();
+    std::cout << "task " << caraway::get(seen, 30s) << '\n';
+  } else if (mode == "pass-handle") {
+    // An anonymous actor, still starting, called through its handle by a
+    // task on the tpu node; then a handle the cluster never heard of.
+    auto t = caraway::actor<tally>(int64_t{500}).remote();
+    auto first
+      = caraway::task(add_to).resources({{"tpu", 1}}).remote(t, int64_t{7});
+    std::cout << "pass-handle " << caraway::get(first, 30s) << '\n';
+    std::cout << "driver sees "
+              << caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s)
+              << '\n';
+    caraway::actor_handle<tally> stranger{caraway::wire::actor_id{7, 7}};
+    auto second = caraway::task(add_to)
+                    .resources({{"tpu", 1}})
+                    .remote(stranger, int64_t{1});
+    std::cout << "stranger " << caraway::get(second, 30s) << '\n';
+    caraway::kill(t);
   } else {
     std::cerr << "usage: " << argv[0]
-              << " where|late|transfer|make-named NAME|use-named NAME\n";
+              << " where|try-where|late|transfer|resources|pass-handle|"
+                 "make-named NAME|"
+                 "use-named NAME\n";
     return 2;
   }
 }

@@ -175,24 +175,36 @@ cli() {
 }
 
 # start_cluster <task library>: a head (2 CPUs) and two workers (1 CPU each,
-# custom resources ssd:2 and tpu:1), all loading the library; sets
-# `address`, `head`, `head_id`, `ssd_id` and `tpu_id`.
+# custom resources ssd:2 and tpu:1), all loading the library (none if it is
+# empty); sets `address`, `head`, `head_id`, `ssd_id` and `tpu_id`.
 start_cluster() {
-  local library=$1
+  local libs=()
+  [[ -z $1 ]] || libs=(--libraries "$1")
   pick_port
   address=127.0.0.1:$free
-  start head "$node" --port "$free" --num-cpus 2 --libraries "$library"
+  start head "$node" --port "$free" --num-cpus 2 "${libs[@]}"
   head=$last_pid
   wait_listening head "$head"
   start worker_ssd "$node" --role worker --head-address "$address" \
-    --num-cpus 1 --resources ssd:2 --libraries "$library"
+    --num-cpus 1 --resources ssd:2 "${libs[@]}"
   wait_listening worker_ssd "$last_pid"
   start worker_tpu "$node" --role worker --head-address "$address" \
-    --num-cpus 1 --resources tpu:1 --libraries "$library"
+    --num-cpus 1 --resources tpu:1 "${libs[@]}"
   wait_listening worker_tpu "$last_pid"
   head_id=$(node_id_of head)
   ssd_id=$(node_id_of worker_ssd)
   tpu_id=$(node_id_of worker_tpu)
+}
+
+# wait_alive_nodes <n>: until the gcs lists n alive nodes (workers register
+# asynchronously).
+wait_alive_nodes() {
+  local deadline=$(($(now_ms) + 30000))
+  until cli nodes 15 --address "$address" list nodes \
+    && (($(grep -c ' alive ' "$work/nodes.out" || true) == $1)); do
+    (($(now_ms) < deadline)) || fail "no $1 alive nodes after 30 s"
+    sleep 0.1
+  done
 }
 
 # node_id_of <name>: the node id a daemon printed when it started.

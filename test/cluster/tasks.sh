@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # cluster.tasks: a head and two workers with different custom resources run
 # a driver's tasks where their resources are: the node id each task reports
-# is the node with the resource. A 10 MiB object made on one worker is read
-# on the other; a named actor made by one driver is used by a second; a task
-# nobody can run waits until a node with its resource joins late.
+# is the node with the resource. Drivers and tasks see the resources of all
+# nodes, summed. A 10 MiB object made on one worker is read on the other; an
+# anonymous actor's handle works in a task on another node; a named actor
+# made by one driver is used by a second; a task nobody can run waits until
+# a node with its resource joins late.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh" "$1"
@@ -13,13 +15,7 @@ require "$node" "$app"
 
 start_cluster "$library"
 
-# The workers register asynchronously: wait until the gcs lists all three.
-deadline=$(($(now_ms) + 30000))
-until cli nodes 15 --address "$address" list nodes \
-  && (($(grep -c ' alive ' "$work/nodes.out" || true) == 3)); do
-  (($(now_ms) < deadline)) || fail "no 3 alive nodes after 30 s"
-  sleep 0.1
-done
+wait_alive_nodes 3
 
 run_app() { # <name> <seconds> <args...>
   local name=$1 seconds=$2
@@ -27,6 +23,15 @@ run_app() { # <name> <seconds> <args...>
   run "$name" "$seconds" "$app" "$@" --caraway-address "$address"
   ((status == 0)) || fail "$name exited with $status"
 }
+
+run_app resources 60 resources
+for line in "driver total CPU:4 ssd:2 tpu:1" \
+  "driver available CPU:4 ssd:2 tpu:1" \
+  "task total CPU:4 ssd:2 tpu:1 available CPU:3 ssd:2 tpu:0"; do
+  grep -qx "$line" "$work/resources.out" \
+    || fail "resources printed: $(cat "$work/resources.out")"
+done
+echo "ok: drivers and tasks see the resources of all nodes, summed"
 
 run_app where 60 where
 grep -qx "ssd-task $ssd_id" "$work/where.out" \
@@ -53,6 +58,15 @@ grep -qx "driver-get $n" "$work/transfer.out" \
   || fail "the driver did not read a node's object: $(cat "$work/transfer.out")"
 echo "ok: 10 MiB made on one worker was pulled once by the other"
 echo "ok: a driver's put was read on a worker, a worker's object by the driver"
+
+run_app pass_handle 60 pass-handle
+grep -qx "pass-handle 7 $tpu_id" "$work/pass_handle.out" \
+  || fail "pass-handle printed: $(cat "$work/pass_handle.out")"
+grep -qx "driver sees 12" "$work/pass_handle.out" \
+  || fail "pass-handle printed: $(cat "$work/pass_handle.out")"
+grep -q "^stranger actor_died: .*unknown" "$work/pass_handle.out" \
+  || fail "pass-handle printed: $(cat "$work/pass_handle.out")"
+echo "ok: a task on another node called an actor through a passed handle"
 
 run_app make_named 60 make-named keeper
 grep -qx "created keeper total 5" "$work/make_named.out" \
@@ -81,7 +95,7 @@ echo "ok: a node that joined late got the waiting task"
 deadline=$(($(now_ms) + 15000))
 until cli jobs 15 --address "$address" list jobs \
   && (($(grep -c 'driver pid [0-9]* finished' "$work/jobs.out" || true)
-       >= 5)); do
+       >= 7)); do
   (($(now_ms) < deadline)) || fail "jobs: $(cat "$work/jobs.out")"
   sleep 0.1
 done

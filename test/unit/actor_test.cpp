@@ -241,6 +241,19 @@ TEST_CASE("a call to a killed actor fails with actor_died_error") {
   CHECK_FALSE(get_actor<counter>("doomed").has_value());
 }
 
+TEST_CASE("a handle to an actor no process created fails its calls") {
+  auto s = init(test::small_cluster());
+  // What a task gets for a handle whose id the gcs does not know.
+  actor_handle<counter> stranger{wire::actor_id{7, 7}};
+  std::string what;
+  try {
+    get(stranger.task(&counter::increment).remote(), 10s);
+  } catch (const actor_died_error& e) {
+    what = e.what();
+  }
+  CHECK(what.find("the cluster never created it") != std::string::npos);
+}
+
 TEST_CASE("an actor whose constructor threw fails its calls") {
   auto s = init(test::small_cluster());
   auto f = actor<fragile>(std::string{"no config"}).remote();

@@ -122,6 +122,22 @@ TEST_CASE("gcs_state keeps names unique per namespace until death") {
   CHECK(st.add_actor(z));
 }
 
+TEST_CASE("gcs_state finds actors by id, dead ones included") {
+  node::gcs_state st;
+  wire::actor_spec x;
+  x.id = {2, 1};
+  x.class_name = "counter";
+  CHECK(st.add_actor(x));
+  REQUIRE(st.find(x.id) != nullptr);
+  CHECK(st.find(x.id)->info.class_name == "counter");
+  CHECK(st.find(x.id)->info.state == wire::actor_state::pending);
+  CHECK(st.mark_dead(x.id, {wire::error_kind::actor_died, "", "killed"}));
+  REQUIRE(st.find(x.id) != nullptr);
+  CHECK(st.find(x.id)->info.state == wire::actor_state::dead);
+  CHECK(st.find(x.id)->info.death.message == "killed");
+  CHECK(st.find({2, 2}) == nullptr);
+}
+
 TEST_CASE("records cross processes through their Protobuf form") {
   caf::actor_system_config cfg;
   wire::add_message_types(cfg);

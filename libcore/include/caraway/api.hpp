@@ -67,10 +67,10 @@ struct store_stats {
 /// Reads the local object store's counters.
 store_stats object_store_stats();
 
-/// Resources of the cluster's nodes, summed: {"CPU": 2, ...}.
+/// Resources of the cluster's live nodes, summed: {"CPU": 2, ...}.
 std::map<std::string, double> cluster_resources();
 
-/// Resources not in use right now, summed over the nodes.
+/// Resources not in use right now, summed over the live nodes.
 std::map<std::string, double> available_resources();
 
 /// Stores a value; large values go to the object store.

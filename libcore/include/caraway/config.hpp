@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,10 @@ struct config {
   std::string log_level = "warning";
   /// CAF options as key = value, e.g. {"scheduler.max-threads", "4"}.
   std::map<std::string, std::string> caf;
+  /// Shared libraries with the application's tasks and actors, which a
+  /// driver has every node of the cluster load. Unset: the task library
+  /// that `caraway_add_app` builds next to the executable, if there is one.
+  std::optional<std::vector<std::string>> libraries;
 };
 
 /// Parses `--caraway-...` flags (and a file named by `--caraway-config`),

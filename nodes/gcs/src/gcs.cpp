@@ -1,5 +1,8 @@
 #include "caraway/node/gcs.hpp"
 
+#include <algorithm>
+#include <memory>
+
 #include <caf/all.hpp>
 
 #include "caraway/log.hpp"
@@ -64,7 +67,7 @@ gcs_state::node_entry* gcs_state::place(const wire::resource_set& req,
                                         const wire::unique_id& asker,
                                         bool now) {
   for (auto& node : nodes) {
-    if (!node.raylet || node.info.id == asker)
+    if (!node.raylet || !node.ready || node.info.id == asker)
       continue;
     auto& have = now ? node.info.available : node.info.total;
     bool ok = true;
@@ -94,13 +97,96 @@ gcs_state::find_named(const std::string& ns, const std::string& name) const {
   return &j->second;
 }
 
+const gcs_state::actor_entry* gcs_state::find(const wire::actor_id& id) const {
+  auto i = actors.find(id);
+  return i != actors.end() ? &i->second : nullptr;
+}
+
+std::vector<std::string> gcs_state::running_libraries() const {
+  std::vector<std::string> result;
+  for (auto& [id, job] : jobs)
+    if (job.running)
+      for (auto& path : job.libraries)
+        if (std::find(result.begin(), result.end(), path) == result.end())
+          result.emplace_back(path);
+  return result;
+}
+
+const gcs_state::node_entry* gcs_state::entry_node() const {
+  const node_entry* first_live = nullptr;
+  for (auto& node : nodes) {
+    if (!node.raylet)
+      continue;
+    if (node.ready)
+      return &node;
+    if (first_live == nullptr)
+      first_live = &node;
+  }
+  return first_live;
+}
+
+void gcs_state::mark_ready(const wire::unique_id& id) {
+  for (auto& node : nodes)
+    if (node.info.id == id)
+      node.ready = true;
+}
+
 namespace {
 
 using self_ptr = wire::gcs_actor::stateful_pointer<gcs_state>;
 
+// How long a node may take to load libraries before the gcs goes on without
+// its answer; the node logs what went wrong.
+constexpr auto load_timeout = std::chrono::seconds(10);
+
 void publish(self_ptr self, const wire::actor_info& info) {
   for (auto& sub : self->state.subscribers)
     self->send(sub, wire::update_atom::value, info);
+}
+
+// Asks a raylet to load libraries; `done` runs once it answered or gave up.
+// A library that fails to load fails only the tasks that need it.
+template <class F>
+void load_on(self_ptr self, const wire::raylet_actor& raylet,
+             const wire::unique_id& node, const std::vector<std::string>& paths,
+             F done) {
+  self->request(raylet, load_timeout, wire::load_atom::value, paths)
+    .then(
+      [=](std::vector<std::string>& failed) mutable {
+        for (auto& why : failed)
+          CARAWAY_LOG(warning, gcs)
+            << "a node did not load a library"
+            << log::kv("node", to_string(node)) << log::kv("why", why);
+        done();
+      },
+      [=](caf::error& err) mutable {
+        CARAWAY_LOG(warning, gcs)
+          << "a node did not answer a request to load libraries"
+          << log::kv("node", to_string(node))
+          << log::kv("error", caf::to_string(err));
+        done();
+      });
+}
+
+// Has every live raylet load `paths`; `done` runs once all answered.
+template <class F>
+void load_everywhere(self_ptr self, const std::vector<std::string>& paths,
+                     F done) {
+  auto& st = self->state;
+  auto pending = std::make_shared<size_t>(0);
+  for (auto& node : st.nodes)
+    if (node.raylet)
+      ++*pending;
+  if (*pending == 0) {
+    done();
+    return;
+  }
+  for (auto& node : st.nodes)
+    if (node.raylet)
+      load_on(self, node.raylet, node.info.id, paths, [=]() mutable {
+        if (--*pending == 0)
+          done();
+      });
 }
 
 } // namespace
@@ -144,23 +230,45 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
       self->monitor(raylet);
       if (info.available.empty())
         info.available = info.total;
-      self->state.nodes.push_back({std::move(info), std::move(raylet)});
+      auto& st = self->state;
+      auto libraries = st.running_libraries();
+      auto id = info.id;
+      st.nodes.push_back({std::move(info), raylet, libraries.empty()});
+      // Work the gcs itself sends (actors) queues behind the load at the
+      // raylet; other senders wait until the node is ready.
+      if (!libraries.empty())
+        load_on(self, raylet, id, libraries,
+                [=] { self->state.mark_ready(id); });
     },
-    [=](wire::job_atom, const std::string& driver, wire::owner_actor& owner)
+    [=](wire::job_atom, const std::string& driver, wire::owner_actor& owner,
+        std::vector<std::string>& libraries)
       -> caf::result<uint64_t, wire::raylet_actor> {
       auto& st = self->state;
-      for (auto& node : st.nodes) {
-        if (node.raylet) {
-          auto id = st.next_job++;
-          self->monitor(owner);
-          st.jobs.emplace(id, gcs_state::job_entry{driver, owner.address()});
-          CARAWAY_LOG(info, gcs) << "driver joined" << log::kv("job", id)
-                                 << log::kv("driver", driver);
-          return {id, node.raylet};
-        }
-      }
-      return caf::make_error(caf::sec::invalid_argument,
-                             "the cluster has no live node");
+      if (st.entry_node() == nullptr)
+        return caf::make_error(caf::sec::invalid_argument,
+                               "the cluster has no live node");
+      auto id = st.next_job++;
+      self->monitor(owner);
+      st.jobs.emplace(id, gcs_state::job_entry{driver, owner.address(), true,
+                                               libraries});
+      CARAWAY_LOG(info, gcs)
+        << "driver joined" << log::kv("job", id) << log::kv("driver", driver)
+        << log::kv("libraries", libraries.size());
+      if (libraries.empty())
+        return {id, st.entry_node()->raylet};
+      // The driver learns where to send tasks only once every node loaded
+      // its libraries (or gave up): no task can arrive before its code.
+      // Nodes joining from now on load them as they register.
+      auto promise
+        = self->make_response_promise<uint64_t, wire::raylet_actor>();
+      load_everywhere(self, libraries, [=]() mutable {
+        if (auto node = self->state.entry_node())
+          promise.deliver(id, node->raylet);
+        else
+          promise.deliver(caf::make_error(caf::sec::invalid_argument,
+                                          "the cluster has no live node"));
+      });
+      return promise;
     },
     [=](wire::create_atom,
         wire::actor_spec& spec) -> caf::result<wire::actor_id> {
@@ -218,6 +326,10 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
     },
     [=](wire::lookup_atom, const std::string& name, const std::string& ns) {
       auto entry = self->state.find_named(ns, name);
+      return entry != nullptr ? entry->info : wire::actor_info{};
+    },
+    [=](wire::lookup_atom, const wire::actor_id& id) {
+      auto entry = self->state.find(id);
       return entry != nullptr ? entry->info : wire::actor_info{};
     },
     [=](wire::kill_atom, const wire::actor_id& id) {

@@ -271,6 +271,18 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       result.pending_tasks = self->state.pending();
       return result;
     },
+    [=](wire::load_atom, const std::vector<std::string>& paths) {
+      // Loads before this raylet takes its next message: the gcs announces
+      // a job's libraries before anyone can send the job's tasks here.
+      auto& st = self->state;
+      if (st.factory.load_libraries)
+        return st.factory.load_libraries(paths);
+      std::vector<std::string> failed;
+      for (auto& path : paths)
+        failed.emplace_back("node " + wire::to_string(st.info.id)
+                            + " loads no libraries: " + path);
+      return failed;
+    },
     [=](wire::stop_atom) {
       CARAWAY_LOG(info, raylet) << "stopping on request";
       self->quit(caf::exit_reason::user_shutdown);

@@ -40,6 +40,7 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using jobs_atom = caf::atom_constant<caf::atom("jobs")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using place_atom = caf::atom_constant<caf::atom("place")>;
+using load_atom = caf::atom_constant<caf::atom("load")>;
 
 /// The owner (core worker) of a process: receives the outcome of the tasks
 /// it submitted and the state changes of actors.
@@ -85,16 +86,21 @@ using raylet_actor = caf::typed_actor<
   // Try again to place tasks this node cannot run on other nodes.
   caf::reacts_to<place_atom>,
   // Time to report resource use to the gcs.
-  caf::reacts_to<update_atom>>;
+  caf::reacts_to<update_atom>,
+  // Load these shared libraries with user code (each once); the reply says
+  // why each one that failed did not load.
+  caf::replies_to<load_atom,
+                  std::vector<std::string>>::with<std::vector<std::string>>>;
 
 /// The cluster's directory: nodes, actors and jobs.
 using gcs_actor = caf::typed_actor<
   // A raylet joins the cluster.
   caf::reacts_to<register_atom, node_info, raylet_actor>,
-  // A driver joins with its owner; the reply is its job number and the
-  // raylet to submit its tasks to. The job ends when the owner is gone.
-  caf::replies_to<job_atom, std::string, owner_actor>::with<uint64_t,
-                                                             raylet_actor>,
+  // A driver joins with its owner and the libraries of its user code; the
+  // reply, once the live nodes loaded them, is its job number and the raylet
+  // to submit its tasks to. The job ends when the owner is gone.
+  caf::replies_to<job_atom, std::string, owner_actor,
+                  std::vector<std::string>>::with<uint64_t, raylet_actor>,
   // Create an actor; fails when its name is taken in its namespace.
   caf::replies_to<create_atom, actor_spec>::with<actor_id>,
   // An actor host finished its constructor.
@@ -109,6 +115,9 @@ using gcs_actor = caf::typed_actor<
   caf::reacts_to<update_atom, node_info>,
   // Find a named actor; a nil id in the reply means no such actor.
   caf::replies_to<lookup_atom, std::string, std::string>::with<actor_info>,
+  // Find an actor by id, e.g. for a handle that arrived in an argument; a
+  // nil id in the reply means the gcs never heard of it.
+  caf::replies_to<lookup_atom, actor_id>::with<actor_info>,
   // Kill an actor; false when no such actor lives.
   caf::replies_to<kill_atom, actor_id>::with<bool>,
   // Publish actor state changes to this owner.

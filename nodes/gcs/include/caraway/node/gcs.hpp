@@ -22,6 +22,9 @@ struct gcs_state {
   struct node_entry {
     wire::node_info info;
     wire::raylet_actor raylet;
+    /// False while a node that joined loads the libraries of running jobs:
+    /// other nodes and drivers send it no tasks meanwhile.
+    bool ready = true;
   };
 
   std::unordered_map<wire::actor_id, actor_entry> actors;
@@ -32,6 +35,8 @@ struct gcs_state {
     std::string driver;
     caf::actor_addr owner;
     bool running = true;
+    /// Shared libraries with the job's user code, which every node loads.
+    std::vector<std::string> libraries;
   };
 
   std::map<uint64_t, job_entry> jobs;
@@ -47,15 +52,28 @@ struct gcs_state {
   /// none does (it keeps the work pending); null without nodes.
   const node_entry* pick_node(const wire::resource_set& req) const;
 
-  /// A live node other than `asker` whose total resources cover `req`, or
-  /// with `now` one whose last reported free resources do (then counted as
-  /// taken until its next report).
+  /// A live, ready node other than `asker` whose total resources cover
+  /// `req`, or with `now` one whose last reported free resources do (then
+  /// counted as taken until its next report).
   node_entry* place(const wire::resource_set& req,
                     const wire::unique_id& asker, bool now);
 
   /// The named actor, if it is not dead.
   const actor_entry* find_named(const std::string& ns,
                                 const std::string& name) const;
+
+  /// The actor with this id, dead or alive; null if never created.
+  const actor_entry* find(const wire::actor_id& id) const;
+
+  /// The libraries of running jobs, each once, in the order of the jobs.
+  std::vector<std::string> running_libraries() const;
+
+  /// The node whose raylet takes a new driver's tasks: the first live node
+  /// that is ready, else the first live one; null without live nodes.
+  const node_entry* entry_node() const;
+
+  /// The node has loaded the libraries of running jobs.
+  void mark_ready(const wire::unique_id& id);
 };
 
 wire::gcs_actor::behavior_type

@@ -14,13 +14,17 @@
 
 namespace caraway::node {
 
-/// How a raylet starts the threads that run user code (passed in, so that
-/// the raylet never depends on what runs there).
+/// How a raylet starts the threads that run user code and loads that code
+/// (passed in, so that the raylet never depends on what runs there).
 struct worker_factory {
   std::function<wire::executor_actor(wire::raylet_actor)> spawn_executor;
   std::function<wire::actor_host_actor(wire::raylet_actor,
                                        const wire::actor_spec&, uint64_t)>
     spawn_actor_host;
+  /// Loads shared libraries with user code; returns why each library that
+  /// failed did not load. Null: this node loads nothing.
+  std::function<std::vector<std::string>(const std::vector<std::string>&)>
+    load_libraries;
 };
 
 /// Resources granted to one running task or one live actor.
