@@ -236,7 +236,7 @@ void start_components(runtime& rt_ref, const config& cfg,
   if (driver) {
     // A driver runs no raylet: it submits to one the gcs names.
     std::string failure;
-    rt->owner = sys.spawn(core::owner, rt->core.get());
+    rt->owner = sys.spawn(core::owner, rt->core.get(), std::string{});
     auto libraries = detail::job_libraries(cfg);
     for (auto& path : libraries)
       CARAWAY_LOG(info, runtime)
@@ -311,7 +311,7 @@ void start_components(runtime& rt_ref, const config& cfg,
   caf::actor_cast<caf::abstract_actor*>(rt->raylet)->attach_functor([stopped] {
     stopped->set_value();
   });
-  rt->owner = sys.spawn(core::owner, rt->core.get());
+  rt->owner = sys.spawn(core::owner, rt->core.get(), info.address);
   rt->core->connect({rt->gcs, rt->raylet, rt->owner, rt->store, rt->store_actor,
                      rt->puller, data_address});
   rt->core->node_id(wire::to_string(info.id));

@@ -4,6 +4,7 @@
 #include <caraway/caraway.hpp>
 
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <numeric>
@@ -203,10 +204,21 @@ int main(int argc, char** argv) {
                     .remote(stranger, int64_t{1});
     std::cout << "stranger " << caraway::get(second, 30s) << '\n';
     caraway::kill(t);
+  } else if (mode == "direct") {
+    // An actor on the tpu node; once the file `arg` exists (the test has
+    // frozen the head by then), it is called again: straight to its host.
+    auto t = caraway::actor<tally>().resources({{"tpu", 1}}).remote();
+    caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s);
+    std::cout << "ready" << std::endl;
+    while (!std::ifstream{arg})
+      std::this_thread::sleep_for(10ms);
+    std::cout << "direct "
+              << caraway::get(t.task(&tally::add).remote(int64_t{7}), 30s)
+              << std::endl;
   } else {
     std::cerr << "usage: " << argv[0]
               << " where|try-where|late|transfer|resources|pass-handle|"
-                 "make-named NAME|"
+                 "direct FILE|make-named NAME|"
                  "use-named NAME\n";
     return 2;
   }

@@ -68,6 +68,26 @@ grep -q "^stranger actor_died: .*unknown" "$work/pass_handle.out" \
   || fail "pass-handle printed: $(cat "$work/pass_handle.out")"
 echo "ok: a task on another node called an actor through a passed handle"
 
+# With the head frozen, a call still goes from the driver to the actor's
+# host and back: the two are connected directly.
+start direct "$app" direct "$work/go" --caraway-address "$address"
+direct=$last_pid
+wait_for_line direct "$direct" '^ready$' 30
+kill -STOP "$head"
+touch "$work/go"
+deadline=$(($(now_ms) + 3000))
+until grep -qx "direct 12" "$work/direct.out"; do
+  if (($(now_ms) >= deadline)); then
+    kill -CONT "$head"
+    fail "no answer from the actor while the head was stopped"
+  fi
+  sleep 0.05
+done
+kill -CONT "$head"
+wait_exit "$direct" 30
+((status == 0)) || fail "direct exited with $status"
+echo "ok: actor calls go straight to the host, not through the head"
+
 run_app make_named 60 make-named keeper
 grep -qx "created keeper total 5" "$work/make_named.out" \
   || fail "make-named printed: $(cat "$work/make_named.out")"

@@ -45,6 +45,7 @@ wire::owner_actor::behavior_type fake_owner() {
   return {
     [](wire::done_atom, wire::task_result&) {},
     [](wire::update_atom, const wire::actor_info&) {},
+    [](wire::update_atom, const wire::node_info&) {},
   };
 }
 

@@ -139,7 +139,8 @@ using self_ptr = wire::gcs_actor::stateful_pointer<gcs_state>;
 // its answer; the node logs what went wrong.
 constexpr auto load_timeout = std::chrono::seconds(10);
 
-void publish(self_ptr self, const wire::actor_info& info) {
+template <class Info>
+void publish(self_ptr self, const Info& info) {
   for (auto& sub : self->state.subscribers)
     self->send(sub, wire::update_atom::value, info);
 }
@@ -233,6 +234,7 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
       auto& st = self->state;
       auto libraries = st.running_libraries();
       auto id = info.id;
+      publish(self, info);
       st.nodes.push_back({std::move(info), raylet, libraries.empty()});
       // Work the gcs itself sends (actors) queues behind the load at the
       // raylet; other senders wait until the node is ready.
@@ -349,6 +351,11 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
       return true;
     },
     [=](wire::subscribe_atom, wire::owner_actor& owner) {
+      // Peers learn of each other here; CAF would otherwise route their
+      // messages through the head.
+      for (auto& node : self->state.nodes)
+        if (node.info.alive && !node.info.address.empty())
+          self->send(owner, wire::update_atom::value, node.info);
       self->state.subscribers.emplace_back(std::move(owner));
     },
     [=](wire::nodes_atom) -> caf::result<std::vector<wire::node_info>> {
@@ -358,7 +365,8 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
       auto result = std::make_shared<std::vector<wire::node_info>>();
       for (auto& node : st.nodes)
         result->emplace_back(node.info);
-      auto promise = self->make_response_promise<std::vector<wire::node_info>>();
+      auto promise
+        = self->make_response_promise<std::vector<wire::node_info>>();
       auto pending = std::make_shared<size_t>(0);
       for (size_t i = 0; i < st.nodes.size(); ++i)
         if (st.nodes[i].raylet)
@@ -372,8 +380,9 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
           if (--*pending == 0)
             promise.deliver(*result);
         };
-        self->request(st.nodes[i].raylet, std::chrono::seconds(2),
-                      wire::status_atom::value)
+        self
+          ->request(st.nodes[i].raylet, std::chrono::seconds(2),
+                    wire::status_atom::value)
           .then(
             [=](wire::node_info& info) mutable {
               auto& slot = (*result)[i];
@@ -395,8 +404,8 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
     [=](wire::jobs_atom) {
       std::map<uint64_t, std::string> result;
       for (auto& [id, job] : self->state.jobs)
-        result.emplace(id, job.driver
-                             + (job.running ? " running" : " finished"));
+        result.emplace(id,
+                       job.driver + (job.running ? " running" : " finished"));
       return result;
     },
     [=](wire::stop_atom) {

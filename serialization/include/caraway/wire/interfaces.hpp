@@ -48,7 +48,9 @@ using owner_actor = caf::typed_actor<
   // A task or actor method call finished.
   caf::reacts_to<done_atom, task_result>,
   // The gcs publishes an actor's new state.
-  caf::reacts_to<update_atom, actor_info>>;
+  caf::reacts_to<update_atom, actor_info>,
+  // The gcs publishes a node that joined: connect to it directly.
+  caf::reacts_to<update_atom, node_info>>;
 
 /// Runs stateless tasks one at a time on a thread of its own.
 using executor_actor = caf::typed_actor<
