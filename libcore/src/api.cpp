@@ -4,8 +4,8 @@
 
 #include "caraway/detail/codec.hpp"
 #include "caraway/detail/core.hpp"
-#include "caraway/object_ref.hpp"
 #include "caraway/error.hpp"
+#include "caraway/object_ref.hpp"
 #include "core_worker.hpp"
 #include "registry.hpp"
 #include "runtime.hpp"
@@ -41,7 +41,7 @@ void nested_scope::add(const wire::object_id& id) {
 
 void add_ref(const wire::object_id& id) noexcept {
   if (auto core = core::current_core())
-    core->objects().add_ref(id);
+    core->add_ref(id);
 }
 
 void remove_ref(const wire::object_id& id) noexcept {
@@ -82,34 +82,31 @@ void check_resource(const std::string& name, double amount) {
                                  + std::to_string(amount));
 }
 
-wire::object_id submit_task(const std::string& function,
-                            std::vector<call_arg> args,
-                            std::vector<wire::object_id> nested,
-                            const task_options& opts) {
+wire::object_id
+submit_task(const std::string& function, std::vector<call_arg> args,
+            std::vector<wire::object_id> nested, const task_options& opts) {
   return core::require_core().submit_task(function, std::move(args),
-                                    std::move(nested), opts);
+                                          std::move(nested), opts);
 }
 
-wire::object_id submit_method(const wire::actor_id& actor,
-                              const std::string& method,
-                              std::vector<call_arg> args,
-                              std::vector<wire::object_id> nested) {
+wire::object_id
+submit_method(const wire::actor_id& actor, const std::string& method,
+              std::vector<call_arg> args, std::vector<wire::object_id> nested) {
   return core::require_core().submit_method(actor, method, std::move(args),
-                                      std::move(nested));
+                                            std::move(nested));
 }
 
-wire::actor_id create_actor(const std::string& class_name,
-                            std::vector<std::string> ctor_key,
-                            std::vector<call_arg> args,
-                            std::vector<wire::object_id> nested,
-                            const actor_options& opts) {
-  return core::require_core().create_actor(class_name, std::move(ctor_key),
-                                     std::move(args), std::move(nested), opts);
+wire::actor_id
+create_actor(const std::string& class_name, std::vector<std::string> ctor_key,
+             std::vector<call_arg> args, std::vector<wire::object_id> nested,
+             const actor_options& opts) {
+  return core::require_core().create_actor(
+    class_name, std::move(ctor_key), std::move(args), std::move(nested), opts);
 }
 
-std::optional<wire::actor_id>
-find_actor(const std::string& class_name, const std::string& name,
-           const std::optional<std::string>& ns) {
+std::optional<wire::actor_id> find_actor(const std::string& class_name,
+                                         const std::string& name,
+                                         const std::optional<std::string>& ns) {
   return core::require_core().find_actor(class_name, name, ns);
 }
 
@@ -119,7 +116,8 @@ void kill_actor(const wire::actor_id& actor) {
 
 wire::object_id put_value(wire::buffer_ptr value, bool in_store,
                           std::vector<wire::object_id> nested) {
-  return core::require_core().put(std::move(value), in_store, std::move(nested));
+  return core::require_core().put(std::move(value), in_store,
+                                  std::move(nested));
 }
 
 namespace {
@@ -147,8 +145,8 @@ wire::buffer_ptr get_value(const wire::object_id& id, timeout_type timeout) {
   return core.value_of(id);
 }
 
-std::vector<wire::buffer_ptr> get_values(const std::vector<wire::object_id>& ids,
-                                         timeout_type timeout) {
+std::vector<wire::buffer_ptr>
+get_values(const std::vector<wire::object_id>& ids, timeout_type timeout) {
   for (auto& id : ids)
     if (id.nil())
       throw invalid_argument_error("get of an empty object_ref");

@@ -69,13 +69,24 @@ core_worker::core_worker(caf::actor_system& sys, const config& cfg)
     cfg_(cfg),
     worker_id_(random_worker_id()),
     objects_([this](const wire::object_id& id, const object_location& where) {
-      // Also drops a local copy pulled from elsewhere.
-      if (handles_.store)
-        handles_.store->release(id);
-      if (where.store && where.store != handles_.store_actor)
-        caf::anon_send(caf::actor_cast<wire::object_store_actor>(where.store),
-                       wire::free_atom::value,
-                       std::vector<wire::object_id>{id});
+      auto store = [](const caf::actor& x) {
+        return caf::actor_cast<wire::object_store_actor>(x);
+      };
+      std::vector<wire::object_id> ids{id};
+      // A borrower drops only its own copy; an owner the object.
+      if (handles_.store) {
+        if (where.borrowed)
+          handles_.store->release_copy(id);
+        else
+          handles_.store->release(id);
+      }
+      if (!where.borrowed && where.store && where.store != handles_.store_actor)
+        caf::anon_send(store(where.store), wire::free_atom::value, ids);
+      for (auto& copy : where.copies)
+        caf::anon_send(store(copy), wire::free_atom::value, ids);
+      if (where.borrowed && where.owner)
+        caf::anon_send(caf::actor_cast<wire::owner_actor>(where.owner),
+                       wire::release_atom::value, id);
     }) {
   // nop
 }
@@ -87,10 +98,85 @@ core_worker::~core_worker() {
 void core_worker::connect(cluster_handles handles) {
   handles_ = std::move(handles);
   owner_ = caf::actor_cast<caf::actor>(handles_.owner);
+  // Borrowers of this process' objects find its owner through the gcs.
+  if (handles_.gcs)
+    caf::anon_send(handles_.gcs, wire::owner_atom::value, worker_id_,
+                   handles_.owner);
 }
 
 wire::object_id core_worker::next_id() {
   return {worker_id_, next_seq_.fetch_add(1, std::memory_order_relaxed)};
+}
+
+void core_worker::add_ref(const wire::object_id& id) {
+  if (objects_.add_ref_known(id))
+    return;
+  if (id.hi == worker_id_ || handles_.data_address.empty()) {
+    objects_.add_ref(id); // fails as object_lost: nobody can make it now
+    return;
+  }
+  hold_received(id, nullptr);
+}
+
+void core_worker::hold_received(const wire::object_id& id,
+                                const caf::actor& pinned_by) {
+  bool fresh = false;
+  if (objects_.add_ref_known(id)) {
+    // Held here already.
+  } else if (id.hi == worker_id_) {
+    objects_.add_ref(id);
+  } else {
+    fresh = objects_.add_borrowed(id);
+  }
+  if (fresh)
+    caf::anon_send(owner_, wire::borrow_atom::value, id, pinned_by);
+  else if (pinned_by && pinned_by != owner_)
+    caf::anon_send(caf::actor_cast<wire::owner_actor>(pinned_by),
+                   wire::release_atom::value, id);
+}
+
+void core_worker::on_borrowed(wire::task_result& result) {
+  if (result.error.kind != wire::error_kind::none) {
+    objects_.fail(result.id, std::move(result.error));
+    return;
+  }
+  // The owner keeps what the value contains alive while this process
+  // borrows the value: borrowing them needs no pin.
+  for (auto& id : result.contained)
+    add_ref(id);
+  objects_.complete(result.id, std::move(result.value), result.in_store,
+                    std::move(result.contained),
+                    {std::move(result.location), nullptr});
+}
+
+wire::task_result core_worker::describe(const wire::object_id& id) {
+  wire::task_result result;
+  result.id = id;
+  auto snap = objects_.lookup(id);
+  if (!snap.known) {
+    result.error
+      = {wire::error_kind::object_lost, "",
+         "object " + wire::to_string(id) + " was freed by its owner"};
+  } else if (snap.st == object_table::state::failed) {
+    result.error = std::move(snap.error);
+  } else {
+    result.in_store = snap.in_store;
+    result.value = std::move(snap.value);
+    if (snap.in_store)
+      result.location = snap.location.empty() ? handles_.data_address
+                                              : std::move(snap.location);
+    result.contained = std::move(snap.contains);
+  }
+  return result;
+}
+
+void core_worker::note_copy(const caf::actor& owner,
+                            const wire::object_id& id) {
+  // This process frees its own copy when it lets go of the object.
+  if (!owner || owner == owner_ || !handles_.store_actor)
+    return;
+  caf::anon_send(caf::actor_cast<wire::owner_actor>(owner),
+                 wire::located_atom::value, id, handles_.store_actor);
 }
 
 void core_worker::release(std::vector<wire::object_id>& ids) {
@@ -101,13 +187,13 @@ void core_worker::release(std::vector<wire::object_id>& ids) {
 
 wire::buffer_ptr core_worker::fetch(const wire::object_id& id,
                                     const std::string& address,
-                                    std::string& why) {
+                                    std::string& why, bool* pulled) {
   if (!handles_.puller) {
     why = "object " + wire::to_string(id) + " is in another process, and "
           + "this one has no data path";
     return nullptr;
   }
-  return handles_.puller->fetch(id, address, why);
+  return handles_.puller->fetch(id, address, why, pulled);
 }
 
 wire::task_arg core_worker::make_arg(detail::call_arg& arg,
@@ -373,6 +459,11 @@ void core_worker::on_result(wire::task_result& result) {
     try_submit(result.id);
     return;
   }
+  // Refs in a value from another process: held here from now on, and the
+  // sender, which kept them alive meanwhile, lets go.
+  if (result.sender && result.sender != owner_)
+    for (auto& id : result.contained)
+      hold_received(id, result.sender);
   // Arguments go first, so that a reader woken by the result sees them freed.
   release(task.holds);
   if (result.error.kind != wire::error_kind::none) {
@@ -481,10 +572,9 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
     std::string known;
     for (auto& key : registry::instance().constructor_keys(*cls))
       known += (known.empty() ? "" : ", ") + join_types(key);
-    throw invalid_argument_error("actor class '" + class_name
-                                 + "' has no constructor taking "
-                                 + join_types(ctor_key)
-                                 + "; registered: " + known);
+    throw invalid_argument_error(
+      "actor class '" + class_name + "' has no constructor taking "
+      + join_types(ctor_key) + "; registered: " + known);
   }
   wire::actor_spec spec;
   spec.id = next_id();

@@ -128,9 +128,35 @@ public:
   /// The value of a stored argument, pulled into this process if another
   /// one holds it. On failure returns null and sets `why`.
   wire::buffer_ptr fetch(const wire::object_id& id, const std::string& address,
-                         std::string& why);
+                         std::string& why, bool* pulled = nullptr);
 
   wire::object_id next_id();
+
+  /// The high word of every id this process mints.
+  uint64_t worker_id() const {
+    return worker_id_;
+  }
+
+  const wire::gcs_actor& gcs() const {
+    return handles_.gcs;
+  }
+
+  /// Counts a holder of `id`; an object another process owns is borrowed
+  /// from it.
+  void add_ref(const wire::object_id& id);
+
+  /// Holds `id` for a value just received; `pinned_by` (if valid) kept it
+  /// alive for this process and is told to let go once it is held here.
+  void hold_received(const wire::object_id& id, const caf::actor& pinned_by);
+
+  /// The owner answered for a borrowed object (from the owner actor).
+  void on_borrowed(wire::task_result& result);
+
+  /// What a borrower gets for an object this process owns.
+  wire::task_result describe(const wire::object_id& id);
+
+  /// Tells the owner of an argument that this process' store pulled a copy.
+  void note_copy(const caf::actor& owner, const wire::object_id& id);
 
   wire::object_id submit_task(const std::string& function,
                               std::vector<detail::call_arg> args,
@@ -179,7 +205,7 @@ private:
   struct pending_task {
     wire::task_spec spec;
     std::vector<wire::object_id> holds; // refs kept alive until done
-    wire::actor_id actor; // nil for a stateless task
+    wire::actor_id actor;               // nil for a stateless task
     int32_t attempts = 0;
     bool sent = false;
   };
@@ -189,9 +215,9 @@ private:
     wire::actor_state state = wire::actor_state::pending;
     caf::actor host;
     wire::error_info death;
-    std::deque<wire::task_id> queue;            // not yet sent, in order
+    std::deque<wire::task_id> queue;             // not yet sent, in order
     std::unordered_set<wire::task_id> in_flight; // sent, not yet answered
-    wire::object_id blocked_on; // argument the queue head waits for
+    wire::object_id blocked_on;         // argument the queue head waits for
     std::vector<wire::object_id> holds; // refs in constructor arguments
   };
 
@@ -237,7 +263,6 @@ public:
   void release(std::vector<wire::object_id>& ids);
 
 private:
-
   // Sends a request to the gcs and waits for the answer.
   template <class Result, class... Ts>
   Result ask_gcs(Ts&&... xs);

@@ -1,5 +1,7 @@
 #include "object_table.hpp"
 
+#include <caf/actor_addr.hpp>
+
 #include <algorithm>
 #include <deque>
 #include <thread>
@@ -100,6 +102,12 @@ bool object_table::complete(const wire::object_id& id, wire::buffer_ptr value,
       e.st = state::ready;
       e.value = std::move(value);
       e.in_store = in_store;
+      // What the entry knew of its owner and copies stays.
+      where.borrowed = e.where.borrowed;
+      if (!where.owner)
+        where.owner = std::move(e.where.owner);
+      where.copies.insert(where.copies.end(), e.where.copies.begin(),
+                          e.where.copies.end());
       e.where = std::move(where);
       e.contains = std::move(contains);
       finish(e, waiters, callbacks);
@@ -146,6 +154,56 @@ void object_table::add_ref(const wire::object_id& id) {
   i->second.refs += 1;
 }
 
+bool object_table::add_ref_known(const wire::object_id& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(id);
+  if (i == entries_.end())
+    return false;
+  i->second.refs += 1;
+  return true;
+}
+
+bool object_table::add_borrowed(const wire::object_id& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto [i, fresh] = entries_.try_emplace(id);
+  i->second.refs += 1;
+  if (fresh)
+    i->second.where.borrowed = true;
+  return fresh;
+}
+
+bool object_table::set_owner(const wire::object_id& id, caf::actor owner) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(id);
+  if (i == entries_.end())
+    return false;
+  i->second.where.owner = std::move(owner);
+  return true;
+}
+
+bool object_table::add_copy(const wire::object_id& id, caf::actor store) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(id);
+  if (i == entries_.end())
+    return false;
+  i->second.where.copies.emplace_back(std::move(store));
+  return true;
+}
+
+void object_table::fail_borrowed_from(const caf::actor_addr& owner,
+                                      const wire::error_info& why) {
+  std::vector<wire::object_id> victims;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (auto& [id, e] : entries_)
+      if (e.st == state::pending && e.where.owner
+          && e.where.owner.address() == owner)
+        victims.push_back(id);
+  }
+  for (auto& id : victims)
+    fail(id, why);
+}
+
 void object_table::remove_ref(const wire::object_id& id) {
   release_all({id});
 }
@@ -163,7 +221,7 @@ void object_table::release_all(std::vector<wire::object_id> ids) {
       if (i == entries_.end() || --i->second.refs > 0)
         continue;
       auto& e = i->second;
-      if (e.in_store)
+      if (e.in_store || e.where.borrowed || !e.where.copies.empty())
         store_ids.emplace_back(id, std::move(e.where));
       values.emplace_back(std::move(e.value));
       ids.insert(ids.end(), e.contains.begin(), e.contains.end());
@@ -190,6 +248,8 @@ object_table::snapshot object_table::lookup(const wire::object_id& id) const {
   result.value = e.value;
   result.in_store = e.in_store;
   result.location = e.where.address;
+  if (e.st == state::ready)
+    result.contains = e.contains;
   if (e.st == state::failed)
     result.error = e.error;
   return result;

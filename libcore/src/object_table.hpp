@@ -23,11 +23,19 @@
 
 namespace caraway::core {
 
-/// Where the primary copy of a stored value lives when another process has
-/// it: its data address and the store actor to tell when it is freed.
+/// Where an object's value lives beyond this process, and whose it is:
+/// what to tell whom when the object is freed here.
 struct object_location {
+  /// Data address of the store with the primary copy, when another process
+  /// holds it, and that store's actor (told to free it; only for owners).
   std::string address;
   caf::actor store;
+  /// Stores that pulled copies, freed along with the object.
+  std::vector<caf::actor> copies;
+  /// Set for a borrowed object: another process owns it, and `owner` (once
+  /// known) hears when this process lets go.
+  bool borrowed = false;
+  caf::actor owner;
 };
 
 class object_table {
@@ -42,12 +50,13 @@ public:
     bool in_store = false;
     std::string location; // set when another process holds the value
     wire::error_info error;
+    std::vector<wire::object_id> contains;
   };
 
   using clock = std::chrono::steady_clock;
 
-  /// Called with ids whose last holder is gone and whose value lived in an
-  /// object store (this process' one when `where` is empty).
+  /// Called with ids whose last holder is gone, when their value lived in
+  /// an object store, other stores hold copies, or they were borrowed.
   using release_fn
     = std::function<void(const wire::object_id&, const object_location& where)>;
 
@@ -73,7 +82,26 @@ public:
   /// Sets the error of a pending object.
   void fail(const wire::object_id& id, wire::error_info error);
 
+  /// Counts one more holder of a known object; creates an entry that fails
+  /// with object_lost for an unknown one.
   void add_ref(const wire::object_id& id);
+
+  /// Counts one more holder if the object is known; false otherwise.
+  bool add_ref_known(const wire::object_id& id);
+
+  /// Counts one more holder of an object another process owns; true when
+  /// this created the entry (pending until the owner answers).
+  bool add_borrowed(const wire::object_id& id);
+
+  /// Records the owner of a borrowed object; false when it is gone here.
+  bool set_owner(const wire::object_id& id, caf::actor owner);
+
+  /// Records a copy in another store; false when the object is gone here.
+  bool add_copy(const wire::object_id& id, caf::actor store);
+
+  /// Fails the pending objects borrowed from this owner (it is gone).
+  void fail_borrowed_from(const caf::actor_addr& owner,
+                          const wire::error_info& why);
 
   void remove_ref(const wire::object_id& id);
 

@@ -45,11 +45,100 @@ void dial(self_ptr self, core_worker* core, const wire::node_info& info) {
       });
 }
 
+// Runs `fn` with the owner of the ids that `worker` mints, asking the gcs
+// once; an invalid handle means the owner is unknown or gone.
+template <class F>
+void find_owner(self_ptr self, core_worker* core, uint64_t worker, F fn) {
+  auto& st = self->state;
+  if (auto i = st.owners.find(worker); i != st.owners.end()) {
+    fn(i->second);
+    return;
+  }
+  auto& waiting = st.lookups[worker];
+  waiting.emplace_back(std::move(fn));
+  if (waiting.size() > 1)
+    return;
+  auto finish = [=](const wire::owner_actor& owner) {
+    auto& st = self->state;
+    if (owner) {
+      st.owners[worker] = owner;
+      self->monitor(owner);
+    }
+    auto callbacks = std::move(st.lookups[worker]);
+    st.lookups.erase(worker);
+    for (auto& f : callbacks)
+      f(owner);
+  };
+  auto timeout = std::chrono::milliseconds(core->cfg().request_timeout_ms);
+  self->request(core->gcs(), timeout, wire::owner_atom::value, worker)
+    .then([=](wire::owner_actor& owner) { finish(owner); },
+          [=](caf::error&) { finish(wire::owner_actor{}); });
+}
+
+// Borrows `id` from its owner: counted there first, then its value (or
+// where to pull it) once ready; `pinned_by` lets go after the count.
+void borrow(self_ptr self, core_worker* core, const wire::object_id& id,
+            const caf::actor& pinned_by) {
+  auto unpin = [=] {
+    if (pinned_by)
+      self->send(caf::actor_cast<wire::owner_actor>(pinned_by),
+                 wire::release_atom::value, id);
+  };
+  find_owner(self, core, id.hi, [=](const wire::owner_actor& owner) {
+    if (!owner) {
+      unpin();
+      core->objects().fail(
+        id, {wire::error_kind::owner_died, "",
+             "the owner of object " + wire::to_string(id) + " is gone"});
+      return;
+    }
+    auto timeout = std::chrono::milliseconds(core->cfg().request_timeout_ms);
+    self->request(owner, timeout, wire::borrow_atom::value, id)
+      .then(
+        [=](bool known) {
+          unpin();
+          if (!known) {
+            core->objects().fail(id, {wire::error_kind::object_lost, "",
+                                      "object " + wire::to_string(id)
+                                        + " was freed by its owner"});
+            return;
+          }
+          // A release sent meanwhile could not name the owner: send it now,
+          // after the count it undoes.
+          if (!core->objects().set_owner(id,
+                                         caf::actor_cast<caf::actor>(owner))) {
+            self->send(owner, wire::release_atom::value, id);
+            return;
+          }
+          // No timeout: the object may take long; the monitor on the owner
+          // fails it if the owner goes.
+          self->request(owner, caf::infinite, wire::get_atom::value, id)
+            .then([=](wire::task_result& result) { core->on_borrowed(result); },
+                  [=](caf::error&) {});
+        },
+        [=](caf::error& err) {
+          unpin();
+          core->objects().fail(id, {wire::error_kind::owner_died, "",
+                                    "the owner of object " + wire::to_string(id)
+                                      + " did not answer: "
+                                      + self->system().render(err)});
+        });
+  });
+}
+
 } // namespace
 
 wire::owner_actor::behavior_type owner(self_ptr self, core_worker* core,
                                        std::string own_address) {
   self->state.own_address = std::move(own_address);
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& owners = self->state.owners;
+    for (auto i = owners.begin(); i != owners.end();)
+      i = i->second.address() == msg.source ? owners.erase(i) : std::next(i);
+    core->objects().fail_borrowed_from(
+      msg.source, {wire::error_kind::owner_died, "",
+                   "the process owning the object is gone"});
+  });
   return {
     [=](wire::done_atom, wire::task_result& result) {
       core->on_result(result);
@@ -59,6 +148,45 @@ wire::owner_actor::behavior_type owner(self_ptr self, core_worker* core,
     },
     [=](wire::update_atom, const wire::node_info& info) {
       dial(self, core, info);
+    },
+    [=](wire::located_atom, const wire::object_id& id,
+        wire::object_store_actor& store) {
+      if (!core->objects().add_copy(id, caf::actor_cast<caf::actor>(store)))
+        self->send(store, wire::free_atom::value,
+                   std::vector<wire::object_id>{id});
+    },
+    [=](wire::borrow_atom, const wire::object_id& id) {
+      return core->objects().add_ref_known(id);
+    },
+    [=](wire::release_atom, const wire::object_id& id) {
+      core->objects().remove_ref(id);
+    },
+    [=](wire::get_atom,
+        const wire::object_id& id) -> caf::result<wire::task_result> {
+      auto promise = self->make_response_promise<wire::task_result>();
+      auto& waiting = self->state.awaited[id];
+      waiting.emplace_back(promise);
+      if (waiting.size() == 1) {
+        // The callback may run on any thread: it only sends a message.
+        auto me = caf::actor_cast<wire::owner_actor>(self);
+        if (!core->objects().on_ready(id, [me, id] {
+              caf::anon_send(me, wire::ready_atom::value, id);
+            }))
+          self->send(self, wire::ready_atom::value, id);
+      }
+      return promise;
+    },
+    [=](wire::ready_atom, const wire::object_id& id) {
+      auto i = self->state.awaited.find(id);
+      if (i == self->state.awaited.end())
+        return;
+      auto result = core->describe(id);
+      for (auto& promise : i->second)
+        promise.deliver(result);
+      self->state.awaited.erase(i);
+    },
+    [=](wire::borrow_atom, const wire::object_id& id, caf::actor& pinned_by) {
+      borrow(self, core, id, pinned_by);
     },
   };
 }

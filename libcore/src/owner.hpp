@@ -1,7 +1,12 @@
 #pragma once
 
+#include <functional>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/response_promise.hpp>
 
 #include "caraway/wire/interfaces.hpp"
 
@@ -15,10 +20,21 @@ struct owner_state {
   std::string own_address;
   /// Nodes connected to, or being connected to.
   std::set<std::string> dialed;
+  /// Owners of other processes' ids, by the high word of the id.
+  std::unordered_map<uint64_t, wire::owner_actor> owners;
+  /// Callbacks waiting for the gcs to name an owner.
+  std::unordered_map<uint64_t,
+                     std::vector<std::function<void(const wire::owner_actor&)>>>
+    lookups;
+  /// Borrowers waiting for objects of this process to be ready.
+  std::unordered_map<
+    wire::object_id,
+    std::vector<caf::typed_response_promise<wire::task_result>>>
+    awaited;
 };
 
-/// The message face of the core worker: results and actor updates arrive
-/// here and go straight into its tables.
+/// The message face of the core worker: results, actor updates and
+/// borrowers' requests arrive here and go straight into its tables.
 wire::owner_actor::behavior_type
 owner(wire::owner_actor::stateful_pointer<owner_state> self, core_worker* core,
       std::string own_address);

@@ -41,6 +41,7 @@ wire::error_info describe(std::exception_ptr ep) {
 } // namespace
 
 bool runner::fetch_args(const std::vector<wire::task_arg>& args,
+                        const caf::actor& owner,
                         std::vector<wire::buffer_ptr>& values,
                         wire::error_info& err) {
   values.reserve(args.size());
@@ -50,7 +51,10 @@ bool runner::fetch_args(const std::vector<wire::task_arg>& args,
       continue;
     }
     std::string why;
-    auto value = core_.fetch(arg.ref, arg.location, why);
+    bool pulled = false;
+    auto value = core_.fetch(arg.ref, arg.location, why, &pulled);
+    if (pulled)
+      core_.note_copy(owner, arg.ref);
     if (!value) {
       err = {wire::error_kind::object_lost, "", why + " (on " + where() + ")"};
       return false;
@@ -61,10 +65,10 @@ bool runner::fetch_args(const std::vector<wire::task_arg>& args,
 }
 
 template <class F>
-void runner::invoke(wire::task_result& result,
-                    const std::vector<wire::task_arg>& args, F&& fn) {
+void runner::invoke(wire::task_result& result, const wire::task_spec& spec,
+                    F&& fn) {
   std::vector<wire::buffer_ptr> values;
-  if (!fetch_args(args, values, result.error))
+  if (!fetch_args(spec.args, spec.owner, values, result.error))
     return;
   detail::invocation inv;
   inv.args = arg_views(values);
@@ -76,6 +80,8 @@ void runner::invoke(wire::task_result& result,
     return;
   }
   result.contained = scope.take();
+  // Keeps them alive until the owner of the result holds them.
+  result.sender = core_.owner();
   result.in_store = inv.in_store;
   if (inv.in_store) {
     core_.store().seal(result.id, inv.result);
@@ -112,7 +118,7 @@ wire::task_result runner::run_task(const wire::task_spec& spec,
                         "load its library there"};
     return result;
   }
-  invoke(result, spec.args, [fn](detail::invocation& inv) { (*fn)(inv); });
+  invoke(result, spec, [fn](detail::invocation& inv) { (*fn)(inv); });
   return result;
 }
 
@@ -137,7 +143,7 @@ std::shared_ptr<void> runner::construct(const wire::actor_spec& spec,
   context_guard guard{&tc};
   std::vector<wire::buffer_ptr> values;
   wire::error_info fetch_err;
-  if (!fetch_args(spec.args, values, fetch_err)) {
+  if (!fetch_args(spec.args, spec.owner, values, fetch_err)) {
     err = {wire::error_kind::actor_died, "",
            "the constructor of " + spec.class_name
              + " got no arguments: " + fetch_err.message};
@@ -174,8 +180,7 @@ wire::task_result runner::run_method(void* self, const wire::actor_spec& actor,
     return result;
   }
   auto& invoker = *method;
-  invoke(result, spec.args,
-         [&](detail::invocation& inv) { invoker(self, inv); });
+  invoke(result, spec, [&](detail::invocation& inv) { invoker(self, inv); });
   return result;
 }
 

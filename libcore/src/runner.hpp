@@ -38,12 +38,13 @@ private:
 
   // The bytes of each argument, pulling those another process holds; on
   // failure sets `err`.
+  // Tells `owner` about copies pulled.
   bool fetch_args(const std::vector<wire::task_arg>& args,
+                  const caf::actor& owner,
                   std::vector<wire::buffer_ptr>& values, wire::error_info& err);
 
   template <class F>
-  void invoke(wire::task_result& result, const std::vector<wire::task_arg>& args,
-              F&& fn);
+  void invoke(wire::task_result& result, const wire::task_spec& spec, F&& fn);
 
   core_worker& core_;
 };

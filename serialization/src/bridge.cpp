@@ -224,11 +224,11 @@ caf::error inspect(caf::deserializer& f, task_spec& x) {
 }
 
 caf::error inspect(caf::serializer& f, task_result& x) {
-  return save<rpc::TaskResult>(f, x, x.store);
+  return save<rpc::TaskResult>(f, x, x.store, x.sender);
 }
 
 caf::error inspect(caf::deserializer& f, task_result& x) {
-  return load<rpc::TaskResult>(f, x, x.store);
+  return load<rpc::TaskResult>(f, x, x.store, x.sender);
 }
 
 caf::error inspect(caf::serializer& f, actor_spec& x) {

@@ -36,6 +36,23 @@ std::string consume(const std::vector<double>& xs) {
   return std::to_string(static_cast<int64_t>(sum)) + " " + caraway::node_id();
 }
 
+using doubles_ref = caraway::object_ref<std::vector<double>>;
+
+// Reads the objects behind refs nested in its argument, wherever they are.
+std::string read_nested(const std::vector<doubles_ref>& refs) {
+  double total = 0;
+  for (auto& ref : refs) {
+    auto xs = caraway::get(ref, std::chrono::seconds(30));
+    total = std::accumulate(xs.begin(), xs.end(), total);
+  }
+  return std::to_string(static_cast<int64_t>(total)) + " " + caraway::node_id();
+}
+
+// Puts objects on this node and returns refs to them inside a value.
+std::vector<doubles_ref> make_nested(int64_t n) {
+  return {caraway::put(produce(n)), caraway::put(produce(3))};
+}
+
 // Objects this node's store copied in from other nodes so far.
 int64_t pulled() {
   return static_cast<int64_t>(caraway::object_store_stats().pulled_objects);
@@ -85,7 +102,7 @@ std::string resources_seen() {
 }
 
 CARAWAY_REMOTE(where, slow_where, produce, consume, pulled, add_to,
-               resources_seen)
+               resources_seen, read_nested, make_nested)
 
 #ifndef CARAWAY_TASK_LIBRARY
 // Left out of the task library on purpose: no node can run it.
@@ -204,6 +221,28 @@ int main(int argc, char** argv) {
                     .remote(stranger, int64_t{1});
     std::cout << "stranger " << caraway::get(second, 30s) << '\n';
     caraway::kill(t);
+  } else if (mode == "nested") {
+    // Refs inside values cross processes: driver puts read by a task on
+    // another node, refs a node owns returned to the driver, and those
+    // passed on to a third process.
+    int64_t n = int64_t{10} << 17;
+    std::vector<doubles_ref> puts{caraway::put(produce(n)),
+                                  caraway::put(produce(4))};
+    auto seen = caraway::task(read_nested).resources({{"tpu", 1}}).remote(puts);
+    std::cout << "nested-put " << caraway::get(seen, 60s) << '\n';
+    auto made = caraway::task(make_nested)
+                  .resources({{"ssd", 1}})
+                  .remote(int64_t{1000});
+    auto inner = caraway::get(made, 30s);
+    double total = 0;
+    for (auto& ref : inner) {
+      auto xs = caraway::get(ref, 30s);
+      total = std::accumulate(xs.begin(), xs.end(), total);
+    }
+    std::cout << "nested-result " << static_cast<int64_t>(total) << '\n';
+    auto third
+      = caraway::task(read_nested).resources({{"tpu", 1}}).remote(inner);
+    std::cout << "nested-third " << caraway::get(third, 60s) << '\n';
   } else if (mode == "direct") {
     // An actor on the tpu node; once the file `arg` exists (the test has
     // frozen the head by then), it is called again: straight to its host.
@@ -218,7 +257,7 @@ int main(int argc, char** argv) {
   } else {
     std::cerr << "usage: " << argv[0]
               << " where|try-where|late|transfer|resources|pass-handle|"
-                 "direct FILE|make-named NAME|"
+                 "nested|direct FILE|make-named NAME|"
                  "use-named NAME\n";
     return 2;
   }

@@ -68,6 +68,15 @@ grep -q "^stranger actor_died: .*unknown" "$work/pass_handle.out" \
   || fail "pass-handle printed: $(cat "$work/pass_handle.out")"
 echo "ok: a task on another node called an actor through a passed handle"
 
+run_app nested 90 nested
+grep -qx "nested-put $((n * (n - 1) / 2 + 6)) $tpu_id" "$work/nested.out" \
+  || fail "nested printed: $(cat "$work/nested.out")"
+grep -qx "nested-result 499503" "$work/nested.out" \
+  || fail "nested printed: $(cat "$work/nested.out")"
+grep -qx "nested-third 499503 $tpu_id" "$work/nested.out" \
+  || fail "nested printed: $(cat "$work/nested.out")"
+echo "ok: refs nested in values work across nodes and drivers"
+
 # With the head frozen, a call still goes from the driver to the actor's
 # host and back: the two are connected directly.
 start direct "$app" direct "$work/go" --caraway-address "$address"

@@ -46,6 +46,13 @@ wire::owner_actor::behavior_type fake_owner() {
     [](wire::done_atom, wire::task_result&) {},
     [](wire::update_atom, const wire::actor_info&) {},
     [](wire::update_atom, const wire::node_info&) {},
+    [](wire::located_atom, const wire::object_id&,
+       const wire::object_store_actor&) {},
+    [](wire::borrow_atom, const wire::object_id&) { return false; },
+    [](wire::release_atom, const wire::object_id&) {},
+    [](wire::get_atom, const wire::object_id&) { return wire::task_result{}; },
+    [](wire::borrow_atom, const wire::object_id&, const caf::actor&) {},
+    [](wire::ready_atom, const wire::object_id&) {},
   };
 }
 

@@ -195,6 +195,15 @@ void load_everywhere(self_ptr self, const std::vector<std::string>& paths,
 wire::gcs_actor::behavior_type gcs(self_ptr self) {
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
+    // Ids a gone process minted have no owner any more.
+    for (auto i = st.owners.begin(); i != st.owners.end();)
+      i = i->second.address() == msg.source ? st.owners.erase(i) : std::next(i);
+    auto& subs = st.subscribers;
+    subs.erase(std::remove_if(subs.begin(), subs.end(),
+                              [&](const wire::owner_actor& x) {
+                                return x.address() == msg.source;
+                              }),
+               subs.end());
     for (auto& node : st.nodes) {
       if (node.raylet && node.raylet.address() == msg.source) {
         CARAWAY_LOG(warning, gcs)
@@ -349,6 +358,14 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
         self->send(caf::actor_cast<wire::actor_host_actor>(host),
                    wire::kill_atom::value);
       return true;
+    },
+    [=](wire::owner_atom, uint64_t worker, wire::owner_actor& owner) {
+      self->monitor(owner);
+      self->state.owners[worker] = std::move(owner);
+    },
+    [=](wire::owner_atom, uint64_t worker) {
+      auto i = self->state.owners.find(worker);
+      return i != self->state.owners.end() ? i->second : wire::owner_actor{};
     },
     [=](wire::subscribe_atom, wire::owner_actor& owner) {
       // Peers learn of each other here; CAF would otherwise route their

@@ -14,7 +14,7 @@ object_puller::object_puller(store_memory_ptr store, options opts)
 
 wire::buffer_ptr object_puller::fetch(const wire::object_id& id,
                                       const std::string& address,
-                                      std::string& why) {
+                                      std::string& why, bool* pulled) {
   if (auto local = store_->get(id))
     return local;
   std::shared_ptr<pull_state> state;
@@ -35,8 +35,11 @@ wire::buffer_ptr object_puller::fetch(const wire::object_id& id,
   }
   // The store may have got the object since the first look.
   auto result = store_->get(id);
-  if (!result)
+  if (!result) {
     result = pull(id, address, why);
+    if (pulled != nullptr)
+      *pulled = result != nullptr;
+  }
   std::lock_guard<std::mutex> guard{mtx_};
   state->done = true;
   state->result = result;

@@ -149,6 +149,16 @@ void store_memory::release(const wire::object_id& id) {
   }
 }
 
+void store_memory::release_copy(const wire::object_id& id) {
+  wire::buffer_ptr victim;
+  std::lock_guard<std::mutex> guard{table_mtx_};
+  auto i = table_.find(id);
+  if (i != table_.end() && !i->second.primary) {
+    victim = std::move(i->second.buf);
+    table_.erase(i);
+  }
+}
+
 store_memory::stats store_memory::get_stats() const {
   stats result;
   {

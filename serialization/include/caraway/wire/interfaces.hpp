@@ -41,6 +41,20 @@ using jobs_atom = caf::atom_constant<caf::atom("jobs")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using place_atom = caf::atom_constant<caf::atom("place")>;
 using load_atom = caf::atom_constant<caf::atom("load")>;
+using borrow_atom = caf::atom_constant<caf::atom("borrow")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
+using get_atom = caf::atom_constant<caf::atom("get")>;
+using ready_atom = caf::atom_constant<caf::atom("ready")>;
+using located_atom = caf::atom_constant<caf::atom("located")>;
+using owner_atom = caf::atom_constant<caf::atom("owner")>;
+
+/// Object store of one node: its memory is used in-process directly; these
+/// messages serve everyone else.
+using object_store_actor = caf::typed_actor<
+  // Bytes in use, capacity, number of objects.
+  caf::replies_to<stats_atom>::with<uint64_t, uint64_t, uint64_t>,
+  // The owners released these objects.
+  caf::reacts_to<free_atom, std::vector<object_id>>>;
 
 /// The owner (core worker) of a process: receives the outcome of the tasks
 /// it submitted and the state changes of actors.
@@ -50,7 +64,22 @@ using owner_actor = caf::typed_actor<
   // The gcs publishes an actor's new state.
   caf::reacts_to<update_atom, actor_info>,
   // The gcs publishes a node that joined: connect to it directly.
-  caf::reacts_to<update_atom, node_info>>;
+  caf::reacts_to<update_atom, node_info>,
+  // Another node's store now holds a copy of this object: free it along.
+  caf::reacts_to<located_atom, object_id, object_store_actor>,
+  // Another process holds a ref to an object this one owns; false when the
+  // object is gone.
+  caf::replies_to<borrow_atom, object_id>::with<bool>,
+  // ...and let go of it (also drops a ref kept for a result's receiver).
+  caf::reacts_to<release_atom, object_id>,
+  // The object once it is ready: its value or where to pull it, or why it
+  // failed.
+  caf::replies_to<get_atom, object_id>::with<task_result>,
+  // From this process: start borrowing an object another process owns, and
+  // then let go of the ref `pinned_by` kept for this process (if valid).
+  caf::reacts_to<borrow_atom, object_id, caf::actor>,
+  // From this process: an object a borrower waits for is ready.
+  caf::reacts_to<ready_atom, object_id>>;
 
 /// Runs stateless tasks one at a time on a thread of its own.
 using executor_actor = caf::typed_actor<
@@ -129,15 +158,12 @@ using gcs_actor = caf::typed_actor<
   caf::replies_to<nodes_atom>::with<std::vector<node_info>>,
   caf::replies_to<actors_atom>::with<std::vector<actor_info>>,
   caf::replies_to<jobs_atom>::with<std::map<uint64_t, std::string>>,
+  // A process announces its owner: the ids it mints carry `worker` in
+  // their high word.
+  caf::reacts_to<owner_atom, uint64_t, owner_actor>,
+  // The owner of the ids minted by `worker`; invalid when unknown or gone.
+  caf::replies_to<owner_atom, uint64_t>::with<owner_actor>,
   // Stop every node of the cluster, then the gcs.
   caf::replies_to<stop_atom>::with<bool>>;
-
-/// Object store of one node: its memory is used in-process directly; these
-/// messages serve everyone else.
-using object_store_actor = caf::typed_actor<
-  // Bytes in use, capacity, number of objects.
-  caf::replies_to<stats_atom>::with<uint64_t, uint64_t, uint64_t>,
-  // The owners released these objects.
-  caf::reacts_to<free_atom, std::vector<object_id>>>;
 
 } // namespace caraway::wire

@@ -79,6 +79,9 @@ struct task_result {
   /// processes the value then stays behind.
   std::string location;
   caf::actor store;           // that store's actor, told when to free it
+  /// Owner of the process that sent the result; it keeps the refs in
+  /// `contained` alive until the receiver borrowed them.
+  caf::actor sender;
 };
 
 /// Everything needed to create an actor.

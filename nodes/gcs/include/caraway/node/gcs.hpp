@@ -31,6 +31,8 @@ struct gcs_state {
   std::map<std::pair<std::string, std::string>, wire::actor_id> names;
   std::vector<node_entry> nodes;
   std::vector<wire::owner_actor> subscribers;
+  /// Owner of each process, by the high word of the ids it mints.
+  std::unordered_map<uint64_t, wire::owner_actor> owners;
   struct job_entry {
     std::string driver;
     caf::actor_addr owner;

@@ -28,10 +28,10 @@ public:
   object_puller(store_memory_ptr store, options opts);
 
   /// The bytes of `id`, pulled from the data server at `address` (host:port)
-  /// unless the local store has them. On failure returns null and sets
-  /// `why`.
+  /// unless the local store has them. Sets `pulled` when this call brought
+  /// them over. On failure returns null and sets `why`.
   wire::buffer_ptr fetch(const wire::object_id& id, const std::string& address,
-                         std::string& why);
+                         std::string& why, bool* pulled = nullptr);
 
   /// Objects and bytes that came over the network.
   uint64_t pulled_objects() const {

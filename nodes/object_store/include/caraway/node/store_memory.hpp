@@ -46,6 +46,9 @@ public:
   /// Forgets `id`; its memory returns once the last reader lets go.
   void release(const wire::object_id& id);
 
+  /// Forgets `id` only if this store holds a secondary copy of it.
+  void release_copy(const wire::object_id& id);
+
   stats get_stats() const;
 
 private:
