@@ -84,8 +84,10 @@ std::string read_block(const std::string& block) {
                                + " is wrong");
   if (block.back() != fill_byte(block.size() - 1))
     throw std::runtime_error("read_block: the last byte is wrong");
+  auto st = caraway::object_store_stats();
   return block.substr(0, id_size) + " " + caraway::node_id() + " "
-         + std::to_string(block.size());
+         + std::to_string(block.size()) + " " + std::to_string(st.pulled_bytes)
+         + " " + std::to_string(st.pull_nanoseconds);
 }
 
 CARAWAY_REMOTE(small_value, fib, call_actors, task_node, make_block, read_block)

@@ -33,6 +33,7 @@ std::string task_node();
 /// node that made it.
 std::string make_block(int64_t bytes);
 
-/// Checks a block from `make_block` and returns "<maker> <reader> <size>":
-/// the nodes that made and read it, and its size.
+/// Checks a block from `make_block` and returns "<maker> <reader> <size>
+/// <pulled bytes> <pull ns>": the nodes that made and read it, its size, and
+/// the reader's object store counters of bytes pulled and time spent pulling.
 std::string read_block(const std::string& block);

@@ -490,6 +490,7 @@ store_stats object_store_stats() {
   if (auto& puller = active_runtime->puller) {
     result.pulled_objects = puller->pulled_objects();
     result.pulled_bytes = puller->pulled_bytes();
+    result.pull_nanoseconds = puller->pull_nanoseconds();
   }
   return result;
 }

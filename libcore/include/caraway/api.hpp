@@ -62,6 +62,7 @@ struct store_stats {
   uint64_t pooled_bytes = 0;   // freed memory kept for reuse
   uint64_t pulled_objects = 0; // objects copied in from other nodes
   uint64_t pulled_bytes = 0;   // their bytes
+  uint64_t pull_nanoseconds = 0; // time spent pulling them
 };
 
 /// Reads the local object store's counters.

@@ -57,6 +57,7 @@ wire::buffer_ptr object_puller::pull(const wire::object_id& id,
           + ": " + text;
     return nullptr;
   };
+  auto start = std::chrono::steady_clock::now();
   std::string host;
   uint16_t port = 0;
   std::string reason;
@@ -96,6 +97,10 @@ wire::buffer_ptr object_puller::pull(const wire::object_id& id,
   store_->seal(id, buf, /*primary=*/false);
   ++pulled_objects_;
   pulled_bytes_ += size;
+  pull_ns_ += static_cast<uint64_t>(
+    std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::steady_clock::now() - start)
+      .count());
   return buf;
 }
 

@@ -42,6 +42,11 @@ public:
     return pulled_bytes_.load();
   }
 
+  /// Time spent in successful pulls, from connecting to the last byte.
+  uint64_t pull_nanoseconds() const {
+    return pull_ns_.load();
+  }
+
 private:
   struct pull_state {
     bool done = false;
@@ -59,6 +64,7 @@ private:
   std::unordered_map<wire::object_id, std::shared_ptr<pull_state>> pulls_;
   std::atomic<uint64_t> pulled_objects_{0};
   std::atomic<uint64_t> pulled_bytes_{0};
+  std::atomic<uint64_t> pull_ns_{0};
 };
 
 } // namespace caraway::node
