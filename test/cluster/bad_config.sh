@@ -22,6 +22,7 @@ bad malformed_value 'num-cpus' --num-cpus many
 bad negative_resource 'resources' --resources ssd:-1
 printf 'num-cpus = 1\nno-such-key = 3\n' >"$work/unknown_key.ini"
 bad unknown_key 'no-such-key' --config "$work/unknown_key.ini"
+bad bad_data_port 'data-port' --data-port 70000
 
 # Port in use: something that is not caraway already listens there.
 pick_port
@@ -31,6 +32,10 @@ listener=$last_pid
 wait_for_line listener "$listener" "^listening on 127\.0\.0\.1:$taken$" 10
 start port_in_use "$node" --role head --host 127.0.0.1 --port "$taken"
 expect_exit port_in_use "$last_pid" 15 1 "$taken"
+pick_port
+start data_port_in_use "$node" --role head --host 127.0.0.1 --port "$free" \
+  --data-port "$taken"
+expect_exit data_port_in_use "$last_pid" 15 1 "object data on 127\.0\.0\.1:$taken"
 running "$listener" || fail "the listener died"
 
 # A worker whose head is not there gives up after --connect-timeout-ms: on
