@@ -39,7 +39,13 @@ po::options_description make_options(config& cfg,
     ("max-workers", po::value(&cfg.max_workers),
      "most executor threads of the embedded node")
     ("get-spin-us", po::value(&cfg.get_spin_us),
-     "how long a driver's get spins before it sleeps (microseconds)")
+     "how long an embedded driver's get spins before it sleeps "
+     "(microseconds)")
+    ("cluster-get-spin-us", po::value(&cfg.cluster_get_spin_us),
+     "how long a cluster driver's get spins before it sleeps (microseconds)")
+    ("io-thread-actors", po::value(&cfg.io_thread_actors),
+     "in a cluster, the owner and the raylet run on the network I/O "
+     "thread (true or false)")
     ("connect-timeout-ms", po::value(&cfg.connect_timeout_ms),
      "how long a driver tries to reach the cluster's head")
     ("request-timeout-ms", po::value(&cfg.request_timeout_ms),
