@@ -22,36 +22,42 @@ make_options(config& cfg, std::vector<std::string>& caf_opts,
              std::string& resources, std::string& libraries,
              std::string& file) {
   po::options_description desc{"caraway options"};
-  desc.add_options()(
-    "address", po::value(&cfg.address),
-    "host:port of a cluster's head; empty starts an embedded cluster")(
-    "num-cpus", po::value(&cfg.num_cpus),
-    "CPUs of the embedded node (default: the machine's cores)")(
-    "num-gpus", po::value(&cfg.num_gpus), "GPUs of the embedded node")(
-    "resources", po::value(&resources),
-    "custom resources of the embedded node, e.g. ssd:2,tpu:1")(
-    "object-store-memory", po::value(&cfg.object_store_memory),
-    "bytes the embedded object store may hold (default: 30% of memory)")(
-    "inline-threshold", po::value(&cfg.inline_threshold),
-    "values of at least this many bytes go to the object store")(
-    "namespace", po::value(&cfg.ns),
-    "namespace for named actors")("max-workers", po::value(&cfg.max_workers),
-                                  "most executor threads of the embedded node")(
-    "get-spin-us", po::value(&cfg.get_spin_us),
-    "how long a driver's get spins before it sleeps (microseconds)")(
-    "connect-timeout-ms", po::value(&cfg.connect_timeout_ms),
-    "how long a driver tries to reach the cluster's head")(
-    "request-timeout-ms", po::value(&cfg.request_timeout_ms),
-    "how long a request to a cluster component may take")(
-    "log-level", po::value(&cfg.log_level),
-    "trace, debug, info, warning, error or off")(
-    "libraries", po::value(&libraries)->implicit_value(""),
-    "comma-separated shared libraries with the app's tasks, which a "
-    "driver has every node load (default: lib<app>_tasks.so next to the "
-    "executable, if there is one)")(
-    "caf", po::value(&caf_opts)->composing(),
-    "a CAF option as key=value, e.g. scheduler.max-threads=4")(
-    "config", po::value(&file), "an INI file with these options");
+  desc.add_options()
+    ("address", po::value(&cfg.address),
+     "host:port of a cluster's head; empty starts an embedded cluster")
+    ("num-cpus", po::value(&cfg.num_cpus),
+     "CPUs of the embedded node (default: the machine's cores)")
+    ("num-gpus", po::value(&cfg.num_gpus), "GPUs of the embedded node")
+    ("resources", po::value(&resources),
+     "custom resources of the embedded node, e.g. ssd:2,tpu:1")
+    ("object-store-memory", po::value(&cfg.object_store_memory),
+     "bytes the embedded object store may hold (default: 30% of memory)")
+    ("inline-threshold", po::value(&cfg.inline_threshold),
+     "values of at least this many bytes go to the object store")
+    ("namespace", po::value(&cfg.ns), "namespace for named actors")
+    ("max-workers", po::value(&cfg.max_workers),
+     "most executor threads of the embedded node")
+    ("get-spin-us", po::value(&cfg.get_spin_us),
+     "how long an embedded driver's get spins before it sleeps "
+     "(microseconds)")
+    ("cluster-get-spin-us", po::value(&cfg.cluster_get_spin_us),
+     "how long a cluster driver's get spins before it sleeps (microseconds)")
+    ("io-thread-actors", po::value(&cfg.io_thread_actors),
+     "in a cluster, the owner and the raylet run on the network I/O "
+     "thread (true or false)")
+    ("connect-timeout-ms", po::value(&cfg.connect_timeout_ms),
+     "how long a driver tries to reach the cluster's head")
+    ("request-timeout-ms", po::value(&cfg.request_timeout_ms),
+     "how long a request to a cluster component may take")
+    ("log-level", po::value(&cfg.log_level),
+     "trace, debug, info, warning, error or off")
+    ("libraries", po::value(&libraries)->implicit_value(""),
+     "comma-separated shared libraries with the app's tasks, which a "
+     "driver has every node load (default: lib<app>_tasks.so next to the "
+     "executable, if there is one)")
+    ("caf", po::value(&caf_opts)->composing(),
+     "a CAF option as key=value, e.g. scheduler.max-threads=4")
+    ("config", po::value(&file), "an INI file with these options");
   return desc;
 }
 

@@ -26,6 +26,7 @@
 #include "caraway/node/raylet.hpp"
 #include "caraway/wire/bridge.hpp"
 #include "caraway/wire/connect.hpp"
+#include "caraway/wire/io_thread.hpp"
 #include "core_worker.hpp"
 #include "owner.hpp"
 #include "registry.hpp"
@@ -91,6 +92,18 @@ void apply_caf_options(caf::actor_system_config& cfg,
 void start_components(runtime& rt, const config& cfg,
                       const detail::node_options* node,
                       detail::node_started* started);
+
+// Results from other processes arrive on the middleman's I/O thread; the
+// owner takes them there unless `io_thread_actors` is off.
+wire::owner_actor spawn_owner(runtime& rt, const config& cfg,
+                              std::string own_address) {
+  auto& sys = *rt.sys;
+  if (cfg.io_thread_actors && sys.has_middleman())
+    return wire::spawn_on_io_thread<
+      wire::owner_actor::stateful_base<core::owner_state>>(
+      sys, core::owner, rt.core.get(), std::move(own_address));
+  return sys.spawn(core::owner, rt.core.get(), std::move(own_address));
+}
 
 // Starts serving this process' objects to other processes and pulling
 // theirs. A node serves on its own host; a driver on the address that
@@ -163,6 +176,11 @@ start_embedded(const config& cfg, const detail::node_options* node = nullptr,
   rt->caf_cfg->set("scheduler.policy", caf::atom("sharing"));
   if (node != nullptr || !cfg.address.empty()) {
     rt->caf_cfg->load<caf::io::middleman>();
+    // Measured: the I/O thread deserializing messages itself saves handing
+    // each to a scheduler thread first (15-40 us per message on a 2-core
+    // VM). caraway's messages are small (bulk data has its own data path),
+    // so the I/O thread keeps up.
+    rt->caf_cfg->set("middleman.workers", size_t{0});
     // CAF sends no heartbeats by default: a frozen peer would never be
     // noticed.
     detail::node_options defaults;
@@ -198,7 +216,12 @@ void start_components(runtime& rt_ref, const config& cfg,
   auto capacity = cfg.object_store_memory > 0 ? cfg.object_store_memory
                                               : default_store_memory();
   rt->store = std::make_shared<node::store_memory>(capacity, capacity);
-  rt->core = std::make_shared<core::core_worker>(sys, cfg);
+  // A cluster's driver waits for results from other processes: its get
+  // spins long enough to cover a remote round trip.
+  auto core_cfg = cfg;
+  if (node == nullptr && !cfg.address.empty())
+    core_cfg.get_spin_us = cfg.cluster_get_spin_us;
+  rt->core = std::make_shared<core::core_worker>(sys, core_cfg);
   auto run = std::make_shared<core::runner>(*rt->core);
   wire::node_info info;
   info.id = rt->core->next_id();
@@ -236,7 +259,7 @@ void start_components(runtime& rt_ref, const config& cfg,
   if (driver) {
     // A driver runs no raylet: it submits to one the gcs names.
     std::string failure;
-    rt->owner = sys.spawn(core::owner, rt->core.get(), std::string{});
+    rt->owner = spawn_owner(rt_ref, cfg, std::string{});
     auto libraries = detail::job_libraries(cfg);
     for (auto& path : libraries)
       CARAWAY_LOG(info, runtime)
@@ -285,8 +308,16 @@ void start_components(runtime& rt_ref, const config& cfg,
         << why << "; tasks that need it fail on this node";
     return failed;
   };
-  rt->raylet = sys.spawn(node::raylet, info, cfg.max_workers,
-                         std::move(factory), rt->gcs);
+  // Tasks from other processes arrive on the I/O thread; so may the raylet.
+  // Its handlers do not block, except that loading a job's libraries holds
+  // up this node's network traffic until they are loaded.
+  if (cfg.io_thread_actors && sys.has_middleman())
+    rt->raylet = wire::spawn_on_io_thread<
+      wire::raylet_actor::stateful_base<node::raylet_state>>(
+      sys, node::raylet, info, cfg.max_workers, std::move(factory), rt->gcs);
+  else
+    rt->raylet = sys.spawn(node::raylet, info, cfg.max_workers,
+                           std::move(factory), rt->gcs);
   if (node != nullptr) {
     // The head listens with its gcs, a worker with its raylet: peers reach
     // each node at its own address.
@@ -311,7 +342,7 @@ void start_components(runtime& rt_ref, const config& cfg,
   caf::actor_cast<caf::abstract_actor*>(rt->raylet)->attach_functor([stopped] {
     stopped->set_value();
   });
-  rt->owner = sys.spawn(core::owner, rt->core.get(), info.address);
+  rt->owner = spawn_owner(rt_ref, cfg, info.address);
   rt->core->connect({rt->gcs, rt->raylet, rt->owner, rt->store, rt->store_actor,
                      rt->puller, data_address});
   rt->core->node_id(wire::to_string(info.id));

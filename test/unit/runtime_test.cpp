@@ -101,6 +101,19 @@ TEST_CASE("parse_config reads --caraway- flags and leaves the rest") {
   CHECK(cfg.caf.at("scheduler.max-threads") == "2");
 }
 
+TEST_CASE("a cluster's driver spins and uses the I/O thread by default") {
+  const char* defaults[] = {"app"};
+  auto cfg = parse_config(1, defaults);
+  CHECK(cfg.get_spin_us == 100);
+  CHECK(cfg.cluster_get_spin_us == 300);
+  CHECK(cfg.io_thread_actors);
+  const char* argv[] = {"app", "--caraway-cluster-get-spin-us=50",
+                        "--caraway-io-thread-actors=false"};
+  cfg = parse_config(3, argv);
+  CHECK(cfg.cluster_get_spin_us == 50);
+  CHECK_FALSE(cfg.io_thread_actors);
+}
+
 TEST_CASE("parse_config rejects bad input with a clear error") {
   SUBCASE("unknown caraway flag") {
     const char* argv[] = {"app", "--caraway-no-such-option=1"};

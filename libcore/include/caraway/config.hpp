@@ -27,8 +27,16 @@ struct config {
   std::string ns = "default";
   /// Most executor threads the embedded node starts.
   uint32_t max_workers = 512;
-  /// How long a driver's `get` spins before it sleeps, in microseconds.
+  /// How long an embedded driver's `get` spins before it sleeps, in
+  /// microseconds.
   uint32_t get_spin_us = 100;
+  /// The same for the driver of a cluster, whose results come from other
+  /// processes: a remote round trip takes 100-300 us.
+  uint32_t cluster_get_spin_us = 300;
+  /// In a cluster, the owner and the raylet handle messages on CAF's network
+  /// I/O thread, which saves a thread hand-off per message from another
+  /// process.
+  bool io_thread_actors = true;
   /// How long a driver tries to reach the cluster's head.
   uint32_t connect_timeout_ms = 5000;
   /// How long a request to a cluster component may take.
