@@ -207,6 +207,15 @@ wait_alive_nodes() {
   done
 }
 
+# run_app <name> <seconds> <args...>: runs the driver $app against the
+# cluster at $address; fails unless it exits with 0.
+run_app() { # <name> <seconds> <args...>
+  local name=$1 seconds=$2
+  shift 2
+  run "$name" "$seconds" "$app" "$@" --caraway-address "$address"
+  ((status == 0)) || fail "$name exited with $status"
+}
+
 # node_id_of <name>: the node id a daemon printed when it started.
 node_id_of() {
   sed -n 's/.* node \([0-9a-f]*\)$/\1/p' "$work/$1.out"

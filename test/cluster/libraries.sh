@@ -16,13 +16,6 @@ loaded="loaded library path=/.*/${library##*/}\$"
 start_cluster ""
 wait_alive_nodes 3
 
-run_app() { # <name> <seconds> <args...>
-  local name=$1 seconds=$2
-  shift 2
-  run "$name" "$seconds" "$app" "$@" --caraway-address "$address"
-  ((status == 0)) || fail "$name exited with $status"
-}
-
 run_app nothing 60 try-where --caraway-libraries /nonexistent/libnothing.so
 grep -qx "where error: .*function 'where' is not registered on node $tpu_id.*" \
   "$work/nothing.out" || fail "try-where printed: $(cat "$work/nothing.out")"

@@ -17,13 +17,6 @@ start_cluster "$library"
 
 wait_alive_nodes 3
 
-run_app() { # <name> <seconds> <args...>
-  local name=$1 seconds=$2
-  shift 2
-  run "$name" "$seconds" "$app" "$@" --caraway-address "$address"
-  ((status == 0)) || fail "$name exited with $status"
-}
-
 run_app resources 60 resources
 for line in "driver total CPU:4 ssd:2 tpu:1" \
   "driver available CPU:4 ssd:2 tpu:1" \

@@ -127,10 +127,15 @@ bool finish_connect(int fd, std::chrono::milliseconds timeout,
 
 } // namespace
 
-int connect_to(const std::string& host, uint16_t port,
-               std::chrono::milliseconds timeout, std::string& why) {
+namespace {
+
+// Tries `use` on a fresh socket for each address of host:port until it
+// keeps one; returns it, or -1 with the last reason in `why`.
+template <class F>
+int first_socket(const std::string& host, uint16_t port, bool passive,
+                 std::string& why, F use) {
   addrinfo_list addrs;
-  if (!resolve(host, port, false, addrs, why))
+  if (!resolve(host, port, passive, addrs, why))
     return -1;
   for (auto ai = addrs.head; ai != nullptr; ai = ai->ai_next) {
     int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
@@ -139,47 +144,44 @@ int connect_to(const std::string& host, uint16_t port,
       why = last_error();
       continue;
     }
+    if (use(fd, ai))
+      return fd;
+    ::close(fd);
+  }
+  return -1;
+}
+
+} // namespace
+
+int connect_to(const std::string& host, uint16_t port,
+               std::chrono::milliseconds timeout, std::string& why) {
+  return first_socket(host, port, false, why, [&](int fd, addrinfo* ai) {
     auto flags = fcntl(fd, F_GETFL, 0);
     fcntl(fd, F_SETFL, flags | O_NONBLOCK);
     auto rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
     if (rc != 0 && errno != EINPROGRESS) {
       why = last_error();
-      ::close(fd);
-      continue;
+      return false;
     }
-    if (rc != 0 && !finish_connect(fd, timeout, why)) {
-      ::close(fd);
-      continue;
-    }
+    if (rc != 0 && !finish_connect(fd, timeout, why))
+      return false;
     fcntl(fd, F_SETFL, flags);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    return fd;
-  }
-  return -1;
+    return true;
+  });
 }
 
 int listen_on(const std::string& host, uint16_t port, std::string& why) {
-  addrinfo_list addrs;
-  if (!resolve(host, port, true, addrs, why))
-    return -1;
-  for (auto ai = addrs.head; ai != nullptr; ai = ai->ai_next) {
-    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-                      ai->ai_protocol);
-    if (fd < 0) {
-      why = last_error();
-      continue;
-    }
+  return first_socket(host, port, true, why, [&](int fd, addrinfo* ai) {
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd, 64) != 0) {
       why = last_error();
-      ::close(fd);
-      continue;
+      return false;
     }
-    return fd;
-  }
-  return -1;
+    return true;
+  });
 }
 
 uint16_t local_port(int fd) {
