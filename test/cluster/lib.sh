@@ -216,6 +216,15 @@ run_app() { # <name> <seconds> <args...>
   ((status == 0)) || fail "$name exited with $status"
 }
 
+# expect_where <name>: the driver's `where` output shows the ssd task on the
+# ssd worker and the tpu task on the tpu worker.
+expect_where() {
+  grep -qx "ssd-task $ssd_id" "$work/$1.out" \
+    || fail "the ssd task ran elsewhere: $(cat "$work/$1.out")"
+  grep -qx "tpu-task $tpu_id" "$work/$1.out" \
+    || fail "the tpu task ran elsewhere: $(cat "$work/$1.out")"
+}
+
 # node_id_of <name>: the node id a daemon printed when it started.
 node_id_of() {
   sed -n 's/.* node \([0-9a-f]*\)$/\1/p' "$work/$1.out"

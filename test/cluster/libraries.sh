@@ -27,10 +27,7 @@ running "$head" || fail "the head died"
 echo "ok: a library that does not load fails its tasks, not the nodes"
 
 run_app where 60 where
-grep -qx "ssd-task $ssd_id" "$work/where.out" \
-  || fail "where printed: $(cat "$work/where.out")"
-grep -qx "tpu-task $tpu_id" "$work/where.out" \
-  || fail "where printed: $(cat "$work/where.out")"
+expect_where where
 for name in head worker_ssd worker_tpu; do
   (($(grep -c "$loaded" "$work/$name.err") == 1)) \
     || fail "$name did not load the library once"

@@ -27,10 +27,7 @@ done
 echo "ok: drivers and tasks see the resources of all nodes, summed"
 
 run_app where 60 where
-grep -qx "ssd-task $ssd_id" "$work/where.out" \
-  || fail "the ssd task ran elsewhere: $(cat "$work/where.out")"
-grep -qx "tpu-task $tpu_id" "$work/where.out" \
-  || fail "the tpu task ran elsewhere: $(cat "$work/where.out")"
+expect_where where
 echo "ok: tasks ran on the nodes with their resources"
 
 run_app spread 90 spread

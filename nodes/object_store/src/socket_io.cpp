@@ -41,9 +41,14 @@ bool decode_request(const char* in, wire::object_id& id) {
   return true;
 }
 
-bool send_all(int fd, const char* data, size_t size) {
+namespace {
+
+// Repeats `io` (send or recv) until `size` bytes moved; false on an error or
+// a closed peer.
+template <class Char, class F>
+bool transfer_all(Char* data, size_t size, F io) {
   while (size > 0) {
-    auto n = ::send(fd, data, size, MSG_NOSIGNAL);
+    auto n = io(data, size);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0)
@@ -54,17 +59,17 @@ bool send_all(int fd, const char* data, size_t size) {
   return true;
 }
 
+} // namespace
+
+bool send_all(int fd, const char* data, size_t size) {
+  return transfer_all(data, size, [fd](const char* p, size_t n) {
+    return ::send(fd, p, n, MSG_NOSIGNAL);
+  });
+}
+
 bool recv_all(int fd, char* data, size_t size) {
-  while (size > 0) {
-    auto n = ::recv(fd, data, size, 0);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
+  return transfer_all(data, size,
+                      [fd](char* p, size_t n) { return ::recv(fd, p, n, 0); });
 }
 
 void set_timeouts(int fd, std::chrono::milliseconds timeout) {
