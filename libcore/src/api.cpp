@@ -6,7 +6,7 @@
 #include "caraway/detail/core.hpp"
 #include "caraway/error.hpp"
 #include "caraway/object_ref.hpp"
-#include "core_worker.hpp"
+#include "owner/core_worker.hpp"
 #include "registry.hpp"
 #include "runtime.hpp"
 
@@ -46,7 +46,7 @@ void add_ref(const wire::object_id& id) noexcept {
 
 void remove_ref(const wire::object_id& id) noexcept {
   if (auto core = core::current_core())
-    core->objects().remove_ref(id);
+    core->remove_ref(id);
 }
 
 void note_nested_ref(const wire::object_id& id) {
@@ -122,10 +122,10 @@ wire::object_id put_value(wire::buffer_ptr value, bool in_store,
 
 namespace {
 
-[[noreturn]] void throw_not_ready(core::core_worker& core,
+[[noreturn]] void throw_not_ready(owner::core_worker& core,
                                   const wire::object_id& id,
                                   timeout_type timeout) {
-  if (core.objects().stopped())
+  if (core.stopped())
     throw error("caraway shut down while waiting for object "
                 + wire::to_string(id));
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);

@@ -1,6 +1,10 @@
 #include "errors.hpp"
 
+#include <caf/error.hpp>
+#include <caf/sec.hpp>
+
 #include "caraway/error.hpp"
+#include "caraway/wire/errc.hpp"
 
 namespace caraway {
 
@@ -47,6 +51,19 @@ void raise(const wire::error_info& err) {
     default:
       throw error(err.message.empty() ? "unknown error" : err.message);
   }
+}
+
+void raise(const caf::error& err, const std::string& text) {
+  switch (wire::code_of(err)) {
+    case wire::errc::name_taken:
+    case wire::errc::invalid_request:
+      throw invalid_argument_error(text);
+    case wire::errc::none:
+      break;
+    default:
+      throw error(text);
+  }
+  throw error("the gcs did not answer: " + text);
 }
 
 } // namespace caraway::core

@@ -81,7 +81,7 @@ void runner::invoke(wire::task_result& result, const wire::task_spec& spec,
   }
   result.contained = scope.take();
   // Keeps them alive until the owner of the result holds them.
-  result.sender = core_.owner();
+  result.sender = caf::actor_cast<caf::actor>(core_.owner());
   result.in_store = inv.in_store;
   if (inv.in_store) {
     core_.store().seal(result.id, inv.result);
@@ -92,7 +92,7 @@ void runner::invoke(wire::task_result& result, const wire::task_spec& spec,
 }
 
 void runner::deliver(const wire::task_spec& spec, wire::task_result result) {
-  if (spec.owner && spec.owner == core_.owner())
+  if (spec.owner && spec.owner.address() == core_.owner().address())
     core_.on_result(result);
   else
     task_runner::deliver(spec, std::move(result));
@@ -105,8 +105,8 @@ std::string runner::where() const {
 
 wire::task_result runner::run_task(const wire::task_spec& spec,
                                    const node::worker_context& ctx) {
-  thread_context tc{ctx.raylet, ctx.lease, spec.depth, ctx.backlog};
-  context_guard guard{&tc};
+  owner::thread_context tc{&ctx, spec.depth};
+  owner::context_guard guard{&tc};
   wire::task_result result;
   result.id = spec.id;
   auto fn = registry::instance().find_function(spec.function);
@@ -139,8 +139,8 @@ std::shared_ptr<void> runner::construct(const wire::actor_spec& spec,
              + "' has no constructor for these arguments"};
     return nullptr;
   }
-  thread_context tc{ctx.raylet, ctx.lease, 0};
-  context_guard guard{&tc};
+  owner::thread_context tc{&ctx, 0};
+  owner::context_guard guard{&tc};
   std::vector<wire::buffer_ptr> values;
   wire::error_info fetch_err;
   if (!fetch_args(spec.args, spec.owner, values, fetch_err)) {
@@ -166,8 +166,8 @@ std::shared_ptr<void> runner::construct(const wire::actor_spec& spec,
 wire::task_result runner::run_method(void* self, const wire::actor_spec& actor,
                                      const wire::task_spec& spec,
                                      const node::worker_context& ctx) {
-  thread_context tc{ctx.raylet, ctx.lease, spec.depth};
-  context_guard guard{&tc};
+  owner::thread_context tc{&ctx, spec.depth};
+  owner::context_guard guard{&tc};
   wire::task_result result;
   result.id = spec.id;
   auto& reg = registry::instance();

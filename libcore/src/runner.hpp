@@ -1,7 +1,7 @@
 #pragma once
 
 #include "caraway/node/task_runner.hpp"
-#include "core_worker.hpp"
+#include "owner/core_worker.hpp"
 
 namespace caraway::core {
 
@@ -9,7 +9,7 @@ namespace caraway::core {
 /// hosts of this process.
 class runner : public node::task_runner {
 public:
-  explicit runner(core_worker& core) : core_(core) {
+  explicit runner(owner::core_worker& core) : core_(core) {
     // nop
   }
 
@@ -17,7 +17,7 @@ public:
                              const node::worker_context& ctx) override;
 
   bool stopping() const override {
-    return core_.objects().stopped();
+    return core_.stopped();
   }
 
   /// Results for this process go straight into its object table, saving a
@@ -46,7 +46,7 @@ private:
   template <class F>
   void invoke(wire::task_result& result, const wire::task_spec& spec, F&& fn);
 
-  core_worker& core_;
+  owner::core_worker& core_;
 };
 
 } // namespace caraway::core

@@ -27,8 +27,8 @@
 #include "caraway/wire/bridge.hpp"
 #include "caraway/wire/connect.hpp"
 #include "caraway/wire/io_thread.hpp"
-#include "core_worker.hpp"
-#include "owner.hpp"
+#include "owner/core_worker.hpp"
+#include "owner/service.hpp"
 #include "registry.hpp"
 #include "runner.hpp"
 #include "runtime.hpp"
@@ -40,7 +40,7 @@ namespace {
 struct runtime {
   std::unique_ptr<caf::actor_system_config> caf_cfg;
   std::unique_ptr<caf::actor_system> sys;
-  std::shared_ptr<core::core_worker> core;
+  std::shared_ptr<owner::core_worker> core;
   node::store_memory_ptr store;
   wire::gcs_actor gcs;
   wire::raylet_actor raylet;
@@ -62,12 +62,12 @@ struct runtime {
 
 std::mutex runtime_mtx;
 std::unique_ptr<runtime> active_runtime;
-std::atomic<core::core_worker*> active_core{nullptr};
+std::atomic<owner::core_worker*> active_core{nullptr};
 
 // The core of the last session stays until the next init: a thread that was
 // inside get() during shutdown wakes up with an error instead of touching
 // freed memory.
-std::shared_ptr<core::core_worker> retired_core;
+std::shared_ptr<owner::core_worker> retired_core;
 
 uint64_t default_store_memory() {
   auto pages = sysconf(_SC_PHYS_PAGES);
@@ -100,9 +100,9 @@ wire::owner_actor spawn_owner(runtime& rt, const config& cfg,
   auto& sys = *rt.sys;
   if (cfg.io_thread_actors && sys.has_middleman())
     return wire::spawn_on_io_thread<
-      wire::owner_actor::stateful_base<core::owner_state>>(
-      sys, core::owner, rt.core.get(), std::move(own_address));
-  return sys.spawn(core::owner, rt.core.get(), std::move(own_address));
+      wire::owner_actor::stateful_base<owner::service_state>>(
+      sys, owner::service, rt.core.get(), std::move(own_address));
+  return sys.spawn(owner::service, rt.core.get(), std::move(own_address));
 }
 
 // Starts serving this process' objects to other processes and pulling
@@ -221,7 +221,7 @@ void start_components(runtime& rt_ref, const config& cfg,
   auto core_cfg = cfg;
   if (node == nullptr && !cfg.address.empty())
     core_cfg.get_spin_us = cfg.cluster_get_spin_us;
-  rt->core = std::make_shared<core::core_worker>(sys, core_cfg);
+  rt->core = std::make_shared<owner::core_worker>(sys, core_cfg);
   auto run = std::make_shared<core::runner>(*rt->core);
   wire::node_info info;
   info.id = rt->core->next_id();
@@ -264,7 +264,7 @@ void start_components(runtime& rt_ref, const config& cfg,
     for (auto& path : libraries)
       CARAWAY_LOG(info, runtime)
         << "announcing library" << log::kv("path", path);
-    core::with_scoped_actor(sys, [&](caf::scoped_actor& self) {
+    owner::with_scoped_actor(sys, [&](caf::scoped_actor& self) {
       // The gcs answers once the nodes loaded the libraries: a request, not
       // a connection attempt, hence the request timeout.
       self
@@ -552,7 +552,7 @@ wire::node_info cluster_status() {
   auto& rt = *active_runtime;
   auto timeout = std::chrono::milliseconds(rt.core->cfg().request_timeout_ms);
   std::optional<wire::node_info> result;
-  core::with_scoped_actor(*rt.sys, [&](caf::scoped_actor& self) {
+  owner::with_scoped_actor(*rt.sys, [&](caf::scoped_actor& self) {
     if (rt.embedded)
       self->request(rt.raylet, timeout, wire::status_atom::value)
         .receive([&](wire::node_info& info) { result = std::move(info); },

@@ -1,8 +1,14 @@
 #pragma once
 
-namespace caraway::core {
+namespace caraway::owner {
 
 class core_worker;
+
+} // namespace caraway::owner
+
+namespace caraway::core {
+
+using owner::core_worker;
 
 /// The core worker of the running session, or null.
 core_worker* current_core() noexcept;

@@ -5,6 +5,7 @@
 #include <caf/serializer.hpp>
 
 #include "caraway.pb.h"
+#include "caraway/wire/errc.hpp"
 #include "caraway/wire/interfaces.hpp"
 
 namespace caraway::wire {
@@ -275,6 +276,14 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<executor_actor>("caraway::executor_actor");
   cfg.add_message_type<actor_host_actor>("caraway::actor_host_actor");
   cfg.add_message_type<object_store_actor>("caraway::object_store_actor");
+  cfg.add_error_category(caf::atom("caraway"),
+                         [](uint8_t code, caf::atom_value,
+                            const caf::message& ctx) {
+                           auto text = to_string(static_cast<errc>(code));
+                           if (ctx.match_elements<std::string>())
+                             text += ": " + ctx.get_as<std::string>(0);
+                           return text;
+                         });
 }
 
 } // namespace caraway::wire

@@ -21,6 +21,7 @@
 #include "caraway/node/gcs.hpp"
 #include "caraway/node/raylet.hpp"
 #include "caraway/wire/bridge.hpp"
+#include "fake_owner.hpp"
 #include "test_session.hpp"
 
 using namespace caraway;
@@ -39,21 +40,6 @@ config parse(std::vector<const char*> argv) {
 void touch(const fs::path& path) {
   fs::create_directories(path.parent_path());
   std::ofstream{path};
-}
-
-wire::owner_actor::behavior_type fake_owner() {
-  return {
-    [](wire::done_atom, wire::task_result&) {},
-    [](wire::update_atom, const wire::actor_info&) {},
-    [](wire::update_atom, const wire::node_info&) {},
-    [](wire::located_atom, const wire::object_id&,
-       const wire::object_store_actor&) {},
-    [](wire::borrow_atom, const wire::object_id&) { return false; },
-    [](wire::release_atom, const wire::object_id&) {},
-    [](wire::get_atom, const wire::object_id&) { return wire::task_result{}; },
-    [](wire::borrow_atom, const wire::object_id&, const caf::actor&) {},
-    [](wire::ready_atom, const wire::object_id&) {},
-  };
 }
 
 // What a raylet was asked to load.
@@ -159,7 +145,7 @@ TEST_CASE("the gcs answers a driver once its nodes loaded the job's code") {
   };
   auto first = std::make_shared<load_log>();
   auto first_raylet = add_node({1, 1}, first);
-  auto owner = sys.spawn(fake_owner);
+  auto owner = sys.spawn(test::fake_owner, std::make_shared<test::owner_log>());
   spawned.emplace_back(caf::actor_cast<caf::actor>(owner));
   {
     caf::scoped_actor self{sys};

@@ -23,6 +23,26 @@ void task_runner::deliver(const wire::task_spec& spec,
 
 namespace {
 
+// A context whose blocking lends out `lease`; tasks batched behind the
+// blocked one (in `backlog`, if any) go back to the raylet so that they do
+// not wait behind it.
+worker_context make_context(wire::raylet_actor raylet, uint64_t lease,
+                            std::deque<wire::task_spec>* backlog = nullptr) {
+  worker_context ctx;
+  ctx.on_block = [raylet, lease, backlog] {
+    caf::anon_send(raylet, wire::blocked_atom::value, lease);
+    if (backlog != nullptr) {
+      for (auto& spec : *backlog)
+        caf::anon_send(raylet, wire::submit_atom::value, std::move(spec));
+      backlog->clear();
+    }
+  };
+  ctx.on_unblock = [raylet, lease] {
+    caf::anon_send(raylet, wire::unblocked_atom::value, lease);
+  };
+  return ctx;
+}
+
 // A lane runs calls for an actor with max_concurrency > 1.
 caf::behavior lane(caf::event_based_actor*, wire::actor_host_actor host,
                    uint32_t index, std::shared_ptr<void> instance,
@@ -51,7 +71,7 @@ executor(wire::executor_actor::stateful_pointer<executor_state> self,
       std::deque<wire::task_spec> backlog{
         std::make_move_iterator(batch.begin()),
         std::make_move_iterator(batch.end())};
-      worker_context ctx{st.raylet, lease, &backlog};
+      auto ctx = make_context(st.raylet, lease, &backlog);
       while (!backlog.empty()) {
         auto spec = std::move(backlog.front());
         backlog.pop_front();
@@ -84,7 +104,7 @@ actor_host(wire::actor_host_actor::stateful_pointer<actor_host_state> self,
     [=](wire::create_atom) {
       auto& st = self->state;
       wire::error_info err;
-      worker_context ctx{st.raylet, st.lease};
+      auto ctx = make_context(st.raylet, st.lease);
       st.instance = st.runner->construct(st.spec, ctx, err);
       if (!st.instance) {
         self->send(st.gcs, wire::dead_atom::value, st.spec.id, err);
@@ -107,7 +127,7 @@ actor_host(wire::actor_host_actor::stateful_pointer<actor_host_state> self,
     [=](wire::call_atom, wire::task_spec& spec) {
       auto& st = self->state;
       if (st.lanes.empty()) {
-        worker_context ctx{st.raylet, st.lease};
+        auto ctx = make_context(st.raylet, st.lease);
         st.runner->deliver(spec, st.runner->run_method(st.instance.get(),
                                                        st.spec, spec, ctx));
       } else if (!st.idle_lanes.empty()) {

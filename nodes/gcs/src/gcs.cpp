@@ -1,4 +1,5 @@
 #include "caraway/node/gcs.hpp"
+#include "caraway/wire/errc.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -256,7 +257,7 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
       -> caf::result<uint64_t, wire::raylet_actor> {
       auto& st = self->state;
       if (st.entry_node() == nullptr)
-        return caf::make_error(caf::sec::invalid_argument,
+        return caf::make_error(wire::errc::no_live_node,
                                "the cluster has no live node");
       auto id = st.next_job++;
       self->monitor(owner);
@@ -276,7 +277,7 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
         if (auto node = self->state.entry_node())
           promise.deliver(id, node->raylet);
         else
-          promise.deliver(caf::make_error(caf::sec::invalid_argument,
+          promise.deliver(caf::make_error(wire::errc::no_live_node,
                                           "the cluster has no live node"));
       });
       return promise;
@@ -285,13 +286,13 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
         wire::actor_spec& spec) -> caf::result<wire::actor_id> {
       auto& st = self->state;
       if (!st.add_actor(spec))
-        return caf::make_error(caf::sec::invalid_argument,
+        return caf::make_error(wire::errc::name_taken,
                                "an actor named '" + spec.name
                                  + "' already exists in namespace '" + spec.ns
                                  + "'");
       auto node = st.pick_node(spec.resources);
       if (node == nullptr)
-        return caf::make_error(caf::sec::invalid_argument,
+        return caf::make_error(wire::errc::unschedulable,
                                "no node to place the actor on");
       auto id = spec.id;
       self->send(node->raylet, wire::create_atom::value, std::move(spec));
@@ -323,7 +324,7 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
         bool now) -> caf::result<wire::raylet_actor> {
       if (auto node = self->state.place(req, asker, now))
         return node->raylet;
-      return caf::make_error(caf::sec::invalid_argument,
+      return caf::make_error(wire::errc::unschedulable,
                              "no node has these resources");
     },
     [=](wire::update_atom, wire::node_info& info) {

@@ -43,6 +43,7 @@ using place_atom = caf::atom_constant<caf::atom("place")>;
 using load_atom = caf::atom_constant<caf::atom("load")>;
 using borrow_atom = caf::atom_constant<caf::atom("borrow")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
+using unpin_atom = caf::atom_constant<caf::atom("unpin")>;
 using get_atom = caf::atom_constant<caf::atom("get")>;
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
 using located_atom = caf::atom_constant<caf::atom("located")>;
@@ -70,8 +71,11 @@ using owner_actor = caf::typed_actor<
   // Another process holds a ref to an object this one owns; false when the
   // object is gone.
   caf::replies_to<borrow_atom, object_id>::with<bool>,
-  // ...and let go of it (also drops a ref kept for a result's receiver).
+  // ...and let go of it.
   caf::reacts_to<release_atom, object_id>,
+  // The receiver of a value containing this object holds it now: drop the
+  // ref kept for it.
+  caf::reacts_to<unpin_atom, object_id>,
   // The object once it is ready: its value or where to pull it, or why it
   // failed.
   caf::replies_to<get_atom, object_id>::with<task_result>,

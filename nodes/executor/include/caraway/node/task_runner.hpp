@@ -1,20 +1,29 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <functional>
 #include <memory>
 
 #include "caraway/wire/interfaces.hpp"
 
 namespace caraway::node {
 
-/// Where user code runs: lets a blocking `get` hand the lease back.
+/// Where user code runs. A task that blocks in `get` says so through it, so
+/// that its lease lends its resources out meanwhile; the executor or actor
+/// host that made it knows the lease and the raylet, the runner does not.
 struct worker_context {
-  wire::raylet_actor raylet;
-  uint64_t lease = 0;
-  /// Tasks granted under the lease but not started; a task that blocks
-  /// hands them back to the raylet so that they do not wait behind it.
-  std::deque<wire::task_spec>* backlog = nullptr;
+  std::function<void()> on_block;
+  std::function<void()> on_unblock;
+
+  void blocked() const {
+    if (on_block)
+      on_block();
+  }
+
+  void unblocked() const {
+    if (on_unblock)
+      on_unblock();
+  }
 };
 
 /// Runs user code. The executor and the actor host know nothing about

@@ -1,5 +1,9 @@
 #pragma once
 
+// The owner actor: the message face of the core worker. Results, actor
+// updates and borrowers' requests arrive here and go straight into the
+// core worker's parts.
+
 #include <functional>
 #include <set>
 #include <string>
@@ -10,11 +14,11 @@
 
 #include "caraway/wire/interfaces.hpp"
 
-namespace caraway::core {
+namespace caraway::owner {
 
 class core_worker;
 
-struct owner_state {
+struct service_state {
   static inline const char* name = "caraway.owner";
   /// This process' own node address (empty in a driver).
   std::string own_address;
@@ -33,10 +37,8 @@ struct owner_state {
     awaited;
 };
 
-/// The message face of the core worker: results, actor updates and
-/// borrowers' requests arrive here and go straight into its tables.
 wire::owner_actor::behavior_type
-owner(wire::owner_actor::stateful_pointer<owner_state> self, core_worker* core,
-      std::string own_address);
+service(wire::owner_actor::stateful_pointer<service_state> self,
+        core_worker* core, std::string own_address);
 
-} // namespace caraway::core
+} // namespace caraway::owner

@@ -1,17 +1,17 @@
-#include "owner.hpp"
+#include "owner/service.hpp"
 
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
 
 #include "caraway/log.hpp"
 #include "caraway/wire/connect.hpp"
-#include "core_worker.hpp"
+#include "owner/core_worker.hpp"
 
-namespace caraway::core {
+namespace caraway::owner {
 
 namespace {
 
-using self_ptr = wire::owner_actor::stateful_pointer<owner_state>;
+using self_ptr = wire::owner_actor::stateful_pointer<service_state>;
 
 // Opens a direct connection to a node. CAF routes messages to a node it only
 // learned of through the head via the head, unless connected directly.
@@ -82,12 +82,12 @@ void borrow(self_ptr self, core_worker* core, const wire::object_id& id,
   auto unpin = [=] {
     if (pinned_by)
       self->send(caf::actor_cast<wire::owner_actor>(pinned_by),
-                 wire::release_atom::value, id);
+                 wire::unpin_atom::value, id);
   };
   find_owner(self, core, id.hi, [=](const wire::owner_actor& owner) {
     if (!owner) {
       unpin();
-      core->objects().fail(
+      core->fail_object(
         id, {wire::error_kind::owner_died, "",
              "the owner of object " + wire::to_string(id) + " is gone"});
       return;
@@ -98,15 +98,14 @@ void borrow(self_ptr self, core_worker* core, const wire::object_id& id,
         [=](bool known) {
           unpin();
           if (!known) {
-            core->objects().fail(id, {wire::error_kind::object_lost, "",
+            core->fail_object(id, {wire::error_kind::object_lost, "",
                                       "object " + wire::to_string(id)
                                         + " was freed by its owner"});
             return;
           }
           // A release sent meanwhile could not name the owner: send it now,
           // after the count it undoes.
-          if (!core->objects().set_owner(id,
-                                         caf::actor_cast<caf::actor>(owner))) {
+          if (!core->set_borrowed_owner(id, owner)) {
             self->send(owner, wire::release_atom::value, id);
             return;
           }
@@ -118,7 +117,7 @@ void borrow(self_ptr self, core_worker* core, const wire::object_id& id,
         },
         [=](caf::error& err) {
           unpin();
-          core->objects().fail(id, {wire::error_kind::owner_died, "",
+          core->fail_object(id, {wire::error_kind::owner_died, "",
                                     "the owner of object " + wire::to_string(id)
                                       + " did not answer: "
                                       + self->system().render(err)});
@@ -128,14 +127,14 @@ void borrow(self_ptr self, core_worker* core, const wire::object_id& id,
 
 } // namespace
 
-wire::owner_actor::behavior_type owner(self_ptr self, core_worker* core,
-                                       std::string own_address) {
+wire::owner_actor::behavior_type service(self_ptr self, core_worker* core,
+                                         std::string own_address) {
   self->state.own_address = std::move(own_address);
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& owners = self->state.owners;
     for (auto i = owners.begin(); i != owners.end();)
       i = i->second.address() == msg.source ? owners.erase(i) : std::next(i);
-    core->objects().fail_borrowed_from(
+    core->fail_borrowed_from(
       msg.source, {wire::error_kind::owner_died, "",
                    "the process owning the object is gone"});
   });
@@ -151,29 +150,27 @@ wire::owner_actor::behavior_type owner(self_ptr self, core_worker* core,
     },
     [=](wire::located_atom, const wire::object_id& id,
         wire::object_store_actor& store) {
-      if (!core->objects().add_copy(id, caf::actor_cast<caf::actor>(store)))
+      if (!core->add_copy(id, store))
         self->send(store, wire::free_atom::value,
                    std::vector<wire::object_id>{id});
     },
     [=](wire::borrow_atom, const wire::object_id& id) {
-      return core->objects().add_ref_known(id);
+      return core->add_borrower(id);
     },
     [=](wire::release_atom, const wire::object_id& id) {
-      core->objects().remove_ref(id);
+      core->remove_borrower(id);
+    },
+    [=](wire::unpin_atom, const wire::object_id& id) {
+      core->unpin(id);
     },
     [=](wire::get_atom,
         const wire::object_id& id) -> caf::result<wire::task_result> {
       auto promise = self->make_response_promise<wire::task_result>();
       auto& waiting = self->state.awaited[id];
       waiting.emplace_back(promise);
-      if (waiting.size() == 1) {
-        // The callback may run on any thread: it only sends a message.
-        auto me = caf::actor_cast<wire::owner_actor>(self);
-        if (!core->objects().on_ready(id, [me, id] {
-              caf::anon_send(me, wire::ready_atom::value, id);
-            }))
-          self->send(self, wire::ready_atom::value, id);
-      }
+      // The core worker sends ready_atom once the object settles.
+      if (waiting.size() == 1 && !core->await_for_borrower(id))
+        self->send(self, wire::ready_atom::value, id);
       return promise;
     },
     [=](wire::ready_atom, const wire::object_id& id) {
@@ -191,4 +188,4 @@ wire::owner_actor::behavior_type owner(self_ptr self, core_worker* core,
   };
 }
 
-} // namespace caraway::core
+} // namespace caraway::owner

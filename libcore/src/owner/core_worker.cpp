@@ -1,0 +1,283 @@
+#include "owner/core_worker.hpp"
+
+#include <random>
+
+#include <caf/all.hpp>
+
+#include "caraway/log.hpp"
+#include "spec_helpers.hpp"
+
+namespace caraway::owner {
+
+namespace {
+
+thread_local thread_context* tls_context = nullptr;
+
+uint64_t random_worker_id() {
+  std::random_device rd;
+  uint64_t result = 0;
+  while (result == 0)
+    result = (static_cast<uint64_t>(rd()) << 32) | rd();
+  return result;
+}
+
+} // namespace
+
+thread_context* current_context() {
+  return tls_context;
+}
+
+context_guard::context_guard(thread_context* ctx) : prev_(tls_context) {
+  tls_context = ctx;
+}
+
+context_guard::~context_guard() {
+  tls_context = prev_;
+}
+
+core_worker::core_worker(caf::actor_system& sys, const config& cfg)
+  : sys_(sys), cfg_(cfg), worker_id_(random_worker_id()) {
+  // nop
+}
+
+core_worker::~core_worker() {
+  // nop
+}
+
+void core_worker::connect(cluster_handles handles) {
+  handles_ = std::move(handles);
+  // Borrowers of this process' objects find its owner through the gcs.
+  if (handles_.gcs)
+    caf::anon_send(handles_.gcs, wire::owner_atom::value, worker_id_,
+                   handles_.owner);
+}
+
+wire::object_id core_worker::next_id() {
+  return {worker_id_, next_seq_.fetch_add(1, std::memory_order_relaxed)};
+}
+
+void core_worker::apply(lock_type& lock, effects& fx) {
+  lock.unlock();
+  for (auto& spec : fx.to_raylet)
+    caf::anon_send(handles_.raylet, wire::submit_atom::value, std::move(spec));
+  for (auto& [host, spec] : fx.to_hosts)
+    caf::anon_send(host, wire::call_atom::value, std::move(spec));
+  for (auto& [store, id] : fx.frees)
+    caf::anon_send(store, wire::free_atom::value,
+                   std::vector<wire::object_id>{id});
+  for (auto& [owner, id] : fx.releases)
+    caf::anon_send(owner, wire::release_atom::value, id);
+  for (auto& [owner, id] : fx.unpins)
+    caf::anon_send(owner, wire::unpin_atom::value, id);
+  for (auto& [id, pinned_by] : fx.borrows)
+    caf::anon_send(handles_.owner, wire::borrow_atom::value, id,
+                   caf::actor_cast<caf::actor>(pinned_by));
+  for (auto& id : fx.borrower_ready)
+    caf::anon_send(handles_.owner, wire::ready_atom::value, id);
+  // Values are freed last, with no lock held.
+  fx.garbage.clear();
+}
+
+void core_worker::add_pending_locked(const wire::object_id& id) {
+  refs_.add_owned(id, ref_kind::local);
+  memory_.add_pending(id);
+}
+
+pending_task core_worker::make_task(wire::task_spec spec,
+                                    std::vector<detail::call_arg>& args,
+                                    std::vector<wire::object_id> nested,
+                                    std::vector<wire::object_id>& arg_refs) {
+  pending_task task;
+  task.holds = std::move(nested);
+  spec.args.reserve(args.size());
+  for (auto& arg : args)
+    spec.args.emplace_back(make_arg(arg, task.holds, arg_refs));
+  task.spec = std::move(spec);
+  return task;
+}
+
+wire::object_id core_worker::resolve(pending_task& task,
+                                     wire::error_info& err) {
+  for (auto& arg : task.spec.args) {
+    if (!arg.is_ref || arg.value || !arg.location.empty())
+      continue;
+    auto snap = memory_.lookup(arg.ref);
+    if (!snap.known) {
+      err = {wire::error_kind::object_lost, "",
+             "argument object " + wire::to_string(arg.ref) + " is unknown"};
+      return {};
+    }
+    switch (snap.st) {
+      case memory_store::state::pending:
+        return arg.ref;
+      case memory_store::state::failed:
+        err = snap.error;
+        return {};
+      case memory_store::state::ready:
+        fill_arg(arg, snap);
+        break;
+    }
+  }
+  return {};
+}
+
+void core_worker::try_submit(const wire::task_id& id, effects& fx,
+                             std::vector<wire::object_id>& settled) {
+  auto task = tasks_.find(id);
+  if (task == nullptr || task->sent)
+    return;
+  wire::error_info err;
+  auto waiting = resolve(*task, err);
+  if (err.kind != wire::error_kind::none) {
+    fail_task(id, std::move(err), fx, settled);
+  } else if (!waiting.nil()) {
+    deps_.add_task(waiting, id);
+  } else {
+    task->sent = true;
+    fx.to_raylet.emplace_back(task_manager::spec_to_send(*task));
+  }
+}
+
+void core_worker::fail_task(const wire::task_id& id, wire::error_info err,
+                            effects& fx,
+                            std::vector<wire::object_id>& settled) {
+  auto task = tasks_.take(id);
+  if (!task)
+    return;
+  // Arguments go first, so that a reader woken by the result sees them freed.
+  for (auto& hold : task->holds)
+    remove_ref_locked(hold, ref_kind::submitted, fx);
+  if (!task->spec.actor.nil())
+    actors_.finished(task->spec.actor, id);
+  if (memory_.fail(id, std::move(err)))
+    settled.push_back(id);
+}
+
+void core_worker::settle(std::vector<wire::object_id>& settled, effects& fx) {
+  while (!settled.empty()) {
+    auto id = settled.back();
+    settled.pop_back();
+    if (borrower_waits_.erase(id) > 0)
+      fx.borrower_ready.push_back(id);
+    auto waiting = deps_.take(id);
+    for (auto& task : waiting.tasks)
+      try_submit(task, fx, settled);
+    for (auto& actor : waiting.actors) {
+      if (auto entry = actors_.find(actor); entry && entry->blocked_on == id)
+        entry->blocked_on = {};
+      flush_actor(actor, fx, settled);
+    }
+  }
+}
+
+wire::object_id core_worker::submit_task(const std::string& function,
+                                         std::vector<detail::call_arg> args,
+                                         std::vector<wire::object_id> nested,
+                                         const detail::task_options& opts) {
+  wire::task_spec spec;
+  spec.id = next_id();
+  spec.function = function;
+  spec.resources = core::make_resources(opts.num_cpus, opts.num_gpus, opts.resources);
+  auto ctx = current_context();
+  spec.depth = ctx != nullptr ? ctx->depth + 1 : 0;
+  spec.max_retries = opts.max_retries;
+  spec.retry_exceptions = opts.retry_exceptions;
+  spec.owner = caf::actor_cast<caf::actor>(handles_.owner);
+  auto id = spec.id;
+  std::vector<wire::object_id> arg_refs;
+  auto task = make_task(std::move(spec), args, std::move(nested), arg_refs);
+  effects fx;
+  std::vector<wire::object_id> settled;
+  lock_type lock{mtx_};
+  count_holds(task.holds, arg_refs);
+  add_pending_locked(id);
+  tasks_.add(std::move(task));
+  try_submit(id, fx, settled);
+  settle(settled, fx);
+  apply(lock, fx);
+  return id;
+}
+
+void core_worker::on_result(wire::task_result& result) {
+  effects fx;
+  std::vector<wire::object_id> settled;
+  std::optional<pending_task> task;
+  lock_type lock{mtx_};
+  auto verdict = tasks_.on_result(result, task);
+  if (verdict == task_manager::verdict::retry) {
+    CARAWAY_LOG(info, owner)
+      << "retrying task" << log::kv("id", wire::to_string(result.id));
+    try_submit(result.id, fx, settled);
+    settle(settled, fx);
+    apply(lock, fx);
+    return;
+  }
+  // Refs in a value from another process: held here from now on, and the
+  // sender, which kept them alive meanwhile, lets go. A value from this
+  // process hands over the refs its executor collected.
+  auto sender = caf::actor_cast<wire::owner_actor>(result.sender);
+  bool local = !sender || sender.address() == handles_.owner.address();
+  for (auto& id : result.contained) {
+    if (local)
+      refs_.convert(id, ref_kind::local, ref_kind::contained);
+    else
+      hold_received(id, ref_kind::contained, sender, fx);
+  }
+  // Arguments go first, so that a reader woken by the result sees them freed.
+  if (task) {
+    for (auto& hold : task->holds)
+      remove_ref_locked(hold, ref_kind::submitted, fx);
+    if (!task->spec.actor.nil())
+      actors_.finished(task->spec.actor, result.id);
+  }
+  bool kept = false;
+  if (result.error.kind != wire::error_kind::none) {
+    kept = memory_.fail(result.id, std::move(result.error));
+  } else {
+    bool in_store = result.in_store;
+    auto store = caf::actor_cast<wire::object_store_actor>(result.store);
+    auto location = result.location;
+    kept = memory_.complete(result.id, std::move(result.value), in_store,
+                            std::move(result.location));
+    if (kept) {
+      refs_.set_contains(result.id, result.contained);
+      if (store)
+        directory_.set_primary(result.id, std::move(location), store);
+    } else if (in_store) {
+      // Nobody wants the value any more (or it came twice): its store lets
+      // go of it.
+      if (handles_.store)
+        handles_.store->release(result.id);
+      if (store && store != handles_.store_actor)
+        fx.frees.emplace_back(store, result.id);
+    }
+  }
+  if (kept) {
+    settled.push_back(result.id);
+  } else {
+    for (auto& id : result.contained)
+      remove_ref_locked(id, ref_kind::contained, fx);
+  }
+  settle(settled, fx);
+  apply(lock, fx);
+}
+
+void core_worker::shutdown() {
+  // A detached actor's thread lives until the last handle to it is gone.
+  std::lock_guard<std::mutex> guard{mtx_};
+  memory_.shutdown();
+  actors_.drop_hosts();
+}
+
+core_worker::part_sizes core_worker::sizes() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return {memory_.size(), refs_.size(),   directory_.size(),
+          tasks_.size(),  actors_.size(), deps_.size()};
+}
+
+ref_counts core_worker::refs_of(const wire::object_id& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return refs_.counts(id);
+}
+
+} // namespace caraway::owner

@@ -1,0 +1,373 @@
+#pragma once
+
+// The owner (core worker) of this process, composed of its parts: it mints
+// ids, submits tasks once their arguments are ready, keeps the objects it
+// owns, queues calls to actors in submission order, and turns results into
+// values or errors. See README.md in this directory for its threading rule.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/logger.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "caraway/config.hpp"
+#include "caraway/detail/core.hpp"
+#include "caraway/node/object_puller.hpp"
+#include "caraway/node/store_memory.hpp"
+#include "caraway/node/task_runner.hpp"
+#include "caraway/wire/interfaces.hpp"
+#include "owner/actor_submit_queue.hpp"
+#include "owner/dependency_resolver.hpp"
+#include "owner/memory_store.hpp"
+#include "owner/object_directory.hpp"
+#include "owner/reference_counter.hpp"
+#include "owner/task_manager.hpp"
+
+namespace caraway::owner {
+
+/// Where the code running on this thread is: set while an executor or an
+/// actor host runs user code, so that a blocking `get` lends its lease out.
+struct thread_context {
+  const node::worker_context* worker = nullptr;
+  uint32_t depth = 0;
+};
+
+/// The context of the calling thread, or null outside executors.
+thread_context* current_context();
+
+/// Sets the calling thread's context for the guard's lifetime.
+class context_guard {
+public:
+  explicit context_guard(thread_context* ctx);
+  ~context_guard();
+
+private:
+  thread_context* prev_;
+};
+
+/// Runs `fn` with a scoped actor. A scoped actor pins CAF's logger to the
+/// calling thread, which keeps ~actor_system waiting until that thread ends;
+/// this unpins it again unless the thread is one of CAF's own.
+template <class F>
+void with_scoped_actor(caf::actor_system& sys, F&& fn) {
+  bool pinned = caf::logger::current_logger() != nullptr;
+  {
+    caf::scoped_actor self{sys};
+    fn(self);
+  }
+  if (!pinned)
+    caf::logger::set_current_actor_system(nullptr);
+}
+
+struct cluster_handles {
+  wire::gcs_actor gcs;
+  wire::raylet_actor raylet;
+  wire::owner_actor owner;
+  node::store_memory_ptr store;
+  /// Set in a cluster, where other processes read this one's objects.
+  wire::object_store_actor store_actor;
+  std::shared_ptr<node::object_puller> puller;
+  std::string data_address; // host:port of this process' data server
+};
+
+class core_worker {
+public:
+  core_worker(caf::actor_system& sys, const config& cfg);
+
+  ~core_worker();
+
+  /// Completes construction once the components exist.
+  void connect(cluster_handles handles);
+
+  caf::actor_system& system() {
+    return sys_;
+  }
+
+  const config& cfg() const {
+    return cfg_;
+  }
+
+  /// Id of the node this process runs (empty in a driver).
+  const std::string& node_id() const {
+    return node_id_;
+  }
+
+  void node_id(std::string id) {
+    node_id_ = std::move(id);
+  }
+
+  /// The owner actor of this process.
+  const wire::owner_actor& owner() const {
+    return handles_.owner;
+  }
+
+  node::store_memory& store() {
+    return *handles_.store;
+  }
+
+  /// Where other processes pull this process' stored objects; empty when
+  /// embedded.
+  const std::string& data_address() const {
+    return handles_.data_address;
+  }
+
+  const wire::object_store_actor& store_actor() const {
+    return handles_.store_actor;
+  }
+
+  const wire::gcs_actor& gcs() const {
+    return handles_.gcs;
+  }
+
+  /// The high word of every id this process mints.
+  uint64_t worker_id() const {
+    return worker_id_;
+  }
+
+  wire::object_id next_id();
+
+  /// True once shutdown began.
+  bool stopped() const {
+    return memory_.stopped();
+  }
+
+  // -- objects (owner/core_worker_objects.cpp) ------------------------------
+
+  wire::object_id put(wire::buffer_ptr value, bool in_store,
+                      std::vector<wire::object_id> nested);
+
+  wire::buffer_ptr allocate(size_t size, bool& in_store);
+
+  /// Waits for the objects; returns which are done.
+  std::vector<bool> wait(const std::vector<wire::object_id>& ids, size_t n,
+                         detail::timeout_type timeout);
+
+  /// The value of a finished object; throws its error.
+  wire::buffer_ptr value_of(const wire::object_id& id);
+
+  /// The value of a stored argument, pulled into this process if another
+  /// one holds it. On failure returns null and sets `why`.
+  wire::buffer_ptr fetch(const wire::object_id& id, const std::string& address,
+                         std::string& why, bool* pulled = nullptr);
+
+  /// An `object_ref` to `id` was made here; an object another process owns
+  /// is borrowed from it.
+  void add_ref(const wire::object_id& id);
+
+  /// An `object_ref` to `id` was dropped here.
+  void remove_ref(const wire::object_id& id);
+
+  /// Drops one `submitted` ref to each id and clears `ids`.
+  void release(std::vector<wire::object_id>& ids);
+
+  /// Another process borrows `id` (false: unknown here).
+  bool add_borrower(const wire::object_id& id);
+
+  /// ...and lets go of it.
+  void remove_borrower(const wire::object_id& id);
+
+  /// The receiver of a value containing `id` holds it now: the ref this
+  /// process kept for it goes.
+  void unpin(const wire::object_id& id);
+
+  /// Records the owner of a borrowed object; false when it is gone here.
+  bool set_borrowed_owner(const wire::object_id& id, wire::owner_actor owner);
+
+  /// Another node's store pulled a copy of `id`; false when `id` is gone.
+  bool add_copy(const wire::object_id& id, wire::object_store_actor store);
+
+  /// Fails a pending object (e.g. the owner of a borrowed one is gone).
+  void fail_object(const wire::object_id& id, wire::error_info why);
+
+  /// Fails the pending objects borrowed from this owner (it is gone).
+  void fail_borrowed_from(const caf::actor_addr& owner,
+                          const wire::error_info& why);
+
+  /// The owner answered for a borrowed object.
+  void on_borrowed(wire::task_result& result);
+
+  /// What a borrower gets for an object this process owns.
+  wire::task_result describe(const wire::object_id& id);
+
+  /// A borrower waits for `id`: the owner actor gets `ready_atom` once it is
+  /// settled. False when it is not pending (answer at once).
+  bool await_for_borrower(const wire::object_id& id);
+
+  /// Tells the owner of an argument that this process' store pulled a copy.
+  void note_copy(const caf::actor& owner, const wire::object_id& id);
+
+  // -- tasks (owner/core_worker.cpp) ----------------------------------------
+
+  wire::object_id submit_task(const std::string& function,
+                              std::vector<detail::call_arg> args,
+                              std::vector<wire::object_id> nested,
+                              const detail::task_options& opts);
+
+  /// A task or call finished (from the owner actor, or from an executor of
+  /// this process directly).
+  void on_result(wire::task_result& result);
+
+  // -- actors (owner/core_worker_actors.cpp) --------------------------------
+
+  wire::object_id submit_method(const wire::actor_id& actor,
+                                const std::string& method,
+                                std::vector<detail::call_arg> args,
+                                std::vector<wire::object_id> nested);
+
+  wire::actor_id create_actor(const std::string& class_name,
+                              std::vector<std::string> ctor_key,
+                              std::vector<detail::call_arg> args,
+                              std::vector<wire::object_id> nested,
+                              const detail::actor_options& opts);
+
+  std::optional<wire::actor_id>
+  find_actor(const std::string& class_name, const std::string& name,
+             const std::optional<std::string>& ns);
+
+  void kill_actor(const wire::actor_id& actor);
+
+  /// The gcs published an actor's state (from the owner actor).
+  void on_actor_update(const wire::actor_info& info);
+
+  /// Wakes all waiters and fails later waits.
+  void shutdown();
+
+  /// Sizes of the parts, for tests and status.
+  struct part_sizes {
+    size_t objects, refs, locations, tasks, actors, waiting;
+  };
+
+  part_sizes sizes();
+
+  /// Holders of `id` by kind.
+  ref_counts refs_of(const wire::object_id& id);
+
+private:
+  /// What to do once the lock is released: messages to send and waiters of
+  /// borrowers to answer. Filled under the lock, run by `apply`.
+  struct effects {
+    std::vector<wire::task_spec> to_raylet;
+    std::vector<std::pair<wire::actor_host_actor, wire::task_spec>> to_hosts;
+    std::vector<std::pair<wire::object_store_actor, wire::object_id>> frees;
+    std::vector<std::pair<wire::owner_actor, wire::object_id>> releases;
+    std::vector<std::pair<wire::owner_actor, wire::object_id>> unpins;
+    /// Borrowed objects new here, and who pinned each for this process.
+    std::vector<std::pair<wire::object_id, wire::owner_actor>> borrows;
+    std::vector<wire::object_id> borrower_ready;
+    std::vector<wire::buffer_ptr> garbage;
+  };
+
+  using lock_type = std::unique_lock<std::mutex>;
+
+  // Releases the lock, then sends what `fx` collected.
+  void apply(lock_type& lock, effects& fx);
+
+  // The argument to send for a call argument: a large value in a cluster
+  // becomes an object of its own, so that it travels by the data path.
+  // Appends refs the task must hold to `holds`.
+  // Appends ids the task holds already (collected nested refs, objects made
+  // here) to `holds`, and ref arguments, not counted yet, to `arg_refs`.
+  wire::task_arg make_arg(detail::call_arg& arg,
+                          std::vector<wire::object_id>& holds,
+                          std::vector<wire::object_id>& arg_refs);
+
+  // Fills `arg` from a ready object: its bytes, or where to pull them.
+  void fill_arg(wire::task_arg& arg, memory_store::snapshot& snap);
+
+  // Builds a pending task holding its args and nested refs. No lock.
+  pending_task make_task(wire::task_spec spec,
+                         std::vector<detail::call_arg>& args,
+                         std::vector<wire::object_id> nested,
+                         std::vector<wire::object_id>& arg_refs);
+
+  // Counts what a task (or constructor) holds as `submitted` refs: `holds`
+  // were local refs, `arg_refs` are new holders; moves `arg_refs` into
+  // `holds`.
+  void count_holds(std::vector<wire::object_id>& holds,
+                   std::vector<wire::object_id>& arg_refs);
+
+  // -- under the lock --------------------------------------------------------
+
+  // Registers a pending object owned here with its first (local) ref.
+  void add_pending_locked(const wire::object_id& id);
+
+  // Fills ready argument values; returns an unready ref (nil id if none) or
+  // sets `err` when an argument failed.
+  wire::object_id resolve(pending_task& task, wire::error_info& err);
+
+  // Sends a stateless task once its arguments are ready.
+  void try_submit(const wire::task_id& id, effects& fx,
+                  std::vector<wire::object_id>& settled);
+
+  // Sends the queued calls of an actor that are ready, in order.
+  void flush_actor(const wire::actor_id& actor, effects& fx,
+                   std::vector<wire::object_id>& settled);
+
+  // Ends a task with an error; releases what it held.
+  void fail_task(const wire::task_id& id, wire::error_info err, effects& fx,
+                 std::vector<wire::object_id>& settled);
+
+  // Marks an actor dead and fails its queued and running calls.
+  void mark_actor_dead(const wire::actor_id& actor, wire::error_info why,
+                       effects& fx, std::vector<wire::object_id>& settled);
+
+  // Records what the gcs said about an actor, then sends or fails its calls.
+  void note_actor(const wire::actor_info& info, effects& fx);
+
+  // Objects in `settled` are no longer pending: what waited for them goes
+  // on. A loop over a work list, since settling one may settle others (a
+  // failed argument fails the tasks that take it).
+  void settle(std::vector<wire::object_id>& settled, effects& fx);
+
+  // Drops a ref; what is freed leaves the memory store and the directory
+  // here, and messages to other stores and owners go to `fx`.
+  void remove_ref_locked(const wire::object_id& id, ref_kind kind,
+                         effects& fx);
+
+  void free_objects(std::vector<freed_object>& freed, effects& fx);
+
+  // Counts a holder of a received ref, borrowing objects others own; the
+  // sender that pinned it for this process (if any) is told to let go.
+  void hold_received(const wire::object_id& id, ref_kind kind,
+                     const wire::owner_actor& pinned_by, effects& fx);
+
+  // Asks the gcs about an actor this process has not heard of (a handle that
+  // came in an argument) and records it; the error says why it cannot be
+  // called.
+  wire::error_info look_up_actor(const wire::actor_id& actor);
+
+  // Sends a request to the gcs and waits for the answer.
+  template <class Result, class... Ts>
+  Result ask_gcs(Ts&&... xs);
+
+  caf::actor_system& sys_;
+  config cfg_;
+  uint64_t worker_id_;
+  std::atomic<uint64_t> next_seq_{1};
+  cluster_handles handles_;
+  std::string node_id_;
+
+  memory_store memory_;
+
+  // The owner lock: guards the parts below. Taken by user threads, executor
+  // threads and the owner actor; never held while user code runs, a message
+  // is sent or the gcs is asked.
+  std::mutex mtx_;
+  reference_counter refs_;
+  object_directory directory_;
+  task_manager tasks_;
+  actor_submit_queue actors_;
+  dependency_resolver deps_;
+  // Objects a borrower waits for, answered once they settle.
+  std::unordered_set<wire::object_id> borrower_waits_;
+};
+
+} // namespace caraway::owner

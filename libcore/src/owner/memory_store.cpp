@@ -1,0 +1,230 @@
+#include "memory_store.hpp"
+
+#include <algorithm>
+#include <thread>
+
+namespace caraway::owner {
+
+namespace {
+
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  for (int i = 0; i < 64; ++i)
+    __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+} // namespace
+
+void memory_store::wake(waiter_list& waiters) {
+  for (auto& w : waiters) {
+    std::lock_guard<std::mutex> guard{w->mtx};
+    ++w->ready;
+    w->cv.notify_one();
+  }
+}
+
+void memory_store::add_pending(const wire::object_id& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  entries_.try_emplace(id);
+}
+
+void memory_store::put(const wire::object_id& id, wire::buffer_ptr value,
+                       bool in_store) {
+  waiter_list waiters;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto& e = entries_[id];
+    e.st = state::ready;
+    e.value = std::move(value);
+    e.in_store = in_store;
+    waiters.swap(e.waiters);
+  }
+  wake(waiters);
+}
+
+void memory_store::add_failed(const wire::object_id& id,
+                              wire::error_info error) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto [i, fresh] = entries_.try_emplace(id);
+  if (fresh) {
+    i->second.st = state::failed;
+    i->second.error = std::move(error);
+  }
+}
+
+bool memory_store::complete(const wire::object_id& id, wire::buffer_ptr value,
+                            bool in_store, std::string location) {
+  waiter_list waiters;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = entries_.find(id);
+    if (i == entries_.end() || i->second.st != state::pending)
+      return false;
+    auto& e = i->second;
+    e.st = state::ready;
+    e.value = std::move(value);
+    e.in_store = in_store;
+    e.location = std::move(location);
+    waiters.swap(e.waiters);
+  }
+  wake(waiters);
+  return true;
+}
+
+bool memory_store::fail(const wire::object_id& id, wire::error_info error) {
+  waiter_list waiters;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = entries_.find(id);
+    if (i == entries_.end() || i->second.st != state::pending)
+      return false;
+    auto& e = i->second;
+    e.st = state::failed;
+    e.error = std::move(error);
+    waiters.swap(e.waiters);
+  }
+  wake(waiters);
+  return true;
+}
+
+void memory_store::cache(const wire::object_id& id, wire::buffer_ptr value) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(id);
+  if (i != entries_.end() && i->second.st == state::ready && !i->second.value)
+    i->second.value = std::move(value);
+}
+
+wire::buffer_ptr memory_store::erase(const wire::object_id& id) {
+  wire::buffer_ptr value;
+  waiter_list waiters;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = entries_.find(id);
+    if (i == entries_.end())
+      return nullptr;
+    value = std::move(i->second.value);
+    waiters.swap(i->second.waiters);
+    entries_.erase(i);
+  }
+  wake(waiters);
+  return value;
+}
+
+memory_store::snapshot memory_store::lookup(const wire::object_id& id) const {
+  snapshot result;
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(id);
+  if (i == entries_.end())
+    return result;
+  auto& e = i->second;
+  result.known = true;
+  result.st = e.st;
+  result.value = e.value;
+  result.in_store = e.in_store;
+  result.location = e.location;
+  if (e.st == state::failed)
+    result.error = e.error;
+  return result;
+}
+
+bool memory_store::pending(const wire::object_id& id) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(id);
+  return i != entries_.end() && i->second.st == state::pending;
+}
+
+std::vector<bool> memory_store::wait(const std::vector<wire::object_id>& ids,
+                                     size_t n,
+                                     const clock::time_point* deadline,
+                                     const std::function<void()>& on_block,
+                                     const std::function<void()>& on_unblock,
+                                     std::chrono::nanoseconds spin) {
+  std::vector<bool> result(ids.size(), false);
+  auto w = std::make_shared<waiter>();
+  size_t done = 0;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto j = entries_.find(ids[i]);
+      if (j == entries_.end() || j->second.st != state::pending) {
+        result[i] = true;
+        ++done;
+      }
+    }
+    if (done >= n || stopped_)
+      return result;
+    for (size_t i = 0; i < ids.size(); ++i)
+      if (!result[i])
+        entries_[ids[i]].waiters.emplace_back(w);
+  }
+  bool blocked = false;
+  {
+    std::unique_lock<std::mutex> guard{w->mtx};
+    auto pred = [&] { return done + w->ready >= n || stopped(); };
+    if (spin.count() > 0 && !pred()) {
+      auto until = clock::now() + spin;
+      if (deadline != nullptr && *deadline < until)
+        until = *deadline;
+      do {
+        guard.unlock();
+        cpu_relax();
+        guard.lock();
+      } while (!pred() && clock::now() < until);
+    }
+    if (!pred()) {
+      guard.unlock();
+      if (on_block)
+        on_block();
+      blocked = true;
+      guard.lock();
+      if (deadline != nullptr)
+        w->cv.wait_until(guard, *deadline, pred);
+      else
+        w->cv.wait(guard, pred);
+    }
+  }
+  if (blocked && on_unblock)
+    on_unblock();
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (result[i])
+      continue;
+    auto j = entries_.find(ids[i]);
+    if (j == entries_.end() || j->second.st != state::pending) {
+      result[i] = true;
+    } else {
+      auto& ws = j->second.waiters;
+      ws.erase(std::remove(ws.begin(), ws.end(), w), ws.end());
+    }
+  }
+  return result;
+}
+
+void memory_store::shutdown() {
+  waiter_list waiters;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    stopped_ = true;
+    for (auto& kvp : entries_)
+      waiters.insert(waiters.end(), kvp.second.waiters.begin(),
+                     kvp.second.waiters.end());
+  }
+  for (auto& w : waiters) {
+    std::lock_guard<std::mutex> guard{w->mtx};
+    w->cv.notify_all();
+  }
+}
+
+bool memory_store::stopped() const {
+  return stopped_.load();
+}
+
+size_t memory_store::size() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return entries_.size();
+}
+
+} // namespace caraway::owner

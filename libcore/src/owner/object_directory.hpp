@@ -1,0 +1,50 @@
+#pragma once
+
+// The owner's object directory: where the copies of its objects live
+// outside this process, so that freeing an object frees them all.
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "caraway/wire/ids.hpp"
+#include "caraway/wire/interfaces.hpp"
+
+namespace caraway::owner {
+
+/// Where one object lives beyond this process.
+struct object_location {
+  /// Data address and store of the primary copy, when another node's store
+  /// holds it.
+  std::string address;
+  wire::object_store_actor primary;
+  /// Stores that pulled copies.
+  std::vector<wire::object_store_actor> copies;
+};
+
+/// Primary location and copies per object. Not thread-safe: the core
+/// worker calls it under its lock.
+class object_directory {
+public:
+  /// The primary copy of `id` is in `store`, served at `address`.
+  void set_primary(const wire::object_id& id, std::string address,
+                   wire::object_store_actor store);
+
+  /// `store` pulled a copy of `id`.
+  void add_copy(const wire::object_id& id, wire::object_store_actor store);
+
+  /// Null when nothing is known of `id` outside this process.
+  const object_location* find(const wire::object_id& id) const;
+
+  /// Forgets `id`, returning what was known (empty if nothing).
+  object_location take(const wire::object_id& id);
+
+  size_t size() const {
+    return entries_.size();
+  }
+
+private:
+  std::unordered_map<wire::object_id, object_location> entries_;
+};
+
+} // namespace caraway::owner

@@ -1,0 +1,137 @@
+// The owner's smaller parts: object directory, task manager, dependency
+// resolver and actor submit queue.
+
+#include <doctest/doctest.h>
+
+#include "owner/actor_submit_queue.hpp"
+#include "owner/dependency_resolver.hpp"
+#include "owner/object_directory.hpp"
+#include "owner/task_manager.hpp"
+
+using namespace caraway;
+using namespace caraway::owner;
+
+namespace {
+
+pending_task make_task(wire::task_id id, int32_t max_retries = 0,
+                       bool retry_exceptions = false) {
+  pending_task task;
+  task.spec.id = id;
+  task.spec.function = "f";
+  task.spec.max_retries = max_retries;
+  task.spec.retry_exceptions = retry_exceptions;
+  task.sent = true;
+  return task;
+}
+
+wire::task_result failed_result(wire::task_id id, wire::error_kind kind) {
+  wire::task_result result;
+  result.id = id;
+  result.error = {kind, "std::runtime_error", "boom"};
+  return result;
+}
+
+} // namespace
+
+TEST_CASE("object_directory remembers the primary and copies until taken") {
+  object_directory dir;
+  wire::object_id id{1, 1};
+  CHECK(dir.find(id) == nullptr);
+  dir.set_primary(id, "127.0.0.1:7", wire::object_store_actor{});
+  dir.add_copy(id, wire::object_store_actor{});
+  dir.add_copy(id, wire::object_store_actor{});
+  REQUIRE(dir.find(id) != nullptr);
+  CHECK(dir.find(id)->address == "127.0.0.1:7");
+  auto loc = dir.take(id);
+  CHECK(loc.copies.size() == 2);
+  CHECK(dir.find(id) == nullptr);
+  CHECK(dir.take(id).address.empty());
+}
+
+TEST_CASE("task_manager retries application errors only when asked") {
+  task_manager tm;
+  wire::task_id id{1, 1};
+  std::optional<pending_task> done;
+  SUBCASE("retry_exceptions with attempts left: run again") {
+    tm.add(make_task(id, /*max_retries=*/2, /*retry_exceptions=*/true));
+    auto err = failed_result(id, wire::error_kind::task_failed);
+    CHECK(tm.on_result(err, done) == task_manager::verdict::retry);
+    CHECK_FALSE(tm.find(id)->sent);
+    CHECK(tm.find(id)->attempts == 1);
+    CHECK(tm.on_result(err, done) == task_manager::verdict::retry);
+    CHECK(tm.on_result(err, done) == task_manager::verdict::done);
+    REQUIRE(done);
+    CHECK(done->attempts == 2);
+  }
+  SUBCASE("without retry_exceptions an application error is final") {
+    tm.add(make_task(id, /*max_retries=*/2));
+    auto err = failed_result(id, wire::error_kind::task_failed);
+    CHECK(tm.on_result(err, done) == task_manager::verdict::done);
+  }
+  SUBCASE("a success ends the task") {
+    tm.add(make_task(id, 3, true));
+    wire::task_result ok;
+    ok.id = id;
+    CHECK(tm.on_result(ok, done) == task_manager::verdict::done);
+  }
+  CHECK(tm.find(id) == nullptr);
+  CHECK(tm.on_result(failed_result(id, wire::error_kind::task_failed), done)
+        == task_manager::verdict::unknown);
+}
+
+TEST_CASE("task_manager keeps a spec that a retry may need") {
+  auto once = make_task({1, 1});
+  once.spec.args.resize(1);
+  auto sent = task_manager::spec_to_send(once);
+  CHECK(sent.args.size() == 1);
+  CHECK(once.spec.args.empty()); // moved: no retry can need it
+  auto retried = make_task({1, 2}, /*max_retries=*/1);
+  retried.spec.args.resize(1);
+  task_manager::spec_to_send(retried);
+  CHECK(retried.spec.args.size() == 1);
+}
+
+TEST_CASE("dependency_resolver hands out what waits for an object once") {
+  dependency_resolver deps;
+  wire::object_id obj{1, 1};
+  deps.add_task(obj, {1, 2});
+  deps.add_task(obj, {1, 3});
+  deps.add_actor(obj, {1, 4});
+  CHECK(deps.waited_for(obj));
+  auto w = deps.take(obj);
+  CHECK(w.tasks == std::vector<wire::task_id>{{1, 2}, {1, 3}});
+  CHECK(w.actors == std::vector<wire::actor_id>{{1, 4}});
+  CHECK_FALSE(deps.waited_for(obj));
+  CHECK(deps.take(obj).tasks.empty());
+}
+
+TEST_CASE("actor_submit_queue queues calls in order until the actor dies") {
+  actor_submit_queue q;
+  wire::actor_id actor{1, 1};
+  wire::error_info why;
+  CHECK_FALSE(q.enqueue(actor, {1, 2}, why)); // unknown actor
+  CHECK(why.kind == wire::error_kind::actor_died);
+  q.get(actor).class_name = "counter";
+  q.get(actor).holds = {{1, 9}};
+  CHECK(q.enqueue(actor, {1, 2}, why));
+  CHECK(q.enqueue(actor, {1, 3}, why));
+  auto& entry = *q.find(actor);
+  CHECK(entry.queue.front() == wire::task_id{1, 2});
+  // The head call goes out.
+  entry.in_flight.insert(entry.queue.front());
+  entry.queue.pop_front();
+  std::vector<wire::object_id> holds;
+  auto victims = q.kill(actor, {wire::error_kind::actor_died, "", "killed"},
+                        holds);
+  CHECK(victims.size() == 2); // one queued, one in flight
+  CHECK(holds == std::vector<wire::object_id>{{1, 9}});
+  CHECK_FALSE(q.enqueue(actor, {1, 4}, why));
+  CHECK(why.message == "killed");
+  SUBCASE("death is final") {
+    wire::actor_info alive;
+    alive.id = actor;
+    alive.state = wire::actor_state::alive;
+    CHECK_FALSE(q.update(alive, true));
+    CHECK(q.find(actor)->state == wire::actor_state::dead);
+  }
+}
