@@ -249,8 +249,14 @@ int main(int argc, char** argv) {
     auto t = caraway::actor<tally>().resources({{"tpu", 1}}).remote();
     caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s);
     std::cout << "ready" << std::endl;
-    while (!std::ifstream{arg})
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!std::ifstream{arg}) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        std::cerr << "direct: " << arg << " never appeared\n";
+        return 1;
+      }
       std::this_thread::sleep_for(10ms);
+    }
     std::cout << "direct "
               << caraway::get(t.task(&tally::add).remote(int64_t{7}), 30s)
               << std::endl;

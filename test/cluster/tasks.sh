@@ -98,8 +98,16 @@ echo "ok: a second driver found and called the first driver's named actor"
 start late "$app" late --caraway-address "$address"
 late=$last_pid
 wait_for_line late "$late" '^submitted$' 30
-sleep 1
+# The task waits in a raylet's queue, since no node has its resource.
+deadline=$(($(now_ms) + 15000))
+until cli status 15 --address "$address" status \
+  && grep -qx "pending tasks: 1" "$work/status.out"; do
+  (($(now_ms) < deadline)) || fail "status: $(cat "$work/status.out")"
+  sleep 0.1
+done
 running "$late" || fail "the late task ran before a node could run it"
+grep -q "late-task" "$work/late.out" \
+  && fail "the late task ran before a node could run it"
 start worker_late "$node" --role worker --head-address "$address" \
   --num-cpus 1 --resources late:1 --libraries "$library"
 wait_listening worker_late "$last_pid"

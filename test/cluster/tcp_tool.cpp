@@ -8,7 +8,9 @@
 //     random bytes instead, like a server of another protocol. Prints
 //     "listening on 127.0.0.1:<port>" once bound; exits on SIGTERM or SIGINT.
 //   caraway-test-tcp garbage <host> <port> <bytes>
-//     Connects, sends that many random bytes, then closes.
+//     Connects, sends that many random bytes, ends its side and waits (up to
+//     10 s) for the peer to close: once it has, the peer has read them all.
+//     Prints "peer closed" or "peer kept the connection open".
 
 #include <cerrno>
 #include <csignal>
@@ -154,8 +156,19 @@ int send_garbage(const char* host, unsigned long port, unsigned long bytes) {
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
     return fail("connect to port " + std::to_string(port));
   auto sent = write_all(fd, random_bytes(bytes));
+  shutdown(fd, SHUT_WR);
+  bool closed = false;
+  std::vector<char> buf(65536);
+  pollfd pfd{fd, POLLIN, 0};
+  for (int waited_ms = 0; !closed && waited_ms < 10000; waited_ms += 100) {
+    if (poll(&pfd, 1, 100) > 0) {
+      auto n = read(fd, buf.data(), buf.size());
+      closed = n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN);
+    }
+  }
   close(fd);
-  std::printf("sent %zu of %lu bytes\n", sent, bytes);
+  std::printf("sent %zu of %lu bytes\n%s\n", sent, bytes,
+              closed ? "peer closed" : "peer kept the connection open");
   return 0;
 }
 

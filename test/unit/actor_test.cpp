@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "test_session.hpp"
+#include "wait_until.hpp"
 
 using namespace caraway;
 using namespace std::chrono_literals;
@@ -77,10 +78,7 @@ class rendezvous {
 public:
   int64_t meet() {
     arrived_ += 1;
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (arrived_ < 2 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(1ms);
-    return arrived_ >= 2 ? 1 : 0;
+    return test::wait_until([this] { return arrived_ >= 2; }, 5s) ? 1 : 0;
   }
 
 private:

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "test_session.hpp"
+#include "wait_until.hpp"
 
 using namespace caraway;
 using namespace std::chrono_literals;
@@ -22,8 +23,11 @@ int64_t explode(int64_t x) {
   throw custom_failure("exploded at " + std::to_string(x));
 }
 
-int64_t explode_later(int64_t ms) {
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+std::atomic<bool> fuse_lit{false};
+
+// Throws once the fuse is lit.
+int64_t explode_later() {
+  test::wait_until([] { return fuse_lit.load(); });
   throw custom_failure("exploded late");
 }
 
@@ -80,9 +84,11 @@ TEST_CASE("a failure runs down a long chain of dependent tasks") {
   // Each task waits on the one before; the failure reaches the end without
   // one stack frame per link.
   auto s = init(test::small_cluster());
-  auto r = task(explode_later).remote(300);
+  fuse_lit = false;
+  auto r = task(explode_later).remote();
   for (int i = 0; i < 20000; ++i)
     r = task(identity).remote(r);
+  fuse_lit = true;
   CHECK_THROWS_AS(get(r), task_error);
 }
 

@@ -6,15 +6,22 @@
 #include <vector>
 
 #include "caraway/detail/core.hpp"
+#include "owner/core_worker.hpp"
+#include "runtime.hpp"
 #include "test_session.hpp"
+#include "wait_until.hpp"
 
 using namespace caraway;
 using namespace std::chrono_literals;
 
 namespace {
 
-int64_t slow_value(int64_t ms, int64_t value) {
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+// Returns `value` once the gate opens (at once for `gated == 0`).
+std::atomic<bool> gate_open{false};
+
+int64_t gated_value(int64_t gated, int64_t value) {
+  if (gated != 0 && !test::wait_until([] { return gate_open.load(); }))
+    throw std::runtime_error("the gate never opened");
   return value;
 }
 
@@ -22,14 +29,14 @@ int64_t slow_value(int64_t ms, int64_t value) {
 std::atomic<bool> hold_released{false};
 
 int64_t hold_then_size(std::vector<double> data) {
-  while (!hold_released)
-    std::this_thread::sleep_for(1ms);
+  if (!test::wait_until([] { return hold_released.load(); }))
+    throw std::runtime_error("never released");
   return static_cast<int64_t>(data.size());
 }
 
 int64_t wait_for_flag() {
-  while (!hold_released)
-    std::this_thread::sleep_for(1ms);
+  if (!test::wait_until([] { return hold_released.load(); }))
+    throw std::runtime_error("never released");
   return 1;
 }
 
@@ -37,7 +44,7 @@ constexpr size_t large_elems = 256 * 1024; // 2 MiB of doubles
 
 } // namespace
 
-CARAWAY_REMOTE(slow_value, hold_then_size, wait_for_flag)
+CARAWAY_REMOTE(gated_value, hold_then_size, wait_for_flag)
 
 TEST_CASE("put and get return the value") {
   auto s = init(test::small_cluster());
@@ -70,8 +77,10 @@ TEST_CASE("getting a large object twice shares the stored bytes") {
 
 TEST_CASE("get with a timeout throws timeout_error") {
   auto s = init(test::small_cluster());
-  auto r = task(slow_value).remote(2000, 1);
+  gate_open = false;
+  auto r = task(gated_value).remote(1, 1);
   CHECK_THROWS_AS(get(r, 50ms), timeout_error);
+  gate_open = true;
   CHECK(get(r) == 1);
 }
 
@@ -79,7 +88,7 @@ TEST_CASE("get of many refs returns values in order") {
   auto s = init(test::small_cluster());
   std::vector<object_ref<int64_t>> refs;
   for (int64_t i = 0; i < 20; ++i)
-    refs.emplace_back(task(slow_value).remote(0, i));
+    refs.emplace_back(task(gated_value).remote(0, i));
   auto values = get(refs);
   REQUIRE(values.size() == 20);
   for (int64_t i = 0; i < 20; ++i)
@@ -88,11 +97,17 @@ TEST_CASE("get of many refs returns values in order") {
 
 TEST_CASE("wait returns ready and pending refs in submission order") {
   auto s = init(test::small_cluster());
+  gate_open = false;
   std::vector<object_ref<int64_t>> refs;
-  refs.emplace_back(task(slow_value).remote(1000, 0));
+  refs.emplace_back(task(gated_value).remote(1, 0));
   refs.emplace_back(put(int64_t{1}));
   refs.emplace_back(put(int64_t{2}));
-  refs.emplace_back(task(slow_value).remote(1000, 3));
+  refs.emplace_back(task(gated_value).remote(1, 3));
+  struct opener {
+    ~opener() {
+      gate_open = true;
+    }
+  } open_at_end;
   SUBCASE("num_returns reached") {
     auto w = wait(refs, 2, 10s);
     REQUIRE(w.ready.size() == 2);
@@ -174,9 +189,13 @@ TEST_CASE("a put larger than the object store fails with a clear error") {
 TEST_CASE("shutdown wakes a get that waits forever") {
   auto s = init(test::small_cluster(1));
   // Needs a resource no node has, so it never runs.
-  auto r = task(slow_value).resources({{"unobtainium", 1}}).remote(0, 1);
+  auto r = task(gated_value).resources({{"unobtainium", 1}}).remote(0, 1);
+  auto& core = core::require_core();
+  bool was_waiting = false;
   std::thread stopper{[&] {
-    std::this_thread::sleep_for(100ms);
+    // Shut down only once the get below waits in the memory store.
+    was_waiting
+      = test::wait_until([&] { return core.waiting_threads() == 1; });
     s.shutdown();
   }};
   try {
@@ -186,5 +205,6 @@ TEST_CASE("shutdown wakes a get that waits forever") {
     CHECK(std::string{e.what()}.find("shut down") != std::string::npos);
   }
   stopper.join();
+  CHECK(was_waiting);
   CHECK_FALSE(is_initialized());
 }

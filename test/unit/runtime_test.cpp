@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "test_session.hpp"
+#include "wait_until.hpp"
 
 using namespace caraway;
 using namespace std::chrono_literals;
@@ -14,13 +15,12 @@ using namespace std::chrono_literals;
 namespace {
 
 std::atomic<bool> gate_open{false};
+std::atomic<int> at_gate{0};
 
 // Blocks its thread (not in get) until the gate opens.
 int64_t wait_at_gate() {
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!gate_open && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(1ms);
-  return gate_open ? 1 : 0;
+  ++at_gate;
+  return test::wait_until([] { return gate_open.load(); }) ? 1 : 0;
 }
 
 class gatekeeper {
@@ -75,9 +75,11 @@ TEST_CASE("user code never runs on CAF's scheduler threads") {
   cfg.caf["scheduler.max-threads"] = "1";
   auto s = init(cfg);
   gate_open = false;
+  at_gate = 0;
   auto a = task(wait_at_gate).remote();
   auto b = task(wait_at_gate).remote();
-  std::this_thread::sleep_for(50ms);
+  // Both tasks hold their threads before the actor asks for one.
+  REQUIRE(test::wait_until([] { return at_gate.load() == 2; }));
   auto keeper = actor<gatekeeper>().remote();
   CHECK(get(keeper.task(&gatekeeper::open).remote(), 10s) == 1);
   CHECK(get(a) == 1);

@@ -247,6 +247,11 @@ public:
 
   part_sizes sizes();
 
+  /// Threads waiting in `get` or `wait`.
+  size_t waiting_threads() const {
+    return memory_.waiting_threads();
+  }
+
   /// Holders of `id` by kind.
   ref_counts refs_of(const wire::object_id& id);
 

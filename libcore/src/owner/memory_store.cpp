@@ -159,6 +159,7 @@ std::vector<bool> memory_store::wait(const std::vector<wire::object_id>& ids,
     for (size_t i = 0; i < ids.size(); ++i)
       if (!result[i])
         entries_[ids[i]].waiters.emplace_back(w);
+    ++waiting_;
   }
   bool blocked = false;
   {
@@ -189,6 +190,7 @@ std::vector<bool> memory_store::wait(const std::vector<wire::object_id>& ids,
   if (blocked && on_unblock)
     on_unblock();
   std::lock_guard<std::mutex> guard{mtx_};
+  --waiting_;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (result[i])
       continue;

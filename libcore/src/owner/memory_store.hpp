@@ -88,6 +88,11 @@ public:
 
   size_t size() const;
 
+  /// Threads inside `wait` for objects still pending.
+  size_t waiting_threads() const {
+    return waiting_.load();
+  }
+
 private:
   struct waiter {
     std::mutex mtx;
@@ -111,6 +116,7 @@ private:
   mutable std::mutex mtx_;
   std::unordered_map<wire::object_id, entry> entries_;
   std::atomic<bool> stopped_{false};
+  std::atomic<size_t> waiting_{0};
 };
 
 } // namespace caraway::owner
