@@ -534,10 +534,8 @@ wire::node_info sum_live(const std::vector<wire::node_info>& nodes) {
   for (auto& node : nodes) {
     if (!node.alive)
       continue;
-    for (auto& [name, amount] : node.total)
-      result.total[name] += amount;
-    for (auto& [name, amount] : node.available)
-      result.available[name] += amount;
+    result.total += node.total;
+    result.available += node.available;
   }
   return result;
 }

@@ -52,13 +52,7 @@ gcs_state::pick_node(const wire::resource_set& req) const {
       continue;
     if (first_live == nullptr)
       first_live = &node;
-    bool ok = true;
-    for (auto& [name, amount] : req) {
-      auto i = node.info.total.find(name);
-      if (i == node.info.total.end() || i->second + 1e-9 < amount)
-        ok = false;
-    }
-    if (ok)
+    if (req.fits_in(node.info.total))
       return &node;
   }
   return first_live;
@@ -71,17 +65,10 @@ gcs_state::node_entry* gcs_state::place(const wire::resource_set& req,
     if (!node.raylet || !node.ready || node.info.id == asker)
       continue;
     auto& have = now ? node.info.available : node.info.total;
-    bool ok = true;
-    for (auto& [name, amount] : req) {
-      auto i = have.find(name);
-      if (i == have.end() || i->second + 1e-9 < amount)
-        ok = false;
-    }
-    if (!ok)
+    if (!req.fits_in(have))
       continue;
     if (now)
-      for (auto& [name, amount] : req)
-        node.info.available[name] -= amount;
+      node.info.available -= req;
     return &node;
   }
   return nullptr;

@@ -8,41 +8,20 @@
 
 namespace caraway::node {
 
-namespace {
-
-// Slack for sums of fractional amounts such as 0.1 + 0.2.
-constexpr double epsilon = 1e-9;
-
-} // namespace
-
 bool raylet_state::fits(const wire::resource_set& req) const {
-  for (auto& [name, amount] : req) {
-    auto i = info.available.find(name);
-    auto have = i == info.available.end() ? 0.0 : i->second;
-    if (amount > have + epsilon)
-      return false;
-  }
-  return true;
+  return req.fits_in(info.available);
 }
 
 bool raylet_state::feasible(const wire::resource_set& req) const {
-  for (auto& [name, amount] : req) {
-    auto i = info.total.find(name);
-    auto have = i == info.total.end() ? 0.0 : i->second;
-    if (amount > have + epsilon)
-      return false;
-  }
-  return true;
+  return req.fits_in(info.total);
 }
 
 void raylet_state::acquire(const wire::resource_set& req) {
-  for (auto& [name, amount] : req)
-    info.available[name] -= amount;
+  info.available -= req;
 }
 
 void raylet_state::release(const wire::resource_set& req) {
-  for (auto& [name, amount] : req)
-    info.available[name] += amount;
+  info.available += req;
 }
 
 size_t raylet_state::batch_size(const wire::resource_set& shape,
@@ -50,14 +29,7 @@ size_t raylet_state::batch_size(const wire::resource_set& shape,
   // Slots: how many tasks of this shape the node runs at once. Hand out at
   // most half the queue per round of slots, so that slots freeing up later
   // still find work queued here instead of behind a long task.
-  double slots = std::numeric_limits<double>::infinity();
-  for (auto& [name, amount] : shape) {
-    if (amount <= 0)
-      continue;
-    auto i = info.total.find(name);
-    auto have = i == info.total.end() ? 0.0 : i->second;
-    slots = std::min(slots, std::floor((have + epsilon) / amount));
-  }
+  double slots = shape.times_in(info.total);
   if (std::isinf(slots) || slots < 1)
     slots = 1;
   auto per_slot = static_cast<size_t>(queued / (2 * slots));

@@ -17,11 +17,10 @@
 
 #include "caraway/wire/buffer.hpp"
 #include "caraway/wire/ids.hpp"
+#include "caraway/wire/resource_set.hpp"
 
 namespace caraway::wire {
 
-/// Resource name to amount, e.g. {"CPU": 1, "ssd": 2}.
-using resource_set = std::map<std::string, double>;
 
 /// What went wrong with a task, an actor or an object.
 enum class error_kind : uint8_t {
