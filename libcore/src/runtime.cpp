@@ -100,7 +100,7 @@ wire::owner_actor spawn_owner(runtime& rt, const config& cfg,
   auto& sys = *rt.sys;
   if (cfg.io_thread_actors && sys.has_middleman())
     return wire::spawn_on_io_thread<
-      wire::owner_actor::stateful_base<owner::service_state>>(
+      owner::service_actor::stateful_base<owner::service_state>>(
       sys, owner::service, rt.core.get(), std::move(own_address));
   return sys.spawn(owner::service, rt.core.get(), std::move(own_address));
 }
@@ -313,7 +313,7 @@ void start_components(runtime& rt_ref, const config& cfg,
   // up this node's network traffic until they are loaded.
   if (cfg.io_thread_actors && sys.has_middleman())
     rt->raylet = wire::spawn_on_io_thread<
-      wire::raylet_actor::stateful_base<node::raylet_state>>(
+      node::raylet_impl::stateful_base<node::raylet_state>>(
       sys, node::raylet, info, cfg.max_workers, std::move(factory), rt->gcs);
   else
     rt->raylet = sys.spawn(node::raylet, info, cfg.max_workers,

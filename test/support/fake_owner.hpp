@@ -26,7 +26,7 @@ struct owner_log {
 inline wire::owner_actor::behavior_type
 fake_owner(wire::owner_actor::pointer, std::shared_ptr<owner_log> log) {
   return {
-    [log](wire::done_atom, wire::task_result& result) {
+    [log](wire::result_atom, wire::task_result& result) {
       std::lock_guard<std::mutex> guard{log->mtx};
       log->results.push_back(std::move(result));
     },
@@ -38,8 +38,6 @@ fake_owner(wire::owner_actor::pointer, std::shared_ptr<owner_log> log) {
     [](wire::release_atom, const wire::object_id&) {},
     [](wire::unpin_atom, const wire::object_id&) {},
     [](wire::get_atom, const wire::object_id&) { return wire::task_result{}; },
-    [](wire::borrow_atom, const wire::object_id&, const caf::actor&) {},
-    [](wire::ready_atom, const wire::object_id&) {},
   };
 }
 

@@ -138,7 +138,8 @@ TEST_CASE("the gcs answers a driver once its nodes loaded the job's code") {
     wire::node_info info;
     info.id = id;
     info.total = {{"CPU", 1}};
-    auto raylet = sys.spawn(node::raylet, info, uint32_t{4}, factory, gcs);
+    wire::raylet_actor raylet
+      = sys.spawn(node::raylet, info, uint32_t{4}, factory, gcs);
     spawned.emplace_back(caf::actor_cast<caf::actor>(raylet));
     caf::anon_send(gcs, wire::register_atom::value, info, raylet);
     return raylet;

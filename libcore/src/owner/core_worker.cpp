@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "caraway/log.hpp"
+#include "owner/service.hpp"
 #include "spec_helpers.hpp"
 
 namespace caraway::owner {
@@ -69,11 +70,12 @@ void core_worker::apply(lock_type& lock, effects& fx) {
     caf::anon_send(owner, wire::release_atom::value, id);
   for (auto& [owner, id] : fx.unpins)
     caf::anon_send(owner, wire::unpin_atom::value, id);
+  auto service = caf::actor_cast<service_actor>(handles_.owner);
   for (auto& [id, pinned_by] : fx.borrows)
-    caf::anon_send(handles_.owner, wire::borrow_atom::value, id,
+    caf::anon_send(service, wire::adopt_atom::value, id,
                    caf::actor_cast<caf::actor>(pinned_by));
   for (auto& id : fx.borrower_ready)
-    caf::anon_send(handles_.owner, wire::ready_atom::value, id);
+    caf::anon_send(service, wire::ready_atom::value, id);
   // Values are freed last, with no lock held.
   fx.garbage.clear();
 }

@@ -11,7 +11,7 @@ namespace caraway::owner {
 
 namespace {
 
-using self_ptr = wire::owner_actor::stateful_pointer<service_state>;
+using self_ptr = service_actor::stateful_pointer<service_state>;
 
 // Opens a direct connection to a node. CAF routes messages to a node it only
 // learned of through the head via the head, unless connected directly.
@@ -127,8 +127,8 @@ void borrow(self_ptr self, core_worker* core, const wire::object_id& id,
 
 } // namespace
 
-wire::owner_actor::behavior_type service(self_ptr self, core_worker* core,
-                                         std::string own_address) {
+service_actor::behavior_type service(self_ptr self, core_worker* core,
+                                     std::string own_address) {
   self->state.own_address = std::move(own_address);
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& owners = self->state.owners;
@@ -139,7 +139,7 @@ wire::owner_actor::behavior_type service(self_ptr self, core_worker* core,
                    "the process owning the object is gone"});
   });
   return {
-    [=](wire::done_atom, wire::task_result& result) {
+    [=](wire::result_atom, wire::task_result& result) {
       core->on_result(result);
     },
     [=](wire::update_atom, const wire::actor_info& info) {
@@ -182,7 +182,7 @@ wire::owner_actor::behavior_type service(self_ptr self, core_worker* core,
         promise.deliver(result);
       self->state.awaited.erase(i);
     },
-    [=](wire::borrow_atom, const wire::object_id& id, caf::actor& pinned_by) {
+    [=](wire::adopt_atom, const wire::object_id& id, caf::actor& pinned_by) {
       borrow(self, core, id, pinned_by);
     },
   };

@@ -37,8 +37,17 @@ struct service_state {
     awaited;
 };
 
-wire::owner_actor::behavior_type
-service(wire::owner_actor::stateful_pointer<service_state> self,
+/// The owner actor's own view of itself: the owner interface plus what
+/// its core worker tells it from other threads of this process.
+using service_actor = wire::owner_actor::extend<
+  // Start borrowing an object another process owns, then let go of the ref
+  // `pinned_by` kept for this process (if valid).
+  caf::reacts_to<wire::adopt_atom, wire::object_id, caf::actor>,
+  // An object a borrower waits for settled.
+  caf::reacts_to<wire::ready_atom, wire::object_id>>;
+
+service_actor::behavior_type
+service(service_actor::stateful_pointer<service_state> self,
         core_worker* core, std::string own_address);
 
 } // namespace caraway::owner

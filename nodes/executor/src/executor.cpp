@@ -18,7 +18,7 @@ void task_runner::deliver(const wire::task_spec& spec,
                           wire::task_result result) {
   if (spec.owner)
     caf::anon_send(caf::actor_cast<wire::owner_actor>(spec.owner),
-                   wire::done_atom::value, std::move(result));
+                   wire::result_atom::value, std::move(result));
 }
 
 namespace {
@@ -44,7 +44,7 @@ worker_context make_context(wire::raylet_actor raylet, uint64_t lease,
 }
 
 // A lane runs calls for an actor with max_concurrency > 1.
-caf::behavior lane(caf::event_based_actor*, wire::actor_host_actor host,
+caf::behavior lane(caf::event_based_actor*, actor_host_impl host,
                    uint32_t index, std::shared_ptr<void> instance,
                    wire::actor_spec actor, task_runner_ptr runner,
                    worker_context ctx) {
@@ -52,7 +52,7 @@ caf::behavior lane(caf::event_based_actor*, wire::actor_host_actor host,
     [=](wire::call_atom, const wire::task_spec& spec) {
       runner->deliver(spec,
                       runner->run_method(instance.get(), actor, spec, ctx));
-      caf::anon_send(host, wire::done_atom::value, index);
+      caf::anon_send(host, wire::idle_atom::value, index);
     },
   };
 }
@@ -90,8 +90,8 @@ executor(wire::executor_actor::stateful_pointer<executor_state> self,
   };
 }
 
-wire::actor_host_actor::behavior_type
-actor_host(wire::actor_host_actor::stateful_pointer<actor_host_state> self,
+actor_host_impl::behavior_type
+actor_host(actor_host_impl::stateful_pointer<actor_host_state> self,
            wire::actor_spec spec, uint64_t lease, wire::raylet_actor raylet,
            wire::gcs_actor gcs, task_runner_ptr runner) {
   auto& st = self->state;
@@ -115,7 +115,7 @@ actor_host(wire::actor_host_actor::stateful_pointer<actor_host_state> self,
                            && i < st.spec.max_concurrency;
            ++i) {
         auto l = self->system().spawn<caf::detached>(
-          lane, wire::actor_host_actor{self}, i, st.instance, st.spec,
+          lane, actor_host_impl{self}, i, st.instance, st.spec,
           st.runner, ctx);
         self->link_to(l);
         st.lanes.emplace_back(l);
@@ -138,7 +138,7 @@ actor_host(wire::actor_host_actor::stateful_pointer<actor_host_state> self,
         st.backlog.emplace_back(std::move(spec));
       }
     },
-    [=](wire::done_atom, uint32_t index) {
+    [=](wire::idle_atom, uint32_t index) {
       auto& st = self->state;
       if (!st.backlog.empty()) {
         caf::anon_send(st.lanes[index], wire::call_atom::value,

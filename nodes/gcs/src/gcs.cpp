@@ -314,7 +314,7 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
       return caf::make_error(wire::errc::unschedulable,
                              "no node has these resources");
     },
-    [=](wire::update_atom, wire::node_info& info) {
+    [=](wire::report_atom, wire::node_info& info) {
       for (auto& node : self->state.nodes) {
         if (node.info.id == info.id) {
           node.info.available = std::move(info.available);

@@ -8,7 +8,7 @@ namespace caraway::node {
 
 namespace {
 
-using self_ptr = wire::raylet_actor::stateful_pointer<raylet_state>;
+using self_ptr = raylet_impl::stateful_pointer<raylet_state>;
 
 std::string describe(const wire::resource_set& xs) {
   std::string result = "{";
@@ -45,7 +45,7 @@ void schedule_report(self_ptr self) {
     return;
   st.report_scheduled = true;
   self->delayed_send(self, std::chrono::milliseconds(50),
-                     wire::update_atom::value);
+                     wire::report_atom::value);
 }
 
 // Tasks of this shape wait here while another node may have room: ask the
@@ -196,7 +196,7 @@ void place_elsewhere(self_ptr self) {
           if (!st.place_scheduled) {
             st.place_scheduled = true;
             self->delayed_send(self, std::chrono::seconds(1),
-                               wire::place_atom::value);
+                               wire::retry_atom::value);
           }
         });
   }
@@ -204,7 +204,7 @@ void place_elsewhere(self_ptr self) {
 
 } // namespace
 
-wire::raylet_actor::behavior_type
+raylet_impl::behavior_type
 raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
        worker_factory factory, wire::gcs_actor gcs) {
   auto& st = self->state;
@@ -232,16 +232,16 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
         place_elsewhere(self);
       dispatch(self);
     },
-    [=](wire::place_atom) {
+    [=](wire::retry_atom) {
       self->state.place_scheduled = false;
       place_elsewhere(self);
     },
-    [=](wire::update_atom) {
+    [=](wire::report_atom) {
       auto& st = self->state;
       st.report_scheduled = false;
       auto info = st.info;
       info.pending_tasks = st.pending();
-      self->send(st.gcs, wire::update_atom::value, std::move(info));
+      self->send(st.gcs, wire::report_atom::value, std::move(info));
     },
     [=](wire::done_atom, uint64_t lease_id) {
       self->state.finish(lease_id);

@@ -2,7 +2,9 @@
 
 // The typed interface of every component: the only thing one component knows
 // about another. Moving a component to another process changes how its handle
-// is obtained, nothing else.
+// is obtained, nothing else. Messages a component sends only to itself
+// (timers, hand-offs between its threads) are on a private extension in its
+// own header, not here. One atom is one verb.
 
 #include <cstdint>
 #include <map>
@@ -20,6 +22,8 @@ namespace caraway::wire {
 using submit_atom = caf::atom_constant<caf::atom("submit")>;
 using execute_atom = caf::atom_constant<caf::atom("execute")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
+using result_atom = caf::atom_constant<caf::atom("result")>;
+using report_atom = caf::atom_constant<caf::atom("report")>;
 using blocked_atom = caf::atom_constant<caf::atom("blocked")>;
 using unblocked_atom = caf::atom_constant<caf::atom("unblocked")>;
 using create_atom = caf::atom_constant<caf::atom("create")>;
@@ -48,6 +52,9 @@ using get_atom = caf::atom_constant<caf::atom("get")>;
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
 using located_atom = caf::atom_constant<caf::atom("located")>;
 using owner_atom = caf::atom_constant<caf::atom("owner")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
+using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
 
 /// Object store of one node: its memory is used in-process directly; these
 /// messages serve everyone else.
@@ -61,7 +68,7 @@ using object_store_actor = caf::typed_actor<
 /// it submitted and the state changes of actors.
 using owner_actor = caf::typed_actor<
   // A task or actor method call finished.
-  caf::reacts_to<done_atom, task_result>,
+  caf::reacts_to<result_atom, task_result>,
   // The gcs publishes an actor's new state.
   caf::reacts_to<update_atom, actor_info>,
   // The gcs publishes a node that joined: connect to it directly.
@@ -78,12 +85,7 @@ using owner_actor = caf::typed_actor<
   caf::reacts_to<unpin_atom, object_id>,
   // The object once it is ready: its value or where to pull it, or why it
   // failed.
-  caf::replies_to<get_atom, object_id>::with<task_result>,
-  // From this process: start borrowing an object another process owns, and
-  // then let go of the ref `pinned_by` kept for this process (if valid).
-  caf::reacts_to<borrow_atom, object_id, caf::actor>,
-  // From this process: an object a borrower waits for is ready.
-  caf::reacts_to<ready_atom, object_id>>;
+  caf::replies_to<get_atom, object_id>::with<task_result>>;
 
 /// Runs stateless tasks one at a time on a thread of its own.
 using executor_actor = caf::typed_actor<
@@ -97,8 +99,6 @@ using actor_host_actor = caf::typed_actor<
   caf::reacts_to<create_atom>,
   // Run a method call.
   caf::reacts_to<call_atom, task_spec>,
-  // A lane (a thread of an actor with max_concurrency > 1) is free again.
-  caf::reacts_to<done_atom, uint32_t>,
   // Stop after the call in progress.
   caf::reacts_to<kill_atom>>;
 
@@ -118,10 +118,6 @@ using raylet_actor = caf::typed_actor<
   caf::replies_to<status_atom>::with<node_info>,
   // Stop this node (its daemon exits once the raylet is gone).
   caf::reacts_to<stop_atom>,
-  // Try again to place tasks this node cannot run on other nodes.
-  caf::reacts_to<place_atom>,
-  // Time to report resource use to the gcs.
-  caf::reacts_to<update_atom>,
   // Load these shared libraries with user code (each once); the reply says
   // why each one that failed did not load.
   caf::replies_to<load_atom,
@@ -147,7 +143,7 @@ using gcs_actor = caf::typed_actor<
   caf::replies_to<place_atom, resource_set, unique_id, bool>::with<
     raylet_actor>,
   // A raylet reports its resource use.
-  caf::reacts_to<update_atom, node_info>,
+  caf::reacts_to<report_atom, node_info>,
   // Find a named actor; a nil id in the reply means no such actor.
   caf::replies_to<lookup_atom, std::string, std::string>::with<actor_info>,
   // Find an actor by id, e.g. for a handle that arrived in an argument; a

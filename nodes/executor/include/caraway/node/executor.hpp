@@ -35,10 +35,16 @@ struct actor_host_state {
   std::deque<wire::task_spec> backlog;
 };
 
+/// The actor host's own view of itself: its public interface plus the
+/// messages of its lanes.
+using actor_host_impl = wire::actor_host_actor::extend<
+  // A lane (a thread of an actor with max_concurrency > 1) is free again.
+  caf::reacts_to<wire::idle_atom, uint32_t>>;
+
 /// Holds one user actor; spawn it detached. Reports to the gcs whether the
 /// constructor succeeded.
-wire::actor_host_actor::behavior_type
-actor_host(wire::actor_host_actor::stateful_pointer<actor_host_state> self,
+actor_host_impl::behavior_type
+actor_host(actor_host_impl::stateful_pointer<actor_host_state> self,
            wire::actor_spec spec, uint64_t lease, wire::raylet_actor raylet,
            wire::gcs_actor gcs, task_runner_ptr runner);
 

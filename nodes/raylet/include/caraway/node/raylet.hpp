@@ -105,9 +105,16 @@ struct raylet_state {
   }
 };
 
+/// The raylet's own view of itself: its public interface plus its timers.
+using raylet_impl = wire::raylet_actor::extend<
+  // Try again to place tasks this node cannot run on other nodes.
+  caf::reacts_to<wire::retry_atom>,
+  // Time to report resource use to the gcs.
+  caf::reacts_to<wire::report_atom>>;
+
 /// Spawns nothing itself: `factory` makes executors and actor hosts.
-wire::raylet_actor::behavior_type
-raylet(wire::raylet_actor::stateful_pointer<raylet_state> self,
+raylet_impl::behavior_type
+raylet(raylet_impl::stateful_pointer<raylet_state> self,
        wire::node_info info, uint32_t max_executors, worker_factory factory,
        wire::gcs_actor gcs);
 
