@@ -1,0 +1,69 @@
+#pragma once
+
+// A gcs that records what raylets tell it and answers placement requests
+// from a table the test sets, for tests of raylets and owners.
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "caraway/wire/errc.hpp"
+#include "caraway/wire/interfaces.hpp"
+
+namespace caraway::test {
+
+struct gcs_log {
+  /// Resource reports, in order.
+  std::vector<wire::node_info> reports;
+  /// Placement requests: the shape and whether it must be free now.
+  std::vector<std::pair<wire::resource_set, bool>> place_requests;
+  /// Where placement requests go; none: no node has room.
+  wire::raylet_actor place_on;
+  std::vector<wire::actor_info> actors;
+};
+
+inline wire::gcs_actor::behavior_type
+fake_gcs(wire::gcs_actor::pointer, std::shared_ptr<gcs_log> log) {
+  auto unsupported = [] {
+    return caf::make_error(wire::errc::invalid_request,
+                           "not supported by the fake gcs");
+  };
+  return {
+    [](wire::register_atom, const wire::node_info&, wire::raylet_actor&) {},
+    [=](wire::job_atom, const std::string&, wire::owner_actor&,
+        std::vector<std::string>&)
+      -> caf::result<uint64_t, wire::raylet_actor> { return unsupported(); },
+    [=](wire::create_atom,
+        wire::actor_spec&) -> caf::result<wire::actor_id> {
+      return unsupported();
+    },
+    [](wire::alive_atom, const wire::actor_id&, wire::actor_host_actor&) {},
+    [](wire::dead_atom, const wire::actor_id&, wire::error_info&) {},
+    [=](wire::place_atom, const wire::resource_set& req, const wire::unique_id&,
+        bool now) -> caf::result<wire::raylet_actor> {
+      log->place_requests.emplace_back(req, now);
+      if (log->place_on)
+        return log->place_on;
+      return caf::make_error(wire::errc::unschedulable, "no node has room");
+    },
+    [=](wire::report_atom, wire::node_info& info) {
+      log->reports.push_back(std::move(info));
+    },
+    [](wire::lookup_atom, const std::string&, const std::string&) {
+      return wire::actor_info{};
+    },
+    [](wire::lookup_atom, const wire::actor_id&) { return wire::actor_info{}; },
+    [](wire::kill_atom, const wire::actor_id&) { return false; },
+    [](wire::subscribe_atom, wire::owner_actor&) {},
+    [](wire::nodes_atom) { return std::vector<wire::node_info>{}; },
+    [=](wire::actors_atom) { return log->actors; },
+    [](wire::jobs_atom) { return std::map<uint64_t, std::string>{}; },
+    [](wire::owner_atom, uint64_t, wire::owner_actor&) {},
+    [](wire::owner_atom, uint64_t) { return wire::owner_actor{}; },
+    [](wire::stop_atom) { return true; },
+  };
+}
+
+} // namespace caraway::test
