@@ -21,7 +21,7 @@
 #include <caf/io/all.hpp>
 
 #include "caraway/wire/bridge.hpp"
-#include "caraway/wire/connect.hpp"
+#include "caraway/runtime/connect.hpp"
 #include "caraway/wire/interfaces.hpp"
 #include "caraway/wire/records.hpp"
 
@@ -310,7 +310,7 @@ private:
 };
 
 int run(caf::actor_system& sys, const settings& cfg) {
-  auto gcs = wire::connect_gcs(sys, cfg.host, cfg.port, cfg.timeout);
+  auto gcs = runtime::connect_gcs(sys, cfg.host, cfg.port, cfg.timeout);
   if (!gcs) {
     auto why = describe(sys, gcs.error(), cfg.timeout);
     std::string prefix = "cannot reach the head at " + cfg.address;

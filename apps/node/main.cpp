@@ -16,7 +16,7 @@
 #include <boost/program_options.hpp>
 
 #include "caraway/caraway.hpp"
-#include "caraway/detail/node.hpp"
+#include "caraway/runtime/node.hpp"
 
 namespace po = boost::program_options;
 
@@ -33,7 +33,7 @@ struct options {
   std::vector<std::string> caf;
   std::string data_dir;
   caraway::config cfg;
-  caraway::detail::node_options node;
+  caraway::runtime::node_options node;
 };
 
 po::options_description describe(options& x) {
@@ -173,9 +173,9 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   start_signal_thread(set);
-  caraway::detail::node_started started;
+  caraway::runtime::node_started started;
   try {
-    started = caraway::detail::start_node(opts.cfg, opts.node);
+    started = caraway::runtime::start_node(opts.cfg, opts.node);
   } catch (const caraway::invalid_argument_error& e) {
     bad_config(e.what());
   } catch (const std::exception& e) {
@@ -185,7 +185,7 @@ int main(int argc, char** argv) {
   std::cout << "caraway-node " << opts.role << " listening on "
             << opts.node.host << ':' << started.port << " node "
             << started.node_id << std::endl;
-  caraway::detail::wait_node([] { return caught_signal.load() != 0; });
+  caraway::runtime::wait_node([] { return caught_signal.load() != 0; });
   if (auto sig = caught_signal.load())
     std::cerr << "caraway-node: stopping on signal " << sig << '\n';
   else

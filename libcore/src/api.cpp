@@ -8,7 +8,7 @@
 #include "caraway/object_ref.hpp"
 #include "owner/core_worker.hpp"
 #include "registry.hpp"
-#include "runtime.hpp"
+#include "current_core.hpp"
 
 namespace caraway::detail {
 

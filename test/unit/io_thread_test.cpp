@@ -1,4 +1,4 @@
-// Actors on the middleman's I/O thread (caraway/wire/io_thread.hpp): they
+// Actors on the middleman's I/O thread (caraway/runtime/io_thread.hpp): they
 // must run there and only there, whoever sends to them.
 
 #include <doctest/doctest.h>
@@ -10,7 +10,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "caraway/wire/io_thread.hpp"
+#include "caraway/runtime/io_thread.hpp"
 
 using namespace caraway;
 using namespace std::chrono_literals;
@@ -83,7 +83,7 @@ bool ask(caf::scoped_actor& self, const probe_actor& probe_hdl, int32_t x) {
 TEST_CASE("an actor spawned on the I/O thread handles every message there") {
   io_system env;
   auto& sys = *env.sys;
-  auto hdl = wire::spawn_on_io_thread<probe_base>(sys, probe,
+  auto hdl = runtime::spawn_on_io_thread<probe_base>(sys, probe,
                                                   std::string{"hello"});
   caf::scoped_actor self{sys};
   SUBCASE("requests from a thread outside CAF") {

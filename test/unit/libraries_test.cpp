@@ -17,7 +17,7 @@
 
 #include <caf/all.hpp>
 
-#include "caraway/detail/libraries.hpp"
+#include "caraway/runtime/libraries.hpp"
 #include "caraway/node/gcs.hpp"
 #include "caraway/node/raylet.hpp"
 #include "caraway/wire/bridge.hpp"
@@ -89,30 +89,30 @@ TEST_CASE("a driver announces the task library built next to it") {
   fs::remove_all(dir);
   auto exe = (dir / "bin" / "app").string();
   touch(exe);
-  CHECK(detail::task_library_of(exe).empty());
+  CHECK(runtime::task_library_of(exe).empty());
   touch(dir / "lib" / "libapp_tasks.so");
-  CHECK(detail::task_library_of(exe) == (dir / "lib/libapp_tasks.so").string());
+  CHECK(runtime::task_library_of(exe) == (dir / "lib/libapp_tasks.so").string());
   touch(dir / "bin" / "libapp_tasks.so");
-  CHECK(detail::task_library_of(exe) == (dir / "bin/libapp_tasks.so").string());
-  CHECK(detail::task_library_of((dir / "bin" / "other").string()).empty());
+  CHECK(runtime::task_library_of(exe) == (dir / "bin/libapp_tasks.so").string());
+  CHECK(runtime::task_library_of((dir / "bin" / "other").string()).empty());
   fs::remove_all(dir);
   config cfg;
   cfg.libraries = strings{"rel/x.so", "", "/abs/y.so"};
-  CHECK(detail::job_libraries(cfg)
+  CHECK(runtime::job_libraries(cfg)
         == strings{(fs::current_path() / "rel/x.so").string(), "/abs/y.so"});
   cfg.libraries = strings{};
-  CHECK(detail::job_libraries(cfg).empty());
+  CHECK(runtime::job_libraries(cfg).empty());
   // The unit tests are no caraway_add_app: they have no task library.
-  CHECK(detail::job_libraries(config{}).empty());
+  CHECK(runtime::job_libraries(config{}).empty());
 }
 
 TEST_CASE("a library loaded at run time registers its functions once") {
   std::string plugin = CARAWAY_UNIT_PLUGIN;
-  CHECK(detail::load_libraries({plugin, plugin}).empty());
+  CHECK(runtime::load_libraries({plugin, plugin}).empty());
   auto same = fs::path{plugin}.parent_path() / "."
               / fs::path{plugin}.filename();
-  CHECK(detail::load_libraries({same.string()}).empty());
-  auto failed = detail::load_libraries({"/nonexistent/libnothing.so"});
+  CHECK(runtime::load_libraries({same.string()}).empty());
+  auto failed = runtime::load_libraries({"/nonexistent/libnothing.so"});
   REQUIRE(failed.size() == 1);
   CHECK(failed[0].find("cannot load the library '/nonexistent/libnothing.so'")
         != std::string::npos);

@@ -7,7 +7,7 @@
 
 #include "caraway/detail/core.hpp"
 #include "owner/core_worker.hpp"
-#include "runtime.hpp"
+#include "current_core.hpp"
 #include "test_session.hpp"
 #include "wait_until.hpp"
 

@@ -4,7 +4,7 @@
 #include <caf/io/middleman.hpp>
 
 #include "caraway/log.hpp"
-#include "caraway/wire/connect.hpp"
+#include "caraway/wire/address.hpp"
 #include "owner/core_worker.hpp"
 
 namespace caraway::owner {

@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include "caraway/wire/connect.hpp"
+#include "caraway/wire/address.hpp"
 #include "socket_io.hpp"
 
 namespace caraway::node {

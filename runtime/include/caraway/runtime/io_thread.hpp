@@ -21,7 +21,7 @@
 #include <caf/mailbox_element.hpp>
 #include <caf/resumable.hpp>
 
-namespace caraway::wire {
+namespace caraway::runtime {
 
 /// An actor of type `Base` (e.g. a `stateful_actor` of a typed interface)
 /// that always runs on `io`, with the behavior `init` returns.
@@ -75,4 +75,4 @@ auto spawn_on_io_thread(caf::actor_system& sys, F fun, Ts... xs) {
   return sys.spawn<impl>(io, std::move(init));
 }
 
-} // namespace caraway::wire
+} // namespace caraway::runtime

@@ -9,7 +9,7 @@
 
 #include "caraway/config.hpp"
 
-namespace caraway::detail {
+namespace caraway::runtime {
 
 struct node_options {
   /// The head runs the gcs; workers join it.
@@ -45,4 +45,4 @@ node_started start_node(const config& cfg, const node_options& opts);
 /// returns true; checks it every 100 ms.
 void wait_node(const std::function<bool()>& interrupted);
 
-} // namespace caraway::detail
+} // namespace caraway::runtime

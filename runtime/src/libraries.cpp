@@ -1,4 +1,4 @@
-#include "caraway/detail/libraries.hpp"
+#include "caraway/runtime/libraries.hpp"
 
 #include <dlfcn.h>
 
@@ -11,7 +11,7 @@
 
 namespace fs = std::filesystem;
 
-namespace caraway::detail {
+namespace caraway::runtime {
 
 std::string task_library_of(const std::string& exe) {
   fs::path path{exe};
@@ -81,4 +81,4 @@ std::vector<std::string> load_libraries(const std::vector<std::string>& paths) {
   return failed;
 }
 
-} // namespace caraway::detail
+} // namespace caraway::runtime

@@ -16,4 +16,8 @@ core_worker* current_core() noexcept;
 /// The core worker of the running session; throws if there is none.
 core_worker& require_core();
 
+/// Makes `core` (null: none) the running session's core worker; the
+/// runtime calls it as sessions start and stop.
+void set_current_core(core_worker* core) noexcept;
+
 } // namespace caraway::core

@@ -1,4 +1,4 @@
-#include "caraway/wire/connect.hpp"
+#include "caraway/runtime/connect.hpp"
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -6,27 +6,10 @@
 #include <algorithm>
 #include <thread>
 
-namespace caraway::wire {
+namespace caraway::runtime {
 
-bool split_address(const std::string& address, std::string& host,
-                   uint16_t& port, std::string& why) {
-  auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0
-      || colon + 1 == address.size()) {
-    why = "'" + address + "' is not of the form host:port";
-    return false;
-  }
-  host = address.substr(0, colon);
-  auto text = address.substr(colon + 1);
-  char* end = nullptr;
-  auto value = std::strtoul(text.c_str(), &end, 10);
-  if (end != text.c_str() + text.size() || value == 0 || value > 65535) {
-    why = "'" + text + "' is not a port number";
-    return false;
-  }
-  port = static_cast<uint16_t>(value);
-  return true;
-}
+using wire::gcs_actor;
+
 
 namespace {
 
@@ -85,4 +68,4 @@ caf::expected<gcs_actor> connect_gcs(caf::actor_system& sys,
   }
 }
 
-} // namespace caraway::wire
+} // namespace caraway::runtime

@@ -8,7 +8,7 @@
 
 #include "caraway/config.hpp"
 
-namespace caraway::detail {
+namespace caraway::runtime {
 
 /// The task library `caraway_add_app` builds for the executable at `exe`:
 /// `lib<name>_tasks.so` next to it, else in `../lib` (where builds and
@@ -24,4 +24,4 @@ std::vector<std::string> job_libraries(const config& cfg);
 /// run as they load. Returns why each library that failed did not load.
 std::vector<std::string> load_libraries(const std::vector<std::string>& paths);
 
-} // namespace caraway::detail
+} // namespace caraway::runtime

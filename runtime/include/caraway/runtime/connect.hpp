@@ -6,13 +6,10 @@
 
 #include <caf/fwd.hpp>
 
+#include "caraway/wire/address.hpp"
 #include "caraway/wire/interfaces.hpp"
 
-namespace caraway::wire {
-
-/// Splits "host:port"; false (with `why` set) if malformed.
-bool split_address(const std::string& address, std::string& host,
-                   uint16_t& port, std::string& why);
+namespace caraway::runtime {
 
 /// Connects to the gcs a head publishes at host:port. Never hangs: gives up
 /// after `timeout`. Fails with a message naming the address when nothing
@@ -21,9 +18,9 @@ bool split_address(const std::string& address, std::string& host,
 /// With `retry`, failed attempts repeat until `timeout` has passed: a head
 /// that starts a moment later, or a handshake cut short by CAF's connection
 /// timer, still gets its chance.
-caf::expected<gcs_actor> connect_gcs(caf::actor_system& sys,
+caf::expected<wire::gcs_actor> connect_gcs(caf::actor_system& sys,
                                      const std::string& host, uint16_t port,
                                      std::chrono::milliseconds timeout,
                                      bool retry = false);
 
-} // namespace caraway::wire
+} // namespace caraway::runtime

@@ -1,0 +1,115 @@
+// CAF configuration and the parts every process has: the actor system, the
+// object store's memory, the core worker and the owner actor, the data path.
+
+#include <unistd.h>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "caraway/error.hpp"
+#include "caraway/runtime/io_thread.hpp"
+#include "caraway/wire/address.hpp"
+#include "caraway/wire/bridge.hpp"
+#include "owner/service.hpp"
+#include "process.hpp"
+
+namespace caraway::runtime {
+
+namespace {
+
+uint64_t default_store_memory() {
+  auto pages = sysconf(_SC_PHYS_PAGES);
+  auto page_size = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0)
+    return uint64_t{1} << 30;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size) * 3
+         / 10;
+}
+
+void apply_caf_options(caf::actor_system_config& cfg,
+                       const std::map<std::string, std::string>& options) {
+  for (auto& [key, text] : options) {
+    auto value = caf::config_value::parse(text);
+    if (!value)
+      throw invalid_argument_error("invalid value for CAF option '" + key
+                                   + "': " + text);
+    cfg.set(key, std::move(*value));
+  }
+}
+
+} // namespace
+
+void make_system(process& p, const config& cfg, bool networked,
+                 const node_options& timing) {
+  p.caf_cfg = std::make_unique<caf::actor_system_config>();
+  // Measured: the sharing policy cuts message latency about 2.5x on small
+  // machines compared to work stealing.
+  p.caf_cfg->set("scheduler.policy", caf::atom("sharing"));
+  if (networked) {
+    p.caf_cfg->load<caf::io::middleman>();
+    // Measured: the I/O thread deserializing messages itself saves handing
+    // each to a scheduler thread first (15-40 us per message on a 2-core
+    // VM). caraway's messages are small (bulk data has its own data path),
+    // so the I/O thread keeps up.
+    p.caf_cfg->set("middleman.workers", size_t{0});
+    // CAF sends no heartbeats by default: a frozen peer would never be
+    // noticed.
+    p.caf_cfg->set(
+      "middleman.heartbeat-interval",
+      caf::timespan{std::chrono::milliseconds(timing.heartbeat_interval_ms)});
+    p.caf_cfg->set(
+      "middleman.connection-timeout",
+      caf::timespan{std::chrono::milliseconds(timing.heartbeat_timeout_ms)});
+  }
+  apply_caf_options(*p.caf_cfg, cfg.caf);
+  wire::add_message_types(*p.caf_cfg);
+  p.sys = std::make_unique<caf::actor_system>(*p.caf_cfg);
+}
+
+void make_owner_core(process& p, const config& cfg, uint32_t get_spin_us) {
+  auto capacity = cfg.object_store_memory > 0 ? cfg.object_store_memory
+                                              : default_store_memory();
+  p.store = std::make_shared<node::store_memory>(capacity, capacity);
+  auto core_cfg = cfg;
+  core_cfg.get_spin_us = get_spin_us;
+  p.core = std::make_shared<owner::core_worker>(*p.sys, core_cfg);
+  p.store_actor = p.sys->spawn(node::object_store, p.store);
+}
+
+// Results from other processes arrive on the middleman's I/O thread; the
+// owner takes them there unless `io_thread_actors` is off.
+void spawn_owner(process& p, const config& cfg, std::string own_address) {
+  auto& sys = *p.sys;
+  if (cfg.io_thread_actors && sys.has_middleman())
+    p.owner = spawn_on_io_thread<
+      owner::service_actor::stateful_base<owner::service_state>>(
+      sys, owner::service, p.core.get(), std::move(own_address));
+  else
+    p.owner = sys.spawn(owner::service, p.core.get(), std::move(own_address));
+}
+
+void start_data_path(process& p, const config& cfg, const std::string& host,
+                     uint16_t port, const std::string& peer) {
+  node::data_server::options opts;
+  opts.peer = peer;
+  opts.host = host.empty() ? node::local_address_towards(peer) : host;
+  opts.port = port;
+  try {
+    p.data = std::make_unique<node::data_server>(p.store, opts);
+  } catch (const std::exception& e) {
+    throw error(e.what());
+  }
+  node::object_puller::options pull_opts;
+  pull_opts.timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
+  p.puller = std::make_shared<node::object_puller>(p.store, pull_opts);
+  p.data_address = p.data->address();
+}
+
+std::string render(caf::actor_system& sys, const caf::error& err) {
+  auto& ctx = err.context();
+  if (ctx.match_elements<std::string>())
+    return ctx.get_as<std::string>(0);
+  return sys.render(err);
+}
+
+} // namespace caraway::runtime

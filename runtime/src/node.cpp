@@ -1,0 +1,134 @@
+// The node role: a raylet with executors and actor hosts that run user code
+// from this process' registry, on this process' object store. A daemon node
+// listens for peers: the head with its gcs (head.cpp), a worker with its
+// raylet.
+
+#include <thread>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "caraway/error.hpp"
+#include "caraway/log.hpp"
+#include "caraway/node/executor.hpp"
+#include "caraway/node/raylet.hpp"
+#include "caraway/runtime/io_thread.hpp"
+#include "caraway/runtime/libraries.hpp"
+#include "caraway/wire/address.hpp"
+#include "process.hpp"
+#include "runner.hpp"
+
+namespace caraway::runtime {
+
+namespace {
+
+wire::node_info describe_node(process& p, const config& cfg) {
+  wire::node_info info;
+  info.id = p.core->next_id();
+  auto cpus = cfg.num_cpus >= 0
+                ? cfg.num_cpus
+                : std::max(1u, std::thread::hardware_concurrency());
+  info.total = {cfg.resources.begin(), cfg.resources.end()};
+  info.total["CPU"] = cpus;
+  if (cfg.num_gpus > 0)
+    info.total["GPU"] = cfg.num_gpus;
+  info.object_store_capacity = p.store->get_stats().capacity_bytes;
+  return info;
+}
+
+node::worker_factory make_factory(process& p) {
+  auto run = std::make_shared<core::runner>(*p.core);
+  node::worker_factory factory;
+  auto gcs = p.gcs;
+  auto sys = p.sys.get();
+  factory.spawn_executor = [sys, run](wire::raylet_actor raylet) {
+    return sys->spawn<caf::detached>(node::executor, std::move(raylet), run);
+  };
+  factory.spawn_actor_host = [sys, run, gcs](wire::raylet_actor raylet,
+                                             const wire::actor_spec& spec,
+                                             uint64_t lease) {
+    return sys->spawn<caf::detached>(node::actor_host, spec, lease,
+                                     std::move(raylet), gcs, run);
+  };
+  factory.load_libraries = [](const std::vector<std::string>& paths) {
+    auto failed = load_libraries(paths);
+    for (auto& why : failed)
+      CARAWAY_LOG(error, runtime)
+        << why << "; tasks that need it fail on this node";
+    return failed;
+  };
+  return factory;
+}
+
+} // namespace
+
+void add_node(process& p, const config& cfg, const node_options* daemon,
+                node_started* started) {
+  auto& sys = *p.sys;
+  auto info = describe_node(p, cfg);
+  auto factory = make_factory(p);
+  // Tasks from other processes arrive on the I/O thread; so may the raylet.
+  // Its handlers do not block, except that loading a job's libraries holds
+  // up this node's network traffic until they are loaded.
+  if (cfg.io_thread_actors && sys.has_middleman())
+    p.raylet
+      = spawn_on_io_thread<node::raylet_impl::stateful_base<node::raylet_state>>(
+        sys, node::raylet, info, cfg.max_workers, std::move(factory), p.gcs);
+  else
+    p.raylet = sys.spawn(node::raylet, info, cfg.max_workers,
+                         std::move(factory), p.gcs);
+  p.owns_raylet = true;
+  if (daemon != nullptr) {
+    // The head listens with its gcs, a worker with its raylet: peers reach
+    // each node at its own address.
+    auto published = daemon->head
+                       ? sys.middleman().publish(p.gcs, daemon->port,
+                                                 daemon->host.c_str(), false)
+                       : sys.middleman().publish(p.raylet, daemon->port,
+                                                 daemon->host.c_str(), false);
+    if (!published)
+      throw error("cannot listen on " + daemon->host + ":"
+                  + std::to_string(daemon->port) + ": "
+                  + render(sys, published.error()));
+    info.address = daemon->host + ":" + std::to_string(*published);
+    if (started != nullptr) {
+      started->port = *published;
+      started->node_id = wire::to_string(info.id);
+    }
+  }
+  p.raylet_stopped = std::make_shared<std::promise<void>>();
+  p.raylet_stopped_future = p.raylet_stopped->get_future().share();
+  auto stopped = p.raylet_stopped;
+  caf::actor_cast<caf::abstract_actor*>(p.raylet)->attach_functor([stopped] {
+    stopped->set_value();
+  });
+  spawn_owner(p, cfg, info.address);
+  p.core->connect({p.gcs, p.raylet, p.owner, p.store, p.store_actor, p.puller,
+                   p.data_address});
+  p.core->node_id(wire::to_string(info.id));
+  caf::anon_send(p.gcs, wire::register_atom::value, info, p.raylet);
+  caf::anon_send(p.gcs, wire::subscribe_atom::value, p.owner);
+}
+
+std::unique_ptr<process> start_daemon(const config& cfg,
+                                      const node_options& opts,
+                                      node_started& started) {
+  return start_process([&](process& p) {
+    make_system(p, cfg, /*networked=*/true, opts);
+    make_owner_core(p, cfg, cfg.get_spin_us);
+    std::string peer;
+    if (opts.head) {
+      add_head(p);
+    } else {
+      connect_head(p, opts.head_address, opts.connect_timeout_ms);
+      // Serves data on the address that routes to the head.
+      uint16_t head_port = 0;
+      std::string why;
+      wire::split_address(opts.head_address, peer, head_port, why);
+    }
+    start_data_path(p, cfg, opts.host, opts.data_port, peer);
+    add_node(p, cfg, &opts, &started);
+  });
+}
+
+} // namespace caraway::runtime

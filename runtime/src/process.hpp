@@ -1,0 +1,122 @@
+#pragma once
+
+// The components one process runs, whichever roles it has. Each role adds
+// its part (role files: head.cpp, node.cpp, driver.cpp; embedded.cpp puts
+// head, node and driver together in one actor system).
+
+#include <future>
+#include <memory>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include "caraway/config.hpp"
+#include "caraway/node/data_server.hpp"
+#include "caraway/node/object_puller.hpp"
+#include "caraway/node/store_memory.hpp"
+#include "caraway/runtime/node.hpp"
+#include "caraway/wire/interfaces.hpp"
+#include "owner/core_worker.hpp"
+
+namespace caraway::runtime {
+
+struct process {
+  std::unique_ptr<caf::actor_system_config> caf_cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::shared_ptr<owner::core_worker> core;
+  node::store_memory_ptr store;
+  wire::gcs_actor gcs;
+  wire::raylet_actor raylet;
+  wire::owner_actor owner;
+  wire::object_store_actor store_actor;
+  // The data path of a cluster process: serves its objects, pulls others'.
+  std::unique_ptr<node::data_server> data;
+  std::shared_ptr<node::object_puller> puller;
+  std::string data_address;
+  // A driver or worker borrows the gcs (and a driver the raylet) of others:
+  // shutdown must leave those alone.
+  bool owns_gcs = false;
+  bool owns_raylet = false;
+  // One node in this process and no other: its raylet knows the cluster.
+  bool embedded = false;
+  // Set when the raylet has stopped (a cluster node waits for it).
+  std::shared_ptr<std::promise<void>> raylet_stopped;
+  std::shared_future<void> raylet_stopped_future;
+};
+
+// -- caf_setup.cpp -----------------------------------------------------------
+
+/// An actor system for this process; with `networked`, the middleman is
+/// loaded with caraway's settings and `timing`'s heartbeats.
+void make_system(process& p, const config& cfg, bool networked,
+                 const node_options& timing);
+
+/// The store and the core worker every process has. `get_spin_us` is the
+/// driver's spin in `get`.
+void make_owner_core(process& p, const config& cfg, uint32_t get_spin_us);
+
+/// Spawns the owner actor, on the I/O thread when configured.
+void spawn_owner(process& p, const config& cfg, std::string own_address);
+
+/// Starts serving this process' objects to other processes and pulling
+/// theirs; `host` and `port` are where to listen, `peer` whose route picks
+/// the address when `host` is empty.
+void start_data_path(process& p, const config& cfg, const std::string& host,
+                     uint16_t port, const std::string& peer);
+
+/// Renders an error a component answered with: its message if it has one.
+std::string render(caf::actor_system& sys, const caf::error& err);
+
+// -- roles -------------------------------------------------------------------
+
+/// head.cpp: the gcs of the cluster.
+void add_head(process& p);
+
+/// driver.cpp: reaches the head at `address` within `timeout_ms`.
+void connect_head(process& p, const std::string& address,
+                  uint32_t timeout_ms);
+
+/// driver.cpp: joins the cluster as a driver: announces the job and its
+/// libraries, submits to the raylet the gcs names.
+void add_driver(process& p, const config& cfg);
+
+/// node.cpp: a raylet with executors and actor hosts on this process'
+/// store, registered with the gcs. With `daemon`, the node listens (the
+/// head with its gcs, a worker with its raylet) and reports its port.
+void add_node(process& p, const config& cfg, const node_options* daemon,
+                node_started* started);
+
+/// embedded.cpp: head, node and driver in one actor system.
+std::unique_ptr<process> start_embedded(const config& cfg);
+
+/// driver.cpp: a driver of the cluster at `cfg.address`.
+std::unique_ptr<process> start_cluster_driver(const config& cfg);
+
+/// node.cpp: a head or worker node daemon.
+std::unique_ptr<process> start_daemon(const config& cfg,
+                                      const node_options& opts,
+                                      node_started& started);
+
+/// session.cpp: stops whatever a failed start got running.
+void abort_start(process& p);
+
+/// Runs `start` on a fresh process; on failure stops what it started and
+/// rethrows.
+template <class F>
+std::unique_ptr<process> start_process(F start) {
+  auto p = std::make_unique<process>();
+  try {
+    start(*p);
+  } catch (...) {
+    abort_start(*p);
+    caf::logger::set_current_actor_system(nullptr);
+    throw;
+  }
+  // The system's constructor pinned CAF's logger to this thread; unpin it, or
+  // ~actor_system waits forever when shutdown runs on another thread.
+  caf::logger::set_current_actor_system(nullptr);
+  return p;
+}
+
+} // namespace caraway::runtime
