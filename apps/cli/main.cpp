@@ -26,6 +26,7 @@
 #include "caraway/wire/records.hpp"
 
 namespace po = boost::program_options;
+namespace runtime = caraway::runtime;
 namespace wire = caraway::wire;
 
 namespace {

@@ -7,6 +7,7 @@
 #include <caf/io/all.hpp>
 
 #include "caraway/error.hpp"
+#include "caraway/node/object_store.hpp"
 #include "caraway/runtime/io_thread.hpp"
 #include "caraway/wire/address.hpp"
 #include "caraway/wire/bridge.hpp"
