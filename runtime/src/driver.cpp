@@ -15,8 +15,7 @@
 
 namespace caraway::runtime {
 
-void connect_head(process& p, const std::string& address,
-                  uint32_t timeout_ms) {
+void connect_head(process& p, const std::string& address, uint32_t timeout_ms) {
   std::string host;
   uint16_t port = 0;
   std::string why;
@@ -43,9 +42,8 @@ void add_driver(process& p, const config& cfg) {
     // connection attempt, hence the request timeout.
     self
       ->request(p.gcs, std::chrono::milliseconds(cfg.request_timeout_ms),
-                wire::job_atom::value,
-                "driver pid " + std::to_string(getpid()), p.owner,
-                std::move(libraries))
+                wire::job_atom::value, "driver pid " + std::to_string(getpid()),
+                p.owner, std::move(libraries))
       .receive(
         [&](uint64_t job, wire::raylet_actor& raylet) {
           CARAWAY_LOG(info, runtime)

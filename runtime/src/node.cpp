@@ -63,7 +63,7 @@ node::worker_factory make_factory(process& p) {
 } // namespace
 
 void add_node(process& p, const config& cfg, const node_options* daemon,
-                node_started* started) {
+              node_started* started) {
   auto& sys = *p.sys;
   auto info = describe_node(p, cfg);
   auto factory = make_factory(p);
@@ -71,9 +71,9 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
   // Its handlers do not block, except that loading a job's libraries holds
   // up this node's network traffic until they are loaded.
   if (cfg.io_thread_actors && sys.has_middleman())
-    p.raylet
-      = spawn_on_io_thread<node::raylet_impl::stateful_base<node::raylet_state>>(
-        sys, node::raylet, info, cfg.max_workers, std::move(factory), p.gcs);
+    p.raylet = spawn_on_io_thread<
+      node::raylet_impl::stateful_base<node::raylet_state>>(
+      sys, node::raylet, info, cfg.max_workers, std::move(factory), p.gcs);
   else
     p.raylet = sys.spawn(node::raylet, info, cfg.max_workers,
                          std::move(factory), p.gcs);
@@ -99,9 +99,8 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
   p.raylet_stopped = std::make_shared<std::promise<void>>();
   p.raylet_stopped_future = p.raylet_stopped->get_future().share();
   auto stopped = p.raylet_stopped;
-  caf::actor_cast<caf::abstract_actor*>(p.raylet)->attach_functor([stopped] {
-    stopped->set_value();
-  });
+  caf::actor_cast<caf::abstract_actor*>(p.raylet)->attach_functor(
+    [stopped] { stopped->set_value(); });
   spawn_owner(p, cfg, info.address);
   p.core->connect({p.gcs, p.raylet, p.owner, p.store, p.store_actor, p.puller,
                    p.data_address});

@@ -74,8 +74,7 @@ std::string render(caf::actor_system& sys, const caf::error& err);
 void add_head(process& p);
 
 /// driver.cpp: reaches the head at `address` within `timeout_ms`.
-void connect_head(process& p, const std::string& address,
-                  uint32_t timeout_ms);
+void connect_head(process& p, const std::string& address, uint32_t timeout_ms);
 
 /// driver.cpp: joins the cluster as a driver: announces the job and its
 /// libraries, submits to the raylet the gcs names.
@@ -85,7 +84,7 @@ void add_driver(process& p, const config& cfg);
 /// store, registered with the gcs. With `daemon`, the node listens (the
 /// head with its gcs, a worker with its raylet) and reports its port.
 void add_node(process& p, const config& cfg, const node_options* daemon,
-                node_started* started);
+              node_started* started);
 
 /// embedded.cpp: head, node and driver in one actor system.
 std::unique_ptr<process> start_embedded(const config& cfg);

@@ -7,8 +7,7 @@ namespace caraway::wire {
 bool split_address(const std::string& address, std::string& host,
                    uint16_t& port, std::string& why) {
   auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0
-      || colon + 1 == address.size()) {
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) {
     why = "'" + address + "' is not of the form host:port";
     return false;
   }

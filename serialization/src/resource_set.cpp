@@ -22,7 +22,8 @@ double resource_set::times_in(const resource_set& have) const {
   auto result = std::numeric_limits<double>::infinity();
   for (auto& [name, need] : *this)
     if (need > 0)
-      result = std::min(result, std::floor((have.amount(name) + epsilon) / need));
+      result = std::min(result,
+                        std::floor((have.amount(name) + epsilon) / need));
   return result;
 }
 

@@ -24,8 +24,8 @@ struct gcs_log {
   std::vector<wire::actor_info> actors;
 };
 
-inline wire::gcs_actor::behavior_type
-fake_gcs(wire::gcs_actor::pointer, std::shared_ptr<gcs_log> log) {
+inline wire::gcs_actor::behavior_type fake_gcs(wire::gcs_actor::pointer,
+                                               std::shared_ptr<gcs_log> log) {
   auto unsupported = [] {
     return caf::make_error(wire::errc::invalid_request,
                            "not supported by the fake gcs");
@@ -35,8 +35,7 @@ fake_gcs(wire::gcs_actor::pointer, std::shared_ptr<gcs_log> log) {
     [=](wire::job_atom, const std::string&, wire::owner_actor&,
         std::vector<std::string>&)
       -> caf::result<uint64_t, wire::raylet_actor> { return unsupported(); },
-    [=](wire::create_atom,
-        wire::actor_spec&) -> caf::result<wire::actor_id> {
+    [=](wire::create_atom, wire::actor_spec&) -> caf::result<wire::actor_id> {
       return unsupported();
     },
     [](wire::alive_atom, const wire::actor_id&, wire::actor_host_actor&) {},

@@ -39,8 +39,8 @@ struct raylet_fixture : test::deterministic_fixture {
     factory.spawn_executor = [this](wire::raylet_actor) {
       return wire::executor_actor{sys.spawn(test::fake_executor, exec_log)};
     };
-    wire::raylet_actor result
-      = sys.spawn(node::raylet, info, uint32_t{4}, std::move(factory), gcs);
+    wire::raylet_actor result = sys.spawn(node::raylet, info, uint32_t{4},
+                                          std::move(factory), gcs);
     run();
     return result;
   }
@@ -65,8 +65,7 @@ TEST_CASE_FIXTURE(raylet_fixture,
   CHECK(exec_log->batches[1].first.size() == 1);
   // A finished lease frees its CPU for a batch out of the long queue:
   // 38 queued over 2 slots, half of it per round.
-  caf::anon_send(raylet, wire::done_atom::value,
-                 exec_log->batches[0].second);
+  caf::anon_send(raylet, wire::done_atom::value, exec_log->batches[0].second);
   run();
   REQUIRE(exec_log->batches.size() == 3);
   CHECK(exec_log->batches[2].first.size() == 9);
@@ -118,8 +117,8 @@ struct owner_fixture : test::deterministic_fixture {
   wire::gcs_actor gcs = sys.spawn(test::fake_gcs, gcs_log);
   config owner_cfg;
   owner::core_worker core{sys, owner_cfg};
-  owner::service_actor service
-    = sys.spawn(owner::service, &core, std::string{});
+  owner::service_actor service = sys.spawn(owner::service, &core,
+                                           std::string{});
 
   owner_fixture() {
     auto store = std::make_shared<node::store_memory>(1 << 20, 1 << 20);
@@ -129,9 +128,9 @@ struct owner_fixture : test::deterministic_fixture {
 
   ~owner_fixture() {
     core.shutdown();
-    for (auto hdl : {caf::actor_cast<caf::actor>(raylet),
-                     caf::actor_cast<caf::actor>(gcs),
-                     caf::actor_cast<caf::actor>(service)})
+    for (auto hdl :
+         {caf::actor_cast<caf::actor>(raylet), caf::actor_cast<caf::actor>(gcs),
+          caf::actor_cast<caf::actor>(service)})
       caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
     // The service calls into `core`: it must be gone before `core` is.
     run();
@@ -207,7 +206,7 @@ TEST_CASE_FIXTURE(owner_fixture,
                   "a result for a task the owner forgot changes nothing") {
   auto id = submit();
   answer(id);
-  answer(id); // a duplicate
+  answer(id);     // a duplicate
   answer({9, 9}); // never submitted
   CHECK(core.value_of(id)->size() == 1);
   core.remove_ref(id);

@@ -57,8 +57,7 @@ actor_submit_queue::kill(const wire::actor_id& actor, wire::error_info why,
   entry.host = nullptr;
   entry.blocked_on = {};
   std::vector<wire::task_id> victims{entry.queue.begin(), entry.queue.end()};
-  victims.insert(victims.end(), entry.in_flight.begin(),
-                 entry.in_flight.end());
+  victims.insert(victims.end(), entry.in_flight.begin(), entry.in_flight.end());
   entry.queue.clear();
   entry.in_flight.clear();
   holds.insert(holds.end(), entry.holds.begin(), entry.holds.end());

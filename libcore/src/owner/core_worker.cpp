@@ -85,6 +85,13 @@ void core_worker::add_pending_locked(const wire::object_id& id) {
   memory_.add_pending(id);
 }
 
+void core_worker::add_task_locked(pending_task task,
+                                  std::vector<wire::object_id>& arg_refs) {
+  count_holds(task.holds, arg_refs);
+  add_pending_locked(task.spec.id);
+  tasks_.add(std::move(task));
+}
+
 pending_task core_worker::make_task(wire::task_spec spec,
                                     std::vector<detail::call_arg>& args,
                                     std::vector<wire::object_id> nested,
@@ -179,7 +186,8 @@ wire::object_id core_worker::submit_task(const std::string& function,
   wire::task_spec spec;
   spec.id = next_id();
   spec.function = function;
-  spec.resources = core::make_resources(opts.num_cpus, opts.num_gpus, opts.resources);
+  spec.resources = core::make_resources(opts.num_cpus, opts.num_gpus,
+                                        opts.resources);
   auto ctx = current_context();
   spec.depth = ctx != nullptr ? ctx->depth + 1 : 0;
   spec.max_retries = opts.max_retries;
@@ -191,9 +199,7 @@ wire::object_id core_worker::submit_task(const std::string& function,
   effects fx;
   std::vector<wire::object_id> settled;
   lock_type lock{mtx_};
-  count_holds(task.holds, arg_refs);
-  add_pending_locked(id);
-  tasks_.add(std::move(task));
+  add_task_locked(std::move(task), arg_refs);
   try_submit(id, fx, settled);
   settle(settled, fx);
   apply(lock, fx);

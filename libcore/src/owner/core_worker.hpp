@@ -304,6 +304,10 @@ private:
   // Registers a pending object owned here with its first (local) ref.
   void add_pending_locked(const wire::object_id& id);
 
+  // Registers a task made by `make_task`, its result object and its holds.
+  void add_task_locked(pending_task task,
+                       std::vector<wire::object_id>& arg_refs);
+
   // Fills ready argument values; returns an unready ref (nil id if none) or
   // sets `err` when an argument failed.
   wire::object_id resolve(pending_task& task, wire::error_info& err);
@@ -334,8 +338,7 @@ private:
 
   // Drops a ref; what is freed leaves the memory store and the directory
   // here, and messages to other stores and owners go to `fx`.
-  void remove_ref_locked(const wire::object_id& id, ref_kind kind,
-                         effects& fx);
+  void remove_ref_locked(const wire::object_id& id, ref_kind kind, effects& fx);
 
   void free_objects(std::vector<freed_object>& freed, effects& fx);
 

@@ -58,9 +58,7 @@ core_worker::submit_method(const wire::actor_id& actor,
   effects fx;
   std::vector<wire::object_id> settled;
   lock_type lock{mtx_};
-  count_holds(task.holds, arg_refs);
-  add_pending_locked(id);
-  tasks_.add(std::move(task));
+  add_task_locked(std::move(task), arg_refs);
   if (err.kind == wire::error_kind::none && actors_.enqueue(actor, id, err))
     flush_actor(actor, fx, settled);
   else
@@ -201,7 +199,8 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
     }
     spec.args.emplace_back(std::move(x));
   }
-  spec.resources = core::make_resources(opts.num_cpus, opts.num_gpus, opts.resources);
+  spec.resources = core::make_resources(opts.num_cpus, opts.num_gpus,
+                                        opts.resources);
   spec.max_concurrency = opts.max_concurrency;
   spec.owner = caf::actor_cast<caf::actor>(handles_.owner);
   auto id = spec.id;

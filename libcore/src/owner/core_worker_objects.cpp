@@ -10,8 +10,7 @@
 
 namespace caraway::owner {
 
-void core_worker::free_objects(std::vector<freed_object>& freed,
-                               effects& fx) {
+void core_worker::free_objects(std::vector<freed_object>& freed, effects& fx) {
   for (auto& obj : freed) {
     auto& id = obj.id;
     bool in_store = memory_.lookup(id).in_store;

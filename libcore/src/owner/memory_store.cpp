@@ -55,39 +55,36 @@ void memory_store::add_failed(const wire::object_id& id,
   }
 }
 
-bool memory_store::complete(const wire::object_id& id, wire::buffer_ptr value,
-                            bool in_store, std::string location) {
+template <class F>
+bool memory_store::settle(const wire::object_id& id, F&& set) {
   waiter_list waiters;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     auto i = entries_.find(id);
     if (i == entries_.end() || i->second.st != state::pending)
       return false;
-    auto& e = i->second;
-    e.st = state::ready;
-    e.value = std::move(value);
-    e.in_store = in_store;
-    e.location = std::move(location);
-    waiters.swap(e.waiters);
+    set(i->second);
+    waiters.swap(i->second.waiters);
   }
   wake(waiters);
   return true;
 }
 
+bool memory_store::complete(const wire::object_id& id, wire::buffer_ptr value,
+                            bool in_store, std::string location) {
+  return settle(id, [&](entry& e) {
+    e.st = state::ready;
+    e.value = std::move(value);
+    e.in_store = in_store;
+    e.location = std::move(location);
+  });
+}
+
 bool memory_store::fail(const wire::object_id& id, wire::error_info error) {
-  waiter_list waiters;
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    auto i = entries_.find(id);
-    if (i == entries_.end() || i->second.st != state::pending)
-      return false;
-    auto& e = i->second;
+  return settle(id, [&](entry& e) {
     e.st = state::failed;
     e.error = std::move(error);
-    waiters.swap(e.waiters);
-  }
-  wake(waiters);
-  return true;
+  });
 }
 
 void memory_store::cache(const wire::object_id& id, wire::buffer_ptr value) {

@@ -113,6 +113,11 @@ private:
 
   static void wake(waiter_list& waiters);
 
+  // Runs `set` on a pending entry, then wakes its waiters; false if the
+  // object is unknown or not pending.
+  template <class F>
+  bool settle(const wire::object_id& id, F&& set);
+
   mutable std::mutex mtx_;
   std::unordered_map<wire::object_id, entry> entries_;
   std::atomic<bool> stopped_{false};

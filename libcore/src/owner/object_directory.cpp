@@ -15,8 +15,7 @@ void object_directory::add_copy(const wire::object_id& id,
   entries_[id].copies.emplace_back(std::move(store));
 }
 
-const object_location*
-object_directory::find(const wire::object_id& id) const {
+const object_location* object_directory::find(const wire::object_id& id) const {
   auto i = entries_.find(id);
   return i != entries_.end() ? &i->second : nullptr;
 }

@@ -47,7 +47,7 @@ using service_actor = wire::owner_actor::extend<
   caf::reacts_to<wire::ready_atom, wire::object_id>>;
 
 service_actor::behavior_type
-service(service_actor::stateful_pointer<service_state> self,
-        core_worker* core, std::string own_address);
+service(service_actor::stateful_pointer<service_state> self, core_worker* core,
+        std::string own_address);
 
 } // namespace caraway::owner

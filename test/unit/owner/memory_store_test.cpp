@@ -77,8 +77,8 @@ TEST_CASE("memory_store wakes a waiter when an object settles") {
   bool unblocked = false;
   auto waiter = std::async(std::launch::async, [&] {
     auto deadline = in(10000ms);
-    return ms.wait({a, b}, 1, &deadline, [&] { blocked = true; },
-                   [&] { unblocked = true; });
+    return ms.wait(
+      {a, b}, 1, &deadline, [&] { blocked = true; }, [&] { unblocked = true; });
   });
   SUBCASE("by completion") {
     // Completing before the waiter registers is fine too: either way it
