@@ -81,7 +81,7 @@ void runner::invoke(wire::task_result& result, const wire::task_spec& spec,
   }
   result.contained = scope.take();
   // Keeps them alive until the owner of the result holds them.
-  result.sender = caf::actor_cast<caf::actor>(core_.owner());
+  result.sender = core_.owner_handle();
   result.in_store = inv.in_store;
   if (inv.in_store) {
     core_.store().seal(result.id, inv.result);
@@ -92,7 +92,7 @@ void runner::invoke(wire::task_result& result, const wire::task_spec& spec,
 }
 
 void runner::deliver(const wire::task_spec& spec, wire::task_result result) {
-  if (spec.owner && spec.owner.address() == core_.owner().address())
+  if (core_.is_own(spec.owner))
     core_.on_result(result);
   else
     task_runner::deliver(spec, std::move(result));

@@ -47,6 +47,8 @@ core_worker::~core_worker() {
 
 void core_worker::connect(cluster_handles handles) {
   handles_ = std::move(handles);
+  owner_handle_ = caf::actor_cast<caf::actor>(handles_.owner);
+  service_ = caf::actor_cast<service_actor>(owner_handle_);
   // Borrowers of this process' objects find its owner through the gcs.
   if (handles_.gcs)
     caf::anon_send(handles_.gcs, wire::owner_atom::value, worker_id_,
@@ -59,10 +61,11 @@ wire::object_id core_worker::next_id() {
 
 void core_worker::apply(lock_type& lock, effects& fx) {
   lock.unlock();
+  // Freed store memory goes back first, so that a woken reader sees it back.
+  fx.garbage.clear();
+  memory_store::wake(fx.wakeups);
   for (auto& spec : fx.to_raylet)
     caf::anon_send(handles_.raylet, wire::submit_atom::value, std::move(spec));
-  for (auto& [host, spec] : fx.to_hosts)
-    caf::anon_send(host, wire::call_atom::value, std::move(spec));
   for (auto& [store, id] : fx.frees)
     caf::anon_send(store, wire::free_atom::value,
                    std::vector<wire::object_id>{id});
@@ -70,20 +73,19 @@ void core_worker::apply(lock_type& lock, effects& fx) {
     caf::anon_send(owner, wire::release_atom::value, id);
   for (auto& [owner, id] : fx.unpins)
     caf::anon_send(owner, wire::unpin_atom::value, id);
-  auto service = caf::actor_cast<service_actor>(handles_.owner);
+  auto& service = service_;
   for (auto& [id, pinned_by] : fx.borrows)
     caf::anon_send(service, wire::adopt_atom::value, id,
                    caf::actor_cast<caf::actor>(pinned_by));
   for (auto& id : fx.borrower_ready)
     caf::anon_send(service, wire::ready_atom::value, id);
-  // Values are freed last, with no lock held.
-  fx.garbage.clear();
 }
 
 void core_worker::add_pending_locked(const wire::object_id& id) {
   refs_.add_owned(id, ref_kind::local);
   memory_.add_pending(id);
 }
+
 
 void core_worker::add_task_locked(pending_task task,
                                   std::vector<wire::object_id>& arg_refs) {
@@ -158,7 +160,14 @@ void core_worker::fail_task(const wire::task_id& id, wire::error_info err,
     remove_ref_locked(hold, ref_kind::submitted, fx);
   if (!task->spec.actor.nil())
     actors_.finished(task->spec.actor, id);
-  if (memory_.fail(id, std::move(err)))
+  if (memory_.fail(id, std::move(err), &fx.wakeups))
+    note_settled(id, settled);
+}
+
+void core_worker::note_settled(const wire::object_id& id,
+                               std::vector<wire::object_id>& settled) {
+  // Most objects settle with nothing waiting for them: no list then.
+  if (deps_.waited_for(id) || borrower_waits_.count(id) > 0)
     settled.push_back(id);
 }
 
@@ -192,7 +201,7 @@ wire::object_id core_worker::submit_task(const std::string& function,
   spec.depth = ctx != nullptr ? ctx->depth + 1 : 0;
   spec.max_retries = opts.max_retries;
   spec.retry_exceptions = opts.retry_exceptions;
-  spec.owner = caf::actor_cast<caf::actor>(handles_.owner);
+  spec.owner = owner_handle_;
   auto id = spec.id;
   std::vector<wire::object_id> arg_refs;
   auto task = make_task(std::move(spec), args, std::move(nested), arg_refs);
@@ -223,13 +232,15 @@ void core_worker::on_result(wire::task_result& result) {
   // Refs in a value from another process: held here from now on, and the
   // sender, which kept them alive meanwhile, lets go. A value from this
   // process hands over the refs its executor collected.
-  auto sender = caf::actor_cast<wire::owner_actor>(result.sender);
-  bool local = !sender || sender.address() == handles_.owner.address();
-  for (auto& id : result.contained) {
-    if (local)
-      refs_.convert(id, ref_kind::local, ref_kind::contained);
-    else
-      hold_received(id, ref_kind::contained, sender, fx);
+  if (!result.contained.empty()) {
+    bool local = !result.sender || is_own(result.sender);
+    auto sender = caf::actor_cast<wire::owner_actor>(result.sender);
+    for (auto& id : result.contained) {
+      if (local)
+        refs_.convert(id, ref_kind::local, ref_kind::contained);
+      else
+        hold_received(id, ref_kind::contained, sender, fx);
+    }
   }
   // Arguments go first, so that a reader woken by the result sees them freed.
   if (task) {
@@ -240,13 +251,13 @@ void core_worker::on_result(wire::task_result& result) {
   }
   bool kept = false;
   if (result.error.kind != wire::error_kind::none) {
-    kept = memory_.fail(result.id, std::move(result.error));
+    kept = memory_.fail(result.id, std::move(result.error), &fx.wakeups);
   } else {
     bool in_store = result.in_store;
     auto store = caf::actor_cast<wire::object_store_actor>(result.store);
     auto location = result.location;
     kept = memory_.complete(result.id, std::move(result.value), in_store,
-                            std::move(result.location));
+                            std::move(result.location), &fx.wakeups);
     if (kept) {
       refs_.set_contains(result.id, result.contained);
       if (store)
@@ -261,7 +272,7 @@ void core_worker::on_result(wire::task_result& result) {
     }
   }
   if (kept) {
-    settled.push_back(result.id);
+    note_settled(result.id, settled);
   } else {
     for (auto& id : result.contained)
       remove_ref_locked(id, ref_kind::contained, fx);

@@ -29,6 +29,7 @@
 #include "owner/memory_store.hpp"
 #include "owner/object_directory.hpp"
 #include "owner/reference_counter.hpp"
+#include "owner/service.hpp"
 #include "owner/task_manager.hpp"
 
 namespace caraway::owner {
@@ -107,6 +108,18 @@ public:
   /// The owner actor of this process.
   const wire::owner_actor& owner() const {
     return handles_.owner;
+  }
+
+  /// The same, untyped, as task specs and results carry it. Comparing
+  /// handles compares pointers; making an address for each comparison
+  /// would touch the owner's reference count from every thread.
+  const caf::actor& owner_handle() const {
+    return owner_handle_;
+  }
+
+  /// True when `x` is this process' owner actor.
+  bool is_own(const caf::actor& x) const {
+    return x && x == owner_handle_;
   }
 
   node::store_memory& store() {
@@ -260,7 +273,6 @@ private:
   /// borrowers to answer. Filled under the lock, run by `apply`.
   struct effects {
     std::vector<wire::task_spec> to_raylet;
-    std::vector<std::pair<wire::actor_host_actor, wire::task_spec>> to_hosts;
     std::vector<std::pair<wire::object_store_actor, wire::object_id>> frees;
     std::vector<std::pair<wire::owner_actor, wire::object_id>> releases;
     std::vector<std::pair<wire::owner_actor, wire::object_id>> unpins;
@@ -268,6 +280,8 @@ private:
     std::vector<std::pair<wire::object_id, wire::owner_actor>> borrows;
     std::vector<wire::object_id> borrower_ready;
     std::vector<wire::buffer_ptr> garbage;
+    /// Threads waiting for objects settled under the lock.
+    memory_store::wakeups wakeups;
   };
 
   using lock_type = std::unique_lock<std::mutex>;
@@ -336,6 +350,10 @@ private:
   // failed argument fails the tasks that take it).
   void settle(std::vector<wire::object_id>& settled, effects& fx);
 
+  // `id` settled: adds it to `settled` if anything waits for it.
+  void note_settled(const wire::object_id& id,
+                    std::vector<wire::object_id>& settled);
+
   // Drops a ref; what is freed leaves the memory store and the directory
   // here, and messages to other stores and owners go to `fx`.
   void remove_ref_locked(const wire::object_id& id, ref_kind kind, effects& fx);
@@ -361,6 +379,9 @@ private:
   uint64_t worker_id_;
   std::atomic<uint64_t> next_seq_{1};
   cluster_handles handles_;
+  caf::actor owner_handle_;
+  // The owner actor with its private messages, for what this sends it.
+  service_actor service_;
   std::string node_id_;
 
   memory_store memory_;

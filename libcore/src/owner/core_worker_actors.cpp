@@ -44,7 +44,7 @@ core_worker::submit_method(const wire::actor_id& actor,
   spec.function = method;
   auto ctx = current_context();
   spec.depth = ctx != nullptr ? ctx->depth + 1 : 0;
-  spec.owner = caf::actor_cast<caf::actor>(handles_.owner);
+  spec.owner = owner_handle_;
   auto id = spec.id;
   bool known;
   {
@@ -94,7 +94,11 @@ void core_worker::flush_actor(const wire::actor_id& actor, effects& fx,
       return;
     }
     task->sent = true;
-    fx.to_hosts.emplace_back(entry->host, task_manager::spec_to_send(*task));
+    // Sent under the lock: a call sent after it could be overtaken by a
+    // later call that another thread sends first, and calls of one caller
+    // must arrive in order. An enqueue neither blocks nor runs user code.
+    caf::anon_send(entry->host, wire::call_atom::value,
+                   task_manager::spec_to_send(*task));
     entry->in_flight.insert(id);
     entry->queue.pop_front();
   }
@@ -202,7 +206,7 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
   spec.resources = core::make_resources(opts.num_cpus, opts.num_gpus,
                                         opts.resources);
   spec.max_concurrency = opts.max_concurrency;
-  spec.owner = caf::actor_cast<caf::actor>(handles_.owner);
+  spec.owner = owner_handle_;
   auto id = spec.id;
   {
     std::lock_guard<std::mutex> lock{mtx_};

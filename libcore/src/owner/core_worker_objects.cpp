@@ -13,10 +13,13 @@ namespace caraway::owner {
 void core_worker::free_objects(std::vector<freed_object>& freed, effects& fx) {
   for (auto& obj : freed) {
     auto& id = obj.id;
-    bool in_store = memory_.lookup(id).in_store;
+    bool in_store = false;
     // Freed here, under the lock, so that a reader woken later sees the
-    // memory back in the store.
-    fx.garbage.emplace_back(memory_.erase(id));
+    // memory back in the store; a value in store memory is let go of after
+    // the lock, where giving it back to the store's pool costs no one.
+    auto value = memory_.erase(id, &in_store, &fx.wakeups);
+    if (in_store)
+      fx.garbage.emplace_back(std::move(value));
     auto where = directory_.take(id);
     if (borrower_waits_.erase(id) > 0)
       fx.borrower_ready.push_back(id);
@@ -94,7 +97,7 @@ void core_worker::hold_received(const wire::object_id& id, ref_kind kind,
   }
   if (fresh)
     fx.borrows.emplace_back(id, pinned_by);
-  else if (pinned_by && pinned_by.address() != handles_.owner.address())
+  else if (pinned_by && !is_own(caf::actor_cast<caf::actor>(pinned_by)))
     fx.unpins.emplace_back(pinned_by, id);
 }
 
@@ -147,8 +150,8 @@ void core_worker::fail_object(const wire::object_id& id, wire::error_info why) {
   effects fx;
   std::vector<wire::object_id> settled;
   lock_type lock{mtx_};
-  if (memory_.fail(id, std::move(why)))
-    settled.push_back(id);
+  if (memory_.fail(id, std::move(why), &fx.wakeups))
+    note_settled(id, settled);
   settle(settled, fx);
   apply(lock, fx);
 }
@@ -159,8 +162,8 @@ void core_worker::fail_borrowed_from(const caf::actor_addr& owner,
   std::vector<wire::object_id> settled;
   lock_type lock{mtx_};
   for (auto& id : refs_.borrowed_from(owner))
-    if (memory_.fail(id, why))
-      settled.push_back(id);
+    if (memory_.fail(id, why, &fx.wakeups))
+      note_settled(id, settled);
   settle(settled, fx);
   apply(lock, fx);
 }
@@ -170,16 +173,17 @@ void core_worker::on_borrowed(wire::task_result& result) {
   std::vector<wire::object_id> settled;
   lock_type lock{mtx_};
   if (result.error.kind != wire::error_kind::none) {
-    if (memory_.fail(result.id, std::move(result.error)))
-      settled.push_back(result.id);
+    if (memory_.fail(result.id, std::move(result.error), &fx.wakeups))
+      note_settled(result.id, settled);
   } else if (memory_.complete(result.id, std::move(result.value),
-                              result.in_store, std::move(result.location))) {
+                              result.in_store, std::move(result.location),
+                              &fx.wakeups)) {
     // The owner keeps what the value contains alive while this process
     // borrows the value: borrowing them needs no pin.
     for (auto& id : result.contained)
       hold_received(id, ref_kind::contained, wire::owner_actor{}, fx);
     refs_.set_contains(result.id, std::move(result.contained));
-    settled.push_back(result.id);
+    note_settled(result.id, settled);
   }
   settle(settled, fx);
   apply(lock, fx);
@@ -218,7 +222,7 @@ bool core_worker::await_for_borrower(const wire::object_id& id) {
 void core_worker::note_copy(const caf::actor& owner,
                             const wire::object_id& id) {
   // This process frees its own copy when it lets go of the object.
-  if (!owner || owner.address() == handles_.owner.address()
+  if (!owner || is_own(owner)
       || !handles_.store_actor)
     return;
   caf::anon_send(caf::actor_cast<wire::owner_actor>(owner),

@@ -18,12 +18,13 @@ void cpu_relax() {
 
 } // namespace
 
-void memory_store::wake(waiter_list& waiters) {
+void memory_store::wake(wakeups& waiters) {
   for (auto& w : waiters) {
     std::lock_guard<std::mutex> guard{w->mtx};
     ++w->ready;
     w->cv.notify_one();
   }
+  waiters.clear();
 }
 
 void memory_store::add_pending(const wire::object_id& id) {
@@ -56,7 +57,8 @@ void memory_store::add_failed(const wire::object_id& id,
 }
 
 template <class F>
-bool memory_store::settle(const wire::object_id& id, F&& set) {
+bool memory_store::settle(const wire::object_id& id, wakeups* later,
+                          F&& set) {
   waiter_list waiters;
   {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -66,13 +68,17 @@ bool memory_store::settle(const wire::object_id& id, F&& set) {
     set(i->second);
     waiters.swap(i->second.waiters);
   }
-  wake(waiters);
+  if (later != nullptr)
+    later->insert(later->end(), waiters.begin(), waiters.end());
+  else
+    wake(waiters);
   return true;
 }
 
 bool memory_store::complete(const wire::object_id& id, wire::buffer_ptr value,
-                            bool in_store, std::string location) {
-  return settle(id, [&](entry& e) {
+                            bool in_store, std::string location,
+                            wakeups* later) {
+  return settle(id, later, [&](entry& e) {
     e.st = state::ready;
     e.value = std::move(value);
     e.in_store = in_store;
@@ -80,8 +86,9 @@ bool memory_store::complete(const wire::object_id& id, wire::buffer_ptr value,
   });
 }
 
-bool memory_store::fail(const wire::object_id& id, wire::error_info error) {
-  return settle(id, [&](entry& e) {
+bool memory_store::fail(const wire::object_id& id, wire::error_info error,
+                        wakeups* later) {
+  return settle(id, later, [&](entry& e) {
     e.st = state::failed;
     e.error = std::move(error);
   });
@@ -94,7 +101,8 @@ void memory_store::cache(const wire::object_id& id, wire::buffer_ptr value) {
     i->second.value = std::move(value);
 }
 
-wire::buffer_ptr memory_store::erase(const wire::object_id& id) {
+wire::buffer_ptr memory_store::erase(const wire::object_id& id,
+                                     bool* in_store, wakeups* later) {
   wire::buffer_ptr value;
   waiter_list waiters;
   {
@@ -103,10 +111,15 @@ wire::buffer_ptr memory_store::erase(const wire::object_id& id) {
     if (i == entries_.end())
       return nullptr;
     value = std::move(i->second.value);
+    if (in_store != nullptr)
+      *in_store = i->second.in_store;
     waiters.swap(i->second.waiters);
     entries_.erase(i);
   }
-  wake(waiters);
+  if (later != nullptr)
+    later->insert(later->end(), waiters.begin(), waiters.end());
+  else
+    wake(waiters);
   return value;
 }
 

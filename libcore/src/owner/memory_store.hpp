@@ -41,6 +41,16 @@ public:
 
   using clock = std::chrono::steady_clock;
 
+  struct waiter;
+
+  /// Waiters to wake later: a caller holding a lock of its own collects
+  /// them and wakes them (`wake`) once it let go, so that no woken thread
+  /// runs into that lock and no wake-up system call happens under it.
+  using wakeups = std::vector<std::shared_ptr<waiter>>;
+
+  /// Wakes the waiters collected in `xs` and clears it.
+  static void wake(wakeups& xs);
+
   /// Adds a pending object; no effect if it is known.
   void add_pending(const wire::object_id& id);
 
@@ -53,17 +63,20 @@ public:
   /// A pending object becomes ready, its bytes in `value` or, with a null
   /// `value`, at `location`. False if the object is unknown or not pending.
   bool complete(const wire::object_id& id, wire::buffer_ptr value,
-                bool in_store, std::string location = {});
+                bool in_store, std::string location = {},
+                wakeups* later = nullptr);
 
   /// A pending object fails. False if it is unknown or not pending.
-  bool fail(const wire::object_id& id, wire::error_info error);
+  bool fail(const wire::object_id& id, wire::error_info error,
+            wakeups* later = nullptr);
 
   /// Keeps the bytes of a ready object pulled from elsewhere.
   void cache(const wire::object_id& id, wire::buffer_ptr value);
 
   /// Forgets an object; its waiters wake up. Returns its value, so that the
-  /// caller decides where the bytes are freed.
-  wire::buffer_ptr erase(const wire::object_id& id);
+  /// caller decides where the bytes are freed, and sets `in_store` if given.
+  wire::buffer_ptr erase(const wire::object_id& id, bool* in_store = nullptr,
+                         wakeups* later = nullptr);
 
   snapshot lookup(const wire::object_id& id) const;
 
@@ -93,14 +106,14 @@ public:
     return waiting_.load();
   }
 
-private:
   struct waiter {
     std::mutex mtx;
     std::condition_variable cv;
     size_t ready = 0;
   };
 
-  using waiter_list = std::vector<std::shared_ptr<waiter>>;
+private:
+  using waiter_list = wakeups;
 
   struct entry {
     state st = state::pending;
@@ -111,12 +124,10 @@ private:
     waiter_list waiters;
   };
 
-  static void wake(waiter_list& waiters);
-
-  // Runs `set` on a pending entry, then wakes its waiters; false if the
-  // object is unknown or not pending.
+  // Runs `set` on a pending entry, then wakes its waiters (or hands them to
+  // `later`); false if the object is unknown or not pending.
   template <class F>
-  bool settle(const wire::object_id& id, F&& set);
+  bool settle(const wire::object_id& id, wakeups* later, F&& set);
 
   mutable std::mutex mtx_;
   std::unordered_map<wire::object_id, entry> entries_;
