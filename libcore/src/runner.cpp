@@ -41,7 +41,7 @@ wire::error_info describe(std::exception_ptr ep) {
 } // namespace
 
 bool runner::fetch_args(const std::vector<wire::task_arg>& args,
-                        const caf::actor& owner,
+                        const wire::owner_actor& owner,
                         std::vector<wire::buffer_ptr>& values,
                         wire::error_info& err) {
   values.reserve(args.size());
@@ -81,12 +81,12 @@ void runner::invoke(wire::task_result& result, const wire::task_spec& spec,
   }
   result.contained = scope.take();
   // Keeps them alive until the owner of the result holds them.
-  result.sender = core_.owner_handle();
+  result.sender = core_.owner();
   result.in_store = inv.in_store;
   if (inv.in_store) {
     core_.store().seal(result.id, inv.result);
     result.location = core_.data_address();
-    result.store = caf::actor_cast<caf::actor>(core_.store_actor());
+    result.store = core_.store_actor();
   }
   result.value = std::move(inv.result);
 }

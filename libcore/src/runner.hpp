@@ -40,7 +40,7 @@ private:
   // failure sets `err`.
   // Tells `owner` about copies pulled.
   bool fetch_args(const std::vector<wire::task_arg>& args,
-                  const caf::actor& owner,
+                  const wire::owner_actor& owner,
                   std::vector<wire::buffer_ptr>& values, wire::error_info& err);
 
   template <class F>

@@ -111,7 +111,11 @@ TEST_CASE("gcs_state keeps names unique per namespace until death") {
   CHECK(st.find_named("a", "n") != nullptr);
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
-  st.actors[x.id].info.host = sys.spawn([] {});
+  st.actors[x.id].info.host = sys.spawn(
+    []() -> wire::actor_host_actor::behavior_type {
+      return {[](wire::create_atom) {}, [](wire::call_atom, wire::task_spec&) {},
+              [](wire::kill_atom) {}};
+    });
   CHECK(st.mark_dead(x.id, {wire::error_kind::actor_died, "", "gone"}));
   // The dead actor's host handle is dropped, so its thread can end.
   CHECK_FALSE(st.actors[x.id].info.host);

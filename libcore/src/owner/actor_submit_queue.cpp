@@ -41,7 +41,7 @@ bool actor_submit_queue::update(const wire::actor_info& info,
     return false;
   if (info.state == wire::actor_state::alive && accept_hosts) {
     entry.state = info.state;
-    entry.host = caf::actor_cast<wire::actor_host_actor>(info.host);
+    entry.host = info.host;
   }
   return true;
 }

@@ -47,8 +47,7 @@ core_worker::~core_worker() {
 
 void core_worker::connect(cluster_handles handles) {
   handles_ = std::move(handles);
-  owner_handle_ = caf::actor_cast<caf::actor>(handles_.owner);
-  service_ = caf::actor_cast<service_actor>(owner_handle_);
+  service_ = caf::actor_cast<service_actor>(handles_.owner);
   // Borrowers of this process' objects find its owner through the gcs.
   if (handles_.gcs)
     caf::anon_send(handles_.gcs, wire::owner_atom::value, worker_id_,
@@ -75,8 +74,7 @@ void core_worker::apply(lock_type& lock, effects& fx) {
     caf::anon_send(owner, wire::unpin_atom::value, id);
   auto& service = service_;
   for (auto& [id, pinned_by] : fx.borrows)
-    caf::anon_send(service, wire::adopt_atom::value, id,
-                   caf::actor_cast<caf::actor>(pinned_by));
+    caf::anon_send(service, wire::adopt_atom::value, id, pinned_by);
   for (auto& id : fx.borrower_ready)
     caf::anon_send(service, wire::ready_atom::value, id);
 }
@@ -201,7 +199,7 @@ wire::object_id core_worker::submit_task(const std::string& function,
   spec.depth = ctx != nullptr ? ctx->depth + 1 : 0;
   spec.max_retries = opts.max_retries;
   spec.retry_exceptions = opts.retry_exceptions;
-  spec.owner = owner_handle_;
+  spec.owner = handles_.owner;
   auto id = spec.id;
   std::vector<wire::object_id> arg_refs;
   auto task = make_task(std::move(spec), args, std::move(nested), arg_refs);
@@ -234,7 +232,7 @@ void core_worker::on_result(wire::task_result& result) {
   // process hands over the refs its executor collected.
   if (!result.contained.empty()) {
     bool local = !result.sender || is_own(result.sender);
-    auto sender = caf::actor_cast<wire::owner_actor>(result.sender);
+    auto sender = result.sender;
     for (auto& id : result.contained) {
       if (local)
         refs_.convert(id, ref_kind::local, ref_kind::contained);
@@ -254,7 +252,7 @@ void core_worker::on_result(wire::task_result& result) {
     kept = memory_.fail(result.id, std::move(result.error), &fx.wakeups);
   } else {
     bool in_store = result.in_store;
-    auto store = caf::actor_cast<wire::object_store_actor>(result.store);
+    auto store = result.store;
     auto location = result.location;
     kept = memory_.complete(result.id, std::move(result.value), in_store,
                             std::move(result.location), &fx.wakeups);

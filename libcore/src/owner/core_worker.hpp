@@ -110,16 +110,11 @@ public:
     return handles_.owner;
   }
 
-  /// The same, untyped, as task specs and results carry it. Comparing
-  /// handles compares pointers; making an address for each comparison
-  /// would touch the owner's reference count from every thread.
-  const caf::actor& owner_handle() const {
-    return owner_handle_;
-  }
-
-  /// True when `x` is this process' owner actor.
-  bool is_own(const caf::actor& x) const {
-    return x && x == owner_handle_;
+  /// True when `x` is this process' owner actor. Comparing handles
+  /// compares pointers; making an address for each comparison would touch
+  /// the owner's reference count from every thread.
+  bool is_own(const wire::owner_actor& x) const {
+    return x && x == handles_.owner;
   }
 
   node::store_memory& store() {
@@ -215,7 +210,7 @@ public:
   bool await_for_borrower(const wire::object_id& id);
 
   /// Tells the owner of an argument that this process' store pulled a copy.
-  void note_copy(const caf::actor& owner, const wire::object_id& id);
+  void note_copy(const wire::owner_actor& owner, const wire::object_id& id);
 
   // -- tasks (owner/core_worker.cpp) ----------------------------------------
 
@@ -379,7 +374,6 @@ private:
   uint64_t worker_id_;
   std::atomic<uint64_t> next_seq_{1};
   cluster_handles handles_;
-  caf::actor owner_handle_;
   // The owner actor with its private messages, for what this sends it.
   service_actor service_;
   std::string node_id_;

@@ -44,7 +44,7 @@ core_worker::submit_method(const wire::actor_id& actor,
   spec.function = method;
   auto ctx = current_context();
   spec.depth = ctx != nullptr ? ctx->depth + 1 : 0;
-  spec.owner = owner_handle_;
+  spec.owner = handles_.owner;
   auto id = spec.id;
   bool known;
   {
@@ -206,7 +206,7 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
   spec.resources = core::make_resources(opts.num_cpus, opts.num_gpus,
                                         opts.resources);
   spec.max_concurrency = opts.max_concurrency;
-  spec.owner = owner_handle_;
+  spec.owner = handles_.owner;
   auto id = spec.id;
   {
     std::lock_guard<std::mutex> lock{mtx_};

@@ -97,7 +97,7 @@ void core_worker::hold_received(const wire::object_id& id, ref_kind kind,
   }
   if (fresh)
     fx.borrows.emplace_back(id, pinned_by);
-  else if (pinned_by && !is_own(caf::actor_cast<caf::actor>(pinned_by)))
+  else if (pinned_by && !is_own(pinned_by))
     fx.unpins.emplace_back(pinned_by, id);
 }
 
@@ -219,14 +219,13 @@ bool core_worker::await_for_borrower(const wire::object_id& id) {
   return true;
 }
 
-void core_worker::note_copy(const caf::actor& owner,
+void core_worker::note_copy(const wire::owner_actor& owner,
                             const wire::object_id& id) {
   // This process frees its own copy when it lets go of the object.
   if (!owner || is_own(owner)
       || !handles_.store_actor)
     return;
-  caf::anon_send(caf::actor_cast<wire::owner_actor>(owner),
-                 wire::located_atom::value, id, handles_.store_actor);
+  caf::anon_send(owner, wire::located_atom::value, id, handles_.store_actor);
 }
 
 wire::buffer_ptr core_worker::fetch(const wire::object_id& id,

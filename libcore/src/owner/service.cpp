@@ -78,11 +78,10 @@ void find_owner(self_ptr self, core_worker* core, uint64_t worker, F fn) {
 // Borrows `id` from its owner: counted there first, then its value (or
 // where to pull it) once ready; `pinned_by` lets go after the count.
 void borrow(self_ptr self, core_worker* core, const wire::object_id& id,
-            const caf::actor& pinned_by) {
+            const wire::owner_actor& pinned_by) {
   auto unpin = [=] {
     if (pinned_by)
-      self->send(caf::actor_cast<wire::owner_actor>(pinned_by),
-                 wire::unpin_atom::value, id);
+      self->send(pinned_by, wire::unpin_atom::value, id);
   };
   find_owner(self, core, id.hi, [=](const wire::owner_actor& owner) {
     if (!owner) {
@@ -182,7 +181,8 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
         promise.deliver(result);
       self->state.awaited.erase(i);
     },
-    [=](wire::adopt_atom, const wire::object_id& id, caf::actor& pinned_by) {
+    [=](wire::adopt_atom, const wire::object_id& id,
+        wire::owner_actor& pinned_by) {
       borrow(self, core, id, pinned_by);
     },
   };

@@ -42,7 +42,7 @@ struct service_state {
 using service_actor = wire::owner_actor::extend<
   // Start borrowing an object another process owns, then let go of the ref
   // `pinned_by` kept for this process (if valid).
-  caf::reacts_to<wire::adopt_atom, wire::object_id, caf::actor>,
+  caf::reacts_to<wire::adopt_atom, wire::object_id, wire::owner_actor>,
   // An object a borrower waits for settled.
   caf::reacts_to<wire::ready_atom, wire::object_id>>;
 

@@ -17,7 +17,7 @@ bool task_runner::stopping() const {
 void task_runner::deliver(const wire::task_spec& spec,
                           wire::task_result result) {
   if (spec.owner)
-    caf::anon_send(caf::actor_cast<wire::owner_actor>(spec.owner),
+    caf::anon_send(spec.owner,
                    wire::result_atom::value, std::move(result));
 }
 

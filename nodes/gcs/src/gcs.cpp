@@ -297,7 +297,7 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
       }
       auto& info = i->second.info;
       info.state = wire::actor_state::alive;
-      info.host = caf::actor_cast<caf::actor>(host);
+      info.host = host;
       self->monitor(host);
       publish(self, info);
     },
@@ -343,8 +343,7 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
         return false;
       publish(self, i->second.info);
       if (host)
-        self->send(caf::actor_cast<wire::actor_host_actor>(host),
-                   wire::kill_atom::value);
+        self->send(host, wire::kill_atom::value);
       return true;
     },
     [=](wire::owner_atom, uint64_t worker, wire::owner_actor& owner) {

@@ -16,6 +16,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "caraway/wire/buffer.hpp"
+#include "caraway/wire/handles.hpp"
 #include "caraway/wire/ids.hpp"
 #include "caraway/wire/resource_set.hpp"
 
@@ -64,7 +65,7 @@ struct task_spec {
   int32_t max_retries = 0;    // re-runs after an application error
   bool retry_exceptions = false;
   bool spilled = false;       // sent on by a busy raylet: not again
-  caf::actor owner;           // receives the result
+  owner_actor owner;          // receives the result
 };
 
 /// How a task ended.
@@ -77,10 +78,10 @@ struct task_result {
   /// Data address of the store holding the value (in_store only); across
   /// processes the value then stays behind.
   std::string location;
-  caf::actor store;           // that store's actor, told when to free it
+  object_store_actor store;   // that store's actor, told when to free it
   /// Owner of the process that sent the result; it keeps the refs in
   /// `contained` alive until the receiver borrowed them.
-  caf::actor sender;
+  owner_actor sender;
 };
 
 /// Everything needed to create an actor.
@@ -93,7 +94,7 @@ struct actor_spec {
   std::vector<task_arg> args; // constructor arguments
   resource_set resources;     // held for the actor's lifetime
   uint32_t max_concurrency = 1;
-  caf::actor owner;           // the creating process
+  owner_actor owner;          // the creating process
 };
 
 enum class actor_state : uint8_t { pending = 0, alive, dead };
@@ -105,7 +106,7 @@ struct actor_info {
   std::string name;
   std::string ns;
   actor_state state = actor_state::pending;
-  caf::actor host;            // where method calls go while alive
+  actor_host_actor host;      // where method calls go while alive
   error_info death;           // why it died
 };
 
