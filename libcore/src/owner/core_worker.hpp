@@ -391,6 +391,8 @@ private:
   dependency_resolver deps_;
   // Objects a borrower waits for, answered once they settle.
   std::unordered_set<wire::object_id> borrower_waits_;
+  // Scratch list of the objects one ref removal frees.
+  std::vector<freed_object> freed_;
 };
 
 } // namespace caraway::owner

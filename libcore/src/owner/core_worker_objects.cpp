@@ -45,9 +45,9 @@ void core_worker::free_objects(std::vector<freed_object>& freed, effects& fx) {
 
 void core_worker::remove_ref_locked(const wire::object_id& id, ref_kind kind,
                                     effects& fx) {
-  std::vector<freed_object> freed;
-  refs_.remove(id, kind, freed);
-  free_objects(freed, fx);
+  // One list kept across calls: freeing an object is the hot end of a put.
+  refs_.remove(id, kind, freed_);
+  free_objects(freed_, fx);
 }
 
 void core_worker::count_holds(std::vector<wire::object_id>& holds,
@@ -292,9 +292,11 @@ wire::object_id core_worker::put(wire::buffer_ptr value, bool in_store,
   std::lock_guard<std::mutex> guard{mtx_};
   refs_.add_owned(id, ref_kind::local);
   // The refs collected while serializing the value are its content now.
-  for (auto& inner : nested)
-    refs_.convert(inner, ref_kind::local, ref_kind::contained);
-  refs_.set_contains(id, std::move(nested));
+  if (!nested.empty()) {
+    for (auto& inner : nested)
+      refs_.convert(inner, ref_kind::local, ref_kind::contained);
+    refs_.set_contains(id, std::move(nested));
+  }
   memory_.put(id, std::move(value), in_store);
   return id;
 }
