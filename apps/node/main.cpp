@@ -185,11 +185,14 @@ int main(int argc, char** argv) {
   std::cout << "caraway-node " << opts.role << " listening on "
             << opts.node.host << ':' << started.port << " node "
             << started.node_id << std::endl;
-  caraway::runtime::wait_node([] { return caught_signal.load() != 0; });
+  auto failure
+    = caraway::runtime::wait_node([] { return caught_signal.load() != 0; });
   if (auto sig = caught_signal.load())
     std::cerr << "caraway-node: stopping on signal " << sig << '\n';
+  else if (!failure.empty())
+    std::cerr << "caraway-node: stopping: " << failure << '\n';
   else
     std::cerr << "caraway-node: stopping on request\n";
   caraway::shutdown();
-  return 0;
+  return failure.empty() ? 0 : exit_failure;
 }

@@ -133,16 +133,25 @@ namespace {
                       + " ms waiting for object " + wire::to_string(id));
 }
 
+// When a get with `timeout` started now must return.
+owner::memory_store::clock::time_point deadline_of(timeout_type timeout) {
+  using clock = owner::memory_store::clock;
+  if (timeout.count() < 0)
+    return clock::time_point::max();
+  return clock::now() + timeout;
+}
+
 } // namespace
 
 wire::buffer_ptr get_value(const wire::object_id& id, timeout_type timeout) {
   if (id.nil())
     throw invalid_argument_error("get of an empty object_ref");
   auto& core = core::require_core();
+  auto deadline = deadline_of(timeout);
   auto ready = core.wait({id}, 1, timeout);
   if (!ready[0])
     throw_not_ready(core, id, timeout);
-  return core.value_of(id);
+  return core.value_of(id, deadline);
 }
 
 std::vector<wire::buffer_ptr>
@@ -151,6 +160,7 @@ get_values(const std::vector<wire::object_id>& ids, timeout_type timeout) {
     if (id.nil())
       throw invalid_argument_error("get of an empty object_ref");
   auto& core = core::require_core();
+  auto deadline = deadline_of(timeout);
   auto ready = core.wait(ids, ids.size(), timeout);
   for (size_t i = 0; i < ids.size(); ++i)
     if (!ready[i])
@@ -158,7 +168,7 @@ get_values(const std::vector<wire::object_id>& ids, timeout_type timeout) {
   std::vector<wire::buffer_ptr> result;
   result.reserve(ids.size());
   for (auto& id : ids)
-    result.emplace_back(core.value_of(id));
+    result.emplace_back(core.value_of(id, deadline));
   return result;
 }
 

@@ -92,6 +92,8 @@ void runner::invoke(wire::task_result& result, const wire::task_spec& spec,
 }
 
 void runner::deliver(const wire::task_spec& spec, wire::task_result result) {
+  // The owner ignores results of attempts it gave up on.
+  result.attempt = spec.attempt;
   if (core_.is_own(spec.owner))
     core_.on_result(result);
   else

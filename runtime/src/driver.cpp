@@ -33,6 +33,7 @@ void connect_head(process& p, const std::string& address, uint32_t timeout_ms) {
 void add_driver(process& p, const config& cfg) {
   auto& sys = *p.sys;
   std::string failure;
+  wire::unique_id raylet_node;
   spawn_owner(p, cfg, std::string{});
   auto libraries = job_libraries(cfg);
   for (auto& path : libraries)
@@ -45,10 +46,12 @@ void add_driver(process& p, const config& cfg) {
                 wire::job_atom::value, "driver pid " + std::to_string(getpid()),
                 p.owner, std::move(libraries))
       .receive(
-        [&](uint64_t job, wire::raylet_actor& raylet) {
+        [&](uint64_t job, wire::raylet_actor& raylet, wire::unique_id& node) {
           CARAWAY_LOG(info, runtime)
-            << "joined the cluster" << log::kv("job", job);
+            << "joined the cluster" << log::kv("job", job)
+            << log::kv("submits_to", wire::to_string(node));
           p.raylet = std::move(raylet);
+          raylet_node = node;
         },
         [&](caf::error& err) { failure = render(sys, err); });
   });
@@ -56,7 +59,7 @@ void add_driver(process& p, const config& cfg) {
     throw error("cannot join the cluster at " + cfg.address + ": " + failure);
   p.owns_raylet = false;
   p.core->connect({p.gcs, p.raylet, p.owner, p.store, p.store_actor, p.puller,
-                   p.data_address});
+                   p.data_address, raylet_node});
   caf::anon_send(p.gcs, wire::subscribe_atom::value, p.owner);
 }
 

@@ -80,12 +80,13 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
   p.owns_raylet = true;
   if (daemon != nullptr) {
     // The head listens with its gcs, a worker with its raylet: peers reach
-    // each node at its own address.
+    // each node at its own address. With address reuse, a daemon restarted
+    // on the same port listens at once, not after TIME_WAIT.
     auto published = daemon->head
                        ? sys.middleman().publish(p.gcs, daemon->port,
-                                                 daemon->host.c_str(), false)
+                                                 daemon->host.c_str(), true)
                        : sys.middleman().publish(p.raylet, daemon->port,
-                                                 daemon->host.c_str(), false);
+                                                 daemon->host.c_str(), true);
     if (!published)
       throw error("cannot listen on " + daemon->host + ":"
                   + std::to_string(daemon->port) + ": "
@@ -96,14 +97,18 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
       started->node_id = wire::to_string(info.id);
     }
   }
-  p.raylet_stopped = std::make_shared<std::promise<void>>();
+  p.raylet_stopped = std::make_shared<std::promise<std::string>>();
   p.raylet_stopped_future = p.raylet_stopped->get_future().share();
   auto stopped = p.raylet_stopped;
+  auto sys_ptr = &sys;
   caf::actor_cast<caf::abstract_actor*>(p.raylet)->attach_functor(
-    [stopped] { stopped->set_value(); });
+    [stopped, sys_ptr](const caf::error& reason) {
+      bool asked = !reason || reason == caf::exit_reason::user_shutdown;
+      stopped->set_value(asked ? std::string{} : sys_ptr->render(reason));
+    });
   spawn_owner(p, cfg, info.address);
   p.core->connect({p.gcs, p.raylet, p.owner, p.store, p.store_actor, p.puller,
-                   p.data_address});
+                   p.data_address, info.id});
   p.core->node_id(wire::to_string(info.id));
   caf::anon_send(p.gcs, wire::register_atom::value, info, p.raylet);
   caf::anon_send(p.gcs, wire::subscribe_atom::value, p.owner);

@@ -41,8 +41,10 @@ struct process {
   // One node in this process and no other: its raylet knows the cluster.
   bool embedded = false;
   // Set when the raylet has stopped (a cluster node waits for it).
-  std::shared_ptr<std::promise<void>> raylet_stopped;
-  std::shared_future<void> raylet_stopped_future;
+  /// Set once the raylet is gone: empty when it was told to stop, else why
+  /// it stopped.
+  std::shared_ptr<std::promise<std::string>> raylet_stopped;
+  std::shared_future<std::string> raylet_stopped_future;
 };
 
 // -- caf_setup.cpp -----------------------------------------------------------

@@ -165,8 +165,8 @@ node_started start_node(const config& cfg, const node_options& opts) {
   return result;
 }
 
-void wait_node(const std::function<bool()>& interrupted) {
-  std::shared_future<void> stopped;
+std::string wait_node(const std::function<bool()>& interrupted) {
+  std::shared_future<std::string> stopped;
   {
     std::lock_guard<std::mutex> guard{runtime_mtx};
     if (!active_runtime)
@@ -176,7 +176,8 @@ void wait_node(const std::function<bool()>& interrupted) {
   while (stopped.wait_for(std::chrono::milliseconds(100))
          != std::future_status::ready)
     if (interrupted())
-      return;
+      return {};
+  return stopped.get();
 }
 
 } // namespace runtime

@@ -70,6 +70,7 @@ void to_proto(const task_spec& x, rpc::TaskSpec* out) {
   out->set_max_retries(x.max_retries);
   out->set_retry_exceptions(x.retry_exceptions);
   out->set_spilled(x.spilled);
+  out->set_attempt(x.attempt);
 }
 
 void from_proto(const rpc::TaskSpec& x, task_spec& out) {
@@ -84,6 +85,7 @@ void from_proto(const rpc::TaskSpec& x, task_spec& out) {
   out.max_retries = x.max_retries();
   out.retry_exceptions = x.retry_exceptions();
   out.spilled = x.spilled();
+  out.attempt = x.attempt();
 }
 
 void to_proto(const task_result& x, rpc::TaskResult* out) {
@@ -98,6 +100,7 @@ void to_proto(const task_result& x, rpc::TaskResult* out) {
   out->set_location(x.location);
   for (auto& id : x.contained)
     out->add_contained(to_bytes(id));
+  out->set_attempt(x.attempt);
 }
 
 void from_proto(const rpc::TaskResult& x, task_result& out) {
@@ -110,6 +113,7 @@ void from_proto(const rpc::TaskResult& x, task_result& out) {
   out.contained.clear();
   for (auto& id : x.contained())
     out.contained.emplace_back(from_bytes(id));
+  out.attempt = x.attempt();
 }
 
 void to_proto(const actor_spec& x, rpc::ActorSpec* out) {

@@ -101,6 +101,14 @@ std::string resources_seen() {
          + spell(caraway::available_resources());
 }
 
+// A square that takes 10 ms: long enough for a queue to build on each node.
+int64_t slow_square(int64_t i) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return i * i;
+}
+
+CARAWAY_REMOTE(slow_square)
+
 CARAWAY_REMOTE(where, slow_where, produce, consume, pulled, add_to,
                resources_seen, read_nested, make_nested)
 
@@ -177,6 +185,21 @@ int main(int argc, char** argv) {
     std::cout << "put-transfer " << caraway::get(from_driver, 60s) << '\n';
     // And the driver reads what a node made.
     std::cout << "driver-get " << caraway::get(data, 60s).size() << '\n';
+  } else if (mode == "survive") {
+    // 2000 tasks only the workers can run (resource "pool") while the test
+    // kills a worker that holds some of them: each result must still come
+    // back, and be right.
+    constexpr int64_t n = 2000;
+    std::vector<caraway::object_ref<int64_t>> refs;
+    refs.reserve(n);
+    for (int64_t i = 0; i < n; ++i)
+      refs.emplace_back(
+        caraway::task(slow_square).resources({{"pool", 1}}).remote(i));
+    std::cout << "submitted " << n << std::endl;
+    int64_t right = 0;
+    for (int64_t i = 0; i < n; ++i)
+      right += caraway::get(refs[static_cast<size_t>(i)], 120s) == i * i;
+    std::cout << "survive-right " << right << " of " << n << '\n';
   } else if (mode == "missing") {
     // Registered in this driver only: nodes load another library.
     try {

@@ -21,6 +21,7 @@ struct gcs_log {
   std::vector<std::pair<wire::resource_set, bool>> place_requests;
   /// Where placement requests go; none: no node has room.
   wire::raylet_actor place_on;
+  wire::unique_id place_node;
   std::vector<wire::actor_info> actors;
 };
 
@@ -34,17 +35,19 @@ inline wire::gcs_actor::behavior_type fake_gcs(wire::gcs_actor::pointer,
     [](wire::register_atom, const wire::node_info&, wire::raylet_actor&) {},
     [=](wire::job_atom, const std::string&, wire::owner_actor&,
         std::vector<std::string>&)
-      -> caf::result<uint64_t, wire::raylet_actor> { return unsupported(); },
+      -> caf::result<uint64_t, wire::raylet_actor, wire::unique_id> {
+      return unsupported();
+    },
     [=](wire::create_atom, wire::actor_spec&) -> caf::result<wire::actor_id> {
       return unsupported();
     },
     [](wire::alive_atom, const wire::actor_id&, wire::actor_host_actor&) {},
     [](wire::dead_atom, const wire::actor_id&, wire::error_info&) {},
     [=](wire::place_atom, const wire::resource_set& req, const wire::unique_id&,
-        bool now) -> caf::result<wire::raylet_actor> {
+        bool now) -> caf::result<wire::raylet_actor, wire::unique_id> {
       log->place_requests.emplace_back(req, now);
       if (log->place_on)
-        return log->place_on;
+        return {log->place_on, log->place_node};
       return caf::make_error(wire::errc::unschedulable, "no node has room");
     },
     [=](wire::report_atom, wire::node_info& info) {

@@ -4,6 +4,7 @@
 // results it is sent, for tests of components that talk to owners.
 
 #include <mutex>
+#include <tuple>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -16,6 +17,8 @@ namespace caraway::test {
 struct owner_log {
   std::mutex mtx;
   std::vector<wire::task_result> results;
+  /// Tasks a raylet sent on: task, attempt, node.
+  std::vector<std::tuple<wire::task_id, uint32_t, wire::unique_id>> moves;
 
   std::vector<wire::task_result> get() {
     std::lock_guard<std::mutex> guard{mtx};
@@ -32,6 +35,11 @@ fake_owner(wire::owner_actor::pointer, std::shared_ptr<owner_log> log) {
     },
     [](wire::update_atom, const wire::actor_info&) {},
     [](wire::update_atom, const wire::node_info&) {},
+    [log](wire::moved_atom, const wire::task_id& id, uint32_t attempt,
+          const wire::unique_id& node) {
+      std::lock_guard<std::mutex> guard{log->mtx};
+      log->moves.emplace_back(id, attempt, node);
+    },
     [](wire::located_atom, const wire::object_id&,
        const wire::object_store_actor&) {},
     [](wire::borrow_atom, const wire::object_id&) { return false; },

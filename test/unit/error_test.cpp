@@ -116,7 +116,8 @@ TEST_CASE("invalid options are rejected at the call") {
                   invalid_argument_error);
   CHECK_THROWS_AS(task(identity).num_cpus(-0.5), invalid_argument_error);
   CHECK_THROWS_AS(task(identity).num_cpus(nan), invalid_argument_error);
-  CHECK_THROWS_AS(task(identity).max_retries(-1), invalid_argument_error);
+  CHECK_THROWS_AS(task(identity).max_retries(-2), invalid_argument_error);
+  CHECK_NOTHROW(task(identity).max_retries(-1));
 }
 
 TEST_CASE("a task asking for more than the node has stays pending") {

@@ -122,7 +122,7 @@ struct owner_fixture : test::deterministic_fixture {
 
   owner_fixture() {
     auto store = std::make_shared<node::store_memory>(1 << 20, 1 << 20);
-    core.connect({gcs, raylet, service, store, {}, nullptr, ""});
+    core.connect({gcs, raylet, service, store, {}, nullptr, "", {}});
     run();
   }
 

@@ -155,10 +155,11 @@ TEST_CASE("the gcs answers a driver once its nodes loaded the job's code") {
       ->request(gcs, 5s, wire::job_atom::value, std::string{"test driver"},
                 owner, strings{"/x/liba.so"})
       .receive(
-        [&](uint64_t job, wire::raylet_actor& raylet) {
+        [&](uint64_t job, wire::raylet_actor& raylet, wire::unique_id& node) {
           answered = true;
           CHECK(job == 1);
           CHECK(raylet == first_raylet);
+          CHECK(node == wire::unique_id{1, 1});
           CHECK(first->get() == strings{"/x/liba.so"});
         },
         [&](caf::error& err) { FAIL(caf::to_string(err)); });

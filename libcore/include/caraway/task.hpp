@@ -97,10 +97,14 @@ public:
     // nop
   }
 
-  /// Re-runs after a failure, up to `n` times.
+  /// Re-runs after a system failure (its node died), up to `n` times; -1
+  /// for no limit. The default is 3. With `retry_exceptions`, exceptions
+  /// the task throws count too.
   task_builder& max_retries(int n) {
-    if (n < 0)
-      throw invalid_argument_error("max_retries must not be negative");
+    if (n < -1)
+      throw invalid_argument_error(
+        "max_retries must be -1 (no limit) or at least 0, not "
+        + std::to_string(n));
     this->opts_.max_retries = n;
     return *this;
   }

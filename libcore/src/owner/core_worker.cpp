@@ -48,6 +48,9 @@ core_worker::~core_worker() {
 void core_worker::connect(cluster_handles handles) {
   handles_ = std::move(handles);
   service_ = caf::actor_cast<service_actor>(handles_.owner);
+  // Only in a cluster can a task's node die while this process lives on.
+  tasks_.keep_specs(!handles_.data_address.empty());
+  caf::anon_send(service_, watch_atom::value);
   // Borrowers of this process' objects find its owner through the gcs.
   if (handles_.gcs)
     caf::anon_send(handles_.gcs, wire::owner_atom::value, worker_id_,
@@ -141,10 +144,78 @@ void core_worker::try_submit(const wire::task_id& id, effects& fx,
     fail_task(id, std::move(err), fx, settled);
   } else if (!waiting.nil()) {
     deps_.add_task(waiting, id);
+  } else if (auto dead = dead_nodes_.find(handles_.raylet_node);
+             !handles_.raylet_node.nil() && dead != dead_nodes_.end()) {
+    fail_task(id,
+              {wire::error_kind::node_died, "",
+               "task " + wire::to_string(id) + " cannot be sent: node "
+                 + wire::to_string(dead->first) + " (" + dead->second
+                 + "), which this process submits to, died"},
+              fx, settled);
   } else {
     task->sent = true;
-    fx.to_raylet.emplace_back(task_manager::spec_to_send(*task));
+    task->node = handles_.raylet_node;
+    fx.to_raylet.emplace_back(tasks_.spec_to_send(*task));
   }
+}
+
+void core_worker::lost_with_node(pending_task& task,
+                                 const wire::unique_id& node, effects& fx,
+                                 std::vector<wire::object_id>& settled) {
+  auto id = task.spec.id;
+  auto max_retries = task.spec.max_retries;
+  if (task_manager::retry_lost(task)) {
+    try_submit(id, fx, settled);
+    return;
+  }
+  auto i = dead_nodes_.find(node);
+  auto where = wire::to_string(node)
+               + (i != dead_nodes_.end() && !i->second.empty()
+                    ? " (" + i->second + ")"
+                    : std::string{});
+  fail_task(id,
+            {wire::error_kind::node_died, "",
+             "task " + wire::to_string(id) + " was lost with node " + where
+               + ", which died; no retries left (max_retries "
+               + std::to_string(max_retries) + ")"},
+            fx, settled);
+}
+
+void core_worker::on_moved(const wire::task_id& id, uint32_t attempt,
+                           const wire::unique_id& node) {
+  effects fx;
+  std::vector<wire::object_id> settled;
+  lock_type lock{mtx_};
+  auto task = tasks_.find(id);
+  if (task == nullptr || !task->sent
+      || static_cast<uint32_t>(task->attempts) != attempt)
+    return;
+  task->node = node;
+  // Sent on to a node that died meanwhile.
+  if (dead_nodes_.count(node) > 0)
+    lost_with_node(*task, node, fx, settled);
+  settle(settled, fx);
+  apply(lock, fx);
+}
+
+void core_worker::on_node_died(const wire::unique_id& node,
+                               const std::string& address) {
+  effects fx;
+  std::vector<wire::object_id> settled;
+  lock_type lock{mtx_};
+  if (!dead_nodes_.emplace(node, address).second)
+    return;
+  auto lost = tasks_.on_node(node);
+  if (!lost.empty())
+    CARAWAY_LOG(warning, owner)
+      << "node died; running its tasks again"
+      << log::kv("node", wire::to_string(node)) << log::kv("address", address)
+      << log::kv("tasks", lost.size());
+  for (auto& id : lost)
+    if (auto task = tasks_.find(id))
+      lost_with_node(*task, node, fx, settled);
+  settle(settled, fx);
+  apply(lock, fx);
 }
 
 void core_worker::fail_task(const wire::task_id& id, wire::error_info err,
@@ -219,6 +290,22 @@ void core_worker::on_result(wire::task_result& result) {
   std::optional<pending_task> task;
   lock_type lock{mtx_};
   auto verdict = tasks_.on_result(result, task);
+  if (verdict == task_manager::verdict::stale) {
+    // Its node was declared dead and the task runs again elsewhere; a value
+    // in that node's store is not this process' to keep.
+    if (result.in_store && result.store && result.store != handles_.store_actor)
+      fx.frees.emplace_back(result.store, result.id);
+    // Nor are the refs in it: the sender stops pinning them for this process.
+    bool local = !result.sender || is_own(result.sender);
+    for (auto& id : result.contained) {
+      if (local)
+        remove_ref_locked(id, ref_kind::local, fx);
+      else
+        fx.unpins.emplace_back(result.sender, id);
+    }
+    apply(lock, fx);
+    return;
+  }
   if (verdict == task_manager::verdict::retry) {
     CARAWAY_LOG(info, owner)
       << "retrying task" << log::kv("id", wire::to_string(result.id));

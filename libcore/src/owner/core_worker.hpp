@@ -77,6 +77,8 @@ struct cluster_handles {
   wire::object_store_actor store_actor;
   std::shared_ptr<node::object_puller> puller;
   std::string data_address; // host:port of this process' data server
+  /// The node of `raylet`: tasks sent there are lost if it dies.
+  wire::unique_id raylet_node;
 };
 
 class core_worker {
@@ -158,13 +160,19 @@ public:
   std::vector<bool> wait(const std::vector<wire::object_id>& ids, size_t n,
                          detail::timeout_type timeout);
 
-  /// The value of a finished object; throws its error.
-  wire::buffer_ptr value_of(const wire::object_id& id);
+  /// The value of a finished object; throws its error. A pull from another
+  /// node gives up at `deadline` with `timeout_error`.
+  wire::buffer_ptr
+  value_of(const wire::object_id& id,
+           memory_store::clock::time_point deadline
+           = memory_store::clock::time_point::max());
 
   /// The value of a stored argument, pulled into this process if another
   /// one holds it. On failure returns null and sets `why`.
   wire::buffer_ptr fetch(const wire::object_id& id, const std::string& address,
-                         std::string& why, bool* pulled = nullptr);
+                         std::string& why, bool* pulled = nullptr,
+                         memory_store::clock::time_point deadline
+                         = memory_store::clock::time_point::max());
 
   /// An `object_ref` to `id` was made here; an object another process owns
   /// is borrowed from it.
@@ -222,6 +230,24 @@ public:
   /// A task or call finished (from the owner actor, or from an executor of
   /// this process directly).
   void on_result(wire::task_result& result);
+
+  /// A raylet sent attempt `attempt` of task `id` on to `node`.
+  void on_moved(const wire::task_id& id, uint32_t attempt,
+                const wire::unique_id& node);
+
+  /// `node` died (the gcs said so, or the connection to the raylet this
+  /// process submits to is gone): its tasks run again elsewhere, or fail
+  /// with `node_died` once out of retries.
+  void on_node_died(const wire::unique_id& node, const std::string& address);
+
+  /// The raylet this process submits to, and its node.
+  const wire::raylet_actor& raylet() const {
+    return handles_.raylet;
+  }
+
+  const wire::unique_id& raylet_node() const {
+    return handles_.raylet_node;
+  }
 
   // -- actors (owner/core_worker_actors.cpp) --------------------------------
 
@@ -329,6 +355,11 @@ private:
   void flush_actor(const wire::actor_id& actor, effects& fx,
                    std::vector<wire::object_id>& settled);
 
+  // The current attempt of a sent task is lost with `node`: sends it
+  // again, or fails it once out of retries.
+  void lost_with_node(pending_task& task, const wire::unique_id& node,
+                      effects& fx, std::vector<wire::object_id>& settled);
+
   // Ends a task with an error; releases what it held.
   void fail_task(const wire::task_id& id, wire::error_info err, effects& fx,
                  std::vector<wire::object_id>& settled);
@@ -391,6 +422,8 @@ private:
   dependency_resolver deps_;
   // Objects a borrower waits for, answered once they settle.
   std::unordered_set<wire::object_id> borrower_waits_;
+  // Nodes declared dead, with their addresses: no task goes there again.
+  std::unordered_map<wire::unique_id, std::string> dead_nodes_;
   // Scratch list of the objects one ref removal frees.
   std::vector<freed_object> freed_;
 };

@@ -98,7 +98,7 @@ void core_worker::flush_actor(const wire::actor_id& actor, effects& fx,
     // later call that another thread sends first, and calls of one caller
     // must arrive in order. An enqueue neither blocks nor runs user code.
     caf::anon_send(entry->host, wire::call_atom::value,
-                   task_manager::spec_to_send(*task));
+                   tasks_.spec_to_send(*task));
     entry->in_flight.insert(id);
     entry->queue.pop_front();
   }

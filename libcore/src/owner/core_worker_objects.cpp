@@ -230,13 +230,14 @@ void core_worker::note_copy(const wire::owner_actor& owner,
 
 wire::buffer_ptr core_worker::fetch(const wire::object_id& id,
                                     const std::string& address,
-                                    std::string& why, bool* pulled) {
+                                    std::string& why, bool* pulled,
+                                    memory_store::clock::time_point deadline) {
   if (!handles_.puller) {
     why = "object " + wire::to_string(id) + " is in another process, and "
           + "this one has no data path";
     return nullptr;
   }
-  return handles_.puller->fetch(id, address, why, pulled);
+  return handles_.puller->fetch(id, address, why, pulled, deadline);
 }
 
 wire::task_arg core_worker::make_arg(detail::call_arg& arg,
@@ -323,7 +324,9 @@ std::vector<bool> core_worker::wait(const std::vector<wire::object_id>& ids,
   return memory_.wait(ids, n, deadline_ptr, on_block, on_unblock, spin);
 }
 
-wire::buffer_ptr core_worker::value_of(const wire::object_id& id) {
+wire::buffer_ptr
+core_worker::value_of(const wire::object_id& id,
+                      memory_store::clock::time_point deadline) {
   auto snap = memory_.lookup(id);
   if (!snap.known)
     throw object_lost_error("object " + wire::to_string(id)
@@ -334,7 +337,10 @@ wire::buffer_ptr core_worker::value_of(const wire::object_id& id) {
     throw error("object " + wire::to_string(id) + " is not ready");
   if (!snap.value && !snap.location.empty()) {
     std::string why;
-    snap.value = fetch(id, snap.location, why);
+    snap.value = fetch(id, snap.location, why, nullptr, deadline);
+    if (!snap.value && memory_store::clock::now() >= deadline)
+      throw timeout_error("get timed out pulling object " + wire::to_string(id)
+                          + ": " + why);
     if (!snap.value)
       throw object_lost_error(why);
     memory_.cache(id, snap.value);

@@ -130,6 +130,12 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
                                      std::string own_address) {
   self->state.own_address = std::move(own_address);
   self->set_down_handler([=](caf::down_msg& msg) {
+    if (core->raylet() && msg.source == core->raylet().address()) {
+      // The gcs may be gone with it (the head died): nobody else will say.
+      core->on_node_died(core->raylet_node(), "the raylet this process "
+                                              "submits to");
+      return;
+    }
     auto& owners = self->state.owners;
     for (auto i = owners.begin(); i != owners.end();)
       i = i->second.address() == msg.source ? owners.erase(i) : std::next(i);
@@ -145,7 +151,17 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
       core->on_actor_update(info);
     },
     [=](wire::update_atom, const wire::node_info& info) {
-      dial(self, core, info);
+      if (info.alive)
+        dial(self, core, info);
+      else
+        core->on_node_died(info.id, info.address);
+    },
+    [=](wire::moved_atom, const wire::task_id& id, uint32_t attempt,
+        const wire::unique_id& node) { core->on_moved(id, attempt, node); },
+    [=](watch_atom) {
+      auto& raylet = core->raylet();
+      if (raylet && raylet->node() != self->node())
+        self->monitor(raylet);
     },
     [=](wire::located_atom, const wire::object_id& id,
         wire::object_store_actor& store) {

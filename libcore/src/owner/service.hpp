@@ -39,7 +39,11 @@ struct service_state {
 
 /// The owner actor's own view of itself: the owner interface plus what
 /// its core worker tells it from other threads of this process.
+/// Watch the raylet this process submits to, when it is in another process.
+using watch_atom = caf::atom_constant<caf::atom("watch")>;
+
 using service_actor = wire::owner_actor::extend<
+  caf::reacts_to<watch_atom>,
   // Start borrowing an object another process owns, then let go of the ref
   // `pinned_by` kept for this process (if valid).
   caf::reacts_to<wire::adopt_atom, wire::object_id, wire::owner_actor>,

@@ -19,8 +19,12 @@ task_manager::on_result(const wire::task_result& result,
   if (i == tasks_.end())
     return verdict::unknown;
   auto& t = i->second;
+  if (t.spec.actor.nil()
+      && result.attempt != static_cast<uint32_t>(t.attempts))
+    return verdict::stale;
+  auto left = t.spec.max_retries < 0 || t.attempts < t.spec.max_retries;
   if (result.error.kind == wire::error_kind::task_failed && t.spec.actor.nil()
-      && t.spec.retry_exceptions && t.attempts < t.spec.max_retries) {
+      && t.spec.retry_exceptions && left) {
     ++t.attempts;
     t.sent = false;
     return verdict::retry;
@@ -39,8 +43,29 @@ std::optional<pending_task> task_manager::take(const wire::task_id& id) {
   return result;
 }
 
-wire::task_spec task_manager::spec_to_send(pending_task& task) {
-  if (task.spec.max_retries > 0)
+bool task_manager::retry_lost(pending_task& task) {
+  if (task.spec.max_retries >= 0 && task.attempts >= task.spec.max_retries)
+    return false;
+  ++task.attempts;
+  task.sent = false;
+  task.node = {};
+  return true;
+}
+
+std::vector<wire::task_id>
+task_manager::on_node(const wire::unique_id& node) const {
+  std::vector<wire::task_id> result;
+  for (auto& [id, task] : tasks_)
+    if (task.sent && task.node == node && task.spec.actor.nil())
+      result.push_back(id);
+  return result;
+}
+
+wire::task_spec task_manager::spec_to_send(pending_task& task) const {
+  task.spec.attempt = static_cast<uint32_t>(task.attempts);
+  bool may_retry = task.spec.max_retries != 0
+                   && (system_retries_ || task.spec.retry_exceptions);
+  if (may_retry)
     return task.spec;
   return std::move(task.spec);
 }

@@ -1,8 +1,9 @@
 #pragma once
 
 // The owner's task manager: the tasks and actor calls this process submitted
-// that have not finished, with their attempts. Retries of system failures
-// and lineage will live here too.
+// that have not finished, with their attempts and the node holding each
+// attempt, so that a task lost with its node runs again. Lineage will live
+// here too.
 
 #include <cstdint>
 #include <optional>
@@ -20,9 +21,13 @@ struct pending_task {
   /// Objects the task keeps alive (as `submitted` refs) until it is done:
   /// its ref arguments and the refs nested in its arguments.
   std::vector<wire::object_id> holds;
+  /// Runs so far beyond the first: also the number of the current attempt,
+  /// which its result must carry.
   int32_t attempts = 0;
   /// Handed to a raylet or an actor host for the current attempt.
   bool sent = false;
+  /// The node whose raylet holds the current attempt (stateless tasks).
+  wire::unique_id node;
 };
 
 /// Pending tasks by id. Not thread-safe: the core worker calls it under its
@@ -37,6 +42,7 @@ public:
   /// What to do with a result.
   enum class verdict : uint8_t {
     unknown, // not pending here (finished, failed, or never submitted)
+    stale,   // from an attempt given up on (its node was declared dead)
     retry,   // run again: the task stays pending, not sent
     done,    // the task is finished: taken out
   };
@@ -47,12 +53,28 @@ public:
   verdict on_result(const wire::task_result& result,
                     std::optional<pending_task>& done);
 
+  /// Takes another attempt for a task whose current one was lost (its node
+  /// died): true, and the task is pending and unsent again, if `max_retries`
+  /// allows; false if it has none left.
+  static bool retry_lost(pending_task& task);
+
+  /// The sent stateless tasks whose current attempt is on `node`.
+  std::vector<wire::task_id> on_node(const wire::unique_id& node) const;
+
+  /// Keep each spec after sending it while a retry could need it: with
+  /// `system_retries`, for every task with retries (its node may die);
+  /// otherwise only for retried exceptions. Off for an embedded cluster,
+  /// where no node dies alone.
+  void keep_specs(bool system_retries) {
+    system_retries_ = system_retries;
+  }
+
   /// Takes a pending task out (it failed before it ran); empty if unknown.
   std::optional<pending_task> take(const wire::task_id& id);
 
   /// The spec to send for the task's current attempt: moved out when no
   /// retry can need it again.
-  static wire::task_spec spec_to_send(pending_task& task);
+  wire::task_spec spec_to_send(pending_task& task) const;
 
   size_t size() const {
     return tasks_.size();
@@ -60,6 +82,7 @@ public:
 
 private:
   std::unordered_map<wire::task_id, pending_task> tasks_;
+  bool system_retries_ = false;
 };
 
 } // namespace caraway::owner

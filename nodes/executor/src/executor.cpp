@@ -16,6 +16,7 @@ bool task_runner::stopping() const {
 
 void task_runner::deliver(const wire::task_spec& spec,
                           wire::task_result result) {
+  result.attempt = spec.attempt;
   if (spec.owner)
     caf::anon_send(spec.owner,
                    wire::result_atom::value, std::move(result));

@@ -195,10 +195,13 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
     for (auto& node : st.nodes) {
       if (node.raylet && node.raylet.address() == msg.source) {
         CARAWAY_LOG(warning, gcs)
-          << "node left" << log::kv("id", to_string(node.info.id))
-          << log::kv("address", node.info.address);
+          << "node died" << log::kv("id", to_string(node.info.id))
+          << log::kv("address", node.info.address)
+          << log::kv("reason", self->system().render(msg.reason));
         node.info.alive = false;
         node.raylet = nullptr;
+        // Owners run the node's tasks again elsewhere.
+        publish(self, node.info);
         return;
       }
     }
@@ -241,7 +244,7 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
     },
     [=](wire::job_atom, const std::string& driver, wire::owner_actor& owner,
         std::vector<std::string>& libraries)
-      -> caf::result<uint64_t, wire::raylet_actor> {
+      -> caf::result<uint64_t, wire::raylet_actor, wire::unique_id> {
       auto& st = self->state;
       if (st.entry_node() == nullptr)
         return caf::make_error(wire::errc::no_live_node,
@@ -254,15 +257,15 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
         << "driver joined" << log::kv("job", id) << log::kv("driver", driver)
         << log::kv("libraries", libraries.size());
       if (libraries.empty())
-        return {id, st.entry_node()->raylet};
+        return {id, st.entry_node()->raylet, st.entry_node()->info.id};
       // The driver learns where to send tasks only once every node loaded
       // its libraries (or gave up): no task can arrive before its code.
       // Nodes joining from now on load them as they register.
-      auto promise
-        = self->make_response_promise<uint64_t, wire::raylet_actor>();
+      auto promise = self->make_response_promise<uint64_t, wire::raylet_actor,
+                                                  wire::unique_id>();
       load_everywhere(self, libraries, [=]() mutable {
         if (auto node = self->state.entry_node())
-          promise.deliver(id, node->raylet);
+          promise.deliver(id, node->raylet, node->info.id);
         else
           promise.deliver(caf::make_error(wire::errc::no_live_node,
                                           "the cluster has no live node"));
@@ -308,20 +311,29 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
     },
     [=](wire::place_atom, const wire::resource_set& req,
         const wire::unique_id& asker,
-        bool now) -> caf::result<wire::raylet_actor> {
+        bool now) -> caf::result<wire::raylet_actor, wire::unique_id> {
       if (auto node = self->state.place(req, asker, now))
-        return node->raylet;
+        return {node->raylet, node->info.id};
       return caf::make_error(wire::errc::unschedulable,
                              "no node has these resources");
     },
     [=](wire::report_atom, wire::node_info& info) {
       for (auto& node : self->state.nodes) {
-        if (node.info.id == info.id) {
+        if (node.info.id == info.id && node.raylet) {
           node.info.available = std::move(info.available);
           node.info.pending_tasks = info.pending_tasks;
           return;
         }
       }
+      // A node declared dead (or never registered) is fenced off: its tasks
+      // run elsewhere already, so it must not go on serving.
+      CARAWAY_LOG(warning, gcs)
+        << "a node declared dead reported; stopping it"
+        << log::kv("id", to_string(info.id));
+      auto sender
+        = caf::actor_cast<wire::raylet_actor>(self->current_sender());
+      if (sender)
+        self->send(sender, wire::stop_atom::value);
     },
     [=](wire::lookup_atom, const std::string& name, const std::string& ns) {
       auto entry = self->state.find_named(ns, name);

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "caraway/wire/address.hpp"
 #include "socket_io.hpp"
 
@@ -14,9 +16,18 @@ object_puller::object_puller(store_memory_ptr store, options opts)
 
 wire::buffer_ptr object_puller::fetch(const wire::object_id& id,
                                       const std::string& address,
-                                      std::string& why, bool* pulled) {
+                                      std::string& why, bool* pulled,
+                                      clock::time_point deadline) {
   if (auto local = store_->get(id))
     return local;
+  // Each wait on the peer is bounded by what is left until the deadline
+  // (at least 1 ms: a zero socket timeout would mean none).
+  auto timeout = opts_.timeout;
+  if (deadline != clock::time_point::max()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - clock::now());
+    timeout = std::max(std::chrono::milliseconds(1), std::min(timeout, left));
+  }
   std::shared_ptr<pull_state> state;
   bool leader = false;
   {
@@ -28,7 +39,11 @@ wire::buffer_ptr object_puller::fetch(const wire::object_id& id,
     }
     state = slot;
     if (!leader) {
-      cv_.wait(guard, [&] { return state->done; });
+      if (!cv_.wait_until(guard, deadline, [&] { return state->done; })) {
+        why = "gave up waiting for a pull of object " + wire::to_string(id)
+              + " from " + address;
+        return nullptr;
+      }
       why = state->why;
       return state->result;
     }
@@ -36,7 +51,7 @@ wire::buffer_ptr object_puller::fetch(const wire::object_id& id,
   // The store may have got the object since the first look.
   auto result = store_->get(id);
   if (!result) {
-    result = pull(id, address, why);
+    result = pull(id, address, timeout, why);
     if (pulled != nullptr)
       *pulled = result != nullptr;
   }
@@ -51,6 +66,7 @@ wire::buffer_ptr object_puller::fetch(const wire::object_id& id,
 
 wire::buffer_ptr object_puller::pull(const wire::object_id& id,
                                      const std::string& address,
+                                     std::chrono::milliseconds timeout,
                                      std::string& why) {
   auto fail = [&](std::string text) -> wire::buffer_ptr {
     why = "cannot pull object " + wire::to_string(id) + " from " + address
@@ -65,7 +81,7 @@ wire::buffer_ptr object_puller::pull(const wire::object_id& id,
     return fail(reason);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
-  int fd = data::connect_to(host, port, opts_.timeout, reason);
+  int fd = data::connect_to(host, port, timeout, reason);
   if (fd < 0)
     return fail(reason);
   struct closer {
@@ -74,7 +90,7 @@ wire::buffer_ptr object_puller::pull(const wire::object_id& id,
       ::close(fd);
     }
   } guard{fd};
-  data::set_timeouts(fd, opts_.timeout);
+  data::set_timeouts(fd, timeout);
   char request[data::request_size];
   data::encode_request(id, request);
   char header[data::response_header_size];

@@ -38,6 +38,19 @@ void start_actor(self_ptr self, const wire::actor_spec& spec) {
 
 void dispatch(self_ptr self);
 
+// Sends a task on to the raylet of another node. Its owner hears first, so
+// that it runs the task again should that node die.
+void send_on(self_ptr self, const wire::raylet_actor& other,
+             const wire::unique_id& node, wire::task_spec spec) {
+  CARAWAY_LOG(debug, raylet) << "spillback" << log::kv("function",
+                                                       spec.function)
+                             << log::kv("node", wire::to_string(node));
+  if (spec.owner)
+    self->send(spec.owner, wire::moved_atom::value, spec.id, spec.attempt,
+               node);
+  self->send(other, wire::submit_atom::value, std::move(spec));
+}
+
 // Reports resource use to the gcs, at most every 50 ms.
 void schedule_report(self_ptr self) {
   auto& st = self->state;
@@ -71,7 +84,7 @@ void spill_busy(self_ptr self, const wire::resource_set& shape) {
     ->request(st.gcs, std::chrono::seconds(5), wire::place_atom::value, shape,
               st.info.id, true)
     .then(
-      [=](wire::raylet_actor& other) {
+      [=](wire::raylet_actor& other, wire::unique_id& node) {
         auto& st = self->state;
         st.spilling.erase(shape);
         auto q = st.queues.find(shape);
@@ -86,9 +99,7 @@ void spill_busy(self_ptr self, const wire::resource_set& shape) {
           if (q->second.empty())
             st.queues.erase(q);
           spec.spilled = true;
-          CARAWAY_LOG(debug, raylet)
-            << "spillback" << log::kv("function", spec.function);
-          self->send(other, wire::submit_atom::value, std::move(spec));
+          send_on(self, other, node, std::move(spec));
           break;
         }
         dispatch(self);
@@ -180,10 +191,8 @@ void place_elsewhere(self_ptr self) {
       ->request(st.gcs, std::chrono::seconds(5), wire::place_atom::value,
                 shape, st.info.id, false)
       .then(
-        [=](wire::raylet_actor& other) mutable {
-          CARAWAY_LOG(debug, raylet) << "spillback" << log::kv("function",
-                                                               spec.function);
-          self->send(other, wire::submit_atom::value, std::move(spec));
+        [=](wire::raylet_actor& other, wire::unique_id& node) mutable {
+          send_on(self, other, node, std::move(spec));
         },
         [=](caf::error&) mutable {
           auto& st = self->state;
@@ -226,6 +235,25 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
     }
     self->quit(msg.reason);
   });
+  // Without the gcs this node is cut off: its tasks' owners run them
+  // elsewhere once the node is declared dead, so it stops instead of
+  // serving stale work (and a node the gcs fenced off ends here too).
+  if (st.gcs && st.gcs->node() != self->node()) {
+    self->monitor(st.gcs);
+    self->set_down_handler([=](caf::down_msg& msg) {
+      if (msg.source != self->state.gcs.address())
+        return;
+      if (msg.reason == caf::exit_reason::user_shutdown) {
+        CARAWAY_LOG(info, raylet) << "the head stopped; this node stops";
+        self->quit(caf::exit_reason::user_shutdown);
+        return;
+      }
+      CARAWAY_LOG(error, raylet)
+        << "lost the connection to the head; this node stops"
+        << log::kv("reason", self->system().render(msg.reason));
+      self->quit(caf::exit_reason::remote_link_unreachable);
+    });
+  }
   return {
     [=](wire::submit_atom, wire::task_spec& spec) {
       if (!self->state.enqueue(std::move(spec)))

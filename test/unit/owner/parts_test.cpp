@@ -58,7 +58,9 @@ TEST_CASE("task_manager retries application errors only when asked") {
     CHECK(tm.on_result(err, done) == task_manager::verdict::retry);
     CHECK_FALSE(tm.find(id)->sent);
     CHECK(tm.find(id)->attempts == 1);
+    err.attempt = 1;
     CHECK(tm.on_result(err, done) == task_manager::verdict::retry);
+    err.attempt = 2;
     CHECK(tm.on_result(err, done) == task_manager::verdict::done);
     REQUIRE(done);
     CHECK(done->attempts == 2);
@@ -80,15 +82,69 @@ TEST_CASE("task_manager retries application errors only when asked") {
 }
 
 TEST_CASE("task_manager keeps a spec that a retry may need") {
+  task_manager tm;
   auto once = make_task({1, 1});
   once.spec.args.resize(1);
-  auto sent = task_manager::spec_to_send(once);
+  auto sent = tm.spec_to_send(once);
   CHECK(sent.args.size() == 1);
   CHECK(once.spec.args.empty()); // moved: no retry can need it
-  auto retried = make_task({1, 2}, /*max_retries=*/1);
-  retried.spec.args.resize(1);
-  task_manager::spec_to_send(retried);
-  CHECK(retried.spec.args.size() == 1);
+  auto exceptions = make_task({1, 2}, /*max_retries=*/1, true);
+  exceptions.spec.args.resize(1);
+  tm.spec_to_send(exceptions);
+  CHECK(exceptions.spec.args.size() == 1);
+  SUBCASE("no node dies alone: only retried exceptions need the spec") {
+    auto lost = make_task({1, 3}, /*max_retries=*/3);
+    lost.spec.args.resize(1);
+    tm.spec_to_send(lost);
+    CHECK(lost.spec.args.empty());
+  }
+  SUBCASE("in a cluster every task with retries keeps it") {
+    tm.keep_specs(true);
+    auto lost = make_task({1, 3}, /*max_retries=*/3);
+    lost.spec.args.resize(1);
+    lost.attempts = 2;
+    auto copy = tm.spec_to_send(lost);
+    CHECK(lost.spec.args.size() == 1);
+    CHECK(copy.attempt == 2); // the attempt travels with the spec
+  }
+}
+
+TEST_CASE("task_manager runs a task lost with its node again, within bounds") {
+  task_manager tm;
+  wire::unique_id dead{7, 7};
+  wire::unique_id alive{8, 8};
+  auto on = [](pending_task task, const wire::unique_id& node) {
+    task.node = node;
+    return task;
+  };
+  tm.add(on(make_task({1, 1}, /*max_retries=*/1), dead));
+  tm.add(on(make_task({1, 2}, /*max_retries=*/1), alive));
+  auto unsent = on(make_task({1, 3}, 1), dead);
+  unsent.sent = false;
+  tm.add(unsent);
+  auto call = on(make_task({1, 4}, 1), dead);
+  call.spec.actor = {2, 2};
+  tm.add(call);
+  // Only sent stateless tasks on that node: calls fail with their actor.
+  CHECK(tm.on_node(dead) == std::vector<wire::task_id>{{1, 1}});
+  auto& task = *tm.find({1, 1});
+  REQUIRE(task_manager::retry_lost(task));
+  CHECK(task.attempts == 1);
+  CHECK_FALSE(task.sent);
+  CHECK(task.node.nil());
+  task.sent = true;
+  CHECK_FALSE(task_manager::retry_lost(task)); // max_retries 1: out
+  auto forever = make_task({1, 5}, /*max_retries=*/-1);
+  for (int i = 0; i < 100; ++i)
+    REQUIRE(task_manager::retry_lost(forever));
+  // A result of the attempt given up on is stale; the new one counts.
+  std::optional<pending_task> done;
+  wire::task_result old;
+  old.id = {1, 1};
+  CHECK(tm.on_result(old, done) == task_manager::verdict::stale);
+  CHECK(tm.find({1, 1}) != nullptr);
+  old.attempt = 1;
+  CHECK(tm.on_result(old, done) == task_manager::verdict::done);
 }
 
 TEST_CASE("dependency_resolver hands out what waits for an object once") {

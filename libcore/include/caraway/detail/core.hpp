@@ -29,7 +29,8 @@ struct task_options {
   double num_cpus = 1;
   double num_gpus = 0;
   resource_map resources;
-  int32_t max_retries = 0;
+  /// As in Ray: a task lost with its node runs again up to 3 times.
+  int32_t max_retries = 3;
   bool retry_exceptions = false;
 };
 

@@ -41,8 +41,9 @@ struct node_started {
 /// use, a head out of reach, a library that does not load).
 node_started start_node(const config& cfg, const node_options& opts);
 
-/// Blocks until the node is told to stop (`caraway stop`) or `interrupted`
-/// returns true; checks it every 100 ms.
-void wait_node(const std::function<bool()>& interrupted);
+/// Blocks until the node stops or `interrupted` returns true (checked every
+/// 100 ms). Returns why the node stopped unless it was told to (`caraway
+/// stop`, or interrupted): e.g. it lost the head.
+std::string wait_node(const std::function<bool()>& interrupted);
 
 } // namespace caraway::runtime

@@ -56,6 +56,7 @@ using owner_atom = caf::atom_constant<caf::atom("owner")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
+using moved_atom = caf::atom_constant<caf::atom("moved")>;
 
 /// Object store of one node: its memory is used in-process directly; these
 /// messages serve everyone else.
@@ -72,8 +73,11 @@ using owner_actor = caf::typed_actor<
   caf::reacts_to<result_atom, task_result>,
   // The gcs publishes an actor's new state.
   caf::reacts_to<update_atom, actor_info>,
-  // The gcs publishes a node that joined: connect to it directly.
+  // The gcs publishes a node that joined (connect to it directly) or died
+  // (`alive` false: its tasks run again elsewhere).
   caf::reacts_to<update_atom, node_info>,
+  // A raylet sent this attempt of a task on to the raylet of another node.
+  caf::reacts_to<moved_atom, task_id, uint32_t, unique_id>,
   // Another node's store now holds a copy of this object: free it along.
   caf::reacts_to<located_atom, object_id, object_store_actor>,
   // Another process holds a ref to an object this one owns; false when the

@@ -51,9 +51,9 @@ using gcs_actor = caf::typed_actor<
   caf::reacts_to<register_atom, node_info, raylet_actor>,
   // A driver joins with its owner and the libraries of its user code; the
   // reply, once the live nodes loaded them, is its job number and the raylet
-  // to submit its tasks to. The job ends when the owner is gone.
-  caf::replies_to<job_atom, std::string, owner_actor,
-                  std::vector<std::string>>::with<uint64_t, raylet_actor>,
+  // (and node) to submit its tasks to. The job ends when the owner is gone.
+  caf::replies_to<job_atom, std::string, owner_actor, std::vector<std::string>>::
+    with<uint64_t, raylet_actor, unique_id>,
   // Create an actor; fails when its name is taken in its namespace.
   caf::replies_to<create_atom, actor_spec>::with<actor_id>,
   // An actor host finished its constructor.
@@ -63,7 +63,7 @@ using gcs_actor = caf::typed_actor<
   // A live node other than `asker` whose resources cover the request: in
   // total, or (with `now`) free at the moment as last reported.
   caf::replies_to<place_atom, resource_set, unique_id, bool>::with<
-    raylet_actor>,
+    raylet_actor, unique_id>,
   // A raylet reports its resource use.
   caf::reacts_to<report_atom, node_info>,
   // Find a named actor; a nil id in the reply means no such actor.

@@ -62,9 +62,10 @@ struct task_spec {
   std::vector<task_arg> args;
   resource_set resources;     // needed while running (stateless tasks)
   uint32_t depth = 0;         // nesting level: driver submissions are 0
-  int32_t max_retries = 0;    // re-runs after an application error
+  int32_t max_retries = 0;    // re-runs after a failure; -1: no limit
   bool retry_exceptions = false;
   bool spilled = false;       // sent on by a busy raylet: not again
+  uint32_t attempt = 0;       // 0 for the first run, +1 per retry
   owner_actor owner;          // receives the result
 };
 
@@ -82,6 +83,7 @@ struct task_result {
   /// Owner of the process that sent the result; it keeps the refs in
   /// `contained` alive until the receiver borrowed them.
   owner_actor sender;
+  uint32_t attempt = 0;       // of the task spec that produced it
 };
 
 /// Everything needed to create an actor.

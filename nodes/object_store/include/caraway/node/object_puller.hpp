@@ -27,11 +27,15 @@ public:
 
   object_puller(store_memory_ptr store, options opts);
 
+  using clock = std::chrono::steady_clock;
+
   /// The bytes of `id`, pulled from the data server at `address` (host:port)
   /// unless the local store has them. Sets `pulled` when this call brought
-  /// them over. On failure returns null and sets `why`.
+  /// them over. On failure returns null and sets `why`. Gives up at
+  /// `deadline`, or after the configured timeout without an answer.
   wire::buffer_ptr fetch(const wire::object_id& id, const std::string& address,
-                         std::string& why, bool* pulled = nullptr);
+                         std::string& why, bool* pulled = nullptr,
+                         clock::time_point deadline = clock::time_point::max());
 
   /// Objects and bytes that came over the network.
   uint64_t pulled_objects() const {
@@ -55,7 +59,7 @@ private:
   };
 
   wire::buffer_ptr pull(const wire::object_id& id, const std::string& address,
-                        std::string& why);
+                        std::chrono::milliseconds timeout, std::string& why);
 
   store_memory_ptr store_;
   options opts_;

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# cluster.failures: a worker killed with SIGKILL while it holds queued tasks
+# of a 2,000-task run that only workers can run: its tasks run again on the live nodes and every result
+# comes back right; the driver's owner says how many it ran again. A worker
+# frozen with SIGSTOP is declared dead; after SIGCONT it does not serve on
+# but stops, and a head restarted on the port it just left listens at once.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh" "$1"
+app=$2
+library=$3
+require "$node" "$app"
+
+# Heartbeats every 200 ms, a peer silent for 2 s is dead.
+timing=(--heartbeat-interval-ms 200 --heartbeat-timeout-ms 2000)
+
+pick_port
+head_port=$free
+address=127.0.0.1:$head_port
+start head "$node" --port "$head_port" --num-cpus 1 --libraries "$library" \
+  "${timing[@]}"
+head=$last_pid
+wait_listening head "$head"
+start victim "$node" --role worker --head-address "$address" --num-cpus 2 \
+  --resources pool:2 --libraries "$library" "${timing[@]}"
+victim=$last_pid
+wait_listening victim "$victim"
+start survivor "$node" --role worker --head-address "$address" --num-cpus 2 \
+  --resources pool:2 --libraries "$library" "${timing[@]}"
+wait_listening survivor "$last_pid"
+victim_id=$(node_id_of victim)
+wait_alive_nodes 3
+
+# -- a node killed with queued tasks ------------------------------------------
+start survive "$app" survive --caraway-address "$address"
+driver=$last_pid
+wait_for_line survive "$driver" '^submitted 2000$' 60
+# Kill the victim once tasks queue there: they are lost with it.
+deadline=$(($(now_ms) + 60000))
+until cli status 15 --address "$address" status \
+  && grep -Eq "^${victim_id:0:8} .* pending ([5-9][0-9]|[0-9]{3,})$" \
+    "$work/status.out"; do
+  running "$driver" || fail "the driver ended before tasks queued on the victim"
+  (($(now_ms) < deadline)) || fail "no tasks queued on the victim in 60 s"
+  sleep 0.1
+done
+queued=$(sed -n "s/^${victim_id:0:8} .* pending \([0-9]*\)$/\1/p" \
+  "$work/status.out")
+kill -KILL "$victim"
+wait_exit "$victim" 10
+echo "ok: killed the victim with $queued tasks queued there"
+wait_exit "$driver" 150
+((status == 0)) || fail "the driver exited with $status"
+grep -qx "survive-right 2000 of 2000" "$work/survive.out" \
+  || fail "survive printed: $(cat "$work/survive.out")"
+rerun=$(sed -n 's/.*node died; running its tasks again.* tasks=\([0-9]*\).*/\1/p' \
+  "$work/survive.err" | head -n 1)
+[[ -n $rerun ]] && ((rerun > 0)) \
+  || fail "the driver ran no task again: $(cat "$work/survive.err")"
+echo "ok: all 2000 results right; $rerun tasks ran again after the kill"
+
+# -- a frozen node is fenced off -----------------------------------------------
+start frozen "$node" --role worker --head-address "$address" --num-cpus 1 \
+  --libraries "$library" "${timing[@]}"
+frozen=$last_pid
+wait_listening frozen "$frozen"
+frozen_id=$(node_id_of frozen)
+wait_alive_nodes 3
+kill -STOP "$frozen"
+deadline=$(($(now_ms) + 30000))
+until cli nodes 15 --address "$address" list nodes \
+  && grep -q "^${frozen_id} .* dead" "$work/nodes.out"; do
+  (($(now_ms) < deadline)) || fail "the frozen node was not declared dead"
+  sleep 0.1
+done
+echo "ok: the frozen node was declared dead"
+kill -CONT "$frozen"
+expect_exit frozen "$frozen" 30 1 "stopping: "
+echo "ok: after SIGCONT the fenced node stopped instead of serving"
+
+# -- a head restarted on the same port -----------------------------------------
+kill -KILL "$head"
+wait_exit "$head" 10
+start head2 "$node" --port "$head_port" --num-cpus 1 "${timing[@]}"
+wait_listening head2 "$last_pid"
+echo "ok: a head restarted on port $head_port at once"
+echo "PASS"
