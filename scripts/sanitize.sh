@@ -23,9 +23,19 @@ if [[ ${#ctest_args[@]} -eq 0 ]]; then
 fi
 
 bash scripts/setup.sh
+caf=()
+if [[ $sanitizers == *thread* ]]; then
+  # ThreadSanitizer needs CAF instrumented too (see scripts/caf-tsan.sh).
+  prefix=$root/$dir/caf
+  bash scripts/caf-tsan.sh "$prefix"
+  caf=(-DCAF_INCLUDE_DIR="$prefix/include"
+    -DCAF_CORE_LIBRARY="$prefix/lib/libcaf_core.so"
+    -DCAF_IO_LIBRARY="$prefix/lib/libcaf_io.so"
+    -DCAF_OPENSSL_LIBRARY=CAF_OPENSSL_LIBRARY-NOTFOUND)
+fi
 # Optimised, with line numbers in reports.
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCARAWAY_SANITIZERS="$sanitizers"
+  -DCARAWAY_SANITIZERS="$sanitizers" "${caf[@]}"
 # Everything: the unit label covers the examples and the bench smoke run.
 cmake --build "$dir" -j2
 

@@ -127,6 +127,7 @@ void to_proto(const actor_spec& x, rpc::ActorSpec* out) {
     to_proto(arg, out->add_args());
   to_proto(x.resources, out->mutable_resources());
   out->set_max_concurrency(x.max_concurrency);
+  out->set_detached(x.detached);
 }
 
 void from_proto(const rpc::ActorSpec& x, actor_spec& out) {
@@ -140,6 +141,7 @@ void from_proto(const rpc::ActorSpec& x, actor_spec& out) {
     out.args.emplace_back(from_proto(arg));
   out.resources = from_proto(x.resources());
   out.max_concurrency = x.max_concurrency();
+  out.detached = x.detached();
 }
 
 void to_proto(const actor_info& x, rpc::ActorInfo* out) {

@@ -212,6 +212,26 @@ int main(int argc, char** argv) {
     std::cout << "created " << arg << " total "
               << caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s)
               << '\n';
+  } else if (mode == "make-detached") {
+    auto t = caraway::actor<tally>()
+               .name(arg, "shared")
+               .lifetime(caraway::detached)
+               .remote();
+    std::cout << "created " << arg << " total "
+              << caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s)
+              << '\n';
+  } else if (mode == "get-or-make") {
+    auto t = caraway::actor<tally>().name(arg, "shared").get_if_exists().remote();
+    std::cout << "got " << arg << " total "
+              << caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s)
+              << '\n';
+  } else if (mode == "hold") {
+    // Makes a named actor, then waits to be killed.
+    auto t = caraway::actor<tally>().name(arg, "shared").remote();
+    caraway::get(t.task(&tally::add).remote(int64_t{1}), 30s);
+    std::cout << "ready" << std::endl;
+    std::this_thread::sleep_for(120s);
+    return 1;
   } else if (mode == "use-named") {
     auto t = caraway::get_actor<tally>(arg, "shared");
     if (!t) {

@@ -3,9 +3,9 @@
 # a driver's tasks where their resources are: the node id each task reports
 # is the node with the resource. Drivers and tasks see the resources of all
 # nodes, summed. A 10 MiB object made on one worker is read on the other; an
-# anonymous actor's handle works in a task on another node; a named actor
-# made by one driver is used by a second; a task nobody can run waits until
-# a node with its resource joins late.
+# anonymous actor's handle works in a task on another node; a detached named
+# actor made by one driver is used by a second; a task nobody can run waits
+# until a node with its resource joins late.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh" "$1"
@@ -87,13 +87,13 @@ wait_exit "$direct" 30
 ((status == 0)) || fail "direct exited with $status"
 echo "ok: actor calls go straight to the host, not through the head"
 
-run_app make_named 60 make-named keeper
+run_app make_named 60 make-detached keeper
 grep -qx "created keeper total 5" "$work/make_named.out" \
-  || fail "make-named printed: $(cat "$work/make_named.out")"
+  || fail "make-detached printed: $(cat "$work/make_named.out")"
 run_app use_named 60 use-named keeper
 grep -qx "found keeper total 12" "$work/use_named.out" \
   || fail "use-named printed: $(cat "$work/use_named.out")"
-echo "ok: a second driver found and called the first driver's named actor"
+echo "ok: a second driver found and called the first driver's detached actor"
 
 start late "$app" late --caraway-address "$address"
 late=$last_pid

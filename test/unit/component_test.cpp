@@ -142,6 +142,50 @@ TEST_CASE("gcs_state finds actors by id, dead ones included") {
   CHECK(st.find({2, 2}) == nullptr);
 }
 
+TEST_CASE("gcs_state: actors die with their owner unless detached") {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  auto owner_behavior = []() -> wire::owner_actor::behavior_type {
+    return {
+      [](wire::result_atom, wire::task_result&) {},
+      [](wire::update_atom, const wire::actor_info&) {},
+      [](wire::update_atom, const wire::node_info&) {},
+      [](wire::moved_atom, const wire::task_id&, uint32_t,
+         const wire::unique_id&) {},
+      [](wire::located_atom, const wire::object_id&,
+         const wire::object_store_actor&) {},
+      [](wire::borrow_atom, const wire::object_id&) { return false; },
+      [](wire::release_atom, const wire::object_id&) {},
+      [](wire::unpin_atom, const wire::object_id&) {},
+      [](wire::get_atom, const wire::object_id&) {
+        return wire::task_result{};
+      },
+    };
+  };
+  auto driver = sys.spawn(owner_behavior);
+  auto other = sys.spawn(owner_behavior);
+  node::gcs_state st;
+  auto make = [&](wire::actor_id id, const wire::owner_actor& owner,
+                  bool detached) {
+    wire::actor_spec spec;
+    spec.id = id;
+    spec.owner = owner;
+    spec.detached = detached;
+    REQUIRE(st.add_actor(spec));
+  };
+  make({3, 1}, driver, false);
+  make({3, 2}, driver, true);
+  make({3, 3}, other, false);
+  make({3, 4}, driver, false);
+  st.mark_dead({3, 4}, {});
+  CHECK(st.owned_by(driver.address())
+        == std::vector<wire::actor_id>{{3, 1}});
+  CHECK(st.owned_by(other.address())
+        == std::vector<wire::actor_id>{{3, 3}});
+  caf::anon_send_exit(driver, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(other, caf::exit_reason::user_shutdown);
+}
+
 TEST_CASE("records cross processes through their Protobuf form") {
   caf::actor_system_config cfg;
   wire::add_message_types(cfg);

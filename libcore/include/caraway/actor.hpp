@@ -11,6 +11,13 @@
 
 namespace caraway {
 
+/// How long an actor lives: with the process that created it (`owned`, the
+/// default, as Ray's non-detached actors), or until killed (`detached`).
+enum class actor_lifetime { owned, detached };
+
+inline constexpr actor_lifetime owned = actor_lifetime::owned;
+inline constexpr actor_lifetime detached = actor_lifetime::detached;
+
 template <class C>
 class actor_handle;
 
@@ -121,6 +128,22 @@ public:
   actor_builder& name(std::string value, std::string ns) {
     name(std::move(value));
     this->opts_.ns = std::move(ns);
+    return *this;
+  }
+
+  /// `detached`: the actor lives until killed or the cluster stops. By
+  /// default (`owned`) it dies with the process that created it: the driver
+  /// when its job ends, or the node process of the task that made it.
+  actor_builder& lifetime(actor_lifetime value) {
+    this->opts_.detached = value == actor_lifetime::detached;
+    return *this;
+  }
+
+  /// With a name: returns the live actor of that name in the namespace, if
+  /// there is one (its constructor arguments are not used), instead of
+  /// failing because the name is taken.
+  actor_builder& get_if_exists(bool value = true) {
+    this->opts_.get_if_exists = value;
     return *this;
   }
 

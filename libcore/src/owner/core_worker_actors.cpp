@@ -180,6 +180,10 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
       "actor class '" + class_name + "' has no constructor taking "
       + join_types(ctor_key) + "; registered: " + known);
   }
+  bool reuse = opts.get_if_exists && !opts.name.empty();
+  if (reuse)
+    if (auto found = find_actor(class_name, opts.name, opts.ns))
+      return *found;
   wire::actor_spec spec;
   spec.id = next_id();
   spec.class_name = class_name;
@@ -206,6 +210,7 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
   spec.resources = core::make_resources(opts.num_cpus, opts.num_gpus,
                                         opts.resources);
   spec.max_concurrency = opts.max_concurrency;
+  spec.detached = opts.detached;
   spec.owner = handles_.owner;
   auto id = spec.id;
   {
@@ -226,6 +231,10 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
       actors_.erase(id);
     }
     apply(lock, fx);
+    // Another process took the name first: that actor is the one wanted.
+    if (reuse)
+      if (auto found = find_actor(class_name, opts.name, opts.ns))
+        return *found;
     throw;
   }
   return id;

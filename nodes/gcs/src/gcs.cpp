@@ -23,6 +23,8 @@ bool gcs_state::add_actor(const wire::actor_spec& spec) {
   entry.info.name = spec.name;
   entry.info.ns = spec.ns;
   entry.info.state = wire::actor_state::pending;
+  entry.owner = spec.owner.address();
+  entry.detached = spec.detached;
   actors[spec.id] = std::move(entry);
   return true;
 }
@@ -85,6 +87,16 @@ gcs_state::find_named(const std::string& ns, const std::string& name) const {
   return &j->second;
 }
 
+std::vector<wire::actor_id>
+gcs_state::owned_by(const caf::actor_addr& owner) const {
+  std::vector<wire::actor_id> result;
+  for (auto& [id, entry] : actors)
+    if (!entry.detached && entry.owner && entry.owner == owner
+        && entry.info.state != wire::actor_state::dead)
+      result.push_back(id);
+  return result;
+}
+
 const gcs_state::actor_entry* gcs_state::find(const wire::actor_id& id) const {
   auto i = actors.find(id);
   return i != actors.end() ? &i->second : nullptr;
@@ -131,6 +143,23 @@ template <class Info>
 void publish(self_ptr self, const Info& info) {
   for (auto& sub : self->state.subscribers)
     self->send(sub, wire::update_atom::value, info);
+}
+
+// Marks an actor dead, tells everyone and stops its host; false if it was
+// dead or unknown already.
+bool kill_actor(self_ptr self, const wire::actor_id& id,
+                wire::error_info why) {
+  auto& st = self->state;
+  auto i = st.actors.find(id);
+  if (i == st.actors.end())
+    return false;
+  auto host = i->second.info.host;
+  if (!st.mark_dead(id, std::move(why)))
+    return false;
+  publish(self, i->second.info);
+  if (host)
+    self->send(host, wire::kill_atom::value);
+  return true;
 }
 
 // Asks a raylet to load libraries; `done` runs once it answered or gave up.
@@ -192,6 +221,17 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
                                 return x.address() == msg.source;
                               }),
                subs.end());
+    // Actors die with the process that created them, unless detached.
+    auto orphans = st.owned_by(msg.source);
+    if (!orphans.empty())
+      CARAWAY_LOG(info, gcs)
+        << "the owner of actors exited; they die with it"
+        << log::kv("actors", orphans.size());
+    for (auto& id : orphans)
+      kill_actor(self, id,
+                 {wire::error_kind::actor_died, "",
+                  "the process that created the actor exited (an actor "
+                  "outlives it only with lifetime(caraway::detached))"});
     for (auto& node : st.nodes) {
       if (node.raylet && node.raylet.address() == msg.source) {
         CARAWAY_LOG(warning, gcs)
@@ -281,9 +321,15 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
                                  + "' already exists in namespace '" + spec.ns
                                  + "'");
       auto node = st.pick_node(spec.resources);
-      if (node == nullptr)
+      if (node == nullptr) {
+        // Frees the name again.
+        st.mark_dead(spec.id, {wire::error_kind::actor_died, "",
+                               "no node to place the actor on"});
         return caf::make_error(wire::errc::unschedulable,
                                "no node to place the actor on");
+      }
+      if (!spec.detached && spec.owner)
+        self->monitor(spec.owner);
       auto id = spec.id;
       self->send(node->raylet, wire::create_atom::value, std::move(spec));
       return id;
@@ -344,19 +390,9 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
       return entry != nullptr ? entry->info : wire::actor_info{};
     },
     [=](wire::kill_atom, const wire::actor_id& id) {
-      auto& st = self->state;
-      wire::error_info why{wire::error_kind::actor_died, "",
-                           "the actor was killed"};
-      auto i = st.actors.find(id);
-      if (i == st.actors.end())
-        return false;
-      auto host = i->second.info.host;
-      if (!st.mark_dead(id, why))
-        return false;
-      publish(self, i->second.info);
-      if (host)
-        self->send(host, wire::kill_atom::value);
-      return true;
+      return kill_actor(self, id,
+                        {wire::error_kind::actor_died, "",
+                         "the actor was killed"});
     },
     [=](wire::owner_atom, uint64_t worker, wire::owner_actor& owner) {
       self->monitor(owner);

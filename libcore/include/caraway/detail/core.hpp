@@ -41,6 +41,8 @@ struct actor_options {
   std::string name;
   std::optional<std::string> ns;
   uint32_t max_concurrency = 1;
+  bool detached = false;
+  bool get_if_exists = false;
 };
 
 /// Collects refs serialized inside values on this thread while alive; each

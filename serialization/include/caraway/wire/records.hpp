@@ -96,6 +96,7 @@ struct actor_spec {
   std::vector<task_arg> args; // constructor arguments
   resource_set resources;     // held for the actor's lifetime
   uint32_t max_concurrency = 1;
+  bool detached = false;      // lives on after its owner is gone
   owner_actor owner;          // the creating process
 };
 

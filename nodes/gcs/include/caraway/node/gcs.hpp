@@ -17,6 +17,9 @@ struct gcs_state {
 
   struct actor_entry {
     wire::actor_info info;
+    /// The process that created it; a non-detached actor dies with it.
+    caf::actor_addr owner;
+    bool detached = false;
   };
 
   struct node_entry {
@@ -63,6 +66,9 @@ struct gcs_state {
   /// The named actor, if it is not dead.
   const actor_entry* find_named(const std::string& ns,
                                 const std::string& name) const;
+
+  /// The live actors that die with `owner`: those it created, not detached.
+  std::vector<wire::actor_id> owned_by(const caf::actor_addr& owner) const;
 
   /// The actor with this id, dead or alive; null if never created.
   const actor_entry* find(const wire::actor_id& id) const;

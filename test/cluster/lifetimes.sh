@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# cluster.lifetimes: an actor dies with the driver that created it, whether
+# the driver ends or is killed, so a program that names an actor runs twice;
+# a detached actor outlives its driver and answers the next one; with
+# get_if_exists a driver gets the live actor of a name instead of failing.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh" "$1"
+app=$2
+library=$3
+require "$node" "$app"
+
+start_cluster "$library"
+wait_alive_nodes 3
+
+# list_actor <name>: the `caraway list actors` line of that actor.
+list_actor() {
+  cli actors 15 --address "$address" list actors
+  grep " shared/$1\( \|$\)" "$work/actors.out" || true
+}
+
+run_app first 60 make-named tracker
+run_app second 60 make-named tracker
+grep -qx "created tracker total 5" "$work/second.out" \
+  || fail "the second run printed: $(cat "$work/second.out" "$work/second.err")"
+echo "ok: a program that names an actor ran twice"
+
+start held "$app" hold held --caraway-address "$address"
+holder=$last_pid
+wait_for_line held "$holder" '^ready$' 60
+[[ $(list_actor held) == *" alive "* ]] || fail "held is not alive: $(list_actor held)"
+kill -KILL "$holder"
+wait_exit "$holder" 10
+deadline=$(($(now_ms) + 20000))
+until [[ $(list_actor held) == *" dead "*"process that created"* ]]; do
+  (($(now_ms) < deadline)) \
+    || fail "the killed driver's actor lives on: $(list_actor held)"
+  sleep 0.1
+done
+echo "ok: a killed driver's actor died with it"
+
+run_app detached 60 make-detached keeper
+run_app user 60 use-named keeper
+grep -qx "found keeper total 12" "$work/user.out" \
+  || fail "use-named printed: $(cat "$work/user.out")"
+run_app reuse 60 get-or-make keeper
+grep -qx "got keeper total 17" "$work/reuse.out" \
+  || fail "get-or-make printed: $(cat "$work/reuse.out")"
+run_app fresh 60 get-or-make newcomer
+grep -qx "got newcomer total 5" "$work/fresh.out" \
+  || fail "get-or-make printed: $(cat "$work/fresh.out")"
+echo "ok: a detached actor outlived its driver; get_if_exists found it"
+echo "PASS"
