@@ -200,6 +200,29 @@ int main(int argc, char** argv) {
     for (int64_t i = 0; i < n; ++i)
       right += caraway::get(refs[static_cast<size_t>(i)], 120s) == i * i;
     std::cout << "survive-right " << right << " of " << n << '\n';
+  } else if (mode == "lineage") {
+    // A 4 MiB result that only a worker can make; once the test has killed
+    // the worker holding it (and made the file `arg`), it is read.
+    int64_t n = int64_t{4} << 17;
+    auto made = caraway::task(produce).resources({{"pool", 1}}).remote(n);
+    std::vector<doubles_ref> refs{made};
+    if (caraway::wait(refs, 1, 60s).ready.size() != 1) {
+      std::cerr << "lineage: the task did not finish\n";
+      return 1;
+    }
+    std::cout << "made" << std::endl;
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (!std::ifstream{arg}) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        std::cerr << "lineage: " << arg << " never appeared\n";
+        return 1;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    auto xs = caraway::get(made, 60s);
+    std::cout << "lineage " << static_cast<int64_t>(std::accumulate(
+      xs.begin(), xs.end(), 0.0))
+              << '\n';
   } else if (mode == "missing") {
     // Registered in this driver only: nodes load another library.
     try {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cluster.failures: a worker killed with SIGKILL while it holds queued tasks
 # of a 2,000-task run that only workers can run: its tasks run again on the live nodes and every result
-# comes back right; the driver's owner says how many it ran again. A worker
+# comes back right; the driver's owner says how many it ran again. The only
+# copy of a task's 4 MiB result dies with its node and is made again. A worker
 # frozen with SIGSTOP is declared dead; after SIGCONT it does not serve on
 # but stops, and a head restarted on the port it just left listens at once.
 set -euo pipefail
@@ -27,7 +28,8 @@ victim=$last_pid
 wait_listening victim "$victim"
 start survivor "$node" --role worker --head-address "$address" --num-cpus 2 \
   --resources pool:2 --libraries "$library" "${timing[@]}"
-wait_listening survivor "$last_pid"
+survivor=$last_pid
+wait_listening survivor "$survivor"
 victim_id=$(node_id_of victim)
 wait_alive_nodes 3
 
@@ -58,6 +60,28 @@ rerun=$(sed -n 's/.*node died; running its tasks again.* tasks=\([0-9]*\).*/\1/p
 [[ -n $rerun ]] && ((rerun > 0)) \
   || fail "the driver ran no task again: $(cat "$work/survive.err")"
 echo "ok: all 2000 results right; $rerun tasks ran again after the kill"
+
+# -- a lost object is made again ---------------------------------------------
+# The 4 MiB result lands on the survivor (the first node with "pool"); its
+# only copy dies with it, and its task runs again on the spare.
+start spare "$node" --role worker --head-address "$address" --num-cpus 1 \
+  --resources pool:1 --libraries "$library" "${timing[@]}"
+wait_listening spare "$last_pid"
+wait_alive_nodes 3
+start lineage "$app" lineage "$work/go" --caraway-address "$address"
+reader=$last_pid
+wait_for_line lineage "$reader" '^made$' 60
+kill -KILL "$survivor"
+wait_exit "$survivor" 10
+touch "$work/go"
+wait_exit "$reader" 90
+((status == 0)) || fail "the lineage driver exited with $status"
+n=$((4 << 17))
+grep -qx "lineage $((n * (n - 1) / 2))" "$work/lineage.out" \
+  || fail "lineage printed: $(cat "$work/lineage.out" "$work/lineage.err")"
+grep -q "rebuilding a lost object" "$work/lineage.err" \
+  || fail "the object was not made again: $(cat "$work/lineage.err")"
+echo "ok: the only copy of a 4 MiB result died with its node and was made again"
 
 # -- a frozen node is fenced off -----------------------------------------------
 start frozen "$node" --role worker --head-address "$address" --num-cpus 1 \

@@ -41,6 +41,10 @@ struct config {
   uint32_t connect_timeout_ms = 5000;
   /// How long a request to a cluster component may take.
   uint32_t request_timeout_ms = 30000;
+  /// Bytes of task specs an owner keeps to rebuild lost objects by running
+  /// their tasks again (lineage); past it the oldest are dropped, and their
+  /// objects give `object_lost_error` when lost.
+  uint64_t lineage_bytes = uint64_t{256} << 20;
   /// trace, debug, info, warning, error or off.
   std::string log_level = "warning";
   /// CAF options as key = value, e.g. {"scheduler.max-threads", "4"}.

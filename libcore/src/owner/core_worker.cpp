@@ -50,6 +50,7 @@ void core_worker::connect(cluster_handles handles) {
   service_ = caf::actor_cast<service_actor>(handles_.owner);
   // Only in a cluster can a task's node die while this process lives on.
   tasks_.keep_specs(!handles_.data_address.empty());
+  tasks_.lineage_budget(cfg_.lineage_bytes);
   caf::anon_send(service_, watch_atom::value);
   // Borrowers of this process' objects find its owner through the gcs.
   if (handles_.gcs)
@@ -181,6 +182,63 @@ void core_worker::lost_with_node(pending_task& task,
             fx, settled);
 }
 
+bool core_worker::rebuild_locked(const wire::object_id& id,
+                                 const std::string& why, effects& fx,
+                                 std::vector<wire::object_id>& settled) {
+  directory_.take(id);
+  auto kept = tasks_.take_lineage(id);
+  if (!memory_.reopen(id)) {
+    // Freed meanwhile, or already being made again.
+    if (kept)
+      for (auto& hold : kept->holds)
+        remove_ref_locked(hold, ref_kind::submitted, fx);
+    return false;
+  }
+  wire::error_info lost{wire::error_kind::object_lost, "",
+                        "object " + wire::to_string(id) + " was lost: " + why};
+  if (!kept) {
+    lost.message += "; it cannot be made again (made by put, by a task "
+                    "without retries, or its lineage was dropped past "
+                    "lineage-bytes)";
+  } else if (!task_manager::retry_lost(*kept)) {
+    lost.message += "; its task has no retries left (max_retries "
+                    + std::to_string(kept->spec.max_retries) + ")";
+    for (auto& hold : kept->holds)
+      remove_ref_locked(hold, ref_kind::submitted, fx);
+    kept.reset();
+  }
+  if (!kept) {
+    if (memory_.fail(id, std::move(lost), &fx.wakeups))
+      note_settled(id, settled);
+    return false;
+  }
+  CARAWAY_LOG(warning, owner)
+    << "rebuilding a lost object by running its task again"
+    << log::kv("id", wire::to_string(id)) << log::kv("why", why)
+    << log::kv("attempt", kept->attempts);
+  // Arguments are looked up afresh: lost ones are being made again too.
+  for (auto& arg : kept->spec.args) {
+    if (!arg.is_ref)
+      continue;
+    arg.value = nullptr;
+    arg.location.clear();
+    arg.in_store = false;
+  }
+  tasks_.add(std::move(*kept)); // its holds are still counted
+  try_submit(id, fx, settled);
+  return true;
+}
+
+bool core_worker::rebuild(const wire::object_id& id, const std::string& why) {
+  effects fx;
+  std::vector<wire::object_id> settled;
+  lock_type lock{mtx_};
+  auto started = rebuild_locked(id, why, fx, settled);
+  settle(settled, fx);
+  apply(lock, fx);
+  return started;
+}
+
 void core_worker::on_moved(const wire::task_id& id, uint32_t attempt,
                            const wire::unique_id& node) {
   effects fx;
@@ -205,6 +263,13 @@ void core_worker::on_node_died(const wire::unique_id& node,
   lock_type lock{mtx_};
   if (!dead_nodes_.emplace(node, address).second)
     return;
+  // Objects first: their tasks run again, and tasks of the node that read
+  // them wait for them instead of reading a lost copy.
+  for (auto& id : directory_.on_node(node))
+    rebuild_locked(id, "its only copy was on node " + wire::to_string(node)
+                         + (address.empty() ? "" : " (" + address + ")")
+                         + ", which died",
+                   fx, settled);
   auto lost = tasks_.on_node(node);
   if (!lost.empty())
     CARAWAY_LOG(warning, owner)
@@ -327,10 +392,17 @@ void core_worker::on_result(wire::task_result& result) {
         hold_received(id, ref_kind::contained, sender, fx);
     }
   }
+  // A result in another node's store may have to be made again if that
+  // node dies: the task stays, with its arguments (lineage).
+  bool lineage = task && result.error.kind == wire::error_kind::none
+                 && result.in_store && result.store
+                 && result.store != handles_.store_actor
+                 && tasks_.can_rerun(*task);
   // Arguments go first, so that a reader woken by the result sees them freed.
   if (task) {
-    for (auto& hold : task->holds)
-      remove_ref_locked(hold, ref_kind::submitted, fx);
+    if (!lineage)
+      for (auto& hold : task->holds)
+        remove_ref_locked(hold, ref_kind::submitted, fx);
     if (!task->spec.actor.nil())
       actors_.finished(task->spec.actor, result.id);
   }
@@ -346,7 +418,16 @@ void core_worker::on_result(wire::task_result& result) {
     if (kept) {
       refs_.set_contains(result.id, result.contained);
       if (store)
-        directory_.set_primary(result.id, std::move(location), store);
+        directory_.set_primary(result.id, std::move(location), store,
+                               task ? task->node : wire::unique_id{});
+      if (lineage) {
+        std::vector<pending_task> dropped;
+        tasks_.keep_lineage(std::move(*task), dropped);
+        for (auto& old : dropped)
+          for (auto& hold : old.holds)
+            remove_ref_locked(hold, ref_kind::submitted, fx);
+        lineage = false;
+      }
     } else if (in_store) {
       // Nobody wants the value any more (or it came twice): its store lets
       // go of it.
@@ -356,6 +437,9 @@ void core_worker::on_result(wire::task_result& result) {
         fx.frees.emplace_back(store, result.id);
     }
   }
+  if (lineage) // not kept: nobody wants the value
+    for (auto& hold : task->holds)
+      remove_ref_locked(hold, ref_kind::submitted, fx);
   if (kept) {
     note_settled(result.id, settled);
   } else {

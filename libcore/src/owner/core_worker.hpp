@@ -160,6 +160,15 @@ public:
   std::vector<bool> wait(const std::vector<wire::object_id>& ids, size_t n,
                          detail::timeout_type timeout);
 
+  /// What is left until `deadline`, as a wait's timeout.
+  static detail::timeout_type until(memory_store::clock::time_point deadline) {
+    if (deadline == memory_store::clock::time_point::max())
+      return detail::infinite_timeout;
+    auto left = deadline - memory_store::clock::now();
+    return std::max(detail::timeout_type{0},
+                    std::chrono::duration_cast<detail::timeout_type>(left));
+  }
+
   /// The value of a finished object; throws its error. A pull from another
   /// node gives up at `deadline` with `timeout_error`.
   wire::buffer_ptr
@@ -230,6 +239,10 @@ public:
   /// A task or call finished (from the owner actor, or from an executor of
   /// this process directly).
   void on_result(wire::task_result& result);
+
+  /// The only copy of `id` could not be read (`why`): true if its task runs
+  /// again to make it anew; otherwise the object fails with `object_lost`.
+  bool rebuild(const wire::object_id& id, const std::string& why);
 
   /// A raylet sent attempt `attempt` of task `id` on to `node`.
   void on_moved(const wire::task_id& id, uint32_t attempt,
@@ -355,6 +368,11 @@ private:
   void flush_actor(const wire::actor_id& actor, effects& fx,
                    std::vector<wire::object_id>& settled);
 
+  // The only copy of `id` is lost (`why`): runs its task again if its
+  // lineage is kept and it has retries left (true), else fails it.
+  bool rebuild_locked(const wire::object_id& id, const std::string& why,
+                      effects& fx, std::vector<wire::object_id>& settled);
+
   // The current attempt of a sent task is lost with `node`: sends it
   // again, or fails it once out of retries.
   void lost_with_node(pending_task& task, const wire::unique_id& node,
@@ -426,6 +444,8 @@ private:
   std::unordered_map<wire::unique_id, std::string> dead_nodes_;
   // Scratch list of the objects one ref removal frees.
   std::vector<freed_object> freed_;
+  // Arguments held by the lineage of freed objects, still to release.
+  std::vector<wire::object_id> lineage_release_;
 };
 
 } // namespace caraway::owner

@@ -39,6 +39,11 @@ void core_worker::free_objects(std::vector<freed_object>& freed, effects& fx) {
     }
     if (obj.borrowed && obj.owner)
       fx.releases.emplace_back(obj.owner, id);
+    // The task that made it need not run again: its arguments go free.
+    if (!obj.borrowed)
+      if (auto kept = tasks_.take_lineage(id))
+        lineage_release_.insert(lineage_release_.end(), kept->holds.begin(),
+                                kept->holds.end());
   }
   freed.clear();
 }
@@ -48,6 +53,13 @@ void core_worker::remove_ref_locked(const wire::object_id& id, ref_kind kind,
   // One list kept across calls: freeing an object is the hot end of a put.
   refs_.remove(id, kind, freed_);
   free_objects(freed_, fx);
+  // A freed result lets go of what its lineage held: a loop, not recursion.
+  while (!lineage_release_.empty()) {
+    auto hold = lineage_release_.back();
+    lineage_release_.pop_back();
+    refs_.remove(hold, ref_kind::submitted, freed_);
+    free_objects(freed_, fx);
+  }
 }
 
 void core_worker::count_holds(std::vector<wire::object_id>& holds,
@@ -327,25 +339,41 @@ std::vector<bool> core_worker::wait(const std::vector<wire::object_id>& ids,
 wire::buffer_ptr
 core_worker::value_of(const wire::object_id& id,
                       memory_store::clock::time_point deadline) {
-  auto snap = memory_.lookup(id);
-  if (!snap.known)
-    throw object_lost_error("object " + wire::to_string(id)
-                            + " is unknown: freed or never created");
-  if (snap.st == memory_store::state::failed)
-    core::raise(snap.error);
-  if (snap.st == memory_store::state::pending)
-    throw error("object " + wire::to_string(id) + " is not ready");
-  if (!snap.value && !snap.location.empty()) {
+  // Each round that finds the only copy lost runs its task again, which
+  // uses up one of its retries: the loop ends.
+  for (;;) {
+    auto snap = memory_.lookup(id);
+    if (!snap.known)
+      throw object_lost_error("object " + wire::to_string(id)
+                              + " is unknown: freed or never created");
+    if (snap.st == memory_store::state::failed)
+      core::raise(snap.error);
+    if (snap.st == memory_store::state::pending)
+      throw error("object " + wire::to_string(id) + " is not ready");
+    if (snap.value || snap.location.empty())
+      return snap.value;
     std::string why;
-    snap.value = fetch(id, snap.location, why, nullptr, deadline);
-    if (!snap.value && memory_store::clock::now() >= deadline)
-      throw timeout_error("get timed out pulling object " + wire::to_string(id)
-                          + ": " + why);
-    if (!snap.value)
-      throw object_lost_error(why);
-    memory_.cache(id, snap.value);
+    auto value = fetch(id, snap.location, why, nullptr, deadline);
+    if (value) {
+      memory_.cache(id, value);
+      return value;
+    }
+    auto timed_out = [&] {
+      return timeout_error("get timed out pulling object "
+                           + wire::to_string(id) + ": " + why);
+    };
+    if (memory_store::clock::now() >= deadline)
+      throw timed_out();
+    if (!rebuild(id, why)) {
+      // Failed for good now, unless someone else rebuilds it.
+      if (!wait({id}, 1, until(deadline))[0])
+        throw timed_out();
+      continue;
+    }
+    if (!wait({id}, 1, until(deadline))[0])
+      throw timeout_error("get timed out while object " + wire::to_string(id)
+                          + " is made again: " + why);
   }
-  return snap.value;
 }
 
 } // namespace caraway::owner

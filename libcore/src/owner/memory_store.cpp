@@ -101,6 +101,20 @@ void memory_store::cache(const wire::object_id& id, wire::buffer_ptr value) {
     i->second.value = std::move(value);
 }
 
+bool memory_store::reopen(const wire::object_id& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(id);
+  if (i == entries_.end() || i->second.st == state::pending)
+    return false;
+  auto& e = i->second;
+  e.st = state::pending;
+  e.value = nullptr;
+  e.in_store = false;
+  e.location.clear();
+  e.error = {};
+  return true;
+}
+
 wire::buffer_ptr memory_store::erase(const wire::object_id& id,
                                      bool* in_store, wakeups* later) {
   wire::buffer_ptr value;

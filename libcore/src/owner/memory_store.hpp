@@ -73,6 +73,10 @@ public:
   /// Keeps the bytes of a ready object pulled from elsewhere.
   void cache(const wire::object_id& id, wire::buffer_ptr value);
 
+  /// Makes a settled object pending again (its only copy was lost and its
+  /// task runs again); false if it is unknown or pending already.
+  bool reopen(const wire::object_id& id);
+
   /// Forgets an object; its waiters wake up. Returns its value, so that the
   /// caller decides where the bytes are freed, and sets `in_store` if given.
   wire::buffer_ptr erase(const wire::object_id& id, bool* in_store = nullptr,

@@ -4,10 +4,21 @@ namespace caraway::owner {
 
 void object_directory::set_primary(const wire::object_id& id,
                                    std::string address,
-                                   wire::object_store_actor store) {
+                                   wire::object_store_actor store,
+                                   wire::unique_id node) {
   auto& loc = entries_[id];
   loc.address = std::move(address);
   loc.primary = std::move(store);
+  loc.node = node;
+}
+
+std::vector<wire::object_id>
+object_directory::on_node(const wire::unique_id& node) const {
+  std::vector<wire::object_id> result;
+  for (auto& [id, loc] : entries_)
+    if (!loc.node.nil() && loc.node == node)
+      result.push_back(id);
+  return result;
 }
 
 void object_directory::add_copy(const wire::object_id& id,

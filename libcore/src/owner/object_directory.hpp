@@ -18,6 +18,8 @@ struct object_location {
   /// holds it.
   std::string address;
   wire::object_store_actor primary;
+  /// The node of that store, if known: the copy is lost when it dies.
+  wire::unique_id node;
   /// Stores that pulled copies.
   std::vector<wire::object_store_actor> copies;
 };
@@ -26,15 +28,19 @@ struct object_location {
 /// worker calls it under its lock.
 class object_directory {
 public:
-  /// The primary copy of `id` is in `store`, served at `address`.
+  /// The primary copy of `id` is in `store` on `node`, served at `address`.
   void set_primary(const wire::object_id& id, std::string address,
-                   wire::object_store_actor store);
+                   wire::object_store_actor store,
+                   wire::unique_id node = {});
 
   /// `store` pulled a copy of `id`.
   void add_copy(const wire::object_id& id, wire::object_store_actor store);
 
   /// Null when nothing is known of `id` outside this process.
   const object_location* find(const wire::object_id& id) const;
+
+  /// The objects whose primary copy is on `node`.
+  std::vector<wire::object_id> on_node(const wire::unique_id& node) const;
 
   /// Forgets `id`, returning what was known (empty if nothing).
   object_location take(const wire::object_id& id);

@@ -61,6 +61,59 @@ task_manager::on_node(const wire::unique_id& node) const {
   return result;
 }
 
+namespace {
+
+// What a kept spec costs: its record and the values of its arguments.
+uint64_t spec_bytes(const wire::task_spec& spec) {
+  uint64_t result = sizeof(pending_task) + spec.function.size();
+  for (auto& arg : spec.args)
+    result += sizeof(arg) + (arg.value ? arg.value->size() : 0);
+  return result;
+}
+
+} // namespace
+
+bool task_manager::can_rerun(const pending_task& task) const {
+  return task.spec.actor.nil() && task.spec.max_retries != 0
+         && system_retries_;
+}
+
+void task_manager::keep_lineage(pending_task task,
+                                std::vector<pending_task>& dropped) {
+  auto id = task.spec.id;
+  auto bytes = spec_bytes(task.spec);
+  auto seq = lineage_seq_++;
+  if (auto old = lineage_.find(id); old != lineage_.end()) {
+    lineage_used_ -= old->second.bytes;
+    lineage_order_.erase(old->second.seq);
+    dropped.emplace_back(std::move(old->second.task));
+    lineage_.erase(old);
+  }
+  lineage_.emplace(id, kept_task{std::move(task), bytes, seq});
+  lineage_order_.emplace(seq, id);
+  lineage_used_ += bytes;
+  while (lineage_used_ > lineage_budget_ && !lineage_order_.empty()) {
+    auto oldest = lineage_order_.begin();
+    auto i = lineage_.find(oldest->second);
+    lineage_order_.erase(oldest);
+    lineage_used_ -= i->second.bytes;
+    dropped.emplace_back(std::move(i->second.task));
+    lineage_.erase(i);
+  }
+}
+
+std::optional<pending_task>
+task_manager::take_lineage(const wire::object_id& id) {
+  auto i = lineage_.find(id);
+  if (i == lineage_.end())
+    return std::nullopt;
+  std::optional<pending_task> result{std::move(i->second.task)};
+  lineage_used_ -= i->second.bytes;
+  lineage_order_.erase(i->second.seq);
+  lineage_.erase(i);
+  return result;
+}
+
 wire::task_spec task_manager::spec_to_send(pending_task& task) const {
   task.spec.attempt = static_cast<uint32_t>(task.attempts);
   bool may_retry = task.spec.max_retries != 0

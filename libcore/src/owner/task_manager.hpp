@@ -6,6 +6,7 @@
 // here too.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -80,8 +81,44 @@ public:
     return tasks_.size();
   }
 
+  // -- lineage: finished tasks whose result lives in another node's store --
+
+  /// Whether the spec of a finished `task` is still there to run it again.
+  bool can_rerun(const pending_task& task) const;
+
+  /// Keeps a finished task, its holds included, so that its result can be
+  /// rebuilt; the oldest kept tasks beyond the byte budget come back in
+  /// `dropped` (their holds are the caller's to release).
+  void keep_lineage(pending_task task, std::vector<pending_task>& dropped);
+
+  /// Takes the kept task that made `id` out; empty if there is none.
+  std::optional<pending_task> take_lineage(const wire::object_id& id);
+
+  void lineage_budget(uint64_t bytes) {
+    lineage_budget_ = bytes;
+  }
+
+  size_t lineage_size() const {
+    return lineage_.size();
+  }
+
+  uint64_t lineage_bytes() const {
+    return lineage_used_;
+  }
+
 private:
+  struct kept_task {
+    pending_task task;
+    uint64_t bytes;
+    uint64_t seq;
+  };
+
   std::unordered_map<wire::task_id, pending_task> tasks_;
+  std::unordered_map<wire::task_id, kept_task> lineage_;
+  std::map<uint64_t, wire::task_id> lineage_order_; // oldest first
+  uint64_t lineage_seq_ = 0;
+  uint64_t lineage_used_ = 0;
+  uint64_t lineage_budget_ = uint64_t{256} << 20;
   bool system_retries_ = false;
 };
 

@@ -51,6 +51,26 @@ TEST_CASE("memory_store keeps where a remote value is, and a pulled copy") {
   CHECK(ms.lookup(a).value);
 }
 
+TEST_CASE("memory_store reopens a lost object to be made again") {
+  memory_store ms;
+  CHECK_FALSE(ms.reopen(a)); // unknown
+  ms.add_pending(a);
+  CHECK_FALSE(ms.reopen(a)); // pending already
+  CHECK(ms.complete(a, nullptr, true, "127.0.0.1:9"));
+  CHECK(ms.reopen(a));
+  auto snap = ms.lookup(a);
+  CHECK(snap.st == memory_store::state::pending);
+  CHECK(snap.location.empty());
+  auto now = memory_store::clock::now();
+  CHECK_FALSE(ms.wait({a}, 1, &now)[0]);
+  // Made again elsewhere.
+  CHECK(ms.complete(a, nullptr, true, "127.0.0.1:10"));
+  CHECK(ms.lookup(a).location == "127.0.0.1:10");
+  CHECK(ms.reopen(a));
+  CHECK(ms.fail(a, {wire::error_kind::object_lost, "", "lost"}));
+  CHECK(ms.lookup(a).error.message == "lost");
+}
+
 TEST_CASE("memory_store wait returns at once for settled objects") {
   memory_store ms;
   ms.put(a, wire::make_buffer("x", 1), false);

@@ -147,6 +147,44 @@ TEST_CASE("task_manager runs a task lost with its node again, within bounds") {
   CHECK(tm.on_result(old, done) == task_manager::verdict::done);
 }
 
+TEST_CASE("task_manager keeps lineage within its byte budget, oldest out") {
+  task_manager tm;
+  tm.keep_specs(true);
+  auto with_arg = [](wire::task_id id, size_t bytes) {
+    auto task = make_task(id, 3);
+    task.spec.args.resize(1);
+    task.spec.args[0].value = std::make_shared<wire::buffer>(bytes);
+    task.holds = {{9, id.lo}};
+    return task;
+  };
+  CHECK(tm.can_rerun(with_arg({1, 1}, 1)));
+  CHECK_FALSE(tm.can_rerun(make_task({1, 2}, 0))); // no retries
+  auto call = make_task({1, 3}, 3);
+  call.spec.actor = {2, 2};
+  CHECK_FALSE(tm.can_rerun(call)); // calls do not run again by lineage
+  // Two specs with 10 kB of arguments each fit, a third does not.
+  tm.lineage_budget(25000);
+  std::vector<pending_task> dropped;
+  tm.keep_lineage(with_arg({1, 1}, 10000), dropped);
+  tm.keep_lineage(with_arg({1, 2}, 10000), dropped);
+  CHECK(dropped.empty());
+  CHECK(tm.lineage_size() == 2);
+  tm.keep_lineage(with_arg({1, 3}, 10000), dropped);
+  // Past the budget: the oldest goes, with its holds for the caller.
+  REQUIRE(dropped.size() == 1);
+  CHECK(dropped[0].spec.id == wire::task_id{1, 1});
+  CHECK(dropped[0].holds == std::vector<wire::object_id>{{9, 1}});
+  CHECK_FALSE(tm.take_lineage({1, 1}));
+  auto kept = tm.take_lineage({1, 2});
+  REQUIRE(kept);
+  CHECK(kept->spec.args.size() == 1);
+  CHECK(tm.lineage_size() == 1);
+  CHECK_FALSE(tm.take_lineage({1, 2}));
+  CHECK(tm.lineage_bytes() > 10000);
+  REQUIRE(tm.take_lineage({1, 3}));
+  CHECK(tm.lineage_bytes() == 0);
+}
+
 TEST_CASE("dependency_resolver hands out what waits for an object once") {
   dependency_resolver deps;
   wire::object_id obj{1, 1};
