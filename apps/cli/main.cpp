@@ -248,11 +248,13 @@ void print_nodes(const std::vector<wire::node_info>& nodes) {
 const char* state_name(wire::actor_state state) {
   switch (state) {
     case wire::actor_state::pending:
-      return "pending";
+      return "pending   ";
     case wire::actor_state::alive:
-      return "alive  ";
+      return "alive     ";
+    case wire::actor_state::restarting:
+      return "restarting";
     default:
-      return "dead   ";
+      return "dead      ";
   }
 }
 
@@ -262,6 +264,8 @@ void print_actors(const std::vector<wire::actor_info>& actors) {
               << "  " << actor.class_name;
     if (!actor.name.empty())
       std::cout << "  " << actor.ns << '/' << actor.name;
+    if (actor.num_restarts > 0)
+      std::cout << "  restarts " << actor.num_restarts;
     if (actor.state == wire::actor_state::dead
         && !actor.death.message.empty())
       std::cout << "  (" << actor.death.message << ')';

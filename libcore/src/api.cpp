@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "caraway/api.hpp"
 #include "caraway/detail/codec.hpp"
 #include "caraway/detail/core.hpp"
 #include "caraway/error.hpp"
@@ -110,8 +111,8 @@ std::optional<wire::actor_id> find_actor(const std::string& class_name,
   return core::require_core().find_actor(class_name, name, ns);
 }
 
-void kill_actor(const wire::actor_id& actor) {
-  core::require_core().kill_actor(actor);
+void kill_actor(const wire::actor_id& actor, bool no_restart) {
+  core::require_core().kill_actor(actor, no_restart);
 }
 
 wire::object_id put_value(wire::buffer_ptr value, bool in_store,
@@ -179,3 +180,12 @@ std::vector<bool> wait_values(const std::vector<wire::object_id>& ids,
 }
 
 } // namespace caraway::detail
+
+namespace caraway {
+
+bool was_restarted() {
+  auto ctx = owner::current_context();
+  return ctx != nullptr && ctx->restarted;
+}
+
+} // namespace caraway

@@ -141,7 +141,7 @@ std::shared_ptr<void> runner::construct(const wire::actor_spec& spec,
              + "' has no constructor for these arguments"};
     return nullptr;
   }
-  owner::thread_context tc{&ctx, 0};
+  owner::thread_context tc{&ctx, 0, spec.num_restarts > 0};
   owner::context_guard guard{&tc};
   std::vector<wire::buffer_ptr> values;
   wire::error_info fetch_err;
@@ -168,7 +168,7 @@ std::shared_ptr<void> runner::construct(const wire::actor_spec& spec,
 wire::task_result runner::run_method(void* self, const wire::actor_spec& actor,
                                      const wire::task_spec& spec,
                                      const node::worker_context& ctx) {
-  owner::thread_context tc{&ctx, spec.depth};
+  owner::thread_context tc{&ctx, spec.depth, actor.num_restarts > 0};
   owner::context_guard guard{&tc};
   wire::task_result result;
   result.id = spec.id;

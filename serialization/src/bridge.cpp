@@ -128,6 +128,9 @@ void to_proto(const actor_spec& x, rpc::ActorSpec* out) {
   to_proto(x.resources, out->mutable_resources());
   out->set_max_concurrency(x.max_concurrency);
   out->set_detached(x.detached);
+  out->set_max_restarts(x.max_restarts);
+  out->set_max_task_retries(x.max_task_retries);
+  out->set_num_restarts(x.num_restarts);
 }
 
 void from_proto(const rpc::ActorSpec& x, actor_spec& out) {
@@ -142,6 +145,9 @@ void from_proto(const rpc::ActorSpec& x, actor_spec& out) {
   out.resources = from_proto(x.resources());
   out.max_concurrency = x.max_concurrency();
   out.detached = x.detached();
+  out.max_restarts = x.max_restarts();
+  out.max_task_retries = x.max_task_retries();
+  out.num_restarts = x.num_restarts();
 }
 
 void to_proto(const actor_info& x, rpc::ActorInfo* out) {
@@ -151,6 +157,8 @@ void to_proto(const actor_info& x, rpc::ActorInfo* out) {
   out->set_ns(x.ns);
   out->set_state(static_cast<uint32_t>(x.state));
   to_proto(x.death, out->mutable_death());
+  out->set_num_restarts(x.num_restarts);
+  out->set_max_task_retries(x.max_task_retries);
 }
 
 void from_proto(const rpc::ActorInfo& x, actor_info& out) {
@@ -160,6 +168,8 @@ void from_proto(const rpc::ActorInfo& x, actor_info& out) {
   out.ns = x.ns();
   out.state = static_cast<actor_state>(x.state());
   out.death = from_proto(x.death());
+  out.num_restarts = x.num_restarts();
+  out.max_task_retries = x.max_task_retries();
 }
 
 void to_proto(const node_info& x, rpc::NodeInfo* out) {

@@ -72,6 +72,13 @@ public:
     return total_ += n;
   }
 
+  // "<total> first|restarted <node>".
+  std::string describe() const {
+    return std::to_string(total_)
+           + (caraway::was_restarted() ? " restarted " : " first ")
+           + caraway::node_id();
+  }
+
 private:
   int64_t total_ = 0;
 };
@@ -120,7 +127,8 @@ int64_t driver_only() {
 
 CARAWAY_REMOTE(driver_only)
 #endif
-CARAWAY_ACTOR(tally, caraway::ctor<>, caraway::ctor<int64_t>, &tally::add)
+CARAWAY_ACTOR(tally, caraway::ctor<>, caraway::ctor<int64_t>, &tally::add,
+              &tally::describe)
 
 #ifndef CARAWAY_TASK_LIBRARY
 int main(int argc, char** argv) {
@@ -222,6 +230,28 @@ int main(int argc, char** argv) {
     auto xs = caraway::get(made, 60s);
     std::cout << "lineage " << static_cast<int64_t>(std::accumulate(
       xs.begin(), xs.end(), 0.0))
+              << '\n';
+  } else if (mode == "restart") {
+    // An actor that may restart once; the test kills its node once it is
+    // ready (and makes the file `arg`), then it is called again.
+    auto t = caraway::actor<tally>()
+               .resources({{"pool", 1}})
+               .max_restarts(1)
+               .max_task_retries(-1)
+               .remote();
+    caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s);
+    std::cout << "ready " << caraway::get(t.task(&tally::describe).remote(), 30s)
+              << std::endl;
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (!std::ifstream{arg}) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        std::cerr << "restart: " << arg << " never appeared\n";
+        return 1;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    caraway::get(t.task(&tally::add).remote(int64_t{7}), 60s);
+    std::cout << "after " << caraway::get(t.task(&tally::describe).remote(), 30s)
               << '\n';
   } else if (mode == "missing") {
     // Registered in this driver only: nodes load another library.

@@ -2,7 +2,8 @@
 # cluster.failures: a worker killed with SIGKILL while it holds queued tasks
 # of a 2,000-task run that only workers can run: its tasks run again on the live nodes and every result
 # comes back right; the driver's owner says how many it ran again. The only
-# copy of a task's 4 MiB result dies with its node and is made again. A worker
+# copy of a task's 4 MiB result dies with its node and is made again; an
+# actor with max_restarts moves to a surviving node when its node dies. A worker
 # frozen with SIGSTOP is declared dead; after SIGCONT it does not serve on
 # but stops, and a head restarted on the port it just left listens at once.
 set -euo pipefail
@@ -66,7 +67,8 @@ echo "ok: all 2000 results right; $rerun tasks ran again after the kill"
 # only copy dies with it, and its task runs again on the spare.
 start spare "$node" --role worker --head-address "$address" --num-cpus 1 \
   --resources pool:1 --libraries "$library" "${timing[@]}"
-wait_listening spare "$last_pid"
+spare=$last_pid
+wait_listening spare "$spare"
 wait_alive_nodes 3
 start lineage "$app" lineage "$work/go" --caraway-address "$address"
 reader=$last_pid
@@ -82,6 +84,25 @@ grep -qx "lineage $((n * (n - 1) / 2))" "$work/lineage.out" \
 grep -q "rebuilding a lost object" "$work/lineage.err" \
   || fail "the object was not made again: $(cat "$work/lineage.err")"
 echo "ok: the only copy of a 4 MiB result died with its node and was made again"
+
+# -- an actor restarts on a surviving node -------------------------------------
+start second "$node" --role worker --head-address "$address" --num-cpus 1 \
+  --resources pool:1 --libraries "$library" "${timing[@]}"
+wait_listening second "$last_pid"
+second_id=$(node_id_of second)
+spare_id=$(node_id_of spare)
+wait_alive_nodes 3
+start restart "$app" restart "$work/go-restart" --caraway-address "$address"
+caller=$last_pid
+wait_for_line restart "$caller" "^ready 5 first $spare_id$" 60
+kill -KILL "$spare"
+wait_exit "$spare" 10
+touch "$work/go-restart"
+wait_exit "$caller" 90
+((status == 0)) || fail "the restart driver exited with $status"
+grep -qx "after 7 restarted $second_id" "$work/restart.out" \
+  || fail "restart printed: $(cat "$work/restart.out" "$work/restart.err")"
+echo "ok: an actor with max_restarts moved to a surviving node, state reset"
 
 # -- a frozen node is fenced off -----------------------------------------------
 start frozen "$node" --role worker --head-address "$address" --num-cpus 1 \

@@ -57,7 +57,7 @@ inline wire::gcs_actor::behavior_type fake_gcs(wire::gcs_actor::pointer,
       return wire::actor_info{};
     },
     [](wire::lookup_atom, const wire::actor_id&) { return wire::actor_info{}; },
-    [](wire::kill_atom, const wire::actor_id&) { return false; },
+    [](wire::kill_atom, const wire::actor_id&, bool) { return false; },
     [](wire::subscribe_atom, wire::owner_actor&) {},
     [](wire::nodes_atom) { return std::vector<wire::node_info>{}; },
     [=](wire::actors_atom) { return log->actors; },

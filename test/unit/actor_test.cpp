@@ -121,6 +121,25 @@ public:
   }
 };
 
+// Counts, and knows whether it is a restart (as its constructor saw too).
+class phoenix {
+public:
+  phoenix() : born_restarted_(was_restarted()) {
+  }
+
+  int64_t add(int64_t n) {
+    return total_ += n;
+  }
+
+  bool restarted() const {
+    return born_restarted_ && was_restarted();
+  }
+
+private:
+  bool born_restarted_;
+  int64_t total_ = 0;
+};
+
 // actor -> task -> task, repeated: every level blocks in get.
 int64_t nest_task(int64_t depth);
 
@@ -154,6 +173,7 @@ CARAWAY_ACTOR(rendezvous, caraway::ctor<>, &rendezvous::meet)
 CARAWAY_ACTOR(coordinator, caraway::ctor<>, &coordinator::sum_of_squares,
               &coordinator::bump_via, &coordinator::use_child)
 CARAWAY_ACTOR(nest_actor, caraway::ctor<>, &nest_actor::run)
+CARAWAY_ACTOR(phoenix, caraway::ctor<>, &phoenix::add, &phoenix::restarted)
 CARAWAY_REMOTE(bump_counter, spawn_counter, square, nest_task, nest_inner)
 
 TEST_CASE("an actor keeps its state between calls") {
@@ -237,6 +257,45 @@ TEST_CASE("a call to a killed actor fails with actor_died_error") {
   CHECK_THROWS_AS(get(c.task(&counter::increment).remote()),
                   actor_died_error);
   CHECK_FALSE(get_actor<counter>("doomed").has_value());
+}
+
+TEST_CASE("an actor with restarts left is made again, state reset") {
+  auto s = init(test::small_cluster());
+  auto p = actor<phoenix>()
+             .name("phoenix")
+             .max_restarts(1)
+             .max_task_retries(1)
+             .remote();
+  CHECK(get(p.task(&phoenix::add).remote(int64_t{5}), 30s) == 5);
+  CHECK_FALSE(get(p.task(&phoenix::restarted).remote(), 30s));
+  CHECK_FALSE(was_restarted()); // not in an actor
+  kill(p, /*no_restart=*/false);
+  // A call sent to the old instance meanwhile is sent again (its one
+  // retry); later ones wait for the new instance.
+  CHECK(get(p.task(&phoenix::add).remote(int64_t{7}), 30s) == 7);
+  CHECK(get(p.task(&phoenix::restarted).remote(), 30s));
+  // Its name stays; the next failure is its last.
+  CHECK(get_actor<phoenix>("phoenix").has_value());
+  kill(p, /*no_restart=*/false);
+  try {
+    get(p.task(&phoenix::add).remote(int64_t{1}), 30s);
+    FAIL("a call to an actor without restarts left succeeded");
+  } catch (const actor_died_error& e) {
+    CHECK(std::string{e.what()}.find("no restarts left") != std::string::npos);
+  }
+  CHECK_FALSE(get_actor<phoenix>("phoenix").has_value());
+  CHECK_THROWS_AS(actor<phoenix>().max_restarts(-2), invalid_argument_error);
+  CHECK_THROWS_AS(actor<phoenix>().max_task_retries(-2),
+                  invalid_argument_error);
+}
+
+TEST_CASE("kill without restart ends an actor that has restarts left") {
+  auto s = init(test::small_cluster());
+  auto p = actor<phoenix>().max_restarts(-1).remote();
+  CHECK(get(p.task(&phoenix::add).remote(int64_t{1}), 30s) == 1);
+  kill(p);
+  CHECK_THROWS_AS(get(p.task(&phoenix::add).remote(int64_t{1}), 30s),
+                  actor_died_error);
 }
 
 TEST_CASE("a handle to an actor no process created fails its calls") {

@@ -147,6 +147,29 @@ public:
     return *this;
   }
 
+  /// Makes the actor again, constructor and all, up to `n` times (-1: no
+  /// limit) when its node or host dies. Default 0.
+  actor_builder& max_restarts(int n) {
+    if (n < -1)
+      throw invalid_argument_error(
+        "max_restarts must be -1 (no limit) or at least 0, not "
+        + std::to_string(n));
+    this->opts_.max_restarts = n;
+    return *this;
+  }
+
+  /// Sends a call that was in flight during a restart again, up to `n`
+  /// times (-1: no limit); otherwise it fails with `actor_died_error`.
+  /// Default 0.
+  actor_builder& max_task_retries(int n) {
+    if (n < -1)
+      throw invalid_argument_error(
+        "max_task_retries must be -1 (no limit) or at least 0, not "
+        + std::to_string(n));
+    this->opts_.max_task_retries = n;
+    return *this;
+  }
+
   /// Lets up to `n` method calls run at once.
   actor_builder& max_concurrency(uint32_t n) {
     if (n == 0)
@@ -223,10 +246,11 @@ get_actor(const std::string& name,
 }
 
 /// Stops the actor; its pending and later calls fail with
-/// `actor_died_error`.
+/// `actor_died_error`. With `no_restart` false, an actor that has restarts
+/// left (`max_restarts`) is made again instead, as after a failure.
 template <class C>
-void kill(const actor_handle<C>& handle) {
-  detail::kill_actor(handle.id());
+void kill(const actor_handle<C>& handle, bool no_restart = true) {
+  detail::kill_actor(handle.id(), no_restart);
 }
 
 } // namespace caraway

@@ -54,6 +54,10 @@ bool is_initialized();
 /// driver of a cluster, which is no node.
 std::string node_id();
 
+/// In an actor's constructor or method: true if this instance of the actor
+/// was made again after a failure (`max_restarts`). False elsewhere.
+bool was_restarted();
+
 /// What this process' object store holds.
 struct store_stats {
   uint64_t used_bytes = 0;     // bytes of live objects

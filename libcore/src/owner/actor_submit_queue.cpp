@@ -1,5 +1,7 @@
 #include "actor_submit_queue.hpp"
 
+#include <algorithm>
+
 namespace caraway::owner {
 
 actor_entry* actor_submit_queue::find(const wire::actor_id& id) {
@@ -39,11 +41,31 @@ bool actor_submit_queue::update(const wire::actor_info& info,
     entry.class_name = info.class_name;
   if (entry.state == wire::actor_state::dead)
     return false;
+  entry.max_task_retries = info.max_task_retries;
   if (info.state == wire::actor_state::alive && accept_hosts) {
     entry.state = info.state;
     entry.host = info.host;
+  } else if (info.state == wire::actor_state::restarting) {
+    entry.state = info.state;
+    entry.host = nullptr;
   }
   return true;
+}
+
+std::vector<wire::task_id>
+actor_submit_queue::take_in_flight(const wire::actor_id& actor) {
+  auto i = actors_.find(actor);
+  if (i == actors_.end())
+    return {};
+  std::vector<wire::task_id> result{i->second.in_flight.begin(),
+                                    i->second.in_flight.end()};
+  i->second.in_flight.clear();
+  // One caller's ids count up in submission order.
+  std::sort(result.begin(), result.end(),
+            [](const wire::task_id& x, const wire::task_id& y) {
+              return x.hi != y.hi ? x.hi < y.hi : x.lo < y.lo;
+            });
+  return result;
 }
 
 std::vector<wire::task_id>

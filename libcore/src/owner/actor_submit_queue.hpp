@@ -29,8 +29,14 @@ struct actor_entry {
   std::unordered_set<wire::task_id> in_flight;
   /// The argument the call at the head of the queue waits for, if any.
   wire::object_id blocked_on;
-  /// Refs in the constructor's arguments, held until it ran.
+  /// Refs in the constructor's arguments, held until it ran (or, for an
+  /// actor that may restart, until it is dead).
   std::vector<wire::object_id> holds;
+  /// Set by the process that created it.
+  int32_t max_restarts = 0;
+  /// How often a call in flight is sent again after a restart (-1: no
+  /// limit), as the gcs says.
+  int32_t max_task_retries = 0;
 };
 
 /// Actors and their queues. Not thread-safe: the core worker calls it under
@@ -62,6 +68,10 @@ public:
   std::vector<wire::task_id> kill(const wire::actor_id& actor,
                                   wire::error_info why,
                                   std::vector<wire::object_id>& holds);
+
+  /// The actor restarts: its sent calls, in submission order, are no longer
+  /// in flight (to send again or fail).
+  std::vector<wire::task_id> take_in_flight(const wire::actor_id& actor);
 
   /// A sent call is answered (or failed).
   void finished(const wire::actor_id& actor, const wire::task_id& call);

@@ -39,6 +39,8 @@ namespace caraway::owner {
 struct thread_context {
   const node::worker_context* worker = nullptr;
   uint32_t depth = 0;
+  /// In an actor's constructor or method: the instance is a restart.
+  bool restarted = false;
 };
 
 /// The context of the calling thread, or null outside executors.
@@ -279,7 +281,9 @@ public:
   find_actor(const std::string& class_name, const std::string& name,
              const std::optional<std::string>& ns);
 
-  void kill_actor(const wire::actor_id& actor);
+  /// Kills the actor; with `no_restart` false, it restarts if it has
+  /// restarts left.
+  void kill_actor(const wire::actor_id& actor, bool no_restart = true);
 
   /// The gcs published an actor's state (from the owner actor).
   void on_actor_update(const wire::actor_info& info);
@@ -372,6 +376,11 @@ private:
   // lineage is kept and it has retries left (true), else fails it.
   bool rebuild_locked(const wire::object_id& id, const std::string& why,
                       effects& fx, std::vector<wire::object_id>& settled);
+
+  // The actor restarts: its calls in flight go back to the head of its
+  // queue while they have retries (`max_task_retries`), else fail.
+  void requeue_in_flight(const wire::actor_info& info, effects& fx,
+                         std::vector<wire::object_id>& settled);
 
   // The current attempt of a sent task is lost with `node`: sends it
   // again, or fails it once out of retries.

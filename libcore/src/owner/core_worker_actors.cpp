@@ -58,6 +58,9 @@ core_worker::submit_method(const wire::actor_id& actor,
   effects fx;
   std::vector<wire::object_id> settled;
   lock_type lock{mtx_};
+  // A call in flight when the actor restarts may be sent again.
+  if (auto entry = actors_.find(actor))
+    task.spec.max_retries = entry->max_task_retries;
   add_task_locked(std::move(task), arg_refs);
   if (err.kind == wire::error_kind::none && actors_.enqueue(actor, id, err))
     flush_actor(actor, fx, settled);
@@ -109,10 +112,14 @@ void core_worker::on_actor_update(const wire::actor_info& info) {
   std::vector<wire::object_id> settled;
   lock_type lock{mtx_};
   if (actors_.update(info, !memory_.stopped())) {
-    if (info.state != wire::actor_state::pending) {
-      // The constructor ran (or never will): its arguments are free.
+    auto& entry = actors_.get(info.id);
+    // The constructor ran (or never will): its arguments are free, unless
+    // it may have to run again.
+    if (info.state == wire::actor_state::dead
+        || (info.state == wire::actor_state::alive
+            && entry.max_restarts == 0)) {
       std::vector<wire::object_id> holds;
-      holds.swap(actors_.get(info.id).holds);
+      holds.swap(entry.holds);
       for (auto& id : holds)
         remove_ref_locked(id, ref_kind::submitted, fx);
     }
@@ -120,9 +127,38 @@ void core_worker::on_actor_update(const wire::actor_info& info) {
       flush_actor(info.id, fx, settled);
     else if (info.state == wire::actor_state::dead)
       mark_actor_dead(info.id, info.death, fx, settled);
+    else if (info.state == wire::actor_state::restarting)
+      requeue_in_flight(info, fx, settled);
   }
   settle(settled, fx);
   apply(lock, fx);
+}
+
+void core_worker::requeue_in_flight(const wire::actor_info& info, effects& fx,
+                                    std::vector<wire::object_id>& settled) {
+  auto calls = actors_.take_in_flight(info.id);
+  std::vector<wire::task_id> again;
+  for (auto& id : calls) {
+    auto task = tasks_.find(id);
+    if (task == nullptr)
+      continue;
+    auto max = info.max_task_retries;
+    if (max < 0 || task->attempts < max) {
+      ++task->attempts;
+      task->sent = false;
+      again.push_back(id);
+      continue;
+    }
+    fail_task(id,
+              {wire::error_kind::actor_died, "",
+               "the actor restarts (" + info.death.message
+                 + "); a call in flight then fails unless the actor has "
+                   "max_task_retries"},
+              fx, settled);
+  }
+  // Sent again first, in their order, before the calls still queued.
+  if (auto entry = actors_.find(info.id))
+    entry->queue.insert(entry->queue.begin(), again.begin(), again.end());
 }
 
 void core_worker::mark_actor_dead(const wire::actor_id& actor,
@@ -211,13 +247,18 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
                                         opts.resources);
   spec.max_concurrency = opts.max_concurrency;
   spec.detached = opts.detached;
+  spec.max_restarts = opts.max_restarts;
+  spec.max_task_retries = opts.max_task_retries;
   spec.owner = handles_.owner;
   auto id = spec.id;
   {
     std::lock_guard<std::mutex> lock{mtx_};
     count_holds(nested, arg_refs);
-    actors_.get(id).class_name = class_name;
-    actors_.get(id).holds = std::move(nested);
+    auto& entry = actors_.get(id);
+    entry.class_name = class_name;
+    entry.holds = std::move(nested);
+    entry.max_restarts = opts.max_restarts;
+    entry.max_task_retries = opts.max_task_retries;
     guard.ids = nullptr;
   }
   try {
@@ -290,8 +331,11 @@ wire::error_info core_worker::look_up_actor(const wire::actor_id& actor) {
   return {};
 }
 
-void core_worker::kill_actor(const wire::actor_id& actor) {
-  ask_gcs<bool>(wire::kill_atom::value, actor);
+void core_worker::kill_actor(const wire::actor_id& actor, bool no_restart) {
+  ask_gcs<bool>(wire::kill_atom::value, actor, no_restart);
+  // A restart is announced by the gcs.
+  if (!no_restart)
+    return;
   effects fx;
   std::vector<wire::object_id> settled;
   lock_type lock{mtx_};

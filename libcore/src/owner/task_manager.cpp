@@ -116,8 +116,10 @@ task_manager::take_lineage(const wire::object_id& id) {
 
 wire::task_spec task_manager::spec_to_send(pending_task& task) const {
   task.spec.attempt = static_cast<uint32_t>(task.attempts);
+  // Actor calls are sent again after a restart, which can happen anywhere.
   bool may_retry = task.spec.max_retries != 0
-                   && (system_retries_ || task.spec.retry_exceptions);
+                   && (system_retries_ || task.spec.retry_exceptions
+                       || !task.spec.actor.nil());
   if (may_retry)
     return task.spec;
   return std::move(task.spec);

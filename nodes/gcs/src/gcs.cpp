@@ -25,8 +25,43 @@ bool gcs_state::add_actor(const wire::actor_spec& spec) {
   entry.info.state = wire::actor_state::pending;
   entry.owner = spec.owner.address();
   entry.detached = spec.detached;
+  entry.info.max_task_retries = spec.max_task_retries;
+  entry.spec = spec;
   actors[spec.id] = std::move(entry);
   return true;
+}
+
+bool gcs_state::lose_instance(const wire::actor_id& id,
+                              const wire::error_info& why) {
+  auto i = actors.find(id);
+  if (i == actors.end() || i->second.info.state == wire::actor_state::dead)
+    return false;
+  auto& e = i->second;
+  auto max = e.spec.max_restarts;
+  if (max >= 0 && e.info.num_restarts >= static_cast<uint32_t>(max)) {
+    auto final_why = why;
+    if (max > 0)
+      final_why.message += "; no restarts left (max_restarts "
+                           + std::to_string(max) + ")";
+    mark_dead(id, std::move(final_why));
+    return false;
+  }
+  e.info.state = wire::actor_state::restarting;
+  e.info.host = nullptr;
+  e.info.death = why;
+  ++e.info.num_restarts;
+  e.spec.num_restarts = e.info.num_restarts;
+  e.node = {};
+  return true;
+}
+
+std::vector<wire::actor_id>
+gcs_state::actors_on(const wire::unique_id& node) const {
+  std::vector<wire::actor_id> result;
+  for (auto& [id, entry] : actors)
+    if (entry.node == node && entry.info.state != wire::actor_state::dead)
+      result.push_back(id);
+  return result;
 }
 
 bool gcs_state::mark_dead(const wire::actor_id& id, wire::error_info why) {
@@ -145,6 +180,43 @@ void publish(self_ptr self, const Info& info) {
     self->send(sub, wire::update_atom::value, info);
 }
 
+// Places an actor on a node whose resources cover it and has that node's
+// raylet make it; false (the actor dead) without a node.
+bool place_actor(self_ptr self, const wire::actor_id& id) {
+  auto& st = self->state;
+  auto& entry = st.actors[id];
+  auto node = st.pick_node(entry.spec.resources);
+  if (node == nullptr) {
+    st.mark_dead(id, {wire::error_kind::actor_died, "",
+                      "no node to place the actor on"});
+    publish(self, entry.info);
+    return false;
+  }
+  entry.node = node->info.id;
+  self->send(node->raylet, wire::create_atom::value, entry.spec);
+  return true;
+}
+
+// The actor's instance is gone: it restarts on a live node if it may,
+// else it is dead; everyone hears either way.
+void lose_instance(self_ptr self, const wire::actor_id& id,
+                   const wire::error_info& why) {
+  auto& st = self->state;
+  auto restarts = st.lose_instance(id, why);
+  auto i = st.actors.find(id);
+  if (i == st.actors.end())
+    return;
+  publish(self, i->second.info);
+  if (restarts) {
+    CARAWAY_LOG(warning, gcs)
+      << "restarting an actor" << log::kv("id", wire::to_string(id))
+      << log::kv("class", i->second.info.class_name)
+      << log::kv("restart", i->second.info.num_restarts)
+      << log::kv("why", why.message);
+    place_actor(self, id);
+  }
+}
+
 // Marks an actor dead, tells everyone and stops its host; false if it was
 // dead or unknown already.
 bool kill_actor(self_ptr self, const wire::actor_id& id,
@@ -242,6 +314,12 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
         node.raylet = nullptr;
         // Owners run the node's tasks again elsewhere.
         publish(self, node.info);
+        // Its actors restart elsewhere, or die, also those still starting.
+        auto id = node.info.id;
+        for (auto& actor : st.actors_on(id))
+          lose_instance(self, actor,
+                        {wire::error_kind::actor_died, "",
+                         "the actor's node " + to_string(id) + " died"});
         return;
       }
     }
@@ -254,10 +332,10 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
     }
     for (auto& [id, entry] : st.actors) {
       if (entry.info.host && entry.info.host.address() == msg.source) {
-        wire::error_info why{wire::error_kind::actor_died, "",
-                             "the actor's host stopped"};
-        if (st.mark_dead(id, why))
-          publish(self, entry.info);
+        auto actor = id;
+        lose_instance(self, actor,
+                      {wire::error_kind::actor_died, "",
+                       "the actor's host stopped"});
         return;
       }
     }
@@ -320,8 +398,7 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
                                "an actor named '" + spec.name
                                  + "' already exists in namespace '" + spec.ns
                                  + "'");
-      auto node = st.pick_node(spec.resources);
-      if (node == nullptr) {
+      if (st.pick_node(spec.resources) == nullptr) {
         // Frees the name again.
         st.mark_dead(spec.id, {wire::error_kind::actor_died, "",
                                "no node to place the actor on"});
@@ -330,9 +407,8 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
       }
       if (!spec.detached && spec.owner)
         self->monitor(spec.owner);
-      auto id = spec.id;
-      self->send(node->raylet, wire::create_atom::value, std::move(spec));
-      return id;
+      place_actor(self, spec.id);
+      return spec.id;
     },
     [=](wire::alive_atom, const wire::actor_id& id,
         wire::actor_host_actor& host) {
@@ -389,7 +465,16 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
       auto entry = self->state.find(id);
       return entry != nullptr ? entry->info : wire::actor_info{};
     },
-    [=](wire::kill_atom, const wire::actor_id& id) {
+    [=](wire::kill_atom, const wire::actor_id& id, bool no_restart) {
+      auto& st = self->state;
+      auto i = st.actors.find(id);
+      if (!no_restart && i != st.actors.end()
+          && i->second.info.state == wire::actor_state::alive
+          && i->second.info.host) {
+        // Its host's end makes it restart, or die without restarts left.
+        self->send(i->second.info.host, wire::kill_atom::value);
+        return true;
+      }
       return kill_actor(self, id,
                         {wire::error_kind::actor_died, "",
                          "the actor was killed"});

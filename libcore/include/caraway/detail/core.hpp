@@ -43,6 +43,8 @@ struct actor_options {
   uint32_t max_concurrency = 1;
   bool detached = false;
   bool get_if_exists = false;
+  int32_t max_restarts = 0;
+  int32_t max_task_retries = 0;
 };
 
 /// Collects refs serialized inside values on this thread while alive; each
@@ -87,7 +89,7 @@ std::optional<wire::actor_id> find_actor(const std::string& class_name,
                                          const std::string& name,
                                          const std::optional<std::string>& ns);
 
-void kill_actor(const wire::actor_id& actor);
+void kill_actor(const wire::actor_id& actor, bool no_restart);
 
 wire::object_id put_value(wire::buffer_ptr value, bool in_store,
                           std::vector<wire::object_id> nested);

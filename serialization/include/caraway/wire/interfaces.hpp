@@ -72,7 +72,8 @@ using gcs_actor = caf::typed_actor<
   // nil id in the reply means the gcs never heard of it.
   caf::replies_to<lookup_atom, actor_id>::with<actor_info>,
   // Kill an actor; false when no such actor lives.
-  caf::replies_to<kill_atom, actor_id>::with<bool>,
+  // ...and with `no_restart` false, let it restart if it has restarts left.
+  caf::replies_to<kill_atom, actor_id, bool>::with<bool>,
   // Publish actor state changes to this owner.
   caf::reacts_to<subscribe_atom, owner_actor>,
   // List nodes (with live resource use), actors and jobs (number ->

@@ -97,10 +97,13 @@ struct actor_spec {
   resource_set resources;     // held for the actor's lifetime
   uint32_t max_concurrency = 1;
   bool detached = false;      // lives on after its owner is gone
+  int32_t max_restarts = 0;   // made again after a failure; -1: no limit
+  int32_t max_task_retries = 0; // calls in flight then sent again; -1: no limit
+  uint32_t num_restarts = 0;  // 0 for the first instance
   owner_actor owner;          // the creating process
 };
 
-enum class actor_state : uint8_t { pending = 0, alive, dead };
+enum class actor_state : uint8_t { pending = 0, alive, dead, restarting };
 
 /// The gcs' view of one actor.
 struct actor_info {
@@ -110,7 +113,9 @@ struct actor_info {
   std::string ns;
   actor_state state = actor_state::pending;
   actor_host_actor host;      // where method calls go while alive
-  error_info death;           // why it died
+  error_info death;           // why it died, or why it last restarted
+  uint32_t num_restarts = 0;
+  int32_t max_task_retries = 0;
 };
 
 /// A node as the gcs sees it.

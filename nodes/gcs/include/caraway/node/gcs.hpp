@@ -20,6 +20,10 @@ struct gcs_state {
     /// The process that created it; a non-detached actor dies with it.
     caf::actor_addr owner;
     bool detached = false;
+    /// What made it, to make it again after a failure.
+    wire::actor_spec spec;
+    /// The node it was placed on (for the current instance).
+    wire::unique_id node;
   };
 
   struct node_entry {
@@ -49,6 +53,14 @@ struct gcs_state {
 
   /// Registers a new actor; false when its name is taken.
   bool add_actor(const wire::actor_spec& spec);
+
+  /// The actor's instance is gone (`why`): true, with the actor
+  /// `restarting` and its restart counted, if it has restarts left; false
+  /// if it is dead now (or was, or is unknown).
+  bool lose_instance(const wire::actor_id& id, const wire::error_info& why);
+
+  /// Live actors placed on `node`.
+  std::vector<wire::actor_id> actors_on(const wire::unique_id& node) const;
 
   /// Marks an actor dead and frees its name; false if already dead/unknown.
   bool mark_dead(const wire::actor_id& id, wire::error_info why);
