@@ -219,6 +219,9 @@ void print_status(const std::vector<wire::node_info>& nodes) {
       total[name] += amount_total;
       used[name] += in_use;
     }
+    constexpr uint64_t mib = 1 << 20;
+    std::cout << "  store " << (node.object_store_used + mib - 1) / mib << '/'
+              << node.object_store_capacity / mib << " MiB";
     std::cout << "  pending " << node.pending_tasks << '\n';
     ++alive;
     pending += node.pending_tasks;

@@ -50,6 +50,11 @@ node::worker_factory make_factory(process& p) {
     return sys->spawn<caf::detached>(node::actor_host, spec, lease,
                                      std::move(raylet), gcs, run);
   };
+  auto store = p.store;
+  factory.store_used = [store] { return store->get_stats().used_bytes; };
+  factory.free_owned = [store](uint64_t worker) {
+    return store->release_owned_by(worker);
+  };
   factory.load_libraries = [](const std::vector<std::string>& paths) {
     auto failed = load_libraries(paths);
     for (auto& why : failed)

@@ -236,8 +236,9 @@ wire::node_info sum_live(const std::vector<wire::node_info>& nodes) {
   return result;
 }
 
-// The cluster's resources: the gcs asks every live raylet for its current
-// use; embedded, the one raylet answers by itself.
+// The cluster's resources as the raylets last reported them to the gcs
+// (every 50 ms while busy), with this node's own raylet asked directly;
+// embedded, the one raylet answers by itself.
 wire::node_info cluster_status() {
   // Held throughout: shutdown must not destroy the system meanwhile.
   std::lock_guard<std::mutex> guard{runtime_mtx};
@@ -255,6 +256,15 @@ wire::node_info cluster_status() {
       self->request(rt.gcs, timeout, wire::nodes_atom::value)
         .receive(
           [&](std::vector<wire::node_info>& nodes) {
+            if (rt.owns_raylet)
+              self->request(rt.raylet, timeout, wire::status_atom::value)
+                .receive(
+                  [&](wire::node_info& own) {
+                    for (auto& node : nodes)
+                      if (node.id == own.id)
+                        node.available = own.available;
+                  },
+                  [&](caf::error&) {});
             result = sum_live(nodes);
           },
           [&](caf::error&) {});

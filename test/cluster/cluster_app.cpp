@@ -278,6 +278,18 @@ int main(int argc, char** argv) {
     std::cout << "got " << arg << " total "
               << caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s)
               << '\n';
+  } else if (mode == "hold-data") {
+    // 32 MiB made on the tpu worker, kept there for this driver; then waits
+    // to be killed.
+    auto made = caraway::task(produce)
+                  .resources({{"tpu", 1}})
+                  .remote(int64_t{4} << 20);
+    std::vector<doubles_ref> refs{made};
+    if (caraway::wait(refs, 1, 60s).ready.size() != 1)
+      return 1;
+    std::cout << "ready" << std::endl;
+    std::this_thread::sleep_for(120s);
+    return 1;
   } else if (mode == "hold") {
     // Makes a named actor, then waits to be killed.
     auto t = caraway::actor<tally>().name(arg, "shared").remote();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # cluster.lifetimes: an actor dies with the driver that created it, whether
 # the driver ends or is killed, so a program that names an actor runs twice;
+# a killed driver's objects on other nodes are freed;
 # a detached actor outlives its driver and answers the next one; with
 # get_if_exists a driver gets the live actor of a name instead of failing.
 set -euo pipefail
@@ -38,6 +39,30 @@ until [[ $(list_actor held) == *" dead "*"process that created"* ]]; do
   sleep 0.1
 done
 echo "ok: a killed driver's actor died with it"
+
+# store_mib <node id>: MiB in use in that node's store, per `caraway status`.
+store_mib() {
+  cli status 15 --address "$address" status
+  sed -n "s|^${1:0:8} .* store \([0-9]*\)/[0-9]* MiB .*|\1|p" "$work/status.out"
+}
+start data "$app" hold-data --caraway-address "$address"
+holder=$last_pid
+wait_for_line data "$holder" '^ready$' 60
+deadline=$(($(now_ms) + 10000))
+until (($(store_mib "$tpu_id") >= 32)); do
+  (($(now_ms) < deadline)) \
+    || fail "the tpu node's store does not show 32 MiB: $(cat "$work/status.out")"
+  sleep 0.1
+done
+kill -KILL "$holder"
+wait_exit "$holder" 10
+deadline=$(($(now_ms) + 20000))
+until (($(store_mib "$tpu_id") == 0)); do
+  (($(now_ms) < deadline)) \
+    || fail "a killed driver's objects stay: $(cat "$work/status.out")"
+  sleep 0.1
+done
+echo "ok: a killed driver's 32 MiB on another node was freed"
 
 run_app detached 60 make-detached keeper
 run_app user 60 use-named keeper

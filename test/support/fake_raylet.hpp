@@ -30,6 +30,7 @@ fake_raylet(wire::raylet_actor::pointer, std::shared_ptr<raylet_log> log) {
     [](wire::create_atom, wire::actor_spec&) {},
     [](wire::status_atom) { return wire::node_info{}; },
     [](wire::stop_atom) {},
+    [](wire::free_atom, uint64_t) {},
     [](wire::load_atom, const std::vector<std::string>&) {
       return std::vector<std::string>{};
     },

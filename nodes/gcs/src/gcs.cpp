@@ -284,9 +284,18 @@ void load_everywhere(self_ptr self, const std::vector<std::string>& paths,
 wire::gcs_actor::behavior_type gcs(self_ptr self) {
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
-    // Ids a gone process minted have no owner any more.
-    for (auto i = st.owners.begin(); i != st.owners.end();)
-      i = i->second.address() == msg.source ? st.owners.erase(i) : std::next(i);
+    // Ids a gone process minted have no owner any more, and their objects
+    // go from every node's store.
+    for (auto i = st.owners.begin(); i != st.owners.end();) {
+      if (i->second.address() != msg.source) {
+        ++i;
+        continue;
+      }
+      for (auto& node : st.nodes)
+        if (node.raylet)
+          self->send(node.raylet, wire::free_atom::value, i->first);
+      i = st.owners.erase(i);
+    }
     auto& subs = st.subscribers;
     subs.erase(std::remove_if(subs.begin(), subs.end(),
                               [&](const wire::owner_actor& x) {
@@ -444,6 +453,7 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
         if (node.info.id == info.id && node.raylet) {
           node.info.available = std::move(info.available);
           node.info.pending_tasks = info.pending_tasks;
+          node.info.object_store_used = info.object_store_used;
           return;
         }
       }
@@ -495,42 +505,13 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
           self->send(owner, wire::update_atom::value, node.info);
       self->state.subscribers.emplace_back(std::move(owner));
     },
-    [=](wire::nodes_atom) -> caf::result<std::vector<wire::node_info>> {
-      // Asks every live raylet for its current use; a raylet that does not
-      // answer in time is reported with what the gcs knew.
-      auto& st = self->state;
-      auto result = std::make_shared<std::vector<wire::node_info>>();
-      for (auto& node : st.nodes)
-        result->emplace_back(node.info);
-      auto promise
-        = self->make_response_promise<std::vector<wire::node_info>>();
-      auto pending = std::make_shared<size_t>(0);
-      for (size_t i = 0; i < st.nodes.size(); ++i)
-        if (st.nodes[i].raylet)
-          ++*pending;
-      if (*pending == 0)
-        return *result;
-      for (size_t i = 0; i < st.nodes.size(); ++i) {
-        if (!st.nodes[i].raylet)
-          continue;
-        auto done = [=]() mutable {
-          if (--*pending == 0)
-            promise.deliver(*result);
-        };
-        self
-          ->request(st.nodes[i].raylet, std::chrono::seconds(2),
-                    wire::status_atom::value)
-          .then(
-            [=](wire::node_info& info) mutable {
-              auto& slot = (*result)[i];
-              slot.available = std::move(info.available);
-              slot.pending_tasks = info.pending_tasks;
-              slot.object_store_used = info.object_store_used;
-              done();
-            },
-            [=](caf::error&) mutable { done(); });
-      }
-      return promise;
+    [=](wire::nodes_atom) {
+      // From the raylets' last reports (every 50 ms while they are busy):
+      // asking each raylet would make the answer wait on any silent one.
+      std::vector<wire::node_info> result;
+      for (auto& node : self->state.nodes)
+        result.emplace_back(node.info);
+      return result;
     },
     [=](wire::actors_atom) {
       std::vector<wire::actor_info> result;

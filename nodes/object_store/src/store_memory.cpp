@@ -159,6 +159,20 @@ void store_memory::release_copy(const wire::object_id& id) {
   }
 }
 
+size_t store_memory::release_owned_by(uint64_t worker) {
+  std::vector<wire::buffer_ptr> victims; // freed after the lock
+  std::lock_guard<std::mutex> guard{table_mtx_};
+  for (auto i = table_.begin(); i != table_.end();) {
+    if (i->first.hi == worker) {
+      victims.emplace_back(std::move(i->second.buf));
+      i = table_.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  return victims.size();
+}
+
 store_memory::stats store_memory::get_stats() const {
   stats result;
   {

@@ -269,6 +269,8 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       st.report_scheduled = false;
       auto info = st.info;
       info.pending_tasks = st.pending();
+      if (st.factory.store_used)
+        info.object_store_used = st.factory.store_used();
       self->send(st.gcs, wire::report_atom::value, std::move(info));
     },
     [=](wire::done_atom, uint64_t lease_id) {
@@ -295,9 +297,24 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       dispatch(self);
     },
     [=](wire::status_atom) {
-      auto result = self->state.info;
-      result.pending_tasks = self->state.pending();
+      auto& st = self->state;
+      auto result = st.info;
+      result.pending_tasks = st.pending();
+      if (st.factory.store_used)
+        result.object_store_used = st.factory.store_used();
       return result;
+    },
+    [=](wire::free_atom, uint64_t worker) {
+      auto& st = self->state;
+      if (!st.factory.free_owned)
+        return;
+      auto n = st.factory.free_owned(worker);
+      if (n > 0) {
+        CARAWAY_LOG(info, raylet)
+          << "freed the objects of an owner that is gone"
+          << log::kv("objects", n);
+        schedule_report(self);
+      }
     },
     [=](wire::load_atom, const std::vector<std::string>& paths) {
       // Loads before this raylet takes its next message: the gcs announces

@@ -49,6 +49,10 @@ public:
   /// Forgets `id` only if this store holds a secondary copy of it.
   void release_copy(const wire::object_id& id);
 
+  /// Forgets every object the process `worker` owns (the ids it minted):
+  /// that owner is gone. Returns how many there were.
+  size_t release_owned_by(uint64_t worker);
+
   stats get_stats() const;
 
 private:

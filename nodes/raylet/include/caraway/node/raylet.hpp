@@ -25,6 +25,11 @@ struct worker_factory {
   /// failed did not load. Null: this node loads nothing.
   std::function<std::vector<std::string>(const std::vector<std::string>&)>
     load_libraries;
+  /// Bytes in use in this node's object store. Null: none.
+  std::function<uint64_t()> store_used;
+  /// Frees the objects of the process `worker` from this node's store (its
+  /// owner is gone); returns how many. Null: no store.
+  std::function<size_t(uint64_t)> free_owned;
 };
 
 /// Resources granted to one running task or one live actor.
