@@ -56,7 +56,8 @@ bool runner::fetch_args(const std::vector<wire::task_arg>& args,
     if (pulled)
       core_.note_copy(owner, arg.ref);
     if (!value) {
-      err = {wire::error_kind::object_lost, "", why + " (on " + where() + ")"};
+      err = {wire::error_kind::object_lost, "", why + " (on " + where() + ")",
+             arg.ref};
       return false;
     }
     values.emplace_back(std::move(value));

@@ -27,10 +27,13 @@ void to_proto(const error_info& x, rpc::ErrorInfo* out) {
   out->set_kind(static_cast<uint32_t>(x.kind));
   out->set_type_name(x.type_name);
   out->set_message(x.message);
+  if (!x.object.nil())
+    out->set_object(to_bytes(x.object));
 }
 
 error_info from_proto(const rpc::ErrorInfo& x) {
-  return {static_cast<error_kind>(x.kind()), x.type_name(), x.message()};
+  return {static_cast<error_kind>(x.kind()), x.type_name(), x.message(),
+          from_bytes(x.object())};
 }
 
 void to_proto(const task_arg& x, rpc::TaskArg* out) {

@@ -216,15 +216,41 @@ bool core_worker::rebuild_locked(const wire::object_id& id,
     << "rebuilding a lost object by running its task again"
     << log::kv("id", wire::to_string(id)) << log::kv("why", why)
     << log::kv("attempt", kept->attempts);
+  forget_resolved(*kept);
+  tasks_.add(std::move(*kept)); // its holds are still counted
+  try_submit(id, fx, settled);
+  return true;
+}
+
+void core_worker::forget_resolved(pending_task& task) {
   // Arguments are looked up afresh: lost ones are being made again too.
-  for (auto& arg : kept->spec.args) {
+  for (auto& arg : task.spec.args) {
     if (!arg.is_ref)
       continue;
     arg.value = nullptr;
     arg.location.clear();
     arg.in_store = false;
   }
-  tasks_.add(std::move(*kept)); // its holds are still counted
+}
+
+bool core_worker::retry_after_lost_arg(pending_task& task,
+                                       const wire::error_info& err,
+                                       effects& fx,
+                                       std::vector<wire::object_id>& settled) {
+  if (err.kind != wire::error_kind::object_lost || err.object.nil()
+      || !tasks_.can_rerun(task))
+    return false;
+  // Made here: make it again, unless that began already.
+  if (err.object.hi == worker_id_)
+    rebuild_locked(err.object, "a task reading it could not pull it: "
+                                 + err.message,
+                   fx, settled);
+  if (memory_.lookup(err.object).st == memory_store::state::failed
+      || !task_manager::retry_lost(task))
+    return false;
+  auto id = task.spec.id;
+  forget_resolved(task);
+  tasks_.add(std::move(task));
   try_submit(id, fx, settled);
   return true;
 }
@@ -375,6 +401,13 @@ void core_worker::on_result(wire::task_result& result) {
     CARAWAY_LOG(info, owner)
       << "retrying task" << log::kv("id", wire::to_string(result.id));
     try_submit(result.id, fx, settled);
+    settle(settled, fx);
+    apply(lock, fx);
+    return;
+  }
+  // An argument's copy was gone when the task ran (its node died): the
+  // argument is made again and the task runs again once it is there.
+  if (task && retry_after_lost_arg(*task, result.error, fx, settled)) {
     settle(settled, fx);
     apply(lock, fx);
     return;

@@ -377,6 +377,15 @@ private:
   bool rebuild_locked(const wire::object_id& id, const std::string& why,
                       effects& fx, std::vector<wire::object_id>& settled);
 
+  // Drops the values and locations resolved for a task's ref arguments.
+  static void forget_resolved(pending_task& task);
+
+  // A finished task could not read argument `err.object`: true if it runs
+  // again (after the argument is made again, if this process owns it).
+  bool retry_after_lost_arg(pending_task& task, const wire::error_info& err,
+                            effects& fx,
+                            std::vector<wire::object_id>& settled);
+
   // The actor restarts: its calls in flight go back to the head of its
   // queue while they have retries (`max_task_retries`), else fail.
   void requeue_in_flight(const wire::actor_info& info, effects& fx,

@@ -41,6 +41,7 @@ struct error_info {
   error_kind kind = error_kind::none;
   std::string type_name; // type of the original exception, if any
   std::string message;
+  object_id object;      // object_lost: the object that could not be read
 };
 
 /// One argument of a task: a value, or a reference resolved before the run.
