@@ -21,7 +21,7 @@ void cpu_relax() {
 void memory_store::wake(wakeups& waiters) {
   for (auto& w : waiters) {
     std::lock_guard<std::mutex> guard{w->mtx};
-    ++w->ready;
+    w->ready.fetch_add(1, std::memory_order_release);
     w->cv.notify_one();
   }
   waiters.clear();
@@ -187,18 +187,19 @@ std::vector<bool> memory_store::wait(const std::vector<wire::object_id>& ids,
   }
   bool blocked = false;
   {
-    std::unique_lock<std::mutex> guard{w->mtx};
-    auto pred = [&] { return done + w->ready >= n || stopped(); };
+    auto pred = [&] {
+      return done + w->ready.load(std::memory_order_acquire) >= n
+             || stopped();
+    };
     if (spin.count() > 0 && !pred()) {
       auto until = clock::now() + spin;
       if (deadline != nullptr && *deadline < until)
         until = *deadline;
-      do {
-        guard.unlock();
+      do
         cpu_relax();
-        guard.lock();
-      } while (!pred() && clock::now() < until);
+      while (!pred() && clock::now() < until);
     }
+    std::unique_lock<std::mutex> guard{w->mtx};
     if (!pred()) {
       guard.unlock();
       if (on_block)

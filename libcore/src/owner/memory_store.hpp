@@ -113,7 +113,9 @@ public:
   struct waiter {
     std::mutex mtx;
     std::condition_variable cv;
-    size_t ready = 0;
+    /// Written under `mtx`; a spinning reader checks it without the lock,
+    /// so that the waking thread never waits for the spinner's lock.
+    std::atomic<size_t> ready{0};
   };
 
 private:
