@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <type_traits>
@@ -38,6 +39,17 @@ enum class error_kind : uint8_t {
 };
 
 struct error_info {
+  error_info() = default;
+
+  error_info(error_kind kind, std::string type_name, std::string message,
+             object_id object = {})
+    : kind(kind),
+      type_name(std::move(type_name)),
+      message(std::move(message)),
+      object(object) {
+    // nop
+  }
+
   error_kind kind = error_kind::none;
   std::string type_name; // type of the original exception, if any
   std::string message;
