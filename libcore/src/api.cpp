@@ -183,6 +183,10 @@ std::vector<bool> wait_values(const std::vector<wire::object_id>& ids,
 
 namespace caraway {
 
+std::string get_namespace() {
+  return core::require_core().current_namespace();
+}
+
 bool was_restarted() {
   auto ctx = owner::current_context();
   return ctx != nullptr && ctx->restarted;

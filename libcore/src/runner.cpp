@@ -108,7 +108,7 @@ std::string runner::where() const {
 
 wire::task_result runner::run_task(const wire::task_spec& spec,
                                    const node::worker_context& ctx) {
-  owner::thread_context tc{&ctx, spec.depth};
+  owner::thread_context tc{&ctx, spec.depth, false, &spec.ns};
   owner::context_guard guard{&tc};
   wire::task_result result;
   result.id = spec.id;
@@ -142,7 +142,7 @@ std::shared_ptr<void> runner::construct(const wire::actor_spec& spec,
              + "' has no constructor for these arguments"};
     return nullptr;
   }
-  owner::thread_context tc{&ctx, 0, spec.num_restarts > 0};
+  owner::thread_context tc{&ctx, 0, spec.num_restarts > 0, &spec.ns};
   owner::context_guard guard{&tc};
   std::vector<wire::buffer_ptr> values;
   wire::error_info fetch_err;
@@ -169,7 +169,8 @@ std::shared_ptr<void> runner::construct(const wire::actor_spec& spec,
 wire::task_result runner::run_method(void* self, const wire::actor_spec& actor,
                                      const wire::task_spec& spec,
                                      const node::worker_context& ctx) {
-  owner::thread_context tc{&ctx, spec.depth, actor.num_restarts > 0};
+  owner::thread_context tc{&ctx, spec.depth, actor.num_restarts > 0,
+                          &spec.ns};
   owner::context_guard guard{&tc};
   wire::task_result result;
   result.id = spec.id;

@@ -74,6 +74,7 @@ void to_proto(const task_spec& x, rpc::TaskSpec* out) {
   out->set_retry_exceptions(x.retry_exceptions);
   out->set_spilled(x.spilled);
   out->set_attempt(x.attempt);
+  out->set_ns(x.ns);
 }
 
 void from_proto(const rpc::TaskSpec& x, task_spec& out) {
@@ -89,6 +90,7 @@ void from_proto(const rpc::TaskSpec& x, task_spec& out) {
   out.retry_exceptions = x.retry_exceptions();
   out.spilled = x.spilled();
   out.attempt = x.attempt();
+  out.ns = x.ns();
 }
 
 void to_proto(const task_result& x, rpc::TaskResult* out) {

@@ -116,6 +116,15 @@ int64_t slow_square(int64_t i) {
 
 CARAWAY_REMOTE(slow_square)
 
+// The namespace a task sees, and a named actor it makes there.
+std::string ns_seen() {
+  auto t = caraway::actor<tally>().name("made-in-task").remote();
+  caraway::get(t.task(&tally::add).remote(int64_t{1}), std::chrono::seconds(30));
+  return caraway::get_namespace();
+}
+
+CARAWAY_REMOTE(ns_seen)
+
 CARAWAY_REMOTE(where, slow_where, produce, consume, pulled, add_to,
                resources_seen, read_nested, make_nested)
 
@@ -278,6 +287,12 @@ int main(int argc, char** argv) {
     std::cout << "got " << arg << " total "
               << caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s)
               << '\n';
+  } else if (mode == "namespace") {
+    auto seen = caraway::task(ns_seen).resources({{"tpu", 1}}).remote();
+    std::cout << "driver-ns " << caraway::get_namespace() << '\n'
+              << "task-ns " << caraway::get(seen, 30s) << '\n'
+              << "found-in-ns "
+              << caraway::get_actor<tally>("made-in-task").has_value() << '\n';
   } else if (mode == "hold-data") {
     // 32 MiB made on the tpu worker, kept there for this driver; then waits
     // to be killed.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cluster.lifetimes: an actor dies with the driver that created it, whether
 # the driver ends or is killed, so a program that names an actor runs twice;
-# a killed driver's objects on other nodes are freed;
+# a killed driver's objects on other nodes are freed; tasks on other nodes
+# work in their driver's namespace;
 # a detached actor outlives its driver and answers the next one; with
 # get_if_exists a driver gets the live actor of a name instead of failing.
 set -euo pipefail
@@ -75,4 +76,11 @@ run_app fresh 60 get-or-make newcomer
 grep -qx "got newcomer total 5" "$work/fresh.out" \
   || fail "get-or-make printed: $(cat "$work/fresh.out")"
 echo "ok: a detached actor outlived its driver; get_if_exists found it"
+
+run_app namespace 60 namespace --caraway-namespace team
+for line in "driver-ns team" "task-ns team" "found-in-ns 1"; do
+  grep -qx "$line" "$work/namespace.out" \
+    || fail "namespace printed: $(cat "$work/namespace.out" "$work/namespace.err")"
+done
+echo "ok: a task on another node works in its driver's namespace"
 echo "PASS"

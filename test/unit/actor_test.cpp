@@ -140,6 +140,10 @@ private:
   int64_t total_ = 0;
 };
 
+std::string namespace_seen() {
+  return get_namespace();
+}
+
 // actor -> task -> task, repeated: every level blocks in get.
 int64_t nest_task(int64_t depth);
 
@@ -174,7 +178,8 @@ CARAWAY_ACTOR(coordinator, caraway::ctor<>, &coordinator::sum_of_squares,
               &coordinator::bump_via, &coordinator::use_child)
 CARAWAY_ACTOR(nest_actor, caraway::ctor<>, &nest_actor::run)
 CARAWAY_ACTOR(phoenix, caraway::ctor<>, &phoenix::add, &phoenix::restarted)
-CARAWAY_REMOTE(bump_counter, spawn_counter, square, nest_task, nest_inner)
+CARAWAY_REMOTE(bump_counter, spawn_counter, square, nest_task, nest_inner,
+               namespace_seen)
 
 TEST_CASE("an actor keeps its state between calls") {
   auto s = init(test::small_cluster());
@@ -239,6 +244,14 @@ TEST_CASE("named actors are found by name within their namespace") {
   CHECK(*found_other == other);
   CHECK_FALSE(get_actor<counter>("nobody").has_value());
   CHECK_FALSE(get_actor<counter>("tracker", "third").has_value());
+}
+
+TEST_CASE("get_namespace names the session's namespace, in tasks too") {
+  auto cfg = test::small_cluster();
+  cfg.ns = "team";
+  auto s = init(cfg);
+  CHECK(get_namespace() == "team");
+  CHECK(get(task(namespace_seen).remote(), 30s) == "team");
 }
 
 TEST_CASE("a taken name is rejected at remote()") {

@@ -62,6 +62,38 @@ TEST_CASE("raylet_state queues deeper tasks first, then in order") {
   CHECK(st.pending() == 4);
 }
 
+TEST_CASE("raylet_state drops the waiting work of an owner that is gone") {
+  node::raylet_state st;
+  st.info.total = {{"CPU", 1}};
+  auto task = [](uint64_t owner, uint64_t seq, double cpus) {
+    wire::task_spec spec;
+    spec.id = {owner, seq};
+    spec.resources = {{"CPU", cpus}};
+    return spec;
+  };
+  st.enqueue(task(7, 1, 1));
+  st.enqueue(task(8, 1, 1));
+  st.enqueue(task(7, 2, 0.5));
+  st.enqueue(task(7, 3, 4)); // infeasible here
+  wire::actor_spec owned, detached, other;
+  owned.id = {7, 4};
+  detached.id = {7, 5};
+  detached.detached = true;
+  other.id = {8, 2};
+  for (auto* a : {&owned, &detached, &other})
+    st.pending_actors.push_back(*a);
+  CHECK(st.pending() == 7);
+  CHECK(st.drop_work_of(7) == 4);
+  // Left: the other owner's task and actor, and the detached actor.
+  CHECK(st.queued == 1);
+  CHECK(st.infeasible.empty());
+  REQUIRE(st.pending_actors.size() == 2);
+  CHECK(st.pending_actors[0].id == detached.id);
+  CHECK(st.queues.size() == 1);
+  CHECK(st.queues.begin()->second.begin()->second.id == wire::task_id{8, 1});
+  CHECK(st.drop_work_of(7) == 0);
+}
+
 TEST_CASE("raylet_state hands out batches only from a long queue") {
   node::raylet_state st;
   st.info.total = {{"CPU", 2}};

@@ -54,6 +54,10 @@ bool is_initialized();
 /// driver of a cluster, which is no node.
 std::string node_id();
 
+/// The namespace named actors are created and looked up in by default: the
+/// session's (`--caraway-namespace`), also inside its tasks and actors.
+std::string get_namespace();
+
 /// In an actor's constructor or method: true if this instance of the actor
 /// was made again after a failure (`max_restarts`). False elsewhere.
 bool was_restarted();

@@ -362,6 +362,7 @@ wire::object_id core_worker::submit_task(const std::string& function,
   spec.max_retries = opts.max_retries;
   spec.retry_exceptions = opts.retry_exceptions;
   spec.owner = handles_.owner;
+  spec.ns = current_namespace();
   auto id = spec.id;
   std::vector<wire::object_id> arg_refs;
   auto task = make_task(std::move(spec), args, std::move(nested), arg_refs);

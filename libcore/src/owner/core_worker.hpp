@@ -41,6 +41,8 @@ struct thread_context {
   uint32_t depth = 0;
   /// In an actor's constructor or method: the instance is a restart.
   bool restarted = false;
+  /// Namespace of the job the running task or actor belongs to.
+  const std::string* ns = nullptr;
 };
 
 /// The context of the calling thread, or null outside executors.
@@ -112,6 +114,14 @@ public:
   /// The owner actor of this process.
   const wire::owner_actor& owner() const {
     return handles_.owner;
+  }
+
+  /// The namespace of the calling code: its job's, inside a task or actor;
+  /// this process' own otherwise.
+  const std::string& current_namespace() const {
+    auto ctx = current_context();
+    return ctx != nullptr && ctx->ns != nullptr && !ctx->ns->empty() ? *ctx->ns
+                                                                     : cfg_.ns;
   }
 
   /// True when `x` is this process' owner actor. Comparing handles

@@ -45,6 +45,7 @@ core_worker::submit_method(const wire::actor_id& actor,
   auto ctx = current_context();
   spec.depth = ctx != nullptr ? ctx->depth + 1 : 0;
   spec.owner = handles_.owner;
+  spec.ns = current_namespace();
   auto id = spec.id;
   bool known;
   {
@@ -224,7 +225,7 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
   spec.id = next_id();
   spec.class_name = class_name;
   spec.name = opts.name;
-  spec.ns = opts.ns ? *opts.ns : cfg_.ns;
+  spec.ns = opts.ns ? *opts.ns : current_namespace();
   spec.ctor_key = std::move(ctor_key);
   // Constructor arguments given as refs are resolved here, by waiting; the
   // actor entry holds them until the actor is constructed.
@@ -285,7 +286,7 @@ std::optional<wire::actor_id>
 core_worker::find_actor(const std::string& class_name, const std::string& name,
                         const std::optional<std::string>& ns) {
   auto info = ask_gcs<wire::actor_info>(wire::lookup_atom::value, name,
-                                        ns ? *ns : cfg_.ns);
+                                        ns ? *ns : current_namespace());
   if (info.id.nil())
     return std::nullopt;
   if (info.class_name != class_name)

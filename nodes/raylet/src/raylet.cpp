@@ -305,14 +305,14 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       return result;
     },
     [=](wire::free_atom, uint64_t worker) {
+      // An owner is gone: its waiting work and its objects here go too.
       auto& st = self->state;
-      if (!st.factory.free_owned)
-        return;
-      auto n = st.factory.free_owned(worker);
-      if (n > 0) {
+      auto tasks = st.drop_work_of(worker);
+      auto objects = st.factory.free_owned ? st.factory.free_owned(worker) : 0;
+      if (tasks + objects > 0) {
         CARAWAY_LOG(info, raylet)
-          << "freed the objects of an owner that is gone"
-          << log::kv("objects", n);
+          << "dropped the work and objects of an owner that is gone"
+          << log::kv("tasks", tasks) << log::kv("objects", objects);
         schedule_report(self);
       }
     },

@@ -47,6 +47,41 @@ bool raylet_state::enqueue(wire::task_spec spec) {
   return true;
 }
 
+size_t raylet_state::drop_work_of(uint64_t worker) {
+  size_t dropped = 0;
+  for (auto q = queues.begin(); q != queues.end();) {
+    auto& tasks = q->second;
+    for (auto i = tasks.begin(); i != tasks.end();) {
+      if (i->second.id.hi == worker) {
+        i = tasks.erase(i);
+        --queued;
+        ++dropped;
+      } else {
+        ++i;
+      }
+    }
+    q = tasks.empty() ? queues.erase(q) : std::next(q);
+  }
+  auto of_worker = [worker](const wire::task_spec& spec) {
+    return spec.id.hi == worker;
+  };
+  auto n = infeasible.size();
+  infeasible.erase(
+    std::remove_if(infeasible.begin(), infeasible.end(), of_worker),
+    infeasible.end());
+  dropped += n - infeasible.size();
+  n = pending_actors.size();
+  pending_actors.erase(std::remove_if(pending_actors.begin(),
+                                      pending_actors.end(),
+                                      [worker](const wire::actor_spec& spec) {
+                                        return spec.id.hi == worker
+                                               && !spec.detached;
+                                      }),
+                       pending_actors.end());
+  dropped += n - pending_actors.size();
+  return dropped;
+}
+
 bool raylet_state::block(uint64_t lease_id) {
   auto i = leases.find(lease_id);
   if (i == leases.end() || i->second.blocked)

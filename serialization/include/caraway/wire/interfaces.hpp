@@ -40,7 +40,8 @@ using raylet_actor = caf::typed_actor<
   caf::replies_to<status_atom>::with<node_info>,
   // Stop this node (its daemon exits once the raylet is gone).
   caf::reacts_to<stop_atom>,
-  // The owner of the ids minted by this worker is gone: free its objects.
+  // The owner of the ids minted by this worker is gone: drop its waiting
+  // tasks and free its objects.
   caf::reacts_to<free_atom, uint64_t>,
   // Load these shared libraries with user code (each once); the reply says
   // why each one that failed did not load.

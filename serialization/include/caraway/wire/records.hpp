@@ -79,6 +79,7 @@ struct task_spec {
   bool retry_exceptions = false;
   bool spilled = false;       // sent on by a busy raylet: not again
   uint32_t attempt = 0;       // 0 for the first run, +1 per retry
+  std::string ns;             // namespace of the submitting job
   owner_actor owner;          // receives the result
 };
 

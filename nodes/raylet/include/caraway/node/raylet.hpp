@@ -88,6 +88,11 @@ struct raylet_state {
   /// `infeasible` instead and the call returns false.
   bool enqueue(wire::task_spec spec);
 
+  /// Drops the waiting tasks, and the actors not yet started unless
+  /// detached, that the process `worker` submitted (the ids it minted): its
+  /// owner is gone, so nobody wants their results. Returns how many.
+  size_t drop_work_of(uint64_t worker);
+
   /// Marks a lease blocked, returning its resources; false if unknown.
   bool block(uint64_t lease_id);
 
