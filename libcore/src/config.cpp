@@ -45,6 +45,11 @@ make_options(config& cfg, std::vector<std::string>& caf_opts,
     ("io-thread-actors", po::value(&cfg.io_thread_actors),
      "in a cluster, the owner and the raylet run on the network I/O "
      "thread (true or false)")
+    ("host", po::value(&cfg.host),
+     "a cluster driver's address for its data server (default: the one "
+     "that routes to the head)")
+    ("data-port", po::value(&cfg.data_port),
+     "a cluster driver's data server port (default: any free one)")
     ("connect-timeout-ms", po::value(&cfg.connect_timeout_ms),
      "how long a driver tries to reach the cluster's head")
     ("request-timeout-ms", po::value(&cfg.request_timeout_ms),

@@ -76,7 +76,7 @@ std::unique_ptr<process> start_cluster_driver(const config& cfg) {
     uint16_t head_port = 0;
     std::string why;
     wire::split_address(cfg.address, head_host, head_port, why);
-    start_data_path(p, cfg, /*host=*/"", /*port=*/0, head_host);
+    start_data_path(p, cfg, cfg.host, cfg.data_port, head_host);
     add_driver(p, cfg);
   });
 }

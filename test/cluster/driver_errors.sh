@@ -2,7 +2,8 @@
 # cluster.driver_errors: a driver pointed at a closed port, or at a port
 # that does not speak caraway, fails with a clear error within its connect
 # timeout instead of hanging; a task whose function a node lacks fails with
-# an error naming the function and the node, and the node keeps serving.
+# an error naming the function and the node, and the node keeps serving. A
+# driver's data server listens on --caraway-data-port, or says why not.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh" "$1"
@@ -26,6 +27,7 @@ grep -q "cannot reach the head at 127.0.0.1:$closed" "$work/closed.err" \
 echo "ok: closed port fails in $elapsed_ms ms"
 
 pick_port
+silent_port=$free
 start silent "$tcp" listen "$free"
 wait_for_port() {
   local deadline=$(($(now_ms) + 10000))
@@ -60,6 +62,19 @@ run_driver after 60 make-named after --caraway-address "$address"
 grep -qx "created after total 5" "$work/after.out" \
   || fail "the next driver printed: $(cat "$work/after.out")"
 echo "ok: a missing function names itself and the node; the node serves on"
+
+# A driver's data server takes the port it is given: a taken one fails.
+run_driver data_port_taken 30 make-named taken --caraway-address "$address" \
+  --caraway-host 127.0.0.1 --caraway-data-port "$silent_port"
+((status == 1)) || fail "a driver on a taken data port exited with $status"
+grep -q "cannot listen for object data on 127.0.0.1:$silent_port" \
+  "$work/data_port_taken.err" \
+  || fail "unclear error: $(cat "$work/data_port_taken.err")"
+pick_port
+run_driver data_port 60 make-named ported --caraway-address "$address" \
+  --caraway-host 127.0.0.1 --caraway-data-port "$free"
+((status == 0)) || fail "a driver with its own data port exited with $status"
+echo "ok: a driver's data server listens where --caraway-data-port says"
 
 cli stop 15 --address "$address" stop
 expect_exit head "$head" 15 0

@@ -37,6 +37,11 @@ struct config {
   /// I/O thread, which saves a thread hand-off per message from another
   /// process.
   bool io_thread_actors = true;
+  /// A cluster driver's data server (where nodes pull its `put`s): the
+  /// address it listens on and advertises (empty: the one that routes to
+  /// the head) and its port (0: any free one).
+  std::string host;
+  uint16_t data_port = 0;
   /// How long a driver tries to reach the cluster's head.
   uint32_t connect_timeout_ms = 5000;
   /// How long a request to a cluster component may take.
