@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "wait_until.hpp"
+
 #include <caf/all.hpp>
 
 #include "caraway/runtime/libraries.hpp"
@@ -168,11 +170,12 @@ TEST_CASE("the gcs answers a driver once its nodes loaded the job's code") {
     // registers, before the gcs asks it anything else.
     auto second = std::make_shared<load_log>();
     add_node({2, 2}, second);
+    CHECK(test::wait_until(
+      [&] { return second->get() == strings{"/x/liba.so"}; }));
     self->request(gcs, 5s, wire::nodes_atom::value)
       .receive(
         [&](std::vector<wire::node_info>& nodes) { CHECK(nodes.size() == 2); },
         [&](caf::error& err) { FAIL(caf::to_string(err)); });
-    CHECK(second->get() == strings{"/x/liba.so"});
   }
   for (auto& hdl : spawned)
     caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
