@@ -255,10 +255,15 @@ bool core_worker::retry_after_lost_arg(pending_task& task,
   return true;
 }
 
-bool core_worker::rebuild(const wire::object_id& id, const std::string& why) {
+bool core_worker::rebuild(const wire::object_id& id,
+                          const std::string& location, const std::string& why) {
   effects fx;
   std::vector<wire::object_id> settled;
   lock_type lock{mtx_};
+  // Made again elsewhere meanwhile: the caller reads the new copy.
+  auto snap = memory_.lookup(id);
+  if (snap.st == memory_store::state::ready && snap.location != location)
+    return true;
   auto started = rebuild_locked(id, why, fx, settled);
   settle(settled, fx);
   apply(lock, fx);

@@ -252,9 +252,11 @@ public:
   /// this process directly).
   void on_result(wire::task_result& result);
 
-  /// The only copy of `id` could not be read (`why`): true if its task runs
-  /// again to make it anew; otherwise the object fails with `object_lost`.
-  bool rebuild(const wire::object_id& id, const std::string& why);
+  /// The only copy of `id`, at `location`, could not be read (`why`): true
+  /// if its task runs again to make it anew (or a new copy exists already);
+  /// otherwise the object fails with `object_lost`.
+  bool rebuild(const wire::object_id& id, const std::string& location,
+               const std::string& why);
 
   /// A raylet sent attempt `attempt` of task `id` on to `node`.
   void on_moved(const wire::task_id& id, uint32_t attempt,

@@ -364,7 +364,7 @@ core_worker::value_of(const wire::object_id& id,
     };
     if (memory_store::clock::now() >= deadline)
       throw timed_out();
-    if (!rebuild(id, why)) {
+    if (!rebuild(id, snap.location, why)) {
       // Failed for good now, unless someone else rebuilds it.
       if (!wait({id}, 1, until(deadline))[0])
         throw timed_out();
