@@ -140,6 +140,21 @@ CARAWAY_ACTOR(tally, caraway::ctor<>, caraway::ctor<int64_t>, &tally::add,
               &tally::describe)
 
 #ifndef CARAWAY_TASK_LIBRARY
+// Waits until the test script makes the file `path` (its signal that the
+// cluster is in the state it wants); false, after saying so, past `bound`.
+bool wait_for_file(const std::string& mode, const std::string& path,
+                   std::chrono::seconds bound) {
+  auto deadline = std::chrono::steady_clock::now() + bound;
+  while (!std::ifstream{path}) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::cerr << mode << ": " << path << " never appeared\n";
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 int main(int argc, char** argv) {
   using namespace std::chrono_literals;
   caraway::session session;
@@ -228,14 +243,8 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::cout << "made" << std::endl;
-    auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (!std::ifstream{arg}) {
-      if (std::chrono::steady_clock::now() >= deadline) {
-        std::cerr << "lineage: " << arg << " never appeared\n";
-        return 1;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
+    if (!wait_for_file("lineage", arg, 60s))
+      return 1;
     auto xs = caraway::get(made, 60s);
     std::cout << "lineage " << static_cast<int64_t>(std::accumulate(
       xs.begin(), xs.end(), 0.0))
@@ -251,14 +260,8 @@ int main(int argc, char** argv) {
     caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s);
     std::cout << "ready " << caraway::get(t.task(&tally::describe).remote(), 30s)
               << std::endl;
-    auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (!std::ifstream{arg}) {
-      if (std::chrono::steady_clock::now() >= deadline) {
-        std::cerr << "restart: " << arg << " never appeared\n";
-        return 1;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
+    if (!wait_for_file("restart", arg, 60s))
+      return 1;
     caraway::get(t.task(&tally::add).remote(int64_t{7}), 60s);
     std::cout << "after " << caraway::get(t.task(&tally::describe).remote(), 30s)
               << '\n';
@@ -372,14 +375,8 @@ int main(int argc, char** argv) {
     auto t = caraway::actor<tally>().resources({{"tpu", 1}}).remote();
     caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s);
     std::cout << "ready" << std::endl;
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (!std::ifstream{arg}) {
-      if (std::chrono::steady_clock::now() >= deadline) {
-        std::cerr << "direct: " << arg << " never appeared\n";
-        return 1;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
+    if (!wait_for_file("direct", arg, 30s))
+      return 1;
     std::cout << "direct "
               << caraway::get(t.task(&tally::add).remote(int64_t{7}), 30s)
               << std::endl;

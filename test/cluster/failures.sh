@@ -35,6 +35,15 @@ wait_listening survivor "$survivor"
 victim_id=$(node_id_of victim)
 wait_alive_nodes 3
 
+# kill_then_go <node pid> <flag file> <driver pid>: kills the node while the
+# driver waits for the flag file, makes the file and waits for the driver.
+kill_then_go() {
+  kill -KILL "$1"
+  wait_exit "$1" 10
+  touch "$2"
+  wait_exit "$3" 90
+}
+
 # -- a node killed with queued tasks ------------------------------------------
 start survive "$app" survive --caraway-address "$address"
 driver=$last_pid
@@ -74,10 +83,7 @@ wait_alive_nodes 3
 start lineage "$app" lineage "$work/go" --caraway-address "$address"
 reader=$last_pid
 wait_for_line lineage "$reader" '^made$' 60
-kill -KILL "$survivor"
-wait_exit "$survivor" 10
-touch "$work/go"
-wait_exit "$reader" 90
+kill_then_go "$survivor" "$work/go" "$reader"
 ((status == 0)) || fail "the lineage driver exited with $status"
 n=$((4 << 17))
 grep -qx "lineage $((n * (n - 1) / 2))" "$work/lineage.out" \
@@ -96,10 +102,7 @@ wait_alive_nodes 3
 start restart "$app" restart "$work/go-restart" --caraway-address "$address"
 caller=$last_pid
 wait_for_line restart "$caller" "^ready 5 first $spare_id$" 60
-kill -KILL "$spare"
-wait_exit "$spare" 10
-touch "$work/go-restart"
-wait_exit "$caller" 90
+kill_then_go "$spare" "$work/go-restart" "$caller"
 ((status == 0)) || fail "the restart driver exited with $status"
 grep -qx "after 7 restarted $second_id" "$work/restart.out" \
   || fail "restart printed: $(cat "$work/restart.out" "$work/restart.err")"

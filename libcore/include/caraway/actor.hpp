@@ -150,11 +150,7 @@ public:
   /// Makes the actor again, constructor and all, up to `n` times (-1: no
   /// limit) when its node or host dies. Default 0.
   actor_builder& max_restarts(int n) {
-    if (n < -1)
-      throw invalid_argument_error(
-        "max_restarts must be -1 (no limit) or at least 0, not "
-        + std::to_string(n));
-    this->opts_.max_restarts = n;
+    this->opts_.max_restarts = detail::retry_count("max_restarts", n);
     return *this;
   }
 
@@ -162,11 +158,7 @@ public:
   /// times (-1: no limit); otherwise it fails with `actor_died_error`.
   /// Default 0.
   actor_builder& max_task_retries(int n) {
-    if (n < -1)
-      throw invalid_argument_error(
-        "max_task_retries must be -1 (no limit) or at least 0, not "
-        + std::to_string(n));
-    this->opts_.max_task_retries = n;
+    this->opts_.max_task_retries = detail::retry_count("max_task_retries", n);
     return *this;
   }
 

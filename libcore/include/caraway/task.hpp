@@ -17,6 +17,15 @@ namespace caraway::detail {
 template <class T>
 struct is_object_ref<object_ref<T>> : std::true_type {};
 
+/// A count of retries or restarts: -1 (no limit) or at least 0.
+inline int32_t retry_count(const char* option, int n) {
+  if (n < -1)
+    throw invalid_argument_error(std::string{option}
+                                 + " must be -1 (no limit) or at least 0, not "
+                                 + std::to_string(n));
+  return n;
+}
+
 /// Turns one call argument into a value or a ref for parameter type `P`.
 template <class P, class A>
 call_arg make_arg(A&& x) {
@@ -101,11 +110,7 @@ public:
   /// for no limit. The default is 3. With `retry_exceptions`, exceptions
   /// the task throws count too.
   task_builder& max_retries(int n) {
-    if (n < -1)
-      throw invalid_argument_error(
-        "max_retries must be -1 (no limit) or at least 0, not "
-        + std::to_string(n));
-    this->opts_.max_retries = n;
+    this->opts_.max_retries = detail::retry_count("max_retries", n);
     return *this;
   }
 

@@ -145,8 +145,10 @@ void core_worker::try_submit(const wire::task_id& id, effects& fx,
     fail_task(id, std::move(err), fx, settled);
   } else if (!waiting.nil()) {
     deps_.add_task(waiting, id);
-  } else if (auto dead = dead_nodes_.find(handles_.raylet_node);
-             !handles_.raylet_node.nil() && dead != dead_nodes_.end()) {
+  } else if (auto dead = dead_nodes_.empty() || handles_.raylet_node.nil()
+                           ? dead_nodes_.end()
+                           : dead_nodes_.find(handles_.raylet_node);
+             dead != dead_nodes_.end()) {
     fail_task(id,
               {wire::error_kind::node_died, "",
                "task " + wire::to_string(id) + " cannot be sent: node "
@@ -190,8 +192,7 @@ bool core_worker::rebuild_locked(const wire::object_id& id,
   if (!memory_.reopen(id)) {
     // Freed meanwhile, or already being made again.
     if (kept)
-      for (auto& hold : kept->holds)
-        remove_ref_locked(hold, ref_kind::submitted, fx);
+      release_holds(kept->holds, fx);
     return false;
   }
   wire::error_info lost{wire::error_kind::object_lost, "",
@@ -203,8 +204,7 @@ bool core_worker::rebuild_locked(const wire::object_id& id,
   } else if (!task_manager::retry_lost(*kept)) {
     lost.message += "; its task has no retries left (max_retries "
                     + std::to_string(kept->spec.max_retries) + ")";
-    for (auto& hold : kept->holds)
-      remove_ref_locked(hold, ref_kind::submitted, fx);
+    release_holds(kept->holds, fx);
     kept.reset();
   }
   if (!kept) {
@@ -321,8 +321,7 @@ void core_worker::fail_task(const wire::task_id& id, wire::error_info err,
   if (!task)
     return;
   // Arguments go first, so that a reader woken by the result sees them freed.
-  for (auto& hold : task->holds)
-    remove_ref_locked(hold, ref_kind::submitted, fx);
+  release_holds(task->holds, fx);
   if (!task->spec.actor.nil())
     actors_.finished(task->spec.actor, id);
   if (memory_.fail(id, std::move(err), &fx.wakeups))
@@ -440,8 +439,7 @@ void core_worker::on_result(wire::task_result& result) {
   // Arguments go first, so that a reader woken by the result sees them freed.
   if (task) {
     if (!lineage)
-      for (auto& hold : task->holds)
-        remove_ref_locked(hold, ref_kind::submitted, fx);
+      release_holds(task->holds, fx);
     if (!task->spec.actor.nil())
       actors_.finished(task->spec.actor, result.id);
   }
@@ -463,8 +461,7 @@ void core_worker::on_result(wire::task_result& result) {
         std::vector<pending_task> dropped;
         tasks_.keep_lineage(std::move(*task), dropped);
         for (auto& old : dropped)
-          for (auto& hold : old.holds)
-            remove_ref_locked(hold, ref_kind::submitted, fx);
+          release_holds(old.holds, fx);
         lineage = false;
       }
     } else if (in_store) {
@@ -477,8 +474,7 @@ void core_worker::on_result(wire::task_result& result) {
     }
   }
   if (lineage) // not kept: nobody wants the value
-    for (auto& hold : task->holds)
-      remove_ref_locked(hold, ref_kind::submitted, fx);
+    release_holds(task->holds, fx);
   if (kept) {
     note_settled(result.id, settled);
   } else {

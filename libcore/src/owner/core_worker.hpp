@@ -432,6 +432,9 @@ private:
   // here, and messages to other stores and owners go to `fx`.
   void remove_ref_locked(const wire::object_id& id, ref_kind kind, effects& fx);
 
+  // Lets go of the `submitted` refs a task, call or constructor held.
+  void release_holds(const std::vector<wire::object_id>& holds, effects& fx);
+
   void free_objects(std::vector<freed_object>& freed, effects& fx);
 
   // Counts a holder of a received ref, borrowing objects others own; the

@@ -121,8 +121,7 @@ void core_worker::on_actor_update(const wire::actor_info& info) {
             && entry.max_restarts == 0)) {
       std::vector<wire::object_id> holds;
       holds.swap(entry.holds);
-      for (auto& id : holds)
-        remove_ref_locked(id, ref_kind::submitted, fx);
+      release_holds(holds, fx);
     }
     if (info.state == wire::actor_state::alive)
       flush_actor(info.id, fx, settled);
@@ -168,8 +167,7 @@ void core_worker::mark_actor_dead(const wire::actor_id& actor,
   why.kind = wire::error_kind::actor_died;
   std::vector<wire::object_id> holds;
   auto victims = actors_.kill(actor, why, holds);
-  for (auto& id : holds)
-    remove_ref_locked(id, ref_kind::submitted, fx);
+  release_holds(holds, fx);
   for (auto& id : victims)
     fail_task(id, why, fx, settled);
 }
@@ -268,8 +266,7 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
     effects fx;
     lock_type lock{mtx_};
     if (auto entry = actors_.find(id)) {
-      for (auto& hold : entry->holds)
-        remove_ref_locked(hold, ref_kind::submitted, fx);
+      release_holds(entry->holds, fx);
       actors_.erase(id);
     }
     apply(lock, fx);

@@ -62,6 +62,12 @@ void core_worker::remove_ref_locked(const wire::object_id& id, ref_kind kind,
   }
 }
 
+void core_worker::release_holds(const std::vector<wire::object_id>& holds,
+                                effects& fx) {
+  for (auto& id : holds)
+    remove_ref_locked(id, ref_kind::submitted, fx);
+}
+
 void core_worker::count_holds(std::vector<wire::object_id>& holds,
                               std::vector<wire::object_id>& arg_refs) {
   for (auto& id : holds)
@@ -82,8 +88,7 @@ void core_worker::count_holds(std::vector<wire::object_id>& holds,
 void core_worker::release(std::vector<wire::object_id>& ids) {
   effects fx;
   lock_type lock{mtx_};
-  for (auto& id : ids)
-    remove_ref_locked(id, ref_kind::submitted, fx);
+  release_holds(ids, fx);
   ids.clear();
   apply(lock, fx);
 }
