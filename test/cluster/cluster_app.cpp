@@ -227,11 +227,22 @@ int main(int argc, char** argv) {
     for (int64_t i = 0; i < n; ++i)
       refs.emplace_back(
         caraway::task(slow_square).resources({{"pool", 1}}).remote(i));
+    // Queued last, on the one node with "solo", without retries.
+    auto once = caraway::task(slow_square)
+                  .resources({{"pool", 1}, {"solo", 1}})
+                  .max_retries(0)
+                  .remote(int64_t{7});
     std::cout << "submitted " << n << std::endl;
     int64_t right = 0;
     for (int64_t i = 0; i < n; ++i)
       right += caraway::get(refs[static_cast<size_t>(i)], 120s) == i * i;
     std::cout << "survive-right " << right << " of " << n << '\n';
+    try {
+      caraway::get(once, 120s);
+      std::cout << "no-retry ran\n";
+    } catch (const caraway::node_died_error& e) {
+      std::cout << "no-retry node_died_error " << e.what() << '\n';
+    }
   } else if (mode == "lineage") {
     // A 4 MiB result that only a worker can make; once the test has killed
     // the worker holding it (and made the file `arg`), it is read.

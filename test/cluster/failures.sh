@@ -2,7 +2,8 @@
 # cluster.failures: a worker killed with SIGKILL while it holds queued tasks
 # of a 2,000-task run that only workers can run: its tasks run again on the
 # live nodes and every result comes back right; the driver's owner says how
-# many it ran again. The only copy of a task's 4 MiB result dies with its
+# many it ran again, and one without retries fails with node_died_error
+# naming the node. The only copy of a task's 4 MiB result dies with its
 # node and is made again; an actor with max_restarts moves to a surviving
 # node when its node dies. A worker frozen with SIGSTOP is declared dead
 # (the cluster answers meanwhile); after SIGCONT it does not serve on but
@@ -25,7 +26,7 @@ start head "$node" --port "$head_port" --num-cpus 1 --libraries "$library" \
 head=$last_pid
 wait_listening head "$head"
 start victim "$node" --role worker --head-address "$address" --num-cpus 2 \
-  --resources pool:2 --libraries "$library" "${timing[@]}"
+  --resources pool:2,solo:1 --libraries "$library" "${timing[@]}"
 victim=$last_pid
 wait_listening victim "$victim"
 start survivor "$node" --role worker --head-address "$address" --num-cpus 2 \
@@ -71,6 +72,9 @@ rerun=$(sed -n 's/.*node died; running its tasks again.* tasks=\([0-9]*\).*/\1/p
 [[ -n $rerun ]] && ((rerun > 0)) \
   || fail "the driver ran no task again: $(cat "$work/survive.err")"
 echo "ok: all 2000 results right; $rerun tasks ran again after the kill"
+grep -q "^no-retry node_died_error .*$victim_id" "$work/survive.out" \
+  || fail "a task without retries did not fail naming its node: $(cat "$work/survive.out")"
+echo "ok: a task without retries failed with node_died_error naming the node"
 
 # -- a lost object is made again ---------------------------------------------
 # The 4 MiB result lands on the survivor (the first node with "pool"); its

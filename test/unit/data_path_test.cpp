@@ -109,6 +109,33 @@ TEST_CASE("readers asking at the same time share one pull") {
   CHECK(test::wait_until([&] { return nodes.server.served_objects() == 1; }));
 }
 
+TEST_CASE("a pull from a peer that never answers gives up at its deadline") {
+  // A listening socket nobody serves: the kernel accepts the connection,
+  // then nothing is ever sent, as from a frozen node.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  REQUIRE(::listen(fd, 4) == 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  auto address = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  auto store = std::make_shared<node::store_memory>(mib, mib);
+  // Left alone it would wait 30 s for an answer.
+  node::object_puller puller{store, {std::chrono::milliseconds(30000)}};
+  std::string why;
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = start + std::chrono::milliseconds(200);
+  CHECK_FALSE(static_cast<bool>(
+    puller.fetch({7, 9}, address, why, nullptr, deadline)));
+  CHECK(why.find("no answer") != std::string::npos);
+  // Bounded well above the deadline: this checks that the pull gives up,
+  // not how fast.
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+  ::close(fd);
+}
+
 TEST_CASE("a pull fails with a clear error") {
   two_nodes nodes;
   std::string why;
