@@ -31,7 +31,6 @@ struct options {
   int port = -1; // -1: the role's default
   std::string resources;
   std::vector<std::string> caf;
-  std::string data_dir;
   caraway::config cfg;
   caraway::runtime::node_options node;
 };
@@ -74,8 +73,16 @@ po::options_description describe(options& x) {
      "most executor threads (default: 512)")
     ("log-level", po::value(&x.cfg.log_level),
      "trace, debug, info, warning, error or off (default: info)")
-    ("data-dir", po::value(&x.data_dir),
-     "directory for the node's files, created if missing (default: none)")
+    ("data-dir", po::value(&x.node.data_dir),
+     "directory for the node's files, created if missing; the head keeps "
+     "the cluster's tables there and takes them back when it restarts "
+     "(default: none, nothing is kept)")
+    ("rejoin-timeout-ms", po::value(&x.node.rejoin_timeout_ms),
+     "a head restarted with its data dir: how long nodes, drivers and "
+     "actors have to come back before they count as dead (default: 10000)")
+    ("head-reconnect-timeout-ms", po::value(&x.node.head_reconnect_timeout_ms),
+     "a worker that lost the head: how long it serves on and tries to "
+     "reach it again before it stops (default: 30000)")
     ("caf", po::value(&x.caf)->composing(),
      "a CAF setting as key=value, e.g. scheduler.max-threads=4; repeatable");
   return desc;
@@ -141,13 +148,15 @@ options parse(int argc, char** argv) {
       bad_config("invalid option 'caf': '" + opt + "' is not key=value");
     x.cfg.caf[opt.substr(0, eq)] = opt.substr(eq + 1);
   }
-  if (!x.data_dir.empty()) {
+  if (!x.node.data_dir.empty()) {
     std::error_code ec;
-    std::filesystem::create_directories(x.data_dir, ec);
+    std::filesystem::create_directories(x.node.data_dir, ec);
     if (ec)
-      bad_config("invalid option 'data-dir': cannot create '" + x.data_dir
-                 + "': " + ec.message());
+      bad_config("invalid option 'data-dir': cannot create '"
+                 + x.node.data_dir + "': " + ec.message());
   }
+  if (x.node.rejoin_timeout_ms == 0)
+    bad_config("invalid option 'rejoin-timeout-ms': must be positive");
   return x;
 }
 

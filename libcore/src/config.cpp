@@ -54,6 +54,8 @@ make_options(config& cfg, std::vector<std::string>& caf_opts,
      "how long a driver tries to reach the cluster's head")
     ("request-timeout-ms", po::value(&cfg.request_timeout_ms),
      "how long a request to a cluster component may take")
+    ("head-reconnect-timeout-ms", po::value(&cfg.head_reconnect_timeout_ms),
+     "how long a driver that lost the head tries to reach it again")
     ("lineage-bytes", po::value(&cfg.lineage_bytes),
      "bytes of task specs kept to rebuild lost objects (lineage)")
     ("log-level", po::value(&cfg.log_level),

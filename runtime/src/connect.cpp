@@ -10,7 +10,6 @@ namespace caraway::runtime {
 
 using wire::gcs_actor;
 
-
 namespace {
 
 caf::expected<gcs_actor> connect_once(caf::actor_system& sys,
@@ -26,17 +25,7 @@ caf::expected<gcs_actor> connect_once(caf::actor_system& sys,
     .receive(
       [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
           const std::set<std::string>& ifs) {
-        if (!ptr) {
-          result = caf::make_error(caf::sec::no_actor_published_at_port,
-                                   "nothing is published at " + where);
-          return;
-        }
-        if (ifs != sys.message_types<gcs_actor>()) {
-          result = caf::make_error(caf::sec::unexpected_actor_messaging_interface,
-                                   where + " is not a caraway head");
-          return;
-        }
-        result = caf::actor_cast<gcs_actor>(std::move(ptr));
+        result = as_gcs(sys, where, std::move(ptr), ifs);
       },
       [&](caf::error& err) {
         result = caf::make_error(caf::sec::cannot_connect_to_node,
@@ -47,6 +36,19 @@ caf::expected<gcs_actor> connect_once(caf::actor_system& sys,
 }
 
 } // namespace
+
+caf::expected<gcs_actor> as_gcs(caf::actor_system& sys,
+                                const std::string& where,
+                                caf::strong_actor_ptr ptr,
+                                const std::set<std::string>& ifs) {
+  if (!ptr)
+    return caf::make_error(caf::sec::no_actor_published_at_port,
+                           "nothing is published at " + where);
+  if (ifs != sys.message_types<gcs_actor>())
+    return caf::make_error(caf::sec::unexpected_actor_messaging_interface,
+                           where + " is not a caraway head");
+  return caf::actor_cast<gcs_actor>(std::move(ptr));
+}
 
 caf::expected<gcs_actor> connect_gcs(caf::actor_system& sys,
                                      const std::string& host, uint16_t port,

@@ -11,11 +11,13 @@
 #include "caraway/log.hpp"
 #include "caraway/runtime/connect.hpp"
 #include "caraway/runtime/libraries.hpp"
+#include "gcs_client.hpp"
 #include "process.hpp"
 
 namespace caraway::runtime {
 
-void connect_head(process& p, const std::string& address, uint32_t timeout_ms) {
+void connect_head(process& p, const std::string& address, uint32_t timeout_ms,
+                  uint32_t reconnect_ms, bool driver) {
   std::string host;
   uint16_t port = 0;
   std::string why;
@@ -26,8 +28,21 @@ void connect_head(process& p, const std::string& address, uint32_t timeout_ms) {
                          /*retry=*/true);
   if (!gcs)
     throw error(render(*p.sys, gcs.error()));
-  p.gcs = std::move(*gcs);
-  p.owns_gcs = false;
+  gcs_client_config cfg;
+  cfg.host = host;
+  cfg.port = port;
+  cfg.reconnect_timeout = std::chrono::milliseconds(reconnect_ms);
+  if (driver) {
+    std::weak_ptr<owner::core_worker> weak = p.core;
+    cfg.driver_rejoined = [weak](wire::raylet_actor raylet,
+                                 wire::unique_id node) {
+      if (auto core = weak.lock())
+        core->switch_raylet(std::move(raylet), node);
+    };
+  }
+  // The process' link to the head, which outlives the head's restarts.
+  p.gcs = spawn_gcs_client(*p.sys, std::move(*gcs), std::move(cfg));
+  p.owns_gcs = true;
 }
 
 void add_driver(process& p, const config& cfg) {
@@ -70,7 +85,8 @@ std::unique_ptr<process> start_cluster_driver(const config& cfg) {
     // A cluster's driver waits for results from other processes: its get
     // spins long enough to cover a remote round trip.
     make_owner_core(p, cfg, cfg.cluster_get_spin_us);
-    connect_head(p, cfg.address, cfg.connect_timeout_ms);
+    connect_head(p, cfg.address, cfg.connect_timeout_ms,
+                 cfg.head_reconnect_timeout_ms, /*driver=*/true);
     // Serves on the address that routes to the head.
     std::string head_host;
     uint16_t head_port = 0;

@@ -12,7 +12,7 @@ std::unique_ptr<process> start_embedded(const config& cfg) {
     make_system(p, cfg, /*networked=*/false, defaults);
     make_owner_core(p, cfg, cfg.get_spin_us);
     p.embedded = true;
-    add_head(p);
+    add_head(p, nullptr);
     add_node(p, cfg, /*daemon=*/nullptr, /*started=*/nullptr);
   });
 }

@@ -3,13 +3,25 @@
 
 #include <caf/all.hpp>
 
+#include "caraway/error.hpp"
 #include "caraway/node/gcs.hpp"
+#include "caraway/node/gcs_store.hpp"
 #include "process.hpp"
 
 namespace caraway::runtime {
 
-void add_head(process& p) {
-  p.gcs = p.sys->spawn(node::gcs);
+void add_head(process& p, const node_options* daemon) {
+  node::gcs_config cfg;
+  if (daemon != nullptr && !daemon->data_dir.empty()) {
+    try {
+      cfg.store = std::make_shared<node::gcs_store>(daemon->data_dir);
+    } catch (const std::runtime_error& e) {
+      throw error(std::string{"cannot keep the cluster's tables: "}
+                  + e.what());
+    }
+    cfg.rejoin_timeout = std::chrono::milliseconds(daemon->rejoin_timeout_ms);
+  }
+  p.gcs = p.sys->spawn(node::gcs, std::move(cfg));
   p.owns_gcs = true;
 }
 

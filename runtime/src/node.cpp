@@ -109,7 +109,7 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
   caf::actor_cast<caf::abstract_actor*>(p.raylet)->attach_functor(
     [stopped, sys_ptr](const caf::error& reason) {
       bool asked = !reason || reason == caf::exit_reason::user_shutdown;
-      stopped->set_value(asked ? std::string{} : sys_ptr->render(reason));
+      stopped->set_value(asked ? std::string{} : render(*sys_ptr, reason));
     });
   spawn_owner(p, cfg, info.address);
   p.core->connect({p.gcs, p.raylet, p.owner, p.store, p.store_actor, p.puller,
@@ -127,9 +127,10 @@ std::unique_ptr<process> start_daemon(const config& cfg,
     make_owner_core(p, cfg, cfg.get_spin_us);
     std::string peer;
     if (opts.head) {
-      add_head(p);
+      add_head(p, &opts);
     } else {
-      connect_head(p, opts.head_address, opts.connect_timeout_ms);
+      connect_head(p, opts.head_address, opts.connect_timeout_ms,
+                   opts.head_reconnect_timeout_ms, /*driver=*/false);
       // Serves data on the address that routes to the head.
       uint16_t head_port = 0;
       std::string why;

@@ -34,8 +34,8 @@ struct process {
   std::unique_ptr<node::data_server> data;
   std::shared_ptr<node::object_puller> puller;
   std::string data_address;
-  // A driver or worker borrows the gcs (and a driver the raylet) of others:
-  // shutdown must leave those alone.
+  // A driver borrows the raylet of another process: shutdown must leave it
+  // alone. The gcs of a driver or worker is its own link to the head.
   bool owns_gcs = false;
   bool owns_raylet = false;
   // One node in this process and no other: its raylet knows the cluster.
@@ -72,11 +72,16 @@ std::string render(caf::actor_system& sys, const caf::error& err);
 
 // -- roles -------------------------------------------------------------------
 
-/// head.cpp: the gcs of the cluster.
-void add_head(process& p);
+/// head.cpp: the gcs of the cluster; a daemon's keeps its tables in its
+/// data dir, if it has one, and takes them back from there.
+void add_head(process& p, const node_options* daemon);
 
-/// driver.cpp: reaches the head at `address` within `timeout_ms`.
-void connect_head(process& p, const std::string& address, uint32_t timeout_ms);
+/// driver.cpp: reaches the head at `address` within `timeout_ms`; the
+/// process' gcs is then a link that tries to reach the head again for
+/// `reconnect_ms` when it is lost (a driver rejoins its job, a node the
+/// cluster under its id).
+void connect_head(process& p, const std::string& address, uint32_t timeout_ms,
+                  uint32_t reconnect_ms, bool driver);
 
 /// driver.cpp: joins the cluster as a driver: announces the job and its
 /// libraries, submits to the raylet the gcs names.

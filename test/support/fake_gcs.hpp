@@ -33,6 +33,14 @@ inline wire::gcs_actor::behavior_type fake_gcs(wire::gcs_actor::pointer,
   };
   return {
     [](wire::register_atom, const wire::node_info&, wire::raylet_actor&) {},
+    [](wire::rejoin_atom, const wire::node_info&, wire::raylet_actor&) {
+      return true;
+    },
+    [=](wire::rejoin_atom, uint64_t, const std::string&, wire::owner_actor&,
+        const std::vector<std::string>&)
+      -> caf::result<uint64_t, wire::raylet_actor, wire::unique_id> {
+      return unsupported();
+    },
     [=](wire::job_atom, const std::string&, wire::owner_actor&,
         std::vector<std::string>&)
       -> caf::result<uint64_t, wire::raylet_actor, wire::unique_id> {

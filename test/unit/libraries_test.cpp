@@ -128,7 +128,7 @@ TEST_CASE("the gcs answers a driver once its nodes loaded the job's code") {
   caf::actor_system_config cfg;
   wire::add_message_types(cfg);
   caf::actor_system sys{cfg};
-  auto gcs = sys.spawn(node::gcs);
+  auto gcs = sys.spawn(node::gcs, node::gcs_config{});
   std::vector<caf::actor> spawned{caf::actor_cast<caf::actor>(gcs)};
   auto add_node = [&](wire::unique_id id, std::shared_ptr<load_log> log) {
     node::worker_factory factory;

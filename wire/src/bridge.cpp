@@ -1,11 +1,14 @@
 #include "caraway/wire/bridge.hpp"
 
+#include <limits>
+
 #include <caf/actor_system_config.hpp>
 #include <caf/deserializer.hpp>
 #include <caf/serializer.hpp>
 
 #include "caraway.pb.h"
 #include "caraway/wire/errc.hpp"
+#include "caraway/wire/gcs_records.hpp"
 #include "caraway/wire/interfaces.hpp"
 
 namespace caraway::wire {
@@ -275,6 +278,67 @@ caf::error inspect(caf::serializer& f, node_info& x) {
 
 caf::error inspect(caf::deserializer& f, node_info& x) {
   return load<rpc::NodeInfo>(f, x);
+}
+
+std::string encode(const gcs_record& x) {
+  rpc::GcsRecord msg;
+  if (auto actor = std::get_if<stored_actor>(&x)) {
+    auto out = msg.mutable_actor();
+    to_proto(actor->spec, out->mutable_spec());
+    to_proto(actor->info, out->mutable_info());
+    if (!actor->node.nil())
+      out->set_node(to_bytes(actor->node));
+  } else if (auto node = std::get_if<stored_node>(&x)) {
+    to_proto(node->info, msg.mutable_node()->mutable_info());
+    msg.mutable_node()->set_with_gcs(node->with_gcs);
+  } else if (auto job = std::get_if<stored_job>(&x)) {
+    auto out = msg.mutable_job();
+    out->set_id(job->id);
+    out->set_driver(job->driver);
+    out->set_owner(job->owner);
+    out->set_running(job->running);
+    for (auto& path : job->libraries)
+      out->add_libraries(path);
+  } else if (auto owner = std::get_if<stored_owner>(&x)) {
+    msg.mutable_owner()->set_worker(owner->worker);
+    msg.mutable_owner()->set_gone(owner->gone);
+  }
+  return msg.SerializeAsString();
+}
+
+bool decode(const char* data, size_t size, gcs_record& out) {
+  rpc::GcsRecord msg;
+  if (size > static_cast<size_t>(std::numeric_limits<int>::max())
+      || !msg.ParseFromArray(data, static_cast<int>(size)))
+    return false;
+  switch (msg.row_case()) {
+    case rpc::GcsRecord::kActor: {
+      stored_actor x;
+      from_proto(msg.actor().spec(), x.spec);
+      from_proto(msg.actor().info(), x.info);
+      x.node = from_bytes(msg.actor().node());
+      out = std::move(x);
+      return !std::get<stored_actor>(out).spec.id.nil();
+    }
+    case rpc::GcsRecord::kNode: {
+      stored_node x;
+      from_proto(msg.node().info(), x.info);
+      x.with_gcs = msg.node().with_gcs();
+      out = std::move(x);
+      return !std::get<stored_node>(out).info.id.nil();
+    }
+    case rpc::GcsRecord::kJob: {
+      auto& in = msg.job();
+      out = stored_job{in.id(), in.driver(), in.owner(), in.running(),
+                       {in.libraries().begin(), in.libraries().end()}};
+      return in.id() != 0;
+    }
+    case rpc::GcsRecord::kOwner:
+      out = stored_owner{msg.owner().worker(), msg.owner().gone()};
+      return msg.owner().worker() != 0;
+    default:
+      return false;
+  }
 }
 
 void add_message_types(caf::actor_system_config& cfg) {

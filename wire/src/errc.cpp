@@ -18,6 +18,10 @@ std::string to_string(errc x) {
       return "not_found";
     case errc::invalid_request:
       return "invalid_request";
+    case errc::fenced:
+      return "fenced";
+    case errc::head_unavailable:
+      return "head_unavailable";
   }
   return "unknown";
 }

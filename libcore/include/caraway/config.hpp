@@ -46,6 +46,10 @@ struct config {
   uint32_t connect_timeout_ms = 5000;
   /// How long a request to a cluster component may take.
   uint32_t request_timeout_ms = 30000;
+  /// A driver that lost the head: how long it tries to reach it again
+  /// (actors and tasks on live nodes keep working meanwhile) before the
+  /// cluster counts as gone.
+  uint32_t head_reconnect_timeout_ms = 30000;
   /// Bytes of task specs an owner keeps to rebuild lost objects by running
   /// their tasks again (lineage); past it the oldest are dropped, and their
   /// objects give `object_lost_error` when lost.

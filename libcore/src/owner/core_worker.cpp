@@ -58,6 +58,16 @@ void core_worker::connect(cluster_handles handles) {
                    handles_.owner);
 }
 
+void core_worker::switch_raylet(wire::raylet_actor raylet,
+                                const wire::unique_id& node) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    handles_.raylet = std::move(raylet);
+    handles_.raylet_node = node;
+  }
+  caf::anon_send(service_, watch_atom::value);
+}
+
 wire::object_id core_worker::next_id() {
   return {worker_id_, next_seq_.fetch_add(1, std::memory_order_relaxed)};
 }
@@ -68,7 +78,7 @@ void core_worker::apply(lock_type& lock, effects& fx) {
   fx.garbage.clear();
   memory_store::wake(fx.wakeups);
   for (auto& spec : fx.to_raylet)
-    caf::anon_send(handles_.raylet, wire::submit_atom::value, std::move(spec));
+    caf::anon_send(fx.raylet, wire::submit_atom::value, std::move(spec));
   for (auto& [store, id] : fx.frees)
     caf::anon_send(store, wire::free_atom::value,
                    std::vector<wire::object_id>{id});
@@ -159,6 +169,8 @@ void core_worker::try_submit(const wire::task_id& id, effects& fx,
     task->sent = true;
     task->node = handles_.raylet_node;
     fx.to_raylet.emplace_back(tasks_.spec_to_send(*task));
+    if (!fx.raylet)
+      fx.raylet = handles_.raylet;
   }
 }
 

@@ -268,13 +268,19 @@ public:
   void on_node_died(const wire::unique_id& node, const std::string& address);
 
   /// The raylet this process submits to, and its node.
-  const wire::raylet_actor& raylet() const {
+  wire::raylet_actor raylet() const {
+    std::lock_guard<std::mutex> guard{mtx_};
     return handles_.raylet;
   }
 
-  const wire::unique_id& raylet_node() const {
+  wire::unique_id raylet_node() const {
+    std::lock_guard<std::mutex> guard{mtx_};
     return handles_.raylet_node;
   }
+
+  /// Submits to `raylet` on `node` from now on: a driver that rejoined its
+  /// job after the head restarted (the raylet before may be gone).
+  void switch_raylet(wire::raylet_actor raylet, const wire::unique_id& node);
 
   // -- actors (owner/core_worker_actors.cpp) --------------------------------
 
@@ -323,6 +329,8 @@ private:
   /// borrowers to answer. Filled under the lock, run by `apply`.
   struct effects {
     std::vector<wire::task_spec> to_raylet;
+    /// Where `to_raylet` goes, as it was under the lock.
+    wire::raylet_actor raylet;
     std::vector<std::pair<wire::object_store_actor, wire::object_id>> frees;
     std::vector<std::pair<wire::owner_actor, wire::object_id>> releases;
     std::vector<std::pair<wire::owner_actor, wire::object_id>> unpins;
@@ -465,7 +473,7 @@ private:
   // The owner lock: guards the parts below. Taken by user threads, executor
   // threads and the owner actor; never held while user code runs, a message
   // is sent or the gcs is asked.
-  std::mutex mtx_;
+  mutable std::mutex mtx_;
   reference_counter refs_;
   object_directory directory_;
   task_manager tasks_;

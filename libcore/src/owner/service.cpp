@@ -130,7 +130,7 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
                                      std::string own_address) {
   self->state.own_address = std::move(own_address);
   self->set_down_handler([=](caf::down_msg& msg) {
-    if (core->raylet() && msg.source == core->raylet().address()) {
+    if (auto raylet = core->raylet(); raylet && msg.source == raylet.address()) {
       // The gcs may be gone with it (the head died): nobody else will say.
       core->on_node_died(core->raylet_node(), "the raylet this process "
                                               "submits to");
@@ -159,7 +159,7 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
     [=](wire::moved_atom, const wire::task_id& id, uint32_t attempt,
         const wire::unique_id& node) { core->on_moved(id, attempt, node); },
     [=](watch_atom) {
-      auto& raylet = core->raylet();
+      auto raylet = core->raylet();
       if (raylet && raylet->node() != self->node())
         self->monitor(raylet);
     },

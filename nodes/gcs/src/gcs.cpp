@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 
 #include "caraway/log.hpp"
+#include "caraway/node/gcs_store.hpp"
 
 namespace caraway::node {
 
@@ -166,9 +167,143 @@ void gcs_state::mark_ready(const wire::unique_id& id) {
       node.ready = true;
 }
 
+void gcs_state::write(const wire::gcs_record& row) {
+  store->append(row);
+  // Rewrite the snapshot once the log holds several times the live rows.
+  auto live = actors.size() + nodes.size() + jobs.size() + owners.size();
+  if (store->log_records() > 4096 && store->log_records() > 4 * live)
+    store->compact(rows());
+}
+
 namespace {
 
-using self_ptr = wire::gcs_actor::stateful_pointer<gcs_state>;
+wire::stored_actor stored(const gcs_state::actor_entry& e) {
+  wire::stored_actor row{e.spec, e.info, e.node};
+  row.spec.owner = nullptr;
+  row.info.host = nullptr;
+  // A host that has not announced itself yet is still alive, as far as
+  // anyone knows.
+  if (e.awaiting_host)
+    row.info.state = wire::actor_state::alive;
+  return row;
+}
+
+} // namespace
+
+void gcs_state::save_actor(const wire::actor_id& id) {
+  auto i = actors.find(id);
+  if (store && i != actors.end())
+    write(stored(i->second));
+}
+
+void gcs_state::save_node(const node_entry& node) {
+  if (store)
+    write(wire::stored_node{node.info, node.with_gcs});
+}
+
+void gcs_state::save_job(uint64_t id) {
+  auto i = jobs.find(id);
+  if (store && i != jobs.end())
+    write(wire::stored_job{id, i->second.driver, i->second.owner_worker,
+                           i->second.running, i->second.libraries});
+}
+
+void gcs_state::save_owner(uint64_t worker, bool gone) {
+  if (store)
+    write(wire::stored_owner{worker, gone});
+}
+
+std::vector<wire::gcs_record> gcs_state::rows() const {
+  std::vector<wire::gcs_record> result;
+  for (auto& node : nodes)
+    result.emplace_back(wire::stored_node{node.info, node.with_gcs});
+  for (auto& [id, entry] : actors)
+    result.emplace_back(stored(entry));
+  for (auto& [id, job] : jobs)
+    result.emplace_back(wire::stored_job{id, job.driver, job.owner_worker,
+                                         job.running, job.libraries});
+  for (auto& [worker, owner] : owners)
+    result.emplace_back(wire::stored_owner{worker, false});
+  for (auto worker : awaited_owners)
+    result.emplace_back(wire::stored_owner{worker, false});
+  return result;
+}
+
+void gcs_state::restore(std::vector<wire::gcs_record> records) {
+  for (auto& rec : records) {
+    if (auto a = std::get_if<wire::stored_actor>(&rec)) {
+      actor_entry e;
+      e.info = std::move(a->info);
+      e.spec = std::move(a->spec);
+      e.node = a->node;
+      e.detached = e.spec.detached;
+      actors[e.info.id] = std::move(e);
+    } else if (auto n = std::get_if<wire::stored_node>(&rec)) {
+      auto i = std::find_if(nodes.begin(), nodes.end(), [&](auto& x) {
+        return x.info.id == n->info.id;
+      });
+      if (i == nodes.end())
+        i = nodes.insert(nodes.end(), node_entry{});
+      i->info = std::move(n->info);
+      i->with_gcs = n->with_gcs;
+    } else if (auto j = std::get_if<wire::stored_job>(&rec)) {
+      jobs[j->id] = job_entry{j->driver, {}, j->running,
+                              std::move(j->libraries), j->owner};
+      next_job = std::max(next_job, j->id + 1);
+    } else if (auto o = std::get_if<wire::stored_owner>(&rec)) {
+      if (o->gone)
+        awaited_owners.erase(o->worker);
+      else
+        awaited_owners.insert(o->worker);
+    }
+  }
+  // Nodes that were alive wait to rejoin; the head's own node ended with
+  // it (a restarted head has a new one), so it is declared dead when the
+  // time to rejoin is over, with the others that did not come back, once
+  // owners are there to hear it.
+  for (auto& node : nodes) {
+    if (!node.info.alive)
+      continue;
+    node.rejoining = true;
+    node.info.available = {};
+  }
+  for (auto& [id, e] : actors) {
+    if (e.info.state == wire::actor_state::dead)
+      continue;
+    if (!e.info.name.empty())
+      names[std::make_pair(e.info.ns, e.info.name)] = id;
+    if (e.info.state == wire::actor_state::alive) {
+      // Callers queue their calls until the host is back.
+      e.awaiting_host = true;
+      e.info.state = wire::actor_state::restarting;
+    } else {
+      e.needs_placing = true;
+    }
+  }
+}
+
+void gcs_state::adopt_owner(uint64_t worker, const caf::actor_addr& owner) {
+  awaited_owners.erase(worker);
+  for (auto& [id, e] : actors)
+    if (!e.owner && !e.detached && id.hi == worker
+        && e.info.state != wire::actor_state::dead)
+      e.owner = owner;
+  for (auto& [id, job] : jobs) {
+    if (!job.running)
+      continue;
+    if (!job.owner && job.owner_worker == worker) {
+      job.owner = owner;
+    } else if (job.owner == owner && job.owner_worker == 0) {
+      // A driver announces its owner after it joined.
+      job.owner_worker = worker;
+      save_job(id);
+    }
+  }
+}
+
+namespace {
+
+using self_ptr = gcs_impl::stateful_pointer<gcs_state>;
 
 // How long a node may take to load libraries before the gcs goes on without
 // its answer; the node logs what went wrong.
@@ -180,19 +315,32 @@ void publish(self_ptr self, const Info& info) {
     self->send(sub, wire::update_atom::value, info);
 }
 
+// An actor's row changed: keep it, and tell everyone.
+void changed(self_ptr self, const gcs_state::actor_entry& entry) {
+  self->state.save_actor(entry.info.id);
+  publish(self, entry.info);
+}
+
+void changed(self_ptr self, const gcs_state::node_entry& node) {
+  self->state.save_node(node);
+  publish(self, node.info);
+}
+
 // Places an actor on a node whose resources cover it and has that node's
 // raylet make it; false (the actor dead) without a node.
 bool place_actor(self_ptr self, const wire::actor_id& id) {
   auto& st = self->state;
   auto& entry = st.actors[id];
+  entry.needs_placing = false;
   auto node = st.pick_node(entry.spec.resources);
   if (node == nullptr) {
     st.mark_dead(id, {wire::error_kind::actor_died, "",
                       "no node to place the actor on"});
-    publish(self, entry.info);
+    changed(self, entry);
     return false;
   }
   entry.node = node->info.id;
+  st.save_actor(id);
   self->send(node->raylet, wire::create_atom::value, entry.spec);
   return true;
 }
@@ -206,7 +354,8 @@ void lose_instance(self_ptr self, const wire::actor_id& id,
   auto i = st.actors.find(id);
   if (i == st.actors.end())
     return;
-  publish(self, i->second.info);
+  i->second.awaiting_host = false;
+  changed(self, i->second);
   if (restarts) {
     CARAWAY_LOG(warning, gcs)
       << "restarting an actor" << log::kv("id", wire::to_string(id))
@@ -228,10 +377,67 @@ bool kill_actor(self_ptr self, const wire::actor_id& id,
   auto host = i->second.info.host;
   if (!st.mark_dead(id, std::move(why)))
     return false;
-  publish(self, i->second.info);
+  i->second.awaiting_host = false;
+  changed(self, i->second);
   if (host)
     self->send(host, wire::kill_atom::value);
   return true;
+}
+
+// A node is dead: owners run its tasks again elsewhere, its actors restart
+// elsewhere or die (also those still starting).
+void node_died(self_ptr self, gcs_state::node_entry& node,
+               const std::string& why) {
+  CARAWAY_LOG(warning, gcs)
+    << "node died" << log::kv("id", to_string(node.info.id))
+    << log::kv("address", node.info.address) << log::kv("reason", why);
+  node.info.alive = false;
+  node.raylet = nullptr;
+  node.rejoining = false;
+  changed(self, node);
+  auto id = node.info.id;
+  for (auto& actor : self->state.actors_on(id))
+    lose_instance(self, actor,
+                  {wire::error_kind::actor_died, "",
+                   "the actor's node " + to_string(id) + " died"});
+}
+
+// The process minting ids with `worker` as their high word is gone: its
+// objects go from every node's store, and the actors it created (unless
+// detached) and its job end with it. Without `addr` (it never came back
+// after a restart of the head) its rows are found by `worker`; without
+// `worker` (it announced no ids) by `addr`.
+void owner_gone(self_ptr self, uint64_t worker, const caf::actor_addr& addr) {
+  auto& st = self->state;
+  if (worker != 0) {
+    for (auto& node : st.nodes)
+      if (node.raylet)
+        self->send(node.raylet, wire::free_atom::value, worker);
+    st.save_owner(worker, true);
+  }
+  std::vector<wire::actor_id> orphans;
+  for (auto& [id, entry] : st.actors)
+    if (!entry.detached && entry.info.state != wire::actor_state::dead
+        && (addr ? entry.owner == addr : !entry.owner && id.hi == worker))
+      orphans.push_back(id);
+  if (!orphans.empty())
+    CARAWAY_LOG(info, gcs)
+      << "the owner of actors exited; they die with it"
+      << log::kv("actors", orphans.size());
+  for (auto& id : orphans)
+    kill_actor(self, id,
+               {wire::error_kind::actor_died, "",
+                "the process that created the actor exited (an actor "
+                "outlives it only with lifetime(caraway::detached))"});
+  for (auto& [id, job] : st.jobs) {
+    if (job.running
+        && (addr ? job.owner == addr
+                 : !job.owner && job.owner_worker == worker)) {
+      CARAWAY_LOG(info, gcs) << "driver left" << log::kv("job", id);
+      job.running = false;
+      st.save_job(id);
+    }
+  }
 }
 
 // Asks a raylet to load libraries; `done` runs once it answered or gave up.
@@ -279,22 +485,74 @@ void load_everywhere(self_ptr self, const std::vector<std::string>& paths,
       });
 }
 
+// The time to come back after a restart is over: what did not come back
+// counts as dead, and restored actors that were not running are placed.
+void end_rejoin(self_ptr self) {
+  auto& st = self->state;
+  for (auto& node : st.nodes)
+    if (node.rejoining)
+      node_died(self, node,
+                "it did not come back within the rejoin timeout after the "
+                "head restarted");
+  auto gone = st.awaited_owners;
+  for (auto worker : gone)
+    owner_gone(self, worker, caf::actor_addr{});
+  st.awaited_owners.clear();
+  std::vector<wire::actor_id> lost;
+  std::vector<wire::actor_id> unplaced;
+  for (auto& [id, entry] : st.actors) {
+    if (entry.info.state == wire::actor_state::dead)
+      continue;
+    if (entry.awaiting_host)
+      lost.push_back(id);
+    else if (entry.needs_placing)
+      unplaced.push_back(id);
+  }
+  for (auto& id : lost)
+    lose_instance(self, id,
+                  {wire::error_kind::actor_died, "",
+                   "the actor's host did not come back after the head "
+                   "restarted"});
+  for (auto& id : unplaced)
+    place_actor(self, id);
+  CARAWAY_LOG(info, gcs) << "the time to rejoin is over"
+                         << log::kv("actors_lost", lost.size())
+                         << log::kv("actors_placed", unplaced.size());
+}
+
 } // namespace
 
-wire::gcs_actor::behavior_type gcs(self_ptr self) {
+gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
+  auto& st0 = self->state;
+  st0.store = cfg.store;
+  if (st0.store) {
+    st0.restore(st0.store->take_loaded());
+    // The snapshot starts from what was read, in its restored form.
+    st0.store->compact(st0.rows());
+    size_t waiting = 0;
+    for (auto& node : st0.nodes)
+      waiting += node.rejoining ? 1 : 0;
+    CARAWAY_LOG(info, gcs)
+      << "restored the tables" << log::kv("dir", st0.store->dir())
+      << log::kv("nodes_to_rejoin", waiting)
+      << log::kv("actors", st0.actors.size())
+      << log::kv("jobs", st0.jobs.size());
+    self->delayed_send(self, cfg.rejoin_timeout, wire::retry_atom::value);
+  }
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
     // Ids a gone process minted have no owner any more, and their objects
-    // go from every node's store.
+    // go from every node's store; its actors and its job end with it.
+    bool was_owner = false;
     for (auto i = st.owners.begin(); i != st.owners.end();) {
       if (i->second.address() != msg.source) {
         ++i;
         continue;
       }
-      for (auto& node : st.nodes)
-        if (node.raylet)
-          self->send(node.raylet, wire::free_atom::value, i->first);
+      was_owner = true;
+      auto worker = i->first;
       i = st.owners.erase(i);
+      owner_gone(self, worker, msg.source);
     }
     auto& subs = st.subscribers;
     subs.erase(std::remove_if(subs.begin(), subs.end(),
@@ -302,40 +560,11 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
                                 return x.address() == msg.source;
                               }),
                subs.end());
-    // Actors die with the process that created them, unless detached.
-    auto orphans = st.owned_by(msg.source);
-    if (!orphans.empty())
-      CARAWAY_LOG(info, gcs)
-        << "the owner of actors exited; they die with it"
-        << log::kv("actors", orphans.size());
-    for (auto& id : orphans)
-      kill_actor(self, id,
-                 {wire::error_kind::actor_died, "",
-                  "the process that created the actor exited (an actor "
-                  "outlives it only with lifetime(caraway::detached))"});
+    if (!was_owner)
+      owner_gone(self, 0, msg.source);
     for (auto& node : st.nodes) {
       if (node.raylet && node.raylet.address() == msg.source) {
-        CARAWAY_LOG(warning, gcs)
-          << "node died" << log::kv("id", to_string(node.info.id))
-          << log::kv("address", node.info.address)
-          << log::kv("reason", self->system().render(msg.reason));
-        node.info.alive = false;
-        node.raylet = nullptr;
-        // Owners run the node's tasks again elsewhere.
-        publish(self, node.info);
-        // Its actors restart elsewhere, or die, also those still starting.
-        auto id = node.info.id;
-        for (auto& actor : st.actors_on(id))
-          lose_instance(self, actor,
-                        {wire::error_kind::actor_died, "",
-                         "the actor's node " + to_string(id) + " died"});
-        return;
-      }
-    }
-    for (auto& [id, job] : st.jobs) {
-      if (job.running && job.owner == msg.source) {
-        CARAWAY_LOG(info, gcs) << "driver left" << log::kv("job", id);
-        job.running = false;
+        node_died(self, node, self->system().render(msg.reason));
         return;
       }
     }
@@ -362,12 +591,47 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
       auto libraries = st.running_libraries();
       auto id = info.id;
       publish(self, info);
-      st.nodes.push_back({std::move(info), raylet, libraries.empty()});
+      gcs_state::node_entry entry{std::move(info), raylet, libraries.empty()};
+      entry.with_gcs = raylet->node() == self->node();
+      st.nodes.push_back(std::move(entry));
+      st.save_node(st.nodes.back());
       // Work the gcs itself sends (actors) queues behind the load at the
       // raylet; other senders wait until the node is ready.
       if (!libraries.empty())
         load_on(self, raylet, id, libraries,
                 [=] { self->state.mark_ready(id); });
+    },
+    [=](wire::rejoin_atom, wire::node_info& info,
+        wire::raylet_actor& raylet) {
+      auto& st = self->state;
+      auto i = std::find_if(st.nodes.begin(), st.nodes.end(), [&](auto& x) {
+        return x.info.id == info.id;
+      });
+      // A node that never lost its place (only its connection broke and
+      // came back before anyone noticed) serves on too.
+      bool known_live = i != st.nodes.end() && i->raylet && i->raylet == raylet;
+      if (i == st.nodes.end() || i->with_gcs
+          || !(i->rejoining || known_live)) {
+        CARAWAY_LOG(warning, gcs)
+          << "a node declared dead (or unknown) tried to rejoin; fencing it"
+          << log::kv("id", to_string(info.id))
+          << log::kv("address", info.address);
+        return false;
+      }
+      CARAWAY_LOG(info, gcs)
+        << "node rejoined" << log::kv("id", to_string(info.id))
+        << log::kv("address", info.address);
+      if (!known_live)
+        self->monitor(raylet);
+      if (info.available.empty())
+        info.available = info.total;
+      info.alive = true;
+      i->info = std::move(info);
+      i->raylet = raylet;
+      i->rejoining = false;
+      i->ready = true;
+      changed(self, *i);
+      return true;
     },
     [=](wire::job_atom, const std::string& driver, wire::owner_actor& owner,
         std::vector<std::string>& libraries)
@@ -378,8 +642,12 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
                                "the cluster has no live node");
       auto id = st.next_job++;
       self->monitor(owner);
-      st.jobs.emplace(id, gcs_state::job_entry{driver, owner.address(), true,
-                                               libraries});
+      gcs_state::job_entry job{driver, owner.address(), true, libraries};
+      for (auto& [worker, known] : st.owners)
+        if (known == owner)
+          job.owner_worker = worker;
+      st.jobs.emplace(id, std::move(job));
+      st.save_job(id);
       CARAWAY_LOG(info, gcs)
         << "driver joined" << log::kv("job", id) << log::kv("driver", driver)
         << log::kv("libraries", libraries.size());
@@ -398,6 +666,30 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
                                           "the cluster has no live node"));
       });
       return promise;
+    },
+    [=](wire::rejoin_atom, uint64_t id, const std::string& driver,
+        wire::owner_actor& owner, const std::vector<std::string>&)
+      -> caf::result<uint64_t, wire::raylet_actor, wire::unique_id> {
+      auto& st = self->state;
+      auto i = st.jobs.find(id);
+      if (i == st.jobs.end() || !i->second.running)
+        return caf::make_error(wire::errc::fenced,
+                               "the head does not know job "
+                                 + std::to_string(id)
+                                 + " any more (it ended, or the head "
+                                   "restarted without its --data-dir)");
+      auto node = st.entry_node();
+      if (node == nullptr)
+        return caf::make_error(wire::errc::no_live_node,
+                               "the cluster has no live node");
+      if (i->second.owner != owner.address()) {
+        i->second.owner = owner.address();
+        self->monitor(owner);
+      }
+      CARAWAY_LOG(info, gcs)
+        << "driver rejoined" << log::kv("job", id)
+        << log::kv("driver", driver);
+      return {id, node->raylet, node->info.id};
     },
     [=](wire::create_atom,
         wire::actor_spec& spec) -> caf::result<wire::actor_id> {
@@ -424,21 +716,27 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
       auto& st = self->state;
       auto i = st.actors.find(id);
       if (i == st.actors.end()
-          || i->second.info.state == wire::actor_state::dead) {
-        // Killed while its constructor ran.
+          || i->second.info.state == wire::actor_state::dead
+          || (i->second.info.host && i->second.info.host != host)) {
+        // Killed while its constructor ran, or a second instance (placed
+        // again after a restart of the head while the first one started).
         self->send(host, wire::kill_atom::value);
         return;
       }
       auto& info = i->second.info;
+      if (info.host == host && info.state == wire::actor_state::alive)
+        return;
       info.state = wire::actor_state::alive;
       info.host = host;
+      i->second.awaiting_host = false;
+      i->second.needs_placing = false;
       self->monitor(host);
-      publish(self, info);
+      changed(self, i->second);
     },
     [=](wire::dead_atom, const wire::actor_id& id, wire::error_info& why) {
       auto& st = self->state;
       if (st.mark_dead(id, std::move(why)))
-        publish(self, st.actors[id].info);
+        changed(self, st.actors[id]);
     },
     [=](wire::place_atom, const wire::resource_set& req,
         const wire::unique_id& asker,
@@ -490,8 +788,12 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
                          "the actor was killed"});
     },
     [=](wire::owner_atom, uint64_t worker, wire::owner_actor& owner) {
+      auto& st = self->state;
       self->monitor(owner);
-      self->state.owners[worker] = std::move(owner);
+      st.adopt_owner(worker, owner.address());
+      if (st.owners.count(worker) == 0)
+        st.save_owner(worker, false);
+      st.owners[worker] = std::move(owner);
     },
     [=](wire::owner_atom, uint64_t worker) {
       auto i = self->state.owners.find(worker);
@@ -501,7 +803,7 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
       // Peers learn of each other here; CAF would otherwise route their
       // messages through the head.
       for (auto& node : self->state.nodes)
-        if (node.info.alive && !node.info.address.empty())
+        if (node.info.alive && node.raylet && !node.info.address.empty())
           self->send(owner, wire::update_atom::value, node.info);
       self->state.subscribers.emplace_back(std::move(owner));
     },
@@ -533,6 +835,7 @@ wire::gcs_actor::behavior_type gcs(self_ptr self) {
           self->send(node.raylet, wire::stop_atom::value);
       return true;
     },
+    [=](wire::retry_atom) { end_rejoin(self); },
   };
 }
 

@@ -237,8 +237,10 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
   });
   // Without the gcs this node is cut off: its tasks' owners run them
   // elsewhere once the node is declared dead, so it stops instead of
-  // serving stale work (and a node the gcs fenced off ends here too).
-  if (st.gcs && st.gcs->node() != self->node()) {
+  // serving stale work (and a node the gcs fenced off ends here too). A
+  // worker's gcs is its link to the head, which ends only once the head
+  // stopped, stayed away too long or would not take the node back.
+  if (st.gcs) {
     self->monitor(st.gcs);
     self->set_down_handler([=](caf::down_msg& msg) {
       if (msg.source != self->state.gcs.address())
@@ -249,9 +251,9 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
         return;
       }
       CARAWAY_LOG(error, raylet)
-        << "lost the connection to the head; this node stops"
+        << "lost the head; this node stops"
         << log::kv("reason", self->system().render(msg.reason));
-      self->quit(caf::exit_reason::remote_link_unreachable);
+      self->quit(msg.reason);
     });
   }
   return {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include <caf/fwd.hpp>
@@ -22,5 +23,12 @@ caf::expected<wire::gcs_actor> connect_gcs(caf::actor_system& sys,
                                      const std::string& host, uint16_t port,
                                      std::chrono::milliseconds timeout,
                                      bool retry = false);
+
+/// What a middleman's connect answered, as a gcs handle: fails naming
+/// `where` (host:port) when nothing is published there or it is not a gcs.
+caf::expected<wire::gcs_actor> as_gcs(caf::actor_system& sys,
+                                      const std::string& where,
+                                      caf::strong_actor_ptr ptr,
+                                      const std::set<std::string>& ifs);
 
 } // namespace caraway::runtime

@@ -30,6 +30,15 @@ struct node_options {
   uint32_t connect_timeout_ms = 5000;
   /// Shared libraries with user code, loaded before anything runs.
   std::vector<std::string> libraries;
+  /// Directory for the node's files; the head keeps the gcs' tables there
+  /// and takes them back when it restarts. Empty: nothing is kept.
+  std::string data_dir;
+  /// The head, restarted: how long nodes, drivers and actors that were
+  /// alive have to come back before they count as dead.
+  uint32_t rejoin_timeout_ms = 10000;
+  /// A worker that lost the head: how long it serves on and tries to reach
+  /// the head again before it stops.
+  uint32_t head_reconnect_timeout_ms = 30000;
 };
 
 struct node_started {

@@ -24,6 +24,10 @@ enum class errc : uint8_t {
   not_found,
   /// A request was malformed.
   invalid_request,
+  /// The gcs declared this node dead, or never knew it: it may not serve.
+  fenced,
+  /// The head is gone and did not come back in time.
+  head_unavailable,
 };
 
 /// The name of a code, e.g. "name_taken".

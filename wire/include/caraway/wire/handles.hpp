@@ -57,6 +57,7 @@ using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
 using moved_atom = caf::atom_constant<caf::atom("moved")>;
+using rejoin_atom = caf::atom_constant<caf::atom("rejoin")>;
 
 /// Object store of one node: its memory is used in-process directly; these
 /// messages serve everyone else.

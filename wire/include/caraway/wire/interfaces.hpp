@@ -52,11 +52,21 @@ using raylet_actor = caf::typed_actor<
 using gcs_actor = caf::typed_actor<
   // A raylet joins the cluster.
   caf::reacts_to<register_atom, node_info, raylet_actor>,
+  // A raylet that lost the head comes back (the head restarted, or the
+  // connection broke): true if it may serve on; false if the gcs declared
+  // it dead or does not know it, and then it stops.
+  caf::replies_to<rejoin_atom, node_info, raylet_actor>::with<bool>,
   // A driver joins with its owner and the libraries of its user code; the
   // reply, once the live nodes loaded them, is its job number and the raylet
   // (and node) to submit its tasks to. The job ends when the owner is gone.
   caf::replies_to<job_atom, std::string, owner_actor, std::vector<std::string>>::
     with<uint64_t, raylet_actor, unique_id>,
+  // A driver that lost the head comes back to its job (number, driver,
+  // owner, libraries); the reply is as for `job_atom`. Fails with `fenced`
+  // for a job the gcs does not know or that ended.
+  caf::replies_to<rejoin_atom, uint64_t, std::string, owner_actor,
+                  std::vector<std::string>>::with<uint64_t, raylet_actor,
+                                                  unique_id>,
   // Create an actor; fails when its name is taken in its namespace.
   caf::replies_to<create_atom, actor_spec>::with<actor_id>,
   // An actor host finished its constructor.

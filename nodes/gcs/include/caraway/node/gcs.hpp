@@ -1,15 +1,21 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "caraway/wire/gcs_records.hpp"
 #include "caraway/wire/interfaces.hpp"
 
 namespace caraway::node {
+
+class gcs_store;
 
 /// The cluster's tables; pure logic, no messaging.
 struct gcs_state {
@@ -24,6 +30,12 @@ struct gcs_state {
     wire::actor_spec spec;
     /// The node it was placed on (for the current instance).
     wire::unique_id node;
+    /// Restored alive from the data dir: its host has not announced itself
+    /// to this gcs yet (callers hear `restarting` meanwhile).
+    bool awaiting_host = false;
+    /// Restored pending or restarting: placed once nodes had their time to
+    /// come back.
+    bool needs_placing = false;
   };
 
   struct node_entry {
@@ -32,6 +44,11 @@ struct gcs_state {
     /// False while a node that joined loads the libraries of running jobs:
     /// other nodes and drivers send it no tasks meanwhile.
     bool ready = true;
+    /// Restored from the data dir: alive when the head went down, its
+    /// raylet not back yet.
+    bool rejoining = false;
+    /// Runs in the gcs' own process (the head's node).
+    bool with_gcs = false;
   };
 
   std::unordered_map<wire::actor_id, actor_entry> actors;
@@ -46,10 +63,39 @@ struct gcs_state {
     bool running = true;
     /// Shared libraries with the job's user code, which every node loads.
     std::vector<std::string> libraries;
+    /// High word of the ids the driver's process mints.
+    uint64_t owner_worker = 0;
   };
 
   std::map<uint64_t, job_entry> jobs;
   uint64_t next_job = 1;
+
+  /// Where the tables are kept across restarts; null without a data dir.
+  std::shared_ptr<gcs_store> store;
+  /// Processes that owned ids before the head restarted and have not come
+  /// back yet (the high words of their ids).
+  std::set<uint64_t> awaited_owners;
+
+  /// Writes the row's current state to the store, if there is one.
+  void save_actor(const wire::actor_id& id);
+  void save_node(const node_entry& node);
+  void save_job(uint64_t id);
+  void save_owner(uint64_t worker, bool gone);
+
+  /// Appends a row to the store, rewriting the snapshot now and then.
+  void write(const wire::gcs_record& row);
+
+  /// Every row as a record: what a snapshot holds.
+  std::vector<wire::gcs_record> rows() const;
+
+  /// Takes the tables back from records a store loaded. Nodes that were
+  /// alive wait to rejoin (except the gcs' own, dead now), alive actors
+  /// wait for their hosts, owners for their processes.
+  void restore(std::vector<wire::gcs_record> records);
+
+  /// A process announced its owner: actors and jobs restored without one
+  /// get it, and die or end with it from now on.
+  void adopt_owner(uint64_t worker, const caf::actor_addr& owner);
 
   /// Registers a new actor; false when its name is taken.
   bool add_actor(const wire::actor_spec& spec);
@@ -96,7 +142,20 @@ struct gcs_state {
   void mark_ready(const wire::unique_id& id);
 };
 
-wire::gcs_actor::behavior_type
-gcs(wire::gcs_actor::stateful_pointer<gcs_state> self);
+/// The gcs' own view of itself: its interface plus its timer.
+using gcs_impl = wire::gcs_actor::extend<
+  // The time for processes to come back after a restart is over.
+  caf::reacts_to<wire::retry_atom>>;
+
+struct gcs_config {
+  /// Keeps the tables across restarts; null: tables live in memory only.
+  std::shared_ptr<gcs_store> store;
+  /// After a restart, how long nodes, drivers and actor hosts that were
+  /// alive have to come back before they count as dead.
+  std::chrono::milliseconds rejoin_timeout{10000};
+};
+
+gcs_impl::behavior_type gcs(gcs_impl::stateful_pointer<gcs_state> self,
+                            gcs_config cfg);
 
 } // namespace caraway::node
