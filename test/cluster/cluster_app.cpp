@@ -296,6 +296,44 @@ int main(int argc, char** argv) {
     std::cout << "created " << arg << " total "
               << caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s)
               << '\n';
+  } else if (mode == "outlive-head") {
+    // A detached named actor on the ssd worker; the test kills the head once
+    // it is ready (and makes the file `arg`), then the actor is called while
+    // the head is away. After the head is back (the file `arg`-back), a
+    // task runs again once this driver has rejoined its job.
+    auto t = caraway::actor<tally>()
+               .name("keeper", "shared")
+               .resources({{"ssd", 1}})
+               .lifetime(caraway::detached)
+               .remote();
+    auto first = caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s);
+    auto on = caraway::get(caraway::task(where).resources({{"ssd", 1}}).remote(),
+                           30s);
+    std::cout << "ready " << first << " on " << on << std::endl;
+    if (!wait_for_file(mode, arg, 60s))
+      return 1;
+    std::cout << "while-away "
+              << caraway::get(t.task(&tally::add).remote(int64_t{7}), 30s)
+              << std::endl;
+    if (!wait_for_file(mode, arg + "-back", 60s))
+      return 1;
+    // Until the driver has rejoined, its tasks go to the head's node, which
+    // died with the head.
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    for (;;) {
+      try {
+        auto at = caraway::get(
+          caraway::task(where).resources({{"tpu", 1}}).remote(), 30s);
+        std::cout << "task-after " << at << std::endl;
+        break;
+      } catch (const caraway::node_died_error& e) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+          std::cerr << "outlive-head: " << e.what() << '\n';
+          return 1;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
   } else if (mode == "get-or-make") {
     auto t = caraway::actor<tally>().name(arg, "shared").get_if_exists().remote();
     std::cout << "got " << arg << " total "

@@ -16,6 +16,8 @@ struct raylet_log {
   std::vector<wire::task_spec> submitted;
   std::vector<uint64_t> blocked;
   std::vector<uint64_t> done;
+  /// Owners whose work and objects the raylet was told to drop.
+  std::vector<uint64_t> freed;
 };
 
 inline wire::raylet_actor::behavior_type
@@ -30,7 +32,7 @@ fake_raylet(wire::raylet_actor::pointer, std::shared_ptr<raylet_log> log) {
     [](wire::create_atom, wire::actor_spec&) {},
     [](wire::status_atom) { return wire::node_info{}; },
     [](wire::stop_atom) {},
-    [](wire::free_atom, uint64_t) {},
+    [=](wire::free_atom, uint64_t worker) { log->freed.push_back(worker); },
     [](wire::load_atom, const std::vector<std::string>&) {
       return std::vector<std::string>{};
     },

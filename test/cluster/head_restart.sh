@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# cluster.head_restart: a head killed with SIGKILL and restarted on its port
+# with its --data-dir brings the cluster back. While it is away, workers
+# serve on and a driver still calls its actor; once it is back, the workers
+# rejoin under their ids, the driver rejoins its job and runs tasks again,
+# the detached named actor is found by a new driver with its state, and the
+# head's old node is declared dead. A head restarted without its data dir
+# knows no one: the workers are fenced and stop.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh" "$1"
+app=$2
+library=$3
+require "$node" "$app"
+
+timing=(--heartbeat-interval-ms 200 --heartbeat-timeout-ms 2000)
+data=$work/head-data
+pick_port
+head_port=$free
+address=127.0.0.1:$head_port
+start_head() { # <name> [<option>...]
+  local name=$1
+  shift
+  start "$name" "$node" --port "$head_port" --num-cpus 1 \
+    --libraries "$library" --rejoin-timeout-ms 3000 "${timing[@]}" "$@"
+  head=$last_pid
+  wait_listening "$name" "$head"
+}
+start_head head --data-dir "$data"
+head_id=$(node_id_of head)
+start worker_ssd "$node" --role worker --head-address "$address" \
+  --num-cpus 1 --resources ssd:2 --libraries "$library" "${timing[@]}"
+ssd=$last_pid
+wait_listening worker_ssd "$ssd"
+start worker_tpu "$node" --role worker --head-address "$address" \
+  --num-cpus 1 --resources tpu:1 --libraries "$library" "${timing[@]}"
+tpu=$last_pid
+wait_listening worker_tpu "$tpu"
+ssd_id=$(node_id_of worker_ssd)
+tpu_id=$(node_id_of worker_tpu)
+wait_alive_nodes 3
+
+start driver "$app" outlive-head "$work/go" --caraway-address "$address"
+driver=$last_pid
+wait_for_line driver "$driver" "^ready 5 on $ssd_id$" 60
+
+# -- the head is away ------------------------------------------------------------
+kill -KILL "$head"
+wait_exit "$head" 10
+touch "$work/go"
+wait_for_line driver "$driver" '^while-away 12$' 30
+running "$ssd" && running "$tpu" || fail "a worker stopped without the head"
+echo "ok: while the head was away the workers served on and the actor answered"
+
+# -- the head is back ------------------------------------------------------------
+start_head head2 --data-dir "$data"
+touch "$work/go-back"
+wait_exit "$driver" 60
+((status == 0)) || fail "the driver exited with $status"
+grep -qx "task-after $tpu_id" "$work/driver.out" \
+  || fail "the driver ran no task after the restart: $(cat "$work/driver.out")"
+echo "ok: the driver rejoined its job and ran a task on the tpu worker"
+deadline=$(($(now_ms) + 20000))
+until cli nodes 15 --address "$address" list nodes \
+  && grep -q "^$ssd_id .* alive" "$work/nodes.out" \
+  && grep -q "^$tpu_id .* alive" "$work/nodes.out" \
+  && grep -q "^$head_id .* dead" "$work/nodes.out"; do
+  (($(now_ms) < deadline)) \
+    || fail "the nodes are not back as they were: $(cat "$work/nodes.out")"
+  sleep 0.1
+done
+echo "ok: both workers are back under their ids; the old head's node is dead"
+run_app user 60 use-named keeper
+grep -qx "found keeper total 19" "$work/user.out" \
+  || fail "use-named printed: $(cat "$work/user.out" "$work/user.err")"
+echo "ok: the detached named actor was found again with its state"
+
+# -- a head restarted without its data dir ---------------------------------------
+kill -KILL "$head"
+wait_exit "$head" 10
+start_head head3
+expect_exit worker_ssd "$ssd" 30 1 "stopping: .*(dead|not take)"
+expect_exit worker_tpu "$tpu" 30 1 "stopping: .*(dead|not take)"
+echo "ok: a head without its data dir knows no one; the workers were fenced"
+echo "PASS"

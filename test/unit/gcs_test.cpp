@@ -1,0 +1,260 @@
+// The gcs across restarts: its store on disk, its tables taken back, and
+// what a restored gcs does with processes that come back or do not.
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include <unistd.h>
+
+#include "caraway/node/gcs.hpp"
+#include "caraway/node/gcs_store.hpp"
+#include "deterministic.hpp"
+#include "fake_raylet.hpp"
+
+using namespace caraway;
+
+namespace {
+
+// A fresh directory under the system's temporary one, removed at the end.
+struct temp_dir {
+  std::string path;
+  temp_dir() {
+    char tmpl[] = "/tmp/caraway-gcs-test.XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~temp_dir() {
+    std::remove((path + "/gcs.log").c_str());
+    std::remove((path + "/gcs.snapshot").c_str());
+    std::remove((path + "/gcs.snapshot.tmp").c_str());
+    ::rmdir(path.c_str());
+  }
+};
+
+wire::stored_node node_row(uint64_t id, bool alive = true) {
+  wire::stored_node row;
+  row.info.id = {1, id};
+  row.info.address = "127.0.0.1:" + std::to_string(7000 + id);
+  row.info.total = {{"CPU", 2}};
+  row.info.alive = alive;
+  return row;
+}
+
+wire::stored_actor actor_row(uint64_t owner, uint64_t seq, uint64_t node,
+                             std::string name = {}) {
+  wire::stored_actor row;
+  row.spec.id = {owner, seq};
+  row.spec.class_name = "tally";
+  row.spec.name = name;
+  row.spec.ns = "shared";
+  row.info.id = row.spec.id;
+  row.info.class_name = "tally";
+  row.info.name = std::move(name);
+  row.info.ns = "shared";
+  row.info.state = wire::actor_state::alive;
+  row.node = {1, node};
+  return row;
+}
+
+} // namespace
+
+TEST_CASE("the gcs store reads back what it wrote, later rows last") {
+  temp_dir dir;
+  {
+    node::gcs_store store{dir.path};
+    CHECK(store.take_loaded().empty());
+    CHECK(store.append(node_row(1)));
+    CHECK(store.append(wire::stored_job{1, "driver pid 7", 9, true, {"/x.so"}}));
+    CHECK(store.append(wire::stored_owner{9, false}));
+    CHECK(store.append(node_row(1, /*alive=*/false)));
+    CHECK(store.log_records() == 4);
+  }
+  node::gcs_store again{dir.path};
+  auto rows = again.take_loaded();
+  REQUIRE(rows.size() == 4);
+  auto& job = std::get<wire::stored_job>(rows[1]);
+  CHECK(job.driver == "driver pid 7");
+  CHECK(job.owner == 9);
+  CHECK(job.libraries == std::vector<std::string>{"/x.so"});
+  CHECK(std::get<wire::stored_owner>(rows[2]).worker == 9);
+  CHECK_FALSE(std::get<wire::stored_node>(rows[3]).info.alive);
+}
+
+TEST_CASE("a log cut short by a crash loses only its last record") {
+  temp_dir dir;
+  {
+    node::gcs_store store{dir.path};
+    store.append(node_row(1));
+    store.append(node_row(2));
+  }
+  // Half a record at the end, as a crash in the middle of a write leaves.
+  {
+    std::ofstream log{dir.path + "/gcs.log", std::ios::app | std::ios::binary};
+    log.write("\x40\x00\x00\x00partial", 11);
+  }
+  {
+    node::gcs_store store{dir.path};
+    CHECK(store.take_loaded().size() == 2);
+    // The next record follows the last whole one, not the torn tail.
+    store.append(node_row(3));
+  }
+  node::gcs_store again{dir.path};
+  auto rows = again.take_loaded();
+  REQUIRE(rows.size() == 3);
+  CHECK(std::get<wire::stored_node>(rows[2]).info.id == wire::unique_id{1, 3});
+}
+
+TEST_CASE("compacting writes the snapshot and empties the log") {
+  temp_dir dir;
+  {
+    node::gcs_store store{dir.path};
+    for (uint64_t i = 1; i <= 5; ++i)
+      store.append(node_row(i));
+    CHECK(store.compact({node_row(4), node_row(5)}));
+    CHECK(store.log_records() == 0);
+    store.append(node_row(6));
+  }
+  node::gcs_store again{dir.path};
+  auto rows = again.take_loaded();
+  REQUIRE(rows.size() == 3);
+  CHECK(std::get<wire::stored_node>(rows[0]).info.id == wire::unique_id{1, 4});
+  CHECK(std::get<wire::stored_node>(rows[2]).info.id == wire::unique_id{1, 6});
+  CHECK(again.log_records() == 1);
+}
+
+TEST_CASE("a restored gcs state waits for what was alive") {
+  node::gcs_state st;
+  auto dead_actor = actor_row(9, 3, 1, "gone");
+  dead_actor.info.state = wire::actor_state::dead;
+  st.restore({node_row(1), node_row(2, /*alive=*/false),
+              actor_row(9, 1, 1, "keeper"), actor_row(9, 2, 1), dead_actor,
+              wire::stored_job{4, "driver pid 7", 9, true, {}},
+              wire::stored_owner{9, false}, wire::stored_owner{8, false},
+              wire::stored_owner{8, true}});
+  REQUIRE(st.nodes.size() == 2);
+  CHECK(st.nodes[0].rejoining);
+  CHECK_FALSE(st.nodes[0].raylet);
+  CHECK_FALSE(st.nodes[1].rejoining); // dead before the restart
+  auto keeper = st.find_named("shared", "keeper");
+  REQUIRE(keeper != nullptr);
+  // Callers queue their calls until the host announces itself again.
+  CHECK(keeper->info.state == wire::actor_state::restarting);
+  CHECK(keeper->awaiting_host);
+  CHECK(st.find_named("shared", "gone") == nullptr);
+  CHECK(st.next_job == 5);
+  CHECK(st.awaited_owners == std::set<uint64_t>{9});
+  // Its rows keep the state they had: alive.
+  auto rows = st.rows();
+  bool saw_keeper = false;
+  for (auto& row : rows)
+    if (auto a = std::get_if<wire::stored_actor>(&row);
+        a && a->info.name == "keeper") {
+      saw_keeper = true;
+      CHECK(a->info.state == wire::actor_state::alive);
+    }
+  CHECK(saw_keeper);
+}
+
+namespace {
+
+struct restored_gcs : test::deterministic_fixture {
+  temp_dir dir;
+  std::shared_ptr<test::raylet_log> raylet_log
+    = std::make_shared<test::raylet_log>();
+  wire::raylet_actor raylet = sys.spawn(test::fake_raylet, raylet_log);
+  wire::gcs_actor gcs;
+
+  // A gcs that restarts on rows written by the one before: nodes 1 and 2
+  // alive, on node 1 a detached named actor, on node 2 one that may not
+  // restart; a running job of owner 9.
+  restored_gcs() {
+    {
+      node::gcs_store store{dir.path};
+      auto keeper = actor_row(9, 1, 1, "keeper");
+      keeper.spec.detached = true;
+      for (auto& row : std::vector<wire::gcs_record>{
+             node_row(1), node_row(2), keeper, actor_row(9, 2, 2),
+             wire::stored_job{4, "driver pid 7", 9, true, {}},
+             wire::stored_owner{9, false}})
+        store.append(row);
+    }
+    node::gcs_config cfg;
+    cfg.store = std::make_shared<node::gcs_store>(dir.path);
+    cfg.rejoin_timeout = std::chrono::seconds(10);
+    gcs = sys.spawn(node::gcs, cfg);
+    run();
+  }
+
+  ~restored_gcs() {
+    caf::anon_send_exit(gcs, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  template <class T, class... Ts>
+  std::optional<T> ask(Ts... xs) {
+    auto result = std::make_shared<std::optional<T>>();
+    sys.spawn([=](caf::event_based_actor* self) {
+      self->request(gcs, caf::infinite, xs...)
+        .then([=](T& x) { *result = std::move(x); },
+              [=](caf::error&) { /* stays empty */ });
+    });
+    run();
+    return *result;
+  }
+
+  std::optional<bool> rejoin(uint64_t node) {
+    return ask<bool>(wire::rejoin_atom::value, node_row(node).info, raylet);
+  }
+
+  wire::actor_info lookup(uint64_t seq) {
+    return ask<wire::actor_info>(wire::lookup_atom::value,
+                                 wire::actor_id{9, seq})
+      .value_or(wire::actor_info{});
+  }
+};
+
+wire::actor_host_actor::behavior_type quiet_host() {
+  return {
+    [](wire::create_atom) {},
+    [](wire::call_atom, wire::task_spec&) {},
+    [](wire::kill_atom) {},
+  };
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(restored_gcs,
+                  "a restarted gcs takes back the nodes it knew and fences "
+                  "the rest") {
+  CHECK(rejoin(1) == std::optional<bool>{true});
+  CHECK(rejoin(3) == std::optional<bool>{false}); // never known
+  // The named actor's host announces itself again: it is alive as before.
+  auto host = sys.spawn(quiet_host);
+  caf::anon_send(gcs, wire::alive_atom::value, wire::actor_id{9, 1},
+                 wire::actor_host_actor{host});
+  run();
+  CHECK(lookup(1).state == wire::actor_state::alive);
+  CHECK(lookup(2).state == wire::actor_state::restarting);
+  // The time to come back ends: node 2 and its actor did not come back, nor
+  // did the job's driver.
+  trigger_timeouts();
+  auto nodes = ask<std::vector<wire::node_info>>(wire::nodes_atom::value);
+  REQUIRE(nodes.has_value());
+  REQUIRE(nodes->size() == 2);
+  CHECK(nodes->at(0).alive);
+  CHECK_FALSE(nodes->at(1).alive);
+  CHECK(rejoin(2) == std::optional<bool>{false}); // too late: fenced
+  CHECK(lookup(1).state == wire::actor_state::alive); // detached
+  auto lost = lookup(2);
+  CHECK(lost.state == wire::actor_state::dead);
+  auto jobs = ask<std::map<uint64_t, std::string>>(wire::jobs_atom::value);
+  REQUIRE(jobs.has_value());
+  CHECK(jobs->at(4) == "driver pid 7 finished");
+  // The owner that did not come back has its objects freed on the node.
+  CHECK(raylet_log->freed == std::vector<uint64_t>{9});
+  caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
+}
