@@ -116,9 +116,13 @@ int64_t slow_square(int64_t i) {
 
 CARAWAY_REMOTE(slow_square)
 
-// The namespace a task sees, and a named actor it makes there.
+// The namespace a task sees, and a named actor it makes there (detached:
+// it outlives the task's handle, for the driver to find).
 std::string ns_seen() {
-  auto t = caraway::actor<tally>().name("made-in-task").remote();
+  auto t = caraway::actor<tally>()
+             .name("made-in-task")
+             .lifetime(caraway::detached)
+             .remote();
   caraway::get(t.task(&tally::add).remote(int64_t{1}), std::chrono::seconds(30));
   return caraway::get_namespace();
 }
@@ -334,6 +338,33 @@ int main(int argc, char** argv) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
     }
+  } else if (mode == "lend") {
+    // Makes the actor "lent", lets go of its handle once another driver
+    // holds one (the file `arg`), then stays until the file `arg`-done.
+    {
+      auto t = caraway::actor<tally>().name("lent", "shared").remote();
+      caraway::get(t.task(&tally::add).remote(int64_t{1}), 30s);
+      std::cout << "ready" << std::endl;
+      if (!wait_for_file(mode, arg, 60s))
+        return 1;
+    }
+    std::cout << "dropped" << std::endl;
+    if (!wait_for_file(mode, arg + "-done", 60s))
+      return 1;
+  } else if (mode == "borrow-named") {
+    // Holds "lent" by name; calls it again after its creator let go (the
+    // file `arg`-dropped).
+    auto t = caraway::get_actor<tally>("lent", "shared");
+    if (!t)
+      return 1;
+    std::cout << "holding "
+              << caraway::get(t->task(&tally::add).remote(int64_t{2}), 30s)
+              << std::endl;
+    if (!wait_for_file(mode, arg + "-dropped", 60s))
+      return 1;
+    std::cout << "after-drop "
+              << caraway::get(t->task(&tally::add).remote(int64_t{4}), 30s)
+              << std::endl;
   } else if (mode == "get-or-make") {
     auto t = caraway::actor<tally>().name(arg, "shared").get_if_exists().remote();
     std::cout << "got " << arg << " total "

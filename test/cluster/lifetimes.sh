@@ -4,7 +4,9 @@
 # a killed driver's objects on other nodes are freed; tasks on other nodes
 # work in their driver's namespace;
 # a detached actor outlives its driver and answers the next one; with
-# get_if_exists a driver gets the live actor of a name instead of failing.
+# get_if_exists a driver gets the live actor of a name instead of failing;
+# an actor that is not detached ends with the last handle to it, one held
+# by another driver included.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh" "$1"
@@ -76,6 +78,32 @@ run_app fresh 60 get-or-make newcomer
 grep -qx "got newcomer total 5" "$work/fresh.out" \
   || fail "get-or-make printed: $(cat "$work/fresh.out")"
 echo "ok: a detached actor outlived its driver; get_if_exists found it"
+
+# -- an actor ends with the last handle to it, wherever that is ---------------
+start lender "$app" lend "$work/lent" --caraway-address "$address"
+lender=$last_pid
+wait_for_line lender "$lender" '^ready$' 60
+start borrower "$app" borrow-named "$work/lent" --caraway-address "$address"
+borrower=$last_pid
+wait_for_line borrower "$borrower" '^holding 3$' 60
+touch "$work/lent"
+wait_for_line lender "$lender" '^dropped$' 30
+touch "$work/lent-dropped"
+wait_exit "$borrower" 60
+((status == 0)) || fail "the borrower exited with $status"
+grep -qx "after-drop 7" "$work/borrower.out" \
+  || fail "borrow-named printed: $(cat "$work/borrower.out" "$work/borrower.err")"
+echo "ok: a handle another driver holds keeps an actor alive after its creator let go"
+deadline=$(($(now_ms) + 20000))
+until [[ $(list_actor lent) == *" dead "*"was killed"* ]]; do
+  (($(now_ms) < deadline)) \
+    || fail "the actor outlived its last handle: $(list_actor lent)"
+  sleep 0.1
+done
+running "$lender" || fail "the creator exited early"
+touch "$work/lent-done"
+wait_exit "$lender" 30
+echo "ok: the actor ended with its last handle while its creator ran on"
 
 run_app namespace 60 namespace --caraway-namespace team
 for line in "driver-ns team" "task-ns team" "found-in-ns 1"; do

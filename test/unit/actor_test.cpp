@@ -373,3 +373,53 @@ TEST_CASE("actor -> task -> task nesting 8 deep finishes on two CPUs") {
   auto s = init(test::small_cluster(2));
   CHECK(get(task(nest_task).remote(8), 60s) == 8);
 }
+
+TEST_CASE("an actor ends once the last handle to it is gone") {
+  auto s = init(test::small_cluster());
+  auto gone = [] { return !get_actor<counter>("short-lived").has_value(); };
+  {
+    auto a = actor<counter>().name("short-lived").remote();
+    auto copy = a;
+    CHECK(get(a.task(&counter::increment).remote()) == 1);
+    { auto moved = std::move(a); }
+    // A copy still holds it.
+    CHECK(get(copy.task(&counter::increment).remote()) == 2);
+    CHECK_FALSE(gone());
+  }
+  CHECK(test::wait_until(gone));
+}
+
+TEST_CASE("calls made before the last handle went are answered first") {
+  auto s = init(test::small_cluster());
+  object_ref<int64_t> last;
+  {
+    auto a = actor<counter>(int64_t{40}).name("last-words").remote();
+    a.task(&counter::increment).remote();
+    last = a.task(&counter::increment).remote();
+  }
+  CHECK(get(last, 10s) == 42);
+  CHECK(test::wait_until(
+    [] { return !get_actor<counter>("last-words").has_value(); }));
+}
+
+TEST_CASE("a handle in a task's arguments keeps the actor alive") {
+  auto s = init(test::small_cluster());
+  object_ref<int64_t> bumped;
+  {
+    auto c = actor<counter>(int64_t{10}).remote();
+    bumped = task(bump_counter).remote(c, 5);
+  }
+  CHECK(get(bumped, 10s) == 15);
+}
+
+TEST_CASE("a detached actor outlives its handles") {
+  auto s = init(test::small_cluster());
+  {
+    auto a = actor<counter>(int64_t{7}).name("lasting")
+               .lifetime(caraway::detached).remote();
+    CHECK(get(a.task(&counter::increment).remote()) == 8);
+  }
+  auto found = get_actor<counter>("lasting");
+  REQUIRE(found.has_value());
+  CHECK(get(found->task(&counter::value).remote()) == 8);
+}

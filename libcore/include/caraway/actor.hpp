@@ -48,13 +48,50 @@ private:
 };
 
 /// A handle to a live actor; copy it freely, pass it to tasks and actors.
+/// Handles are counted like object refs, in every process that holds one:
+/// an actor that is not detached ends once the last handle to it anywhere
+/// is gone and its calls are answered.
 template <class C>
 class actor_handle {
 public:
-  actor_handle() = default;
+  actor_handle() noexcept = default;
 
+  /// A handle to the actor with this id, counted as one more.
   explicit actor_handle(wire::actor_id id) : id_(id) {
-    // nop
+    if (!id_.nil())
+      detail::add_ref(id_);
+  }
+
+  actor_handle(const actor_handle& other) noexcept : id_(other.id_) {
+    if (!id_.nil())
+      detail::add_ref(id_);
+  }
+
+  actor_handle(actor_handle&& other) noexcept : id_(other.id_) {
+    other.id_ = {};
+  }
+
+  actor_handle& operator=(const actor_handle& other) noexcept {
+    actor_handle tmp{other};
+    std::swap(id_, tmp.id_);
+    return *this;
+  }
+
+  actor_handle& operator=(actor_handle&& other) noexcept {
+    std::swap(id_, other.id_);
+    return *this;
+  }
+
+  ~actor_handle() {
+    if (!id_.nil())
+      detail::remove_ref(id_);
+  }
+
+  /// Takes over a reference that the caller already counted.
+  static actor_handle adopt(const wire::actor_id& id) noexcept {
+    actor_handle result;
+    result.id_ = id;
+    return result;
   }
 
   /// Starts a call of a method registered with `CARAWAY_ACTOR`.
@@ -80,10 +117,19 @@ public:
     return x.id_ == y.id_;
   }
 
+  /// Lets handles travel inside values: the receiver counts its own.
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f,
                                                  actor_handle& x) {
-    return f(x.id_.hi, x.id_.lo);
+    if constexpr (Inspector::reads_state) {
+      detail::note_nested_ref(x.id_);
+      return f(x.id_.hi, x.id_.lo);
+    } else {
+      wire::actor_id id;
+      auto result = f(id.hi, id.lo);
+      x = actor_handle{id};
+      return result;
+    }
   }
 
 private:
@@ -178,7 +224,7 @@ public:
     auto id = detail::create_actor(class_name, std::move(key_),
                                    std::move(args_), std::move(nested),
                                    this->opts_);
-    return actor_handle<C>{id};
+    return actor_handle<C>::adopt(id);
   }
 
 private:

@@ -37,6 +37,16 @@ struct actor_entry {
   /// How often a call in flight is sent again after a restart (-1: no
   /// limit), as the gcs says.
   int32_t max_task_retries = 0;
+  /// Set by the process that created it: it outlives its handles.
+  bool detached = false;
+  /// Its creator's last handle (and every borrower's) is gone: it ends once
+  /// its calls are answered.
+  bool out_of_scope = false;
+
+  /// Nothing queued or in flight.
+  bool idle() const {
+    return queue.empty() && in_flight.empty();
+  }
 };
 
 /// Actors and their queues. Not thread-safe: the core worker calls it under

@@ -58,6 +58,15 @@ void core_worker::connect(cluster_handles handles) {
                    handles_.owner);
 }
 
+void core_worker::end_if_unused(const wire::actor_id& actor, effects& fx) {
+  auto entry = actors_.find(actor);
+  if (entry == nullptr || !entry->out_of_scope || !entry->idle())
+    return;
+  entry->out_of_scope = false;
+  if (entry->state != wire::actor_state::dead)
+    fx.out_of_scope.push_back(actor);
+}
+
 void core_worker::switch_raylet(wire::raylet_actor raylet,
                                 const wire::unique_id& node) {
   {
@@ -79,6 +88,9 @@ void core_worker::apply(lock_type& lock, effects& fx) {
   memory_store::wake(fx.wakeups);
   for (auto& spec : fx.to_raylet)
     caf::anon_send(fx.raylet, wire::submit_atom::value, std::move(spec));
+  for (auto& actor : fx.out_of_scope)
+    caf::anon_send(handles_.gcs, wire::kill_atom::value, actor,
+                   /*no_restart=*/true);
   for (auto& [store, id] : fx.frees)
     caf::anon_send(store, wire::free_atom::value,
                    std::vector<wire::object_id>{id});
@@ -334,8 +346,10 @@ void core_worker::fail_task(const wire::task_id& id, wire::error_info err,
     return;
   // Arguments go first, so that a reader woken by the result sees them freed.
   release_holds(task->holds, fx);
-  if (!task->spec.actor.nil())
+  if (!task->spec.actor.nil()) {
     actors_.finished(task->spec.actor, id);
+    end_if_unused(task->spec.actor, fx);
+  }
   if (memory_.fail(id, std::move(err), &fx.wakeups))
     note_settled(id, settled);
 }
@@ -452,8 +466,10 @@ void core_worker::on_result(wire::task_result& result) {
   if (task) {
     if (!lineage)
       release_holds(task->holds, fx);
-    if (!task->spec.actor.nil())
+    if (!task->spec.actor.nil()) {
       actors_.finished(task->spec.actor, result.id);
+      end_if_unused(task->spec.actor, fx);
+    }
   }
   bool kept = false;
   if (result.error.kind != wire::error_kind::none) {

@@ -156,6 +156,14 @@ public:
 
   wire::object_id next_id();
 
+  /// An id for an actor: marked so that every process tells it from an
+  /// object's (`wire::is_actor_id`).
+  wire::actor_id next_actor_id() {
+    auto id = next_id();
+    id.lo |= wire::actor_id_bit;
+    return id;
+  }
+
   /// True once shutdown began.
   bool stopped() const {
     return memory_.stopped();
@@ -331,6 +339,8 @@ private:
     std::vector<wire::task_spec> to_raylet;
     /// Where `to_raylet` goes, as it was under the lock.
     wire::raylet_actor raylet;
+    /// Actors whose handles are all gone and whose calls are answered.
+    std::vector<wire::actor_id> out_of_scope;
     std::vector<std::pair<wire::object_store_actor, wire::object_id>> frees;
     std::vector<std::pair<wire::owner_actor, wire::object_id>> releases;
     std::vector<std::pair<wire::owner_actor, wire::object_id>> unpins;
@@ -343,6 +353,10 @@ private:
   };
 
   using lock_type = std::unique_lock<std::mutex>;
+
+  // Ends an actor this process created once no handle to it is left and
+  // its calls are answered (not a detached one).
+  void end_if_unused(const wire::actor_id& actor, effects& fx);
 
   // Releases the lock, then sends what `fx` collected.
   void apply(lock_type& lock, effects& fx);

@@ -217,10 +217,12 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
   }
   bool reuse = opts.get_if_exists && !opts.name.empty();
   if (reuse)
-    if (auto found = find_actor(class_name, opts.name, opts.ns))
+    if (auto found = find_actor(class_name, opts.name, opts.ns)) {
+      add_ref(*found);
       return *found;
+    }
   wire::actor_spec spec;
-  spec.id = next_id();
+  spec.id = next_actor_id();
   spec.class_name = class_name;
   spec.name = opts.name;
   spec.ns = opts.ns ? *opts.ns : current_namespace();
@@ -258,6 +260,9 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
     entry.holds = std::move(nested);
     entry.max_restarts = opts.max_restarts;
     entry.max_task_retries = opts.max_task_retries;
+    entry.detached = opts.detached;
+    // The handle `remote()` returns.
+    refs_.add_owned(id, ref_kind::local);
     guard.ids = nullptr;
   }
   try {
@@ -269,11 +274,15 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
       release_holds(entry->holds, fx);
       actors_.erase(id);
     }
+    // No actor to end: its entry is gone first.
+    remove_ref_locked(id, ref_kind::local, fx);
     apply(lock, fx);
     // Another process took the name first: that actor is the one wanted.
     if (reuse)
-      if (auto found = find_actor(class_name, opts.name, opts.ns))
+      if (auto found = find_actor(class_name, opts.name, opts.ns)) {
+        add_ref(*found);
         return *found;
+      }
     throw;
   }
   return id;

@@ -13,6 +13,18 @@ namespace caraway::owner {
 void core_worker::free_objects(std::vector<freed_object>& freed, effects& fx) {
   for (auto& obj : freed) {
     auto& id = obj.id;
+    if (wire::is_actor_id(id)) {
+      // The last handle to an actor is gone: a borrower tells the creator,
+      // the creator ends the actor once its calls are answered.
+      if (obj.borrowed && obj.owner)
+        fx.releases.emplace_back(obj.owner, id);
+      auto entry = obj.borrowed ? nullptr : actors_.find(id);
+      if (entry != nullptr && !entry->detached) {
+        entry->out_of_scope = true;
+        end_if_unused(id, fx);
+      }
+      continue;
+    }
     bool in_store = false;
     // Freed here, under the lock, so that a reader woken later sees the
     // memory back in the store; a value in store memory is let go of after
@@ -99,6 +111,13 @@ void core_worker::hold_received(const wire::object_id& id, ref_kind kind,
   bool fresh = false;
   if (refs_.add(id, kind)) {
     // Held here already.
+  } else if (wire::is_actor_id(id)) {
+    // An actor handle has no value to wait for; a borrowed one is counted
+    // at its creator.
+    if (id.hi == worker_id_ || handles_.data_address.empty())
+      refs_.add_owned(id, kind);
+    else if ((fresh = refs_.add_borrowed(id)))
+      refs_.convert(id, ref_kind::local, kind);
   } else if (id.hi == worker_id_ || handles_.data_address.empty()) {
     // A ref to an object this process no longer (or never) knew: nothing
     // will ever complete it, so it fails instead of hanging readers.

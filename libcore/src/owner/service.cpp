@@ -108,6 +108,9 @@ void borrow(self_ptr self, core_worker* core, const wire::object_id& id,
             self->send(owner, wire::release_atom::value, id);
             return;
           }
+          // An actor handle has no value to fetch.
+          if (wire::is_actor_id(id))
+            return;
           // No timeout: the object may take long; the monitor on the owner
           // fails it if the owner goes.
           self->request(owner, caf::infinite, wire::get_atom::value, id)

@@ -35,6 +35,14 @@ using object_id = unique_id;
 using task_id = unique_id;
 using actor_id = unique_id;
 
+/// The bit of `lo` that marks an actor's id: actor handles are counted like
+/// object refs, and a process that receives one must not wait for a value.
+constexpr uint64_t actor_id_bit = uint64_t{1} << 63;
+
+inline bool is_actor_id(const unique_id& x) noexcept {
+  return (x.lo & actor_id_bit) != 0;
+}
+
 /// Renders an id as 32 hex digits.
 std::string to_string(const unique_id& x);
 
