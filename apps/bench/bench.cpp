@@ -8,6 +8,7 @@
 // clock only after every result it counts has arrived. Ratios give
 // caraway's speed as a fraction of the baseline's.
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <caraway/caraway.hpp>
@@ -68,7 +69,7 @@ struct options {
 
 void usage() {
   std::cerr << "usage: caraway-bench [--quick] [--trials N] [--trial-ms MS]\n"
-               "         [--only baseline|tasks|actors|objects|fib]\n"
+               "         [--only baseline|tasks|actors|objects|fib|queue]\n"
                "         [--address HOST:PORT | --cluster 1|2]\n"
                "         [--caraway-...]\n"
                "  --address: drive the running cluster with this head\n"
@@ -126,7 +127,8 @@ options parse_flags(int argc, char** argv) {
     }
   }
   if (!cfg.only.empty() && cfg.only != "baseline" && cfg.only != "tasks"
-      && cfg.only != "actors" && cfg.only != "objects" && cfg.only != "fib")
+      && cfg.only != "actors" && cfg.only != "objects" && cfg.only != "fib"
+      && cfg.only != "queue")
     throw std::invalid_argument("unknown group for --only: " + cfg.only);
   if (quick) {
     // A smoke test: every code path once, numbers only indicative.
@@ -313,6 +315,27 @@ void run_objects(const settings& cfg, report& out) {
     });
   });
   out.print("single_client_wait_1k_refs", wait, "ops/s");
+}
+
+// A million small tasks submitted at once, then got: the whole queue's time
+// and this process' peak memory (run alone, `--only queue`, so that the
+// peak is the queue's).
+void run_queue(report& out) {
+  constexpr int64_t n = 1000000;
+  auto start = clock::now();
+  std::vector<caraway::object_ref<int64_t>> refs;
+  refs.reserve(n);
+  for (int64_t i = 0; i < n; ++i)
+    refs.emplace_back(caraway::task(small_value).remote());
+  int64_t sum = 0;
+  for (auto x : caraway::get(refs, std::chrono::minutes(10)))
+    sum += x;
+  expect(sum == n, "queued tasks");
+  out.print("queued_1m_tasks_seconds", seconds_since(start), "s");
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  out.print("queued_1m_tasks_peak_rss_mib",
+            static_cast<double>(usage.ru_maxrss) / 1024.0, "MiB");
 }
 
 int64_t fib_number(int64_t n) {
@@ -577,6 +600,9 @@ int main(int argc, char** argv) {
         }
         if (cfg.runs("fib"))
           run_fib(cfg, out);
+        // Only on request: it takes a while and a GiB.
+        if (cfg.only == "queue")
+          run_queue(out);
       }
       if (cluster) {
         cluster->stop();
