@@ -53,7 +53,8 @@ using self_ptr = caf::stateful_actor<client_state>*;
 
 // Keeps what the process announces, to announce it again to a head that
 // restarted.
-void remember(client_state& st, const caf::message& msg) {
+void remember(self_ptr self, const caf::message& msg) {
+  auto& st = self->state;
   if (msg.match_elements<wire::register_atom, wire::node_info,
                          wire::raylet_actor>()) {
     st.registration = msg;
@@ -64,6 +65,9 @@ void remember(client_state& st, const caf::message& msg) {
     st.announced.emplace_back(msg);
   } else if (msg.match_elements<wire::alive_atom, wire::actor_id,
                                 wire::actor_host_actor>()) {
+    // Forgotten when the host ends: a strong handle would keep a detached
+    // host's thread.
+    self->monitor(msg.get_as<wire::actor_host_actor>(2));
     st.hosts[msg.get_as<wire::actor_id>(1)] = msg;
   } else if (msg.match_elements<wire::dead_atom, wire::actor_id,
                                 wire::error_info>()) {
@@ -207,8 +211,16 @@ caf::behavior gcs_client(self_ptr self, caf::actor upstream,
   self->monitor(st0.upstream);
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
-    if (msg.source != st.upstream.address())
+    if (msg.source != st.upstream.address()) {
+      for (auto i = st.hosts.begin(); i != st.hosts.end(); ++i) {
+        if (i->second.get_as<wire::actor_host_actor>(2).address()
+            == msg.source) {
+          st.hosts.erase(i);
+          return;
+        }
+      }
       return;
+    }
     if (msg.reason == caf::exit_reason::user_shutdown) {
       give_up(self, wire::errc::head_unavailable,
               "the head stopped; this process leaves the cluster",
@@ -251,7 +263,7 @@ caf::behavior gcs_client(self_ptr self, caf::actor upstream,
             [=](caf::error& err) mutable { promise.deliver(std::move(err)); });
         return promise;
       }
-      remember(st, msg);
+      remember(self, msg);
       auto promise = self->make_response_promise();
       if (st.connected) {
         promise.delegate(st.upstream, std::move(msg));

@@ -15,9 +15,6 @@ app=$2
 library=$3
 require "$node" "$app"
 
-# Heartbeats every 200 ms, a peer silent for 2 s is dead.
-timing=(--heartbeat-interval-ms 200 --heartbeat-timeout-ms 2000)
-
 pick_port
 head_port=$free
 address=127.0.0.1:$head_port

@@ -13,7 +13,6 @@ app=$2
 library=$3
 require "$node" "$app"
 
-timing=(--heartbeat-interval-ms 200 --heartbeat-timeout-ms 2000)
 data=$work/head-data
 pick_port
 head_port=$free
@@ -60,15 +59,13 @@ wait_exit "$driver" 60
 grep -qx "task-after $tpu_id" "$work/driver.out" \
   || fail "the driver ran no task after the restart: $(cat "$work/driver.out")"
 echo "ok: the driver rejoined its job and ran a task on the tpu worker"
-deadline=$(($(now_ms) + 20000))
-until cli nodes 15 --address "$address" list nodes \
-  && grep -q "^$ssd_id .* alive" "$work/nodes.out" \
-  && grep -q "^$tpu_id .* alive" "$work/nodes.out" \
-  && grep -q "^$head_id .* dead" "$work/nodes.out"; do
-  (($(now_ms) < deadline)) \
-    || fail "the nodes are not back as they were: $(cat "$work/nodes.out")"
-  sleep 0.1
-done
+nodes_back() {
+  cli nodes 15 --address "$address" list nodes \
+    && grep -q "^$ssd_id .* alive" "$work/nodes.out" \
+    && grep -q "^$tpu_id .* alive" "$work/nodes.out" \
+    && grep -q "^$head_id .* dead" "$work/nodes.out"
+}
+eventually 20 "the nodes are not back as they were" nodes_back
 echo "ok: both workers are back under their ids; the old head's node is dead"
 run_app user 60 use-named keeper
 grep -qx "found keeper total 19" "$work/user.out" \

@@ -23,6 +23,10 @@ require() {
 }
 require "$cli" "$tcp"
 
+# Daemon options for tests of failures: heartbeats every 200 ms, a peer
+# silent for 2 s is gone.
+timing=(--heartbeat-interval-ms 200 --heartbeat-timeout-ms 2000)
+
 work=$(mktemp -d -t caraway-cluster.XXXXXX)
 pids=()       # every process started, in order
 reaped=" "    # those already waited for: their ids may be reused
@@ -117,6 +121,17 @@ wait_for_line() {
   until grep -Eq -- "$regex" "$work/$name.out" 2>/dev/null; do
     running "$pid" || fail "$name exited before printing '$regex'"
     (($(now_ms) < deadline)) || fail "$name printed no '$regex' in $4 s"
+    sleep 0.1
+  done
+}
+
+# eventually <seconds> <what> <command...>: runs the command every 0.1 s
+# until it succeeds; fails saying <what> if it has not within <seconds>.
+eventually() {
+  local deadline=$(($(now_ms) + $1 * 1000)) what=$2
+  shift 2
+  until "$@"; do
+    (($(now_ms) < deadline)) || fail "$what"
     sleep 0.1
   done
 }

@@ -35,12 +35,8 @@ wait_for_line held "$holder" '^ready$' 60
 [[ $(list_actor held) == *" alive "* ]] || fail "held is not alive: $(list_actor held)"
 kill -KILL "$holder"
 wait_exit "$holder" 10
-deadline=$(($(now_ms) + 20000))
-until [[ $(list_actor held) == *" dead "*"process that created"* ]]; do
-  (($(now_ms) < deadline)) \
-    || fail "the killed driver's actor lives on: $(list_actor held)"
-  sleep 0.1
-done
+held_died() { [[ $(list_actor held) == *" dead "*"process that created"* ]]; }
+eventually 20 "the killed driver's actor lives on" held_died
 echo "ok: a killed driver's actor died with it"
 
 # store_mib <node id>: MiB in use in that node's store, per `caraway status`.
@@ -94,12 +90,8 @@ wait_exit "$borrower" 60
 grep -qx "after-drop 7" "$work/borrower.out" \
   || fail "borrow-named printed: $(cat "$work/borrower.out" "$work/borrower.err")"
 echo "ok: a handle another driver holds keeps an actor alive after its creator let go"
-deadline=$(($(now_ms) + 20000))
-until [[ $(list_actor lent) == *" dead "*"was killed"* ]]; do
-  (($(now_ms) < deadline)) \
-    || fail "the actor outlived its last handle: $(list_actor lent)"
-  sleep 0.1
-done
+lent_ended() { [[ $(list_actor lent) == *" dead "*"was killed"* ]]; }
+eventually 20 "the actor outlived its last handle" lent_ended
 running "$lender" || fail "the creator exited early"
 touch "$work/lent-done"
 wait_exit "$lender" 30

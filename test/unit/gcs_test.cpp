@@ -1,5 +1,6 @@
-// The gcs across restarts: its store on disk, its tables taken back, and
-// what a restored gcs does with processes that come back or do not.
+// The gcs across restarts: its store on disk, its tables taken back, what a
+// restored gcs does with processes that come back or do not, and the link
+// through which processes reach it.
 
 #include <doctest/doctest.h>
 
@@ -13,7 +14,9 @@
 #include "caraway/node/gcs.hpp"
 #include "caraway/node/gcs_store.hpp"
 #include "deterministic.hpp"
+#include "fake_gcs.hpp"
 #include "fake_raylet.hpp"
+#include "gcs_client.hpp"
 
 using namespace caraway;
 
@@ -257,4 +260,41 @@ TEST_CASE_FIXTURE(restored_gcs,
   // The owner that did not come back has its objects freed on the node.
   CHECK(raylet_log->freed == std::vector<uint64_t>{9});
   caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(test::deterministic_fixture,
+                  "the link to the head forwards messages as they are and "
+                  "answers go straight back") {
+  auto log = std::make_shared<test::gcs_log>();
+  auto raylet_log = std::make_shared<test::raylet_log>();
+  wire::raylet_actor raylet = sys.spawn(test::fake_raylet, raylet_log);
+  log->place_on = raylet;
+  log->place_node = {1, 2};
+  wire::gcs_actor upstream = sys.spawn(test::fake_gcs, log);
+  runtime::gcs_client_config cfg;
+  cfg.host = "127.0.0.1";
+  cfg.port = 1;
+  auto link = runtime::spawn_gcs_client(sys, upstream, cfg);
+  wire::node_info info;
+  info.id = {1, 1};
+  caf::anon_send(link, wire::report_atom::value, info);
+  auto answered = std::make_shared<std::optional<wire::unique_id>>();
+  sys.spawn([=](caf::event_based_actor* self) {
+    self
+      ->request(link, caf::infinite, wire::place_atom::value,
+                wire::resource_set{{"CPU", 1}}, wire::unique_id{1, 1}, true)
+      .then([=](wire::raylet_actor&, wire::unique_id& node) {
+        *answered = node;
+      });
+  });
+  run();
+  REQUIRE(log->reports.size() == 1);
+  CHECK(log->reports[0].id == info.id);
+  REQUIRE(log->place_requests.size() == 1);
+  CHECK(answered->value_or(wire::unique_id{}) == wire::unique_id{1, 2});
+  for (auto hdl : {caf::actor_cast<caf::actor>(link),
+                   caf::actor_cast<caf::actor>(upstream),
+                   caf::actor_cast<caf::actor>(raylet)})
+    caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+  run();
 }

@@ -52,45 +52,21 @@ private:
 /// an actor that is not detached ends once the last handle to it anywhere
 /// is gone and its calls are answered.
 template <class C>
-class actor_handle {
+class actor_handle : public detail::counted_id {
 public:
   actor_handle() noexcept = default;
 
   /// A handle to the actor with this id, counted as one more.
-  explicit actor_handle(wire::actor_id id) : id_(id) {
-    if (!id_.nil())
-      detail::add_ref(id_);
-  }
-
-  actor_handle(const actor_handle& other) noexcept : id_(other.id_) {
-    if (!id_.nil())
-      detail::add_ref(id_);
-  }
-
-  actor_handle(actor_handle&& other) noexcept : id_(other.id_) {
-    other.id_ = {};
-  }
-
-  actor_handle& operator=(const actor_handle& other) noexcept {
-    actor_handle tmp{other};
-    std::swap(id_, tmp.id_);
-    return *this;
-  }
-
-  actor_handle& operator=(actor_handle&& other) noexcept {
-    std::swap(id_, other.id_);
-    return *this;
-  }
-
-  ~actor_handle() {
-    if (!id_.nil())
-      detail::remove_ref(id_);
+  explicit actor_handle(wire::actor_id id) {
+    if (!id.nil())
+      detail::add_ref(id);
+    take_counted(id);
   }
 
   /// Takes over a reference that the caller already counted.
   static actor_handle adopt(const wire::actor_id& id) noexcept {
     actor_handle result;
-    result.id_ = id;
+    result.take_counted(id);
     return result;
   }
 
@@ -121,15 +97,7 @@ public:
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f,
                                                  actor_handle& x) {
-    if constexpr (Inspector::reads_state) {
-      detail::note_nested_ref(x.id_);
-      return f(x.id_.hi, x.id_.lo);
-    } else {
-      wire::actor_id id;
-      auto result = f(id.hi, id.lo);
-      x = actor_handle{id};
-      return result;
-    }
+    return x.inspect_id(f);
   }
 
 private:
@@ -138,8 +106,6 @@ private:
     return detail::method_name(std::type_index{typeid(C)},
                                detail::member_key(method), sig);
   }
-
-  wire::actor_id id_;
 };
 
 /// Builds the creation of an actor; `remote` creates it.
