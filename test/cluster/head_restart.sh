@@ -5,7 +5,8 @@
 # rejoin under their ids, the driver rejoins its job and runs tasks again,
 # the detached named actor is found by a new driver with its state, and the
 # head's old node is declared dead. A head restarted without its data dir
-# knows no one: the workers are fenced and stop.
+# knows no one: the workers are fenced and stop. A second head on a data
+# dir in use does not start.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh" "$1"
@@ -38,6 +39,10 @@ wait_listening worker_tpu "$tpu"
 ssd_id=$(node_id_of worker_ssd)
 tpu_id=$(node_id_of worker_tpu)
 wait_alive_nodes 3
+
+pick_port
+start rival "$node" --port "$free" --num-cpus 1 --data-dir "$data"
+expect_exit rival "$last_pid" 30 1 "another head uses the data directory"
 
 start driver "$app" outlive-head "$work/go" --caraway-address "$address"
 driver=$last_pid

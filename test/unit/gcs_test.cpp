@@ -33,6 +33,7 @@ struct temp_dir {
     std::remove((path + "/gcs.log").c_str());
     std::remove((path + "/gcs.snapshot").c_str());
     std::remove((path + "/gcs.snapshot.tmp").c_str());
+    std::remove((path + "/gcs.lock").c_str());
     ::rmdir(path.c_str());
   }
 };
@@ -84,6 +85,18 @@ TEST_CASE("the gcs store reads back what it wrote, later rows last") {
   CHECK(job.libraries == std::vector<std::string>{"/x.so"});
   CHECK(std::get<wire::stored_owner>(rows[2]).worker == 9);
   CHECK_FALSE(std::get<wire::stored_node>(rows[3]).info.alive);
+}
+
+TEST_CASE("one data dir serves one head at a time") {
+  temp_dir dir;
+  {
+    node::gcs_store first{dir.path};
+    CHECK_THROWS_WITH_AS(node::gcs_store{dir.path},
+                         doctest::Contains("another head"),
+                         std::runtime_error);
+  }
+  // Free again once the first is gone.
+  CHECK_NOTHROW(node::gcs_store{dir.path});
 }
 
 TEST_CASE("a log cut short by a crash loses only its last record") {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <stdexcept>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,6 +103,17 @@ bool write_all(int fd, const std::string& bytes) {
 gcs_store::gcs_store(std::string dir) : dir_(std::move(dir)) {
   if (::mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST)
     throw failure("cannot create the data directory", dir_);
+  // One head per data dir: two writing one log would corrupt it.
+  auto lock_path = dir_ + "/gcs.lock";
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0)
+    throw failure("cannot open", lock_path);
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    throw std::runtime_error("another head uses the data directory "
+                             + dir_);
+  }
   auto snapshot_path = dir_ + snapshot_name;
   auto log_path = dir_ + log_name;
   parse(read_file(snapshot_path), snapshot_path, loaded_);
@@ -121,6 +133,8 @@ gcs_store::gcs_store(std::string dir) : dir_(std::move(dir)) {
 gcs_store::~gcs_store() {
   if (log_fd_ >= 0)
     ::close(log_fd_);
+  if (lock_fd_ >= 0)
+    ::close(lock_fd_);
 }
 
 std::vector<wire::gcs_record> gcs_store::take_loaded() {

@@ -17,7 +17,8 @@ class gcs_store {
 public:
   /// Opens `dir` (created if missing) and reads the snapshot and the log. A
   /// log cut short by a crash loses its last, partial record. Throws
-  /// std::runtime_error naming the file it cannot read or write.
+  /// std::runtime_error naming the file it cannot read or write, or when
+  /// another process holds the directory.
   explicit gcs_store(std::string dir);
 
   ~gcs_store();
@@ -48,6 +49,7 @@ public:
 private:
   std::string dir_;
   int log_fd_ = -1;
+  int lock_fd_ = -1;
   size_t log_records_ = 0;
   std::vector<wire::gcs_record> loaded_;
 };
