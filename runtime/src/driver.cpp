@@ -33,6 +33,7 @@ void connect_head(process& p, const std::string& address, uint32_t timeout_ms,
   cfg.port = port;
   cfg.reconnect_timeout = std::chrono::milliseconds(reconnect_ms);
   if (driver) {
+    cfg.answer_when_lost = true;
     std::weak_ptr<owner::core_worker> weak = p.core;
     cfg.driver_rejoined = [weak](wire::raylet_actor raylet,
                                  wire::unique_id node) {

@@ -43,6 +43,9 @@ struct client_state {
   std::vector<caf::message> announced;
   /// Actor hosts of this process that announced themselves alive.
   std::map<wire::actor_id, caf::message> hosts;
+  /// Why the head is gone for good (a driver's link answers with it).
+  std::string lost;
+  wire::errc lost_code = wire::errc::none;
 
   std::string where() const {
     return cfg.host + ":" + std::to_string(cfg.port);
@@ -90,13 +93,18 @@ void give_up(self_ptr self, wire::errc code, const std::string& why,
     CARAWAY_LOG(info, runtime) << why;
   else
     CARAWAY_LOG(error, runtime) << why;
-  for (auto& x : self->state.held)
+  auto& st = self->state;
+  for (auto& x : st.held)
     fail(x.promise, code, why);
-  self->state.held.clear();
-  if (asked)
+  st.held.clear();
+  if (st.cfg.answer_when_lost) {
+    st.lost = why;
+    st.lost_code = code;
+  } else if (asked) {
     self->quit(caf::exit_reason::user_shutdown);
-  else
+  } else {
     self->quit(caf::make_error(code, why));
+  }
 }
 
 // Taken back: announce again what this process announced, then forward
@@ -241,6 +249,11 @@ caf::behavior gcs_client(self_ptr self, caf::actor upstream,
     [=](caf::scheduled_actor*, caf::message_view& view)
       -> caf::result<caf::message> {
       auto& st = self->state;
+      if (!st.lost.empty()) {
+        auto promise = self->make_response_promise();
+        fail(promise, st.lost_code, st.lost);
+        return promise;
+      }
       auto msg = view.move_content_to_message();
       // A driver's job: answered through here, to learn its number.
       if (msg.match_elements<wire::job_atom, std::string, wire::owner_actor,

@@ -11,8 +11,9 @@
 // what the process announced (its owner, subscriptions, live actor hosts)
 // and forwards what it held. If the head does not come back in time, or
 // does not take the process back (it declared the node dead meanwhile), the
-// link fails what it held and stops with `errc::fenced` or
-// `errc::head_unavailable`; whoever watches it (the raylet) stops too.
+// link fails what it held with `errc::fenced` or `errc::head_unavailable`
+// and stops, so that whoever watches it (the raylet) stops too; a driver's
+// link stays and fails every later request the same way.
 // A head that stopped on request (`caraway stop`, SIGTERM) is not waited
 // for: the link stops with it.
 
@@ -36,6 +37,10 @@ struct gcs_client_config {
   /// A driver: the raylet (and its node) to submit to after rejoining its
   /// job, which may differ from the one before.
   std::function<void(wire::raylet_actor, wire::unique_id)> driver_rejoined;
+  /// A driver's link outlives a head that is gone for good: it answers
+  /// every later request with the error that says why, where a worker's
+  /// link stops (and takes its node along).
+  bool answer_when_lost = false;
 };
 
 /// Spawns the link to `upstream`, a gcs reached at cfg.host:cfg.port.

@@ -365,6 +365,20 @@ int main(int argc, char** argv) {
     std::cout << "after-drop "
               << caraway::get(t->task(&tally::add).remote(int64_t{4}), 30s)
               << std::endl;
+  } else if (mode == "lookup-after") {
+    // Looks the actor "keeper" up once the file `arg` exists (the test has
+    // taken the head away by then).
+    if (!caraway::get_actor<tally>("keeper", "shared"))
+      return 1;
+    std::cout << "ready" << std::endl;
+    if (!wait_for_file(mode, arg, 60s))
+      return 1;
+    try {
+      caraway::get_actor<tally>("keeper", "shared");
+      std::cout << "found" << std::endl;
+    } catch (const caraway::error& e) {
+      std::cout << "lookup-failed " << e.what() << std::endl;
+    }
   } else if (mode == "get-or-make") {
     auto t = caraway::actor<tally>().name(arg, "shared").get_if_exists().remote();
     std::cout << "got " << arg << " total "

@@ -5,8 +5,8 @@
 # rejoin under their ids, the driver rejoins its job and runs tasks again,
 # the detached named actor is found by a new driver with its state, and the
 # head's old node is declared dead. A head restarted without its data dir
-# knows no one: the workers are fenced and stop. A second head on a data
-# dir in use does not start.
+# knows no one: the workers are fenced and stop, and a driver's request
+# fails saying so. A second head on a data dir in use does not start.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh" "$1"
@@ -78,10 +78,19 @@ grep -qx "found keeper total 19" "$work/user.out" \
 echo "ok: the detached named actor was found again with its state"
 
 # -- a head restarted without its data dir ---------------------------------------
+start late "$app" lookup-after "$work/go-late" --caraway-address "$address"
+late=$last_pid
+wait_for_line late "$late" '^ready$' 60
 kill -KILL "$head"
 wait_exit "$head" 10
+touch "$work/go-late"
 start_head head3
 expect_exit worker_ssd "$ssd" 30 1 "stopping: .*(dead|not take)"
 expect_exit worker_tpu "$tpu" 30 1 "stopping: .*(dead|not take)"
 echo "ok: a head without its data dir knows no one; the workers were fenced"
+wait_exit "$late" 60
+((status == 0)) || fail "the late driver exited with $status"
+grep -q "^lookup-failed .*does not know job" "$work/late.out" \
+  || fail "lookup-after printed: $(cat "$work/late.out" "$work/late.err")"
+echo "ok: a driver the restarted head does not know gets an error saying so"
 echo "PASS"
