@@ -319,6 +319,11 @@ int main(int argc, char** argv) {
     std::cout << "while-away "
               << caraway::get(t.task(&tally::add).remote(int64_t{7}), 30s)
               << std::endl;
+    // The head's node is gone: tasks go to a worker's raylet meanwhile.
+    std::cout << "task-while-away "
+              << caraway::get(
+                   caraway::task(where).resources({{"tpu", 1}}).remote(), 30s)
+              << std::endl;
     if (!wait_for_file(mode, arg + "-back", 60s))
       return 1;
     // Until the driver has rejoined, its tasks go to the head's node, which

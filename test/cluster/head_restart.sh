@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cluster.head_restart: a head killed with SIGKILL and restarted on its port
 # with its --data-dir brings the cluster back. While it is away, workers
-# serve on and a driver still calls its actor; once it is back, the workers
+# serve on, a driver still calls its actor and runs tasks on a worker
+# instead of the head's node; once it is back, the workers
 # rejoin under their ids, the driver rejoins its job and runs tasks again,
 # the detached named actor is found by a new driver with its state, and the
 # head's old node is declared dead. A head restarted without its data dir
@@ -53,8 +54,10 @@ kill -KILL "$head"
 wait_exit "$head" 10
 touch "$work/go"
 wait_for_line driver "$driver" '^while-away 12$' 30
+wait_for_line driver "$driver" "^task-while-away $tpu_id$" 30
 running "$ssd" && running "$tpu" || fail "a worker stopped without the head"
-echo "ok: while the head was away the workers served on and the actor answered"
+echo "ok: while the head was away the workers served on, the actor answered"
+echo "ok: and the driver's tasks ran on a worker"
 
 # -- the head is back ------------------------------------------------------------
 start_head head2 --data-dir "$data"

@@ -27,14 +27,19 @@ void dial(self_ptr self, core_worker* core, const wire::node_info& info) {
   if (!wire::split_address(info.address, host, port, why))
     return;
   auto address = info.address;
+  auto node = info.id;
   auto timeout = std::chrono::milliseconds(core->cfg().connect_timeout_ms);
   self
     ->request(self->system().middleman().actor_handle(), timeout,
               caf::connect_atom::value, std::move(host), port)
     .then(
-      [=](const caf::node_id&, caf::strong_actor_ptr&,
-          const std::set<std::string>&) {
+      [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
+          const std::set<std::string>& ifs) {
         CARAWAY_LOG(debug, owner) << "connected" << log::kv("node", address);
+        // A worker publishes its raylet (the head its gcs).
+        if (ptr && ifs == self->system().message_types<wire::raylet_actor>())
+          self->state.raylets[node]
+            = caf::actor_cast<wire::raylet_actor>(std::move(ptr));
       },
       [=](caf::error& err) {
         CARAWAY_LOG(warning, owner)
@@ -134,9 +139,22 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
   self->state.own_address = std::move(own_address);
   self->set_down_handler([=](caf::down_msg& msg) {
     if (auto raylet = core->raylet(); raylet && msg.source == raylet.address()) {
+      auto dead = core->raylet_node();
+      auto& raylets = self->state.raylets;
+      raylets.erase(dead);
+      // A driver submits to another node from now on, so that its tasks
+      // (those lost with the node too) run while the head may be away.
+      if (self->state.own_address.empty() && !raylets.empty()) {
+        auto next = raylets.begin();
+        CARAWAY_LOG(warning, owner)
+          << "the node this driver submits to is gone; submitting to "
+             "another"
+          << log::kv("gone", wire::to_string(dead))
+          << log::kv("now", wire::to_string(next->first));
+        core->switch_raylet(next->second, next->first);
+      }
       // The gcs may be gone with it (the head died): nobody else will say.
-      core->on_node_died(core->raylet_node(), "the raylet this process "
-                                              "submits to");
+      core->on_node_died(dead, "the raylet this process submits to");
       return;
     }
     auto& owners = self->state.owners;
@@ -154,10 +172,12 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
       core->on_actor_update(info);
     },
     [=](wire::update_atom, const wire::node_info& info) {
-      if (info.alive)
+      if (info.alive) {
         dial(self, core, info);
-      else
+      } else {
+        self->state.raylets.erase(info.id);
         core->on_node_died(info.id, info.address);
+      }
     },
     [=](wire::moved_atom, const wire::task_id& id, uint32_t attempt,
         const wire::unique_id& node) { core->on_moved(id, attempt, node); },

@@ -5,6 +5,7 @@
 // core worker's parts.
 
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -24,6 +25,9 @@ struct service_state {
   std::string own_address;
   /// Nodes connected to, or being connected to.
   std::set<std::string> dialed;
+  /// The raylets of worker nodes connected to: where a driver submits
+  /// once the node it submitted to is gone.
+  std::map<wire::unique_id, wire::raylet_actor> raylets;
   /// Owners of other processes' ids, by the high word of the id.
   std::unordered_map<uint64_t, wire::owner_actor> owners;
   /// Callbacks waiting for the gcs to name an owner.
