@@ -316,7 +316,9 @@ void core_worker::on_node_died(const wire::unique_id& node,
   effects fx;
   std::vector<wire::object_id> settled;
   lock_type lock{mtx_};
-  if (!dead_nodes_.emplace(node, address).second)
+  // After shutdown began, the nodes go down with this process: nothing
+  // runs again, and waiting readers hear of the shutdown, not of a death.
+  if (memory_.stopped() || !dead_nodes_.emplace(node, address).second)
     return;
   // Objects first: their tasks run again, and tasks of the node that read
   // them wait for them instead of reading a lost copy.
