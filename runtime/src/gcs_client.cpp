@@ -32,6 +32,8 @@ struct client_state {
   caf::actor upstream;
   /// False from losing the head until it took this process back.
   bool connected = true;
+  /// A connection attempt is on its way (one at a time).
+  bool connecting = false;
   caf::actor_clock::time_point deadline;
   std::vector<held_message> held;
   /// This node's registration (`register_atom, node_info, raylet`).
@@ -129,15 +131,23 @@ void resume(self_ptr self) {
 // into its job.
 void rejoin(self_ptr self) {
   auto& st = self->state;
-  auto timeout = std::chrono::seconds(10);
+  auto timeout = std::chrono::seconds(5);
+  // Only a refusal is final; a head that did not answer is tried again
+  // until the reconnect timeout.
   auto failed = [=](caf::error& err) {
-    auto code = wire::code_of(err) == wire::errc::fenced
-                  ? wire::errc::fenced
-                  : wire::errc::head_unavailable;
-    give_up(self, code,
-            "the head at " + self->state.where()
-              + " did not take this process back: "
-              + self->system().render(err));
+    if (wire::code_of(err) == wire::errc::fenced) {
+      give_up(self, wire::errc::fenced,
+              "the head at " + self->state.where()
+                + " did not take this process back: "
+                + self->system().render(err));
+      return;
+    }
+    CARAWAY_LOG(warning, runtime)
+      << "the head did not answer a request to rejoin; trying again"
+      << log::kv("head", self->state.where())
+      << log::kv("error", self->system().render(err));
+    self->state.upstream = nullptr;
+    self->delayed_send(self, retry_pause, wire::retry_atom::value);
   };
   if (!st.registration.empty()) {
     auto info = st.registration.get_as<wire::node_info>(1);
@@ -187,6 +197,7 @@ void try_connect(self_ptr self) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
     st.deadline - now);
   auto& sys = self->system();
+  st.connecting = true;
   self
     ->request(sys.middleman().actor_handle(),
               std::min(left, std::chrono::milliseconds(2000)),
@@ -195,6 +206,7 @@ void try_connect(self_ptr self) {
       [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
           const std::set<std::string>& ifs) {
         auto& st = self->state;
+        st.connecting = false;
         auto gcs = as_gcs(self->system(), st.where(), std::move(ptr), ifs);
         if (!gcs) {
           self->delayed_send(self, retry_pause, wire::retry_atom::value);
@@ -205,6 +217,7 @@ void try_connect(self_ptr self) {
         rejoin(self);
       },
       [=](caf::error&) {
+        self->state.connecting = false;
         self->delayed_send(self, retry_pause, wire::retry_atom::value);
       });
 }
@@ -233,6 +246,13 @@ caf::behavior gcs_client(self_ptr self, caf::actor upstream,
       give_up(self, wire::errc::head_unavailable,
               "the head stopped; this process leaves the cluster",
               /*asked=*/true);
+      return;
+    }
+    if (!st.connected) {
+      // The head went again while this process asked to rejoin it (or the
+      // middleman handed out the one that had just died).
+      st.upstream = nullptr;
+      self->delayed_send(self, retry_pause, wire::retry_atom::value);
       return;
     }
     CARAWAY_LOG(warning, runtime)
@@ -293,7 +313,11 @@ caf::behavior gcs_client(self_ptr self, caf::actor upstream,
       return promise;
     });
   return {
-    [=](wire::retry_atom) { try_connect(self); },
+    [=](wire::retry_atom) {
+      auto& st = self->state;
+      if (!st.connected && !st.connecting && !st.upstream)
+        try_connect(self);
+    },
   };
 }
 

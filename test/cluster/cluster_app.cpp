@@ -116,6 +116,15 @@ int64_t slow_square(int64_t i) {
 
 CARAWAY_REMOTE(slow_square)
 
+// Holds its node's resources until the file at `path` exists, at most a
+// minute: a task the test can see running where it is about to kill it.
+int64_t hold_until(const std::string& path) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (!std::ifstream{path} && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return 0;
+}
+
 // The namespace a task sees, and a named actor it makes there (detached:
 // it outlives the task's handle, for the driver to find).
 std::string ns_seen() {
@@ -127,7 +136,7 @@ std::string ns_seen() {
   return caraway::get_namespace();
 }
 
-CARAWAY_REMOTE(ns_seen)
+CARAWAY_REMOTE(ns_seen, hold_until)
 
 CARAWAY_REMOTE(where, slow_where, produce, consume, pulled, add_to,
                resources_seen, read_nested, make_nested)
@@ -226,16 +235,18 @@ int main(int argc, char** argv) {
     // kills a worker that holds some of them: each result must still come
     // back, and be right.
     constexpr int64_t n = 2000;
+    // Runs on the one node with "solo" until that node is killed (the test
+    // waits for it to hold "solo"), without retries.
+    auto once = caraway::task(hold_until)
+                  .resources({{"solo", 1}})
+                  .num_cpus(0)
+                  .max_retries(0)
+                  .remote(std::string{"/nonexistent/never"});
     std::vector<caraway::object_ref<int64_t>> refs;
     refs.reserve(n);
     for (int64_t i = 0; i < n; ++i)
       refs.emplace_back(
         caraway::task(slow_square).resources({{"pool", 1}}).remote(i));
-    // Queued last, on the one node with "solo", without retries.
-    auto once = caraway::task(slow_square)
-                  .resources({{"pool", 1}, {"solo", 1}})
-                  .max_retries(0)
-                  .remote(int64_t{7});
     std::cout << "submitted " << n << std::endl;
     int64_t right = 0;
     for (int64_t i = 0; i < n; ++i)
@@ -321,8 +332,7 @@ int main(int argc, char** argv) {
               << std::endl;
     // The head's node is gone: tasks go to a worker's raylet meanwhile.
     std::cout << "task-while-away "
-              << caraway::get(
-                   caraway::task(where).resources({{"tpu", 1}}).remote(), 30s)
+              << caraway::get(caraway::task(where).remote(), 30s)
               << std::endl;
     if (!wait_for_file(mode, arg + "-back", 60s))
       return 1;

@@ -46,10 +46,11 @@ kill_then_go() {
 start survive "$app" survive --caraway-address "$address"
 driver=$last_pid
 wait_for_line survive "$driver" '^submitted 2000$' 60
-# Kill the victim once tasks queue there: they are lost with it.
+# Kill the victim once tasks queue there and the task without retries runs
+# there (it holds "solo"): they are lost with it.
 deadline=$(($(now_ms) + 60000))
 until cli status 15 --address "$address" status \
-  && grep -Eq "^${victim_id:0:8} .* pending ([5-9][0-9]|[0-9]{3,})$" \
+  && grep -Eq "^${victim_id:0:8} .* solo 1/1 .* pending ([5-9][0-9]|[0-9]{3,})$" \
     "$work/status.out"; do
   running "$driver" || fail "the driver ended before tasks queued on the victim"
   (($(now_ms) < deadline)) || fail "no tasks queued on the victim in 60 s"

@@ -54,7 +54,7 @@ kill -KILL "$head"
 wait_exit "$head" 10
 touch "$work/go"
 wait_for_line driver "$driver" '^while-away 12$' 30
-wait_for_line driver "$driver" "^task-while-away $tpu_id$" 30
+wait_for_line driver "$driver" "^task-while-away ($ssd_id|$tpu_id)$" 30
 running "$ssd" && running "$tpu" || fail "a worker stopped without the head"
 echo "ok: while the head was away the workers served on, the actor answered"
 echo "ok: and the driver's tasks ran on a worker"
