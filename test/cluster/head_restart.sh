@@ -45,7 +45,7 @@ pick_port
 start rival "$node" --port "$free" --num-cpus 1 --data-dir "$data"
 expect_exit rival "$last_pid" 30 1 "another head uses the data directory"
 
-start driver "$app" outlive-head "$work/go" --caraway-address "$address"
+start_app driver outlive-head "$work/go"
 driver=$last_pid
 wait_for_line driver "$driver" "^ready 5 on $ssd_id$" 60
 
@@ -62,8 +62,7 @@ echo "ok: and the driver's tasks ran on a worker"
 # -- the head is back ------------------------------------------------------------
 start_head head2 --data-dir "$data"
 touch "$work/go-back"
-wait_exit "$driver" 60
-((status == 0)) || fail "the driver exited with $status"
+finish_app driver "$driver" 60
 grep -qx "task-after $tpu_id" "$work/driver.out" \
   || fail "the driver ran no task after the restart: $(cat "$work/driver.out")"
 echo "ok: the driver rejoined its job and ran a task on the tpu worker"
@@ -81,7 +80,7 @@ grep -qx "found keeper total 19" "$work/user.out" \
 echo "ok: the detached named actor was found again with its state"
 
 # -- a head restarted without its data dir ---------------------------------------
-start late "$app" lookup-after "$work/go-late" --caraway-address "$address"
+start_app late lookup-after "$work/go-late"
 late=$last_pid
 wait_for_line late "$late" '^ready$' 60
 kill -KILL "$head"
@@ -91,8 +90,7 @@ start_head head3
 expect_exit worker_ssd "$ssd" 30 1 "stopping: .*(dead|not take)"
 expect_exit worker_tpu "$tpu" 30 1 "stopping: .*(dead|not take)"
 echo "ok: a head without its data dir knows no one; the workers were fenced"
-wait_exit "$late" 60
-((status == 0)) || fail "the late driver exited with $status"
+finish_app late "$late" 60
 grep -q "^lookup-failed .*does not know job" "$work/late.out" \
   || fail "lookup-after printed: $(cat "$work/late.out" "$work/late.err")"
 echo "ok: a driver the restarted head does not know gets an error saying so"

@@ -231,6 +231,21 @@ run_app() { # <name> <seconds> <args...>
   ((status == 0)) || fail "$name exited with $status"
 }
 
+# start_app <name> <args...>: starts the driver $app against the cluster at
+# $address in the background; sets `last_pid`.
+start_app() {
+  local name=$1
+  shift
+  start "$name" "$app" "$@" --caraway-address "$address"
+}
+
+# finish_app <name> <pid> <seconds>: waits for a driver started with
+# start_app; fails unless it exits with 0.
+finish_app() {
+  wait_exit "$2" "$3"
+  ((status == 0)) || fail "$1 exited with $status"
+}
+
 # expect_where <name>: the driver's `where` output shows the ssd task on the
 # ssd worker and the tpu task on the tpu worker.
 expect_where() {

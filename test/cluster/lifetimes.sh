@@ -76,17 +76,16 @@ grep -qx "got newcomer total 5" "$work/fresh.out" \
 echo "ok: a detached actor outlived its driver; get_if_exists found it"
 
 # -- an actor ends with the last handle to it, wherever that is ---------------
-start lender "$app" lend "$work/lent" --caraway-address "$address"
+start_app lender lend "$work/lent"
 lender=$last_pid
 wait_for_line lender "$lender" '^ready$' 60
-start borrower "$app" borrow-named "$work/lent" --caraway-address "$address"
+start_app borrower borrow-named "$work/lent"
 borrower=$last_pid
 wait_for_line borrower "$borrower" '^holding 3$' 60
 touch "$work/lent"
 wait_for_line lender "$lender" '^dropped$' 30
 touch "$work/lent-dropped"
-wait_exit "$borrower" 60
-((status == 0)) || fail "the borrower exited with $status"
+finish_app borrower "$borrower" 60
 grep -qx "after-drop 7" "$work/borrower.out" \
   || fail "borrow-named printed: $(cat "$work/borrower.out" "$work/borrower.err")"
 echo "ok: a handle another driver holds keeps an actor alive after its creator let go"
