@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -26,8 +27,10 @@ namespace {
 struct temp_dir {
   std::string path;
   temp_dir() {
-    char tmpl[] = "/tmp/caraway-gcs-test.XXXXXX";
-    path = ::mkdtemp(tmpl);
+    auto tmpl = (std::filesystem::temp_directory_path()
+                 / "caraway-gcs-test.XXXXXX")
+                  .string();
+    path = ::mkdtemp(tmpl.data());
   }
   ~temp_dir() {
     std::remove((path + "/gcs.log").c_str());
