@@ -89,7 +89,7 @@ finish_app borrower "$borrower" 60
 grep -qx "after-drop 7" "$work/borrower.out" \
   || fail "borrow-named printed: $(cat "$work/borrower.out" "$work/borrower.err")"
 echo "ok: a handle another driver holds keeps an actor alive after its creator let go"
-lent_ended() { [[ $(list_actor lent) == *" dead "*"was killed"* ]]; }
+lent_ended() { [[ $(list_actor lent) == *" dead "*"every handle"*"is gone"* ]]; }
 eventually 20 "the actor outlived its last handle" lent_ended
 running "$lender" || fail "the creator exited early"
 touch "$work/lent-done"

@@ -50,6 +50,7 @@ inline wire::gcs_actor::behavior_type fake_gcs(wire::gcs_actor::pointer,
       return unsupported();
     },
     [](wire::alive_atom, const wire::actor_id&, wire::actor_host_actor&) {},
+    [](wire::kill_atom, const wire::actor_id&, wire::error_info&) {},
     [](wire::dead_atom, const wire::actor_id&, wire::error_info&) {},
     [=](wire::place_atom, const wire::resource_set& req, const wire::unique_id&,
         bool now) -> caf::result<wire::raylet_actor, wire::unique_id> {

@@ -90,7 +90,8 @@ void core_worker::apply(lock_type& lock, effects& fx) {
     caf::anon_send(fx.raylet, wire::submit_atom::value, std::move(spec));
   for (auto& actor : fx.out_of_scope)
     caf::anon_send(handles_.gcs, wire::kill_atom::value, actor,
-                   /*no_restart=*/true);
+                   wire::error_info{wire::error_kind::actor_died, "",
+                                    "every handle to the actor is gone"});
   for (auto& [store, id] : fx.frees)
     caf::anon_send(store, wire::free_atom::value,
                    std::vector<wire::object_id>{id});

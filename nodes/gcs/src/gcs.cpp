@@ -787,6 +787,9 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
                         {wire::error_kind::actor_died, "",
                          "the actor was killed"});
     },
+    [=](wire::kill_atom, const wire::actor_id& id, wire::error_info& why) {
+      kill_actor(self, id, std::move(why));
+    },
     [=](wire::owner_atom, uint64_t worker, wire::owner_actor& owner) {
       auto& st = self->state;
       self->monitor(owner);

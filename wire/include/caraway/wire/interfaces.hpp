@@ -87,6 +87,8 @@ using gcs_actor = caf::typed_actor<
   // Kill an actor; false when no such actor lives.
   // ...and with `no_restart` false, let it restart if it has restarts left.
   caf::replies_to<kill_atom, actor_id, bool>::with<bool>,
+  // End an actor for a reason its creator gives (its last handle is gone).
+  caf::reacts_to<kill_atom, actor_id, error_info>,
   // Publish actor state changes to this owner.
   caf::reacts_to<subscribe_atom, owner_actor>,
   // List nodes (with live resource use), actors and jobs (number ->
