@@ -177,6 +177,14 @@ void gcs_state::write(const wire::gcs_record& row) {
 
 namespace {
 
+wire::stored_node stored(const gcs_state::node_entry& node) {
+  return {node.info, node.with_gcs};
+}
+
+wire::stored_job stored(uint64_t id, const gcs_state::job_entry& job) {
+  return {id, job.driver, job.owner_worker, job.running, job.libraries};
+}
+
 wire::stored_actor stored(const gcs_state::actor_entry& e) {
   wire::stored_actor row{e.spec, e.info, e.node};
   row.spec.owner = nullptr;
@@ -198,14 +206,13 @@ void gcs_state::save_actor(const wire::actor_id& id) {
 
 void gcs_state::save_node(const node_entry& node) {
   if (store)
-    write(wire::stored_node{node.info, node.with_gcs});
+    write(stored(node));
 }
 
 void gcs_state::save_job(uint64_t id) {
   auto i = jobs.find(id);
   if (store && i != jobs.end())
-    write(wire::stored_job{id, i->second.driver, i->second.owner_worker,
-                           i->second.running, i->second.libraries});
+    write(stored(id, i->second));
 }
 
 void gcs_state::save_owner(uint64_t worker, bool gone) {
@@ -216,12 +223,11 @@ void gcs_state::save_owner(uint64_t worker, bool gone) {
 std::vector<wire::gcs_record> gcs_state::rows() const {
   std::vector<wire::gcs_record> result;
   for (auto& node : nodes)
-    result.emplace_back(wire::stored_node{node.info, node.with_gcs});
+    result.emplace_back(stored(node));
   for (auto& [id, entry] : actors)
     result.emplace_back(stored(entry));
   for (auto& [id, job] : jobs)
-    result.emplace_back(wire::stored_job{id, job.driver, job.owner_worker,
-                                         job.running, job.libraries});
+    result.emplace_back(stored(id, job));
   for (auto& [worker, owner] : owners)
     result.emplace_back(wire::stored_owner{worker, false});
   for (auto worker : awaited_owners)
@@ -415,11 +421,13 @@ void owner_gone(self_ptr self, uint64_t worker, const caf::actor_addr& addr) {
         self->send(node.raylet, wire::free_atom::value, worker);
     st.save_owner(worker, true);
   }
-  std::vector<wire::actor_id> orphans;
-  for (auto& [id, entry] : st.actors)
-    if (!entry.detached && entry.info.state != wire::actor_state::dead
-        && (addr ? entry.owner == addr : !entry.owner && id.hi == worker))
-      orphans.push_back(id);
+  // Restored actors have no owner address until their creator is back.
+  auto orphans = st.owned_by(addr);
+  if (!addr)
+    for (auto& [id, entry] : st.actors)
+      if (!entry.detached && entry.info.state != wire::actor_state::dead
+          && !entry.owner && id.hi == worker)
+        orphans.push_back(id);
   if (!orphans.empty())
     CARAWAY_LOG(info, gcs)
       << "the owner of actors exited; they die with it"
