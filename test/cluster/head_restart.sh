@@ -7,7 +7,8 @@
 # the detached named actor is found by a new driver with its state, and the
 # head's old node is declared dead. A head restarted without its data dir
 # knows no one: the workers are fenced and stop, and a driver's request
-# fails saying so. A second head on a data dir in use does not start.
+# fails saying so. A second head on a data dir in use does not start, and a
+# worker whose head stays away stops after its reconnect timeout.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh" "$1"
@@ -94,4 +95,14 @@ finish_app late "$late" 60
 grep -q "^lookup-failed .*does not know job" "$work/late.out" \
   || fail "lookup-after printed: $(cat "$work/late.out" "$work/late.err")"
 echo "ok: a driver the restarted head does not know gets an error saying so"
+
+# -- a head that does not come back ------------------------------------------------
+start loner "$node" --role worker --head-address "$address" --num-cpus 1 \
+  --head-reconnect-timeout-ms 1500 "${timing[@]}"
+loner=$last_pid
+wait_listening loner "$loner"
+kill -KILL "$head"
+wait_exit "$head" 10
+expect_exit loner "$loner" 30 1 "could not reach it again within 1500 ms"
+echo "ok: a worker whose head stays away stops after its reconnect timeout"
 echo "PASS"
