@@ -58,6 +58,10 @@ make_options(config& cfg, std::vector<std::string>& caf_opts,
      "how long a driver that lost the head tries to reach it again")
     ("lineage-bytes", po::value(&cfg.lineage_bytes),
      "bytes of task specs kept to rebuild lost objects (lineage)")
+    ("lease-linger-ms", po::value(&cfg.lease_linger_ms),
+     "how long an idle worker lease is kept for the next task of its shape")
+    ("max-lease-requests", po::value(&cfg.max_lease_requests),
+     "lease requests in flight per task shape, at most")
     ("log-level", po::value(&cfg.log_level),
      "trace, debug, info, warning, error or off")
     ("libraries", po::value(&libraries)->implicit_value(""),

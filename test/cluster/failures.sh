@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cluster.failures: a worker killed with SIGKILL while it holds queued tasks
+# cluster.failures: a worker killed with SIGKILL while it runs leased tasks
 # of a 2,000-task run that only workers can run: its tasks run again on the
 # live nodes and every result comes back right; the driver's owner says how
 # many it ran again, and one without retries fails with node_died_error
@@ -42,25 +42,23 @@ kill_then_go() {
   wait_exit "$3" 90
 }
 
-# -- a node killed with queued tasks ------------------------------------------
+# -- a node killed while it runs tasks ---------------------------------------
 start survive "$app" survive --caraway-address "$address"
 driver=$last_pid
 wait_for_line survive "$driver" '^submitted 2000$' 60
-# Kill the victim once tasks queue there and the task without retries runs
-# there (it holds "solo"): they are lost with it.
+# Kill the victim once the driver holds its leases (both "pool" slots busy
+# with batches of tasks) and the task without retries runs there (it holds
+# "solo"): they are lost with it.
 deadline=$(($(now_ms) + 60000))
 until cli status 15 --address "$address" status \
-  && grep -Eq "^${victim_id:0:8} .* solo 1/1 .* pending ([5-9][0-9]|[0-9]{3,})$" \
-    "$work/status.out"; do
-  running "$driver" || fail "the driver ended before tasks queued on the victim"
-  (($(now_ms) < deadline)) || fail "no tasks queued on the victim in 60 s"
+  && grep -Eq "^${victim_id:0:8} .* pool 2/2 .* solo 1/1 " "$work/status.out"; do
+  running "$driver" || fail "the driver ended before the victim ran its tasks"
+  (($(now_ms) < deadline)) || fail "the victim ran no tasks in 60 s"
   sleep 0.1
 done
-queued=$(sed -n "s/^${victim_id:0:8} .* pending \([0-9]*\)$/\1/p" \
-  "$work/status.out")
 kill -KILL "$victim"
 wait_exit "$victim" 10
-echo "ok: killed the victim with $queued tasks queued there"
+echo "ok: killed the victim while it ran the driver's tasks"
 wait_exit "$driver" 150
 ((status == 0)) || fail "the driver exited with $status"
 grep -qx "survive-right 2000 of 2000" "$work/survive.out" \

@@ -17,8 +17,10 @@ namespace caraway::test {
 struct owner_log {
   std::mutex mtx;
   std::vector<wire::task_result> results;
-  /// Tasks a raylet sent on: task, attempt, node.
-  std::vector<std::tuple<wire::task_id, uint32_t, wire::unique_id>> moves;
+  /// Leases whose executor said it ran its batch.
+  std::vector<uint64_t> done;
+  /// Tasks an executor handed back unrun.
+  std::vector<wire::task_spec> handed_back;
 
   std::vector<wire::task_result> get() {
     std::lock_guard<std::mutex> guard{mtx};
@@ -34,11 +36,15 @@ fake_owner(wire::owner_actor::pointer, std::shared_ptr<owner_log> log) {
       log->results.push_back(std::move(result));
     },
     [](wire::update_atom, const wire::actor_info&) {},
-    [](wire::update_atom, const wire::node_info&) {},
-    [log](wire::moved_atom, const wire::task_id& id, uint32_t attempt,
-          const wire::unique_id& node) {
+    [](wire::update_atom, const wire::node_info&, const wire::raylet_actor&) {},
+    [log](wire::done_atom, uint64_t lease) {
       std::lock_guard<std::mutex> guard{log->mtx};
-      log->moves.emplace_back(id, attempt, node);
+      log->done.push_back(lease);
+    },
+    [log](wire::submit_atom, std::vector<wire::task_spec>& tasks) {
+      std::lock_guard<std::mutex> guard{log->mtx};
+      for (auto& spec : tasks)
+        log->handed_back.push_back(std::move(spec));
     },
     [](wire::located_atom, const wire::object_id&,
        const wire::object_store_actor&) {},

@@ -1,9 +1,11 @@
 #pragma once
 
-// A raylet that keeps every task it is sent, and an executor that keeps
-// every batch, for tests of whoever submits to them.
+// A raylet that grants every lease at once on an executor of the test's
+// choice (or keeps the request unanswered without one), and an executor
+// that keeps every batch, for tests of whoever submits to them.
 
 #include <memory>
+#include <tuple>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -13,7 +15,17 @@
 namespace caraway::test {
 
 struct raylet_log {
-  std::vector<wire::task_spec> submitted;
+  /// Lease requests: shape, depth, worker, spilled.
+  std::vector<std::tuple<wire::resource_set, uint32_t, uint64_t, bool>>
+    requests;
+  /// Grants leases on this executor (node id `node`); null: requests wait
+  /// unanswered in `waiting`.
+  wire::executor_actor executor;
+  std::vector<caf::typed_response_promise<wire::executor_actor, uint64_t,
+                                          wire::unique_id>>
+    waiting;
+  wire::unique_id node{1, 1};
+  uint64_t next_lease = 100;
   std::vector<uint64_t> blocked;
   std::vector<uint64_t> done;
   /// Owners whose work and objects the raylet was told to drop.
@@ -21,10 +33,20 @@ struct raylet_log {
 };
 
 inline wire::raylet_actor::behavior_type
-fake_raylet(wire::raylet_actor::pointer, std::shared_ptr<raylet_log> log) {
+fake_raylet(wire::raylet_actor::pointer self,
+            std::shared_ptr<raylet_log> log) {
   return {
-    [=](wire::submit_atom, wire::task_spec& spec) {
-      log->submitted.push_back(std::move(spec));
+    [=](wire::lease_atom, const wire::resource_set& shape, uint32_t depth,
+        uint64_t worker, bool spilled)
+      -> caf::result<wire::executor_actor, uint64_t, wire::unique_id> {
+      log->requests.emplace_back(shape, depth, worker, spilled);
+      if (!log->executor) {
+        auto promise = self->make_response_promise<wire::executor_actor,
+                                                   uint64_t, wire::unique_id>();
+        log->waiting.push_back(promise);
+        return promise;
+      }
+      return {log->executor, log->next_lease++, log->node};
     },
     [=](wire::done_atom, uint64_t lease) { log->done.push_back(lease); },
     [=](wire::blocked_atom, uint64_t lease) { log->blocked.push_back(lease); },

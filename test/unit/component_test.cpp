@@ -38,43 +38,43 @@ TEST_CASE("raylet_state grants, lends out and returns resources") {
   }
 }
 
-TEST_CASE("raylet_state queues deeper tasks first, then in order") {
+namespace {
+
+node::lease_request lease_req(uint64_t worker, uint32_t depth = 0) {
+  node::lease_request req;
+  req.worker = worker;
+  req.depth = depth;
+  return req;
+}
+
+} // namespace
+
+TEST_CASE("raylet_state queues deeper lease requests first, then in order") {
   node::raylet_state st;
   st.info.total = {{"CPU", 1}};
-  wire::task_spec a, b, c;
-  a.function = "a";
-  b.function = "b";
-  b.depth = 3;
-  c.function = "c";
-  for (auto* spec : {&a, &b, &c})
-    spec->resources = {{"CPU", 1}};
-  CHECK(st.enqueue(a));
-  CHECK(st.enqueue(b));
-  CHECK(st.enqueue(c));
-  auto& q = st.queues.at({{"CPU", 1}});
-  std::vector<std::string> order;
+  wire::resource_set one{{"CPU", 1}};
+  CHECK(st.enqueue(one, lease_req(1)));
+  CHECK(st.enqueue(one, lease_req(2, 3)));
+  CHECK(st.enqueue(one, lease_req(3)));
+  auto& q = st.queues.at(one);
+  std::vector<uint64_t> order;
   for (auto& kvp : q)
-    order.push_back(kvp.second.function);
-  CHECK(order == std::vector<std::string>{"b", "a", "c"});
-  wire::task_spec big;
-  big.resources = {{"CPU", 4}};
-  CHECK_FALSE(st.enqueue(big));
+    order.push_back(kvp.second.worker);
+  CHECK(order == std::vector<uint64_t>{2, 1, 3});
+  CHECK_FALSE(st.enqueue({{"CPU", 4}}, lease_req(4)));
+  CHECK(st.infeasible.size() == 1);
   CHECK(st.pending() == 4);
 }
 
-TEST_CASE("raylet_state drops the waiting work of an owner that is gone") {
+TEST_CASE("raylet_state drops the requests and leases of an owner that is "
+          "gone") {
   node::raylet_state st;
-  st.info.total = {{"CPU", 1}};
-  auto task = [](uint64_t owner, uint64_t seq, double cpus) {
-    wire::task_spec spec;
-    spec.id = {owner, seq};
-    spec.resources = {{"CPU", cpus}};
-    return spec;
-  };
-  st.enqueue(task(7, 1, 1));
-  st.enqueue(task(8, 1, 1));
-  st.enqueue(task(7, 2, 0.5));
-  st.enqueue(task(7, 3, 4)); // infeasible here
+  st.info.total = {{"CPU", 2}};
+  st.info.available = st.info.total;
+  st.enqueue({{"CPU", 1}}, lease_req(7));
+  st.enqueue({{"CPU", 1}}, lease_req(8));
+  st.enqueue({{"CPU", 0.5}}, lease_req(7));
+  st.enqueue({{"CPU", 4}}, lease_req(7)); // infeasible here
   wire::actor_spec owned, detached, other;
   owned.id = {7, 4};
   detached.id = {7, 5};
@@ -82,30 +82,43 @@ TEST_CASE("raylet_state drops the waiting work of an owner that is gone") {
   other.id = {8, 2};
   for (auto* a : {&owned, &detached, &other})
     st.pending_actors.push_back(*a);
+  // A lease the gone owner holds, and one another owner holds.
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  auto exec = [&] {
+    return caf::actor_cast<wire::executor_actor>(
+      sys.spawn([]() -> caf::behavior { return {[](int) {}}; }));
+  };
+  for (uint64_t worker : {7, 8}) {
+    st.acquire({{"CPU", 1}});
+    auto& l = st.leases[worker * 10];
+    l.held = {{"CPU", 1}};
+    l.executor = exec();
+    l.worker = worker;
+  }
   CHECK(st.pending() == 7);
-  CHECK(st.drop_work_of(7) == 4);
-  // Left: the other owner's task and actor, and the detached actor.
+  size_t actors = 0;
+  size_t leases = 0;
+  auto dropped = st.drop_work_of(7, actors, leases);
+  CHECK(dropped.size() == 3);
+  CHECK(actors == 1);
+  CHECK(leases == 1);
+  // Left: the other owner's request, lease and actor, and the detached
+  // actor; the gone owner's CPU is free and its executor idle.
   CHECK(st.queued == 1);
   CHECK(st.infeasible.empty());
   REQUIRE(st.pending_actors.size() == 2);
   CHECK(st.pending_actors[0].id == detached.id);
-  CHECK(st.queues.size() == 1);
-  CHECK(st.queues.begin()->second.begin()->second.id == wire::task_id{8, 1});
-  CHECK(st.drop_work_of(7) == 0);
-}
-
-TEST_CASE("raylet_state hands out batches only from a long queue") {
-  node::raylet_state st;
-  st.info.total = {{"CPU", 2}};
-  st.info.available = st.info.total;
-  wire::resource_set one_cpu{{"CPU", 1}};
-  // Two slots: a short queue goes out one task at a time.
-  CHECK(st.batch_size(one_cpu, 2) == 1);
-  CHECK(st.batch_size(one_cpu, 7) == 1);
-  CHECK(st.batch_size(one_cpu, 40) == 10);
-  CHECK(st.batch_size(one_cpu, 1000) == st.max_batch);
-  // Tasks needing no resources batch by queue length alone.
-  CHECK(st.batch_size({}, 10) == 5);
+  CHECK(st.queues.begin()->second.begin()->second.worker == 8);
+  CHECK(st.leases.count(80) == 1);
+  CHECK(st.leases.count(70) == 0);
+  CHECK(st.idle.size() == 1);
+  CHECK(st.info.available.at("CPU") == doctest::Approx(1));
+  CHECK(st.drop_work_of(7, actors, leases).empty());
+  for (auto& [id, l] : st.leases)
+    caf::anon_send_exit(l.executor, caf::exit_reason::user_shutdown);
+  for (auto& e : st.idle)
+    caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE("store_memory caps live bytes and reuses freed buffers") {
@@ -181,9 +194,9 @@ TEST_CASE("gcs_state: actors die with their owner unless detached") {
     return {
       [](wire::result_atom, wire::task_result&) {},
       [](wire::update_atom, const wire::actor_info&) {},
-      [](wire::update_atom, const wire::node_info&) {},
-      [](wire::moved_atom, const wire::task_id&, uint32_t,
-         const wire::unique_id&) {},
+      [](wire::update_atom, const wire::node_info&, const wire::raylet_actor&) {},
+      [](wire::done_atom, uint64_t) {},
+      [](wire::submit_atom, std::vector<wire::task_spec>&) {},
       [](wire::located_atom, const wire::object_id&,
          const wire::object_store_actor&) {},
       [](wire::borrow_atom, const wire::object_id&) { return false; },

@@ -53,56 +53,141 @@ struct raylet_fixture : test::deterministic_fixture {
 
 } // namespace
 
+namespace {
+
+/// What a lessee heard back from a raylet: grants and spillbacks, in order.
+struct lease_log {
+  struct reply {
+    wire::executor_actor executor;
+    uint64_t lease = 0;
+    wire::unique_id node;
+  };
+  std::vector<reply> replies;
+  std::vector<caf::error> errors;
+};
+
+using lessee_actor = caf::typed_actor<
+  caf::reacts_to<wire::lease_atom, wire::resource_set, uint32_t, uint64_t>>;
+
+// Asks `raylet` for a lease of the given shape per message, as an owner
+// would, and records each answer.
+lessee_actor::behavior_type lessee(lessee_actor::pointer self,
+                                   wire::raylet_actor raylet,
+                                   std::shared_ptr<lease_log> log) {
+  return {
+    [=](wire::lease_atom, const wire::resource_set& shape, uint32_t depth,
+        uint64_t worker) {
+      self
+        ->request(raylet, caf::infinite, wire::lease_atom::value, shape, depth,
+                  worker, false)
+        .then(
+          [=](wire::executor_actor& exec, uint64_t lease,
+              wire::unique_id& node) {
+            log->replies.push_back({std::move(exec), lease, node});
+          },
+          [=](caf::error& err) { log->errors.push_back(std::move(err)); });
+    },
+  };
+}
+
+} // namespace
+
 TEST_CASE_FIXTURE(raylet_fixture,
-                  "a raylet runs what fits and batches the rest per lease") {
+                  "a raylet grants leases while resources last and queues "
+                  "the rest") {
   auto raylet = make_raylet({{"CPU", 2}});
-  for (uint64_t i = 1; i <= 40; ++i)
-    caf::anon_send(raylet, wire::submit_atom::value, cpu_task(i));
+  auto log = std::make_shared<lease_log>();
+  auto owner = sys.spawn(lessee, raylet, log);
+  wire::resource_set one{{"CPU", 1}};
+  for (int i = 0; i < 5; ++i)
+    caf::anon_send(owner, wire::lease_atom::value, one, uint32_t{0},
+                   uint64_t{7});
   run();
-  // Two CPUs: two leases of one task each while the queue was short.
-  REQUIRE(exec_log->batches.size() == 2);
-  CHECK(exec_log->batches[0].first.size() == 1);
-  CHECK(exec_log->batches[1].first.size() == 1);
-  // A finished lease frees its CPU for a batch out of the long queue:
-  // 38 queued over 2 slots, half of it per round.
-  caf::anon_send(raylet, wire::done_atom::value, exec_log->batches[0].second);
+  // Two CPUs: two grants, on two executors, here.
+  REQUIRE(log->replies.size() == 2);
+  for (auto& r : log->replies) {
+    CHECK(r.executor);
+    CHECK(r.node == wire::unique_id{1, 1});
+  }
+  CHECK(log->replies[0].lease != log->replies[1].lease);
+  CHECK(log->replies[0].executor != log->replies[1].executor);
+  // A lease given back frees its CPU and its executor for the next request.
+  caf::anon_send(raylet, wire::done_atom::value, log->replies[0].lease);
   run();
-  REQUIRE(exec_log->batches.size() == 3);
-  CHECK(exec_log->batches[2].first.size() == 9);
+  REQUIRE(log->replies.size() == 3);
+  CHECK(log->replies[2].executor == log->replies[0].executor);
   // Its report to the gcs comes with the next timer, not per message.
   CHECK(gcs_log->reports.empty());
   trigger_timeouts();
   REQUIRE_FALSE(gcs_log->reports.empty());
-  CHECK(gcs_log->reports.back().pending_tasks == 29);
+  CHECK(gcs_log->reports.back().pending_tasks == 2);
   CHECK(gcs_log->reports.back().available.at("CPU") == doctest::Approx(0));
+  // The owner is gone: its waiting requests fail, its leases end.
+  caf::anon_send(raylet, wire::free_atom::value, uint64_t{7});
+  run();
+  CHECK(log->errors.size() == 2);
+  caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE_FIXTURE(raylet_fixture,
-                  "a raylet sends a task it can never run to the named node") {
+                  "a raylet sends an owner on to a node that can run what it "
+                  "never can") {
   auto raylet = make_raylet({{"CPU", 2}});
-  auto other_log = std::make_shared<test::raylet_log>();
-  auto other = sys.spawn(test::fake_raylet, other_log);
-  auto spec = cpu_task(1);
-  spec.resources = {{"tpu", 1}};
+  auto log = std::make_shared<lease_log>();
+  auto owner = sys.spawn(lessee, raylet, log);
+  auto other = sys.spawn(test::fake_raylet,
+                         std::make_shared<test::raylet_log>());
+  wire::resource_set tpu{{"tpu", 1}};
   SUBCASE("a node has it") {
     gcs_log->place_on = other;
-    caf::anon_send(raylet, wire::submit_atom::value, spec);
+    gcs_log->place_node = {2, 2};
+    caf::anon_send(owner, wire::lease_atom::value, tpu, uint32_t{0},
+                   uint64_t{7});
     run();
   }
   SUBCASE("a node with it joins later: the raylet asks again") {
-    caf::anon_send(raylet, wire::submit_atom::value, spec);
+    caf::anon_send(owner, wire::lease_atom::value, tpu, uint32_t{0},
+                   uint64_t{7});
     run();
-    CHECK(other_log->submitted.empty());
+    CHECK(log->replies.empty());
     gcs_log->place_on = other;
+    gcs_log->place_node = {2, 2};
     trigger_timeouts();
   }
-  REQUIRE(other_log->submitted.size() == 1);
-  CHECK(other_log->submitted[0].id == spec.id);
+  REQUIRE(log->replies.size() == 1);
+  CHECK_FALSE(log->replies[0].executor);
+  CHECK(log->replies[0].node == wire::unique_id{2, 2});
   REQUIRE_FALSE(gcs_log->place_requests.empty());
-  CHECK(gcs_log->place_requests.back().first == spec.resources);
+  CHECK(gcs_log->place_requests.back().first == tpu);
   CHECK_FALSE(gcs_log->place_requests.back().second); // in total, not free now
   CHECK(exec_log->batches.empty());
+  caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(other, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(raylet_fixture,
+                  "a busy raylet sends a waiting owner to a node with room") {
+  auto raylet = make_raylet({{"CPU", 1}});
+  auto log = std::make_shared<lease_log>();
+  auto owner = sys.spawn(lessee, raylet, log);
+  auto other = sys.spawn(test::fake_raylet,
+                         std::make_shared<test::raylet_log>());
+  gcs_log->place_on = other;
+  gcs_log->place_node = {2, 2};
+  wire::resource_set one{{"CPU", 1}};
+  for (int i = 0; i < 2; ++i)
+    caf::anon_send(owner, wire::lease_atom::value, one, uint32_t{0},
+                   uint64_t{7});
+  run();
+  REQUIRE(log->replies.size() == 2);
+  CHECK(log->replies[0].executor);
+  CHECK_FALSE(log->replies[1].executor);
+  CHECK(log->replies[1].node == wire::unique_id{2, 2});
+  REQUIRE_FALSE(gcs_log->place_requests.empty());
+  CHECK(gcs_log->place_requests.back().second); // free now
+  caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(other, caf::exit_reason::user_shutdown);
 }
@@ -113,6 +198,8 @@ struct owner_fixture : test::deterministic_fixture {
   std::shared_ptr<test::raylet_log> raylet_log
     = std::make_shared<test::raylet_log>();
   std::shared_ptr<test::gcs_log> gcs_log = std::make_shared<test::gcs_log>();
+  std::shared_ptr<test::executor_log> exec_log
+    = std::make_shared<test::executor_log>();
   wire::raylet_actor raylet = sys.spawn(test::fake_raylet, raylet_log);
   wire::gcs_actor gcs = sys.spawn(test::fake_gcs, gcs_log);
   config owner_cfg;
@@ -121,15 +208,26 @@ struct owner_fixture : test::deterministic_fixture {
                                            std::string{});
 
   owner_fixture() {
+    raylet_log->executor = sys.spawn(test::fake_executor, exec_log);
     auto store = std::make_shared<node::store_memory>(1 << 20, 1 << 20);
-    core.connect({gcs, raylet, service, store, {}, nullptr, "", {}});
+    core.connect({gcs, raylet, service, store, {}, nullptr, "", {1, 1}});
     run();
+  }
+
+  /// Every task sent to the leased executor so far, in order.
+  std::vector<wire::task_spec> sent() const {
+    std::vector<wire::task_spec> result;
+    for (auto& b : exec_log->batches)
+      for (auto& spec : b.first)
+        result.push_back(spec);
+    return result;
   }
 
   ~owner_fixture() {
     core.shutdown();
     for (auto hdl :
          {caf::actor_cast<caf::actor>(raylet), caf::actor_cast<caf::actor>(gcs),
+          caf::actor_cast<caf::actor>(raylet_log->executor),
           caf::actor_cast<caf::actor>(service)})
       caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
     // The service calls into `core`: it must be gone before `core` is.
@@ -167,14 +265,14 @@ struct owner_fixture : test::deterministic_fixture {
 TEST_CASE_FIXTURE(owner_fixture,
                   "the owner sends a task once its argument is ready") {
   auto first = submit();
-  REQUIRE(raylet_log->submitted.size() == 1);
+  REQUIRE(sent().size() == 1);
   auto second = submit({ref_arg(first)});
   // Waits for `first`: not sent, and it holds `first` as an argument.
-  CHECK(raylet_log->submitted.size() == 1);
+  CHECK(sent().size() == 1);
   CHECK(core.refs_of(first)[owner::ref_kind::submitted] == 1);
   answer(first);
-  REQUIRE(raylet_log->submitted.size() == 2);
-  auto& sent = raylet_log->submitted[1];
+  REQUIRE(sent().size() == 2);
+  auto sent = this->sent()[1];
   CHECK(sent.id == second);
   REQUIRE(sent.args.size() == 1);
   REQUIRE(sent.args[0].value);
@@ -194,9 +292,9 @@ TEST_CASE_FIXTURE(owner_fixture,
   auto last = first;
   for (int i = 0; i < 1000; ++i)
     last = submit({ref_arg(last)});
-  CHECK(raylet_log->submitted.size() == 1);
+  CHECK(sent().size() == 1);
   answer(first, {wire::error_kind::task_failed, "std::runtime_error", "boom"});
-  CHECK(raylet_log->submitted.size() == 1);
+  CHECK(sent().size() == 1);
   CHECK_THROWS_AS(core.value_of(last), task_error);
   CHECK(core.sizes().tasks == 0);
   CHECK(core.sizes().waiting == 0);

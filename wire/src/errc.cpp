@@ -22,6 +22,8 @@ std::string to_string(errc x) {
       return "fenced";
     case errc::head_unavailable:
       return "head_unavailable";
+    case errc::owner_gone:
+      return "owner_gone";
   }
   return "unknown";
 }

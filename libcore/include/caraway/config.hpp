@@ -54,6 +54,11 @@ struct config {
   /// their tasks again (lineage); past it the oldest are dropped, and their
   /// objects give `object_lost_error` when lost.
   uint64_t lineage_bytes = uint64_t{256} << 20;
+  /// How long an owner keeps an idle worker lease for the next task of the
+  /// same shape before it gives the lease back, in milliseconds.
+  uint32_t lease_linger_ms = 5;
+  /// Lease requests an owner has in flight per task shape, at most.
+  uint32_t max_lease_requests = 10;
   /// trace, debug, info, warning, error or off.
   std::string log_level = "warning";
   /// CAF options as key = value, e.g. {"scheduler.max-threads", "4"}.

@@ -86,8 +86,8 @@ void core_worker::apply(lock_type& lock, effects& fx) {
   // Freed store memory goes back first, so that a woken reader sees it back.
   fx.garbage.clear();
   memory_store::wake(fx.wakeups);
-  for (auto& spec : fx.to_raylet)
-    caf::anon_send(fx.raylet, wire::submit_atom::value, std::move(spec));
+  if (!fx.to_submit.empty())
+    caf::anon_send(service_, queue_atom::value, std::move(fx.to_submit));
   for (auto& actor : fx.out_of_scope)
     caf::anon_send(handles_.gcs, wire::kill_atom::value, actor,
                    wire::error_info{wire::error_kind::actor_died, "",
@@ -179,11 +179,10 @@ void core_worker::try_submit(const wire::task_id& id, effects& fx,
                  + "), which this process submits to, died"},
               fx, settled);
   } else {
+    // Queued in this process until a lease takes it: no node holds it yet.
     task->sent = true;
-    task->node = handles_.raylet_node;
-    fx.to_raylet.emplace_back(tasks_.spec_to_send(*task));
-    if (!fx.raylet)
-      fx.raylet = handles_.raylet;
+    task->node = {};
+    fx.to_submit.emplace_back(tasks_.spec_to_send(*task));
   }
 }
 
@@ -295,19 +294,21 @@ bool core_worker::rebuild(const wire::object_id& id,
   return started;
 }
 
-void core_worker::on_moved(const wire::task_id& id, uint32_t attempt,
-                           const wire::unique_id& node) {
+void core_worker::on_sent(const std::vector<wire::task_spec>& sent,
+                          const wire::unique_id& node) {
   effects fx;
   std::vector<wire::object_id> settled;
   lock_type lock{mtx_};
-  auto task = tasks_.find(id);
-  if (task == nullptr || !task->sent
-      || static_cast<uint32_t>(task->attempts) != attempt)
-    return;
-  task->node = node;
-  // Sent on to a node that died meanwhile.
-  if (dead_nodes_.count(node) > 0)
-    lost_with_node(*task, node, fx, settled);
+  for (auto& spec : sent) {
+    auto task = tasks_.find(spec.id);
+    if (task == nullptr || !task->sent
+        || static_cast<uint32_t>(task->attempts) != spec.attempt)
+      continue;
+    task->node = node;
+    // Sent to a node that died meanwhile.
+    if (dead_nodes_.count(node) > 0)
+      lost_with_node(*task, node, fx, settled);
+  }
   settle(settled, fx);
   apply(lock, fx);
 }

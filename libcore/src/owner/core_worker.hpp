@@ -266,9 +266,10 @@ public:
   bool rebuild(const wire::object_id& id, const std::string& location,
                const std::string& why);
 
-  /// A raylet sent attempt `attempt` of task `id` on to `node`.
-  void on_moved(const wire::task_id& id, uint32_t attempt,
-                const wire::unique_id& node);
+  /// These tasks go to a leased executor on `node` (called before they are
+  /// sent): they run again should that node die.
+  void on_sent(const std::vector<wire::task_spec>& tasks,
+               const wire::unique_id& node);
 
   /// `node` died (the gcs said so, or the connection to the raylet this
   /// process submits to is gone): its tasks run again elsewhere, or fail
@@ -336,9 +337,9 @@ private:
   /// What to do once the lock is released: messages to send and waiters of
   /// borrowers to answer. Filled under the lock, run by `apply`.
   struct effects {
-    std::vector<wire::task_spec> to_raylet;
-    /// Where `to_raylet` goes, as it was under the lock.
-    wire::raylet_actor raylet;
+    /// Tasks whose arguments are ready, for the submitter (the owner
+    /// actor) to send to leased executors.
+    std::vector<wire::task_spec> to_submit;
     /// Actors whose handles are all gone and whose calls are answered.
     std::vector<wire::actor_id> out_of_scope;
     std::vector<std::pair<wire::object_store_actor, wire::object_id>> frees;

@@ -132,11 +132,97 @@ void borrow(self_ptr self, core_worker* core, const wire::object_id& id,
   });
 }
 
+// The raylet of `node`: the one this process submits to, or one the gcs
+// published.
+wire::raylet_actor raylet_of(self_ptr self, core_worker* core,
+                             const wire::unique_id& node) {
+  if (node == core->raylet_node())
+    return core->raylet();
+  auto i = self->state.raylets.find(node);
+  return i != self->state.raylets.end() ? i->second : wire::raylet_actor{};
+}
+
+void retry_later(self_ptr self) {
+  auto& st = self->state;
+  if (st.retry_scheduled)
+    return;
+  st.retry_scheduled = true;
+  self->delayed_send(self, std::chrono::milliseconds(100),
+                     wire::retry_atom::value);
+}
+
+void expire_later(self_ptr self, task_submitter::clock::time_point due) {
+  auto& st = self->state;
+  if (st.expire_scheduled || due == task_submitter::clock::time_point::max())
+    return;
+  st.expire_scheduled = true;
+  auto delay = std::chrono::duration_cast<std::chrono::microseconds>(
+    due - task_submitter::clock::now());
+  self->delayed_send(self, std::max(delay, std::chrono::microseconds(0)),
+                     wire::idle_atom::value);
+}
+
+// Sends what the submitter decided: lease requests, batches for leased
+// executors, leases given back.
+void run(self_ptr self, core_worker* core, task_submitter::actions& acts) {
+  auto& st = self->state;
+  for (auto& req : acts.requests) {
+    auto raylet = raylet_of(self, core, req.node);
+    if (!raylet) {
+      // A node the gcs has not published here yet: ask again shortly.
+      task_submitter::actions ignored;
+      st.submitter.failed(req.token, ignored);
+      retry_later(self);
+      continue;
+    }
+    auto token = req.token;
+    // No timeout: a lease may wait long for resources. A node that dies
+    // takes its requests with it (`node_died`); an answer after that is
+    // given back.
+    self
+      ->request(raylet, caf::infinite, wire::lease_atom::value, req.shape,
+                req.depth, core->worker_id(), req.spilled)
+      .then(
+        [=](wire::executor_actor& exec, uint64_t lease,
+            wire::unique_id& node) {
+          task_submitter::actions out;
+          if (exec)
+            self->state.submitter.granted(token, std::move(exec), lease, node,
+                                          out);
+          else
+            self->state.submitter.spilled(token, node, out);
+          run(self, core, out);
+        },
+        [=](caf::error& err) {
+          CARAWAY_LOG(debug, owner)
+            << "a lease request failed"
+            << log::kv("error", self->system().render(err));
+          task_submitter::actions ignored;
+          self->state.submitter.failed(token, ignored);
+          retry_later(self);
+        });
+  }
+  for (auto& b : acts.batches) {
+    core->on_sent(b.tasks, b.node);
+    self->send(b.executor, wire::execute_atom::value, std::move(b.tasks),
+               b.lease);
+  }
+  for (auto& ret : acts.returns)
+    if (auto raylet = raylet_of(self, core, ret.node))
+      self->send(raylet, wire::done_atom::value, ret.lease);
+  acts = {};
+}
+
 } // namespace
 
 service_actor::behavior_type service(self_ptr self, core_worker* core,
                                      std::string own_address) {
   self->state.own_address = std::move(own_address);
+  task_submitter::options submit_opts;
+  submit_opts.linger = std::chrono::milliseconds(core->cfg().lease_linger_ms);
+  submit_opts.max_pending_requests
+    = std::max<uint32_t>(1, core->cfg().max_lease_requests);
+  self->state.submitter = task_submitter{submit_opts};
   self->set_down_handler([=](caf::down_msg& msg) {
     if (auto raylet = core->raylet(); raylet && msg.source == raylet.address()) {
       auto dead = core->raylet_node();
@@ -153,6 +239,9 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
           << log::kv("now", wire::to_string(next->first));
         core->switch_raylet(next->second, next->first);
       }
+      task_submitter::actions out;
+      self->state.submitter.node_died(dead, out);
+      run(self, core, out);
       // The gcs may be gone with it (the head died): nobody else will say.
       core->on_node_died(dead, "the raylet this process submits to");
       return;
@@ -171,20 +260,62 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
     [=](wire::update_atom, const wire::actor_info& info) {
       core->on_actor_update(info);
     },
-    [=](wire::update_atom, const wire::node_info& info) {
+    [=](wire::update_atom, const wire::node_info& info,
+        wire::raylet_actor& raylet) {
       if (info.alive) {
+        if (raylet)
+          self->state.raylets[info.id] = std::move(raylet);
         dial(self, core, info);
       } else {
         self->state.raylets.erase(info.id);
+        task_submitter::actions out;
+        self->state.submitter.node_died(info.id, out);
+        run(self, core, out);
         core->on_node_died(info.id, info.address);
       }
     },
-    [=](wire::moved_atom, const wire::task_id& id, uint32_t attempt,
-        const wire::unique_id& node) { core->on_moved(id, attempt, node); },
     [=](watch_atom) {
       auto raylet = core->raylet();
       if (raylet && raylet->node() != self->node())
         self->monitor(raylet);
+      task_submitter::actions out;
+      self->state.submitter.local_node(core->raylet_node(), out);
+      run(self, core, out);
+    },
+    [=](queue_atom, std::vector<wire::task_spec>& tasks) {
+      auto& st = self->state;
+      task_submitter::actions out;
+      for (auto& spec : tasks)
+        st.submitter.submit(std::move(spec), out);
+      run(self, core, out);
+    },
+    [=](wire::submit_atom, std::vector<wire::task_spec>& tasks) {
+      task_submitter::actions out;
+      self->state.submitter.hand_back(std::move(tasks), out);
+      run(self, core, out);
+    },
+    [=](wire::done_atom, uint64_t lease) {
+      auto& st = self->state;
+      task_submitter::actions out;
+      auto now = task_submitter::clock::now();
+      st.submitter.done(lease, now, out);
+      run(self, core, out);
+      expire_later(self, st.submitter.expire(now, out));
+      run(self, core, out);
+    },
+    [=](wire::idle_atom) {
+      auto& st = self->state;
+      st.expire_scheduled = false;
+      task_submitter::actions out;
+      auto next = st.submitter.expire(task_submitter::clock::now(), out);
+      run(self, core, out);
+      expire_later(self, next);
+    },
+    [=](wire::retry_atom) {
+      self->state.retry_scheduled = false;
+      task_submitter::actions out;
+      self->state.submitter.resume(out);
+      run(self, core, out);
     },
     [=](wire::located_atom, const wire::object_id& id,
         wire::object_store_actor& store) {

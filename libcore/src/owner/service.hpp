@@ -14,6 +14,7 @@
 #include <caf/response_promise.hpp>
 
 #include "caraway/wire/interfaces.hpp"
+#include "owner/task_submitter.hpp"
 
 namespace caraway::owner {
 
@@ -25,9 +26,15 @@ struct service_state {
   std::string own_address;
   /// Nodes connected to, or being connected to.
   std::set<std::string> dialed;
-  /// The raylets of worker nodes connected to: where a driver submits
-  /// once the node it submitted to is gone.
+  /// The raylets of live nodes, as the gcs published them: where leases
+  /// come from, and where a driver submits once its node is gone.
   std::map<wire::unique_id, wire::raylet_actor> raylets;
+  /// Tasks waiting for a lease, and the leases held.
+  task_submitter submitter;
+  /// A timer to give back idle leases is set.
+  bool expire_scheduled = false;
+  /// A timer to ask again for leases after a failed request is set.
+  bool retry_scheduled = false;
   /// Owners of other processes' ids, by the high word of the id.
   std::unordered_map<uint64_t, wire::owner_actor> owners;
   /// Callbacks waiting for the gcs to name an owner.
@@ -45,9 +52,16 @@ struct service_state {
 /// its core worker tells it from other threads of this process.
 /// Watch the raylet this process submits to, when it is in another process.
 using watch_atom = caf::atom_constant<caf::atom("watch")>;
+/// Tasks of this process whose arguments are ready: lease them a worker.
+using queue_atom = caf::atom_constant<caf::atom("queue")>;
 
 using service_actor = wire::owner_actor::extend<
   caf::reacts_to<watch_atom>,
+  caf::reacts_to<queue_atom, std::vector<wire::task_spec>>,
+  // Time to give back leases that stayed idle.
+  caf::reacts_to<wire::idle_atom>,
+  // Time to ask again for leases after a request failed.
+  caf::reacts_to<wire::retry_atom>,
   // Start borrowing an object another process owns, then let go of the ref
   // `pinned_by` kept for this process (if valid).
   caf::reacts_to<wire::adopt_atom, wire::object_id, wire::owner_actor>,

@@ -25,17 +25,21 @@ void task_runner::deliver(const wire::task_spec& spec,
 namespace {
 
 // A context whose blocking lends out `lease`; tasks batched behind the
-// blocked one (in `backlog`, if any) go back to the raylet so that they do
+// blocked one (in `backlog`, if any) go back to their owner so that they do
 // not wait behind it.
 worker_context make_context(wire::raylet_actor raylet, uint64_t lease,
                             std::deque<wire::task_spec>* backlog = nullptr) {
   worker_context ctx;
   ctx.on_block = [raylet, lease, backlog] {
     caf::anon_send(raylet, wire::blocked_atom::value, lease);
-    if (backlog != nullptr) {
-      for (auto& spec : *backlog)
-        caf::anon_send(raylet, wire::submit_atom::value, std::move(spec));
+    if (backlog != nullptr && !backlog->empty()) {
+      auto owner = backlog->front().owner;
+      std::vector<wire::task_spec> tasks{
+        std::make_move_iterator(backlog->begin()),
+        std::make_move_iterator(backlog->end())};
       backlog->clear();
+      if (owner)
+        caf::anon_send(owner, wire::submit_atom::value, std::move(tasks));
     }
   };
   ctx.on_unblock = [raylet, lease] {
@@ -69,6 +73,8 @@ executor(wire::executor_actor::stateful_pointer<executor_state> self,
     [=](wire::execute_atom, std::vector<wire::task_spec>& batch,
         uint64_t lease) {
       auto& st = self->state;
+      // Every task of a batch comes from the owner holding the lease.
+      auto owner = batch.empty() ? wire::owner_actor{} : batch.front().owner;
       std::deque<wire::task_spec> backlog{
         std::make_move_iterator(batch.begin()),
         std::make_move_iterator(batch.end())};
@@ -86,7 +92,8 @@ executor(wire::executor_actor::stateful_pointer<executor_state> self,
         }
         st.runner->deliver(spec, st.runner->run_task(spec, ctx));
       }
-      self->send(st.raylet, wire::done_atom::value, lease);
+      if (owner)
+        self->send(owner, wire::done_atom::value, lease);
     },
   };
 }

@@ -315,10 +315,15 @@ using self_ptr = gcs_impl::stateful_pointer<gcs_state>;
 // its answer; the node logs what went wrong.
 constexpr auto load_timeout = std::chrono::seconds(10);
 
-template <class Info>
-void publish(self_ptr self, const Info& info) {
+template <class... Ts>
+void publish(self_ptr self, const Ts&... xs) {
   for (auto& sub : self->state.subscribers)
-    self->send(sub, wire::update_atom::value, info);
+    self->send(sub, wire::update_atom::value, xs...);
+}
+
+// A node's row as owners hear of it: with its raylet while it lives.
+wire::raylet_actor published_raylet(const gcs_state::node_entry& node) {
+  return node.info.alive ? node.raylet : wire::raylet_actor{};
 }
 
 // An actor's row changed: keep it, and tell everyone.
@@ -329,7 +334,7 @@ void changed(self_ptr self, const gcs_state::actor_entry& entry) {
 
 void changed(self_ptr self, const gcs_state::node_entry& node) {
   self->state.save_node(node);
-  publish(self, node.info);
+  publish(self, node.info, published_raylet(node));
 }
 
 // Places an actor on a node whose resources cover it and has that node's
@@ -598,7 +603,7 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       auto& st = self->state;
       auto libraries = st.running_libraries();
       auto id = info.id;
-      publish(self, info);
+      publish(self, info, raylet);
       gcs_state::node_entry entry{std::move(info), raylet, libraries.empty()};
       entry.with_gcs = raylet->node() == self->node();
       st.nodes.push_back(std::move(entry));
@@ -814,8 +819,8 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       // Peers learn of each other here; CAF would otherwise route their
       // messages through the head.
       for (auto& node : self->state.nodes)
-        if (node.info.alive && node.raylet && !node.info.address.empty())
-          self->send(owner, wire::update_atom::value, node.info);
+        if (node.info.alive && node.raylet)
+          self->send(owner, wire::update_atom::value, node.info, node.raylet);
       self->state.subscribers.emplace_back(std::move(owner));
     },
     [=](wire::nodes_atom) {

@@ -1,8 +1,11 @@
 #include "caraway/node/raylet.hpp"
 
+#include <random>
+
 #include <caf/all.hpp>
 
 #include "caraway/log.hpp"
+#include "caraway/wire/errc.hpp"
 
 namespace caraway::node {
 
@@ -38,17 +41,12 @@ void start_actor(self_ptr self, const wire::actor_spec& spec) {
 
 void dispatch(self_ptr self);
 
-// Sends a task on to the raylet of another node. Its owner hears first, so
-// that it runs the task again should that node die.
-void send_on(self_ptr self, const wire::raylet_actor& other,
-             const wire::unique_id& node, wire::task_spec spec) {
-  CARAWAY_LOG(debug, raylet) << "spillback" << log::kv("function",
-                                                       spec.function)
-                             << log::kv("node", wire::to_string(node));
-  if (spec.owner)
-    self->send(spec.owner, wire::moved_atom::value, spec.id, spec.attempt,
-               node);
-  self->send(other, wire::submit_atom::value, std::move(spec));
+// Sends the owner behind `req` on to another node, which it asks for a
+// lease itself.
+void spill(self_ptr self, lease_request& req, const wire::unique_id& node) {
+  CARAWAY_LOG(debug, raylet) << "spillback" << log::kv("node",
+                                                       wire::to_string(node));
+  req.promise.deliver(wire::executor_actor{}, uint64_t{0}, node);
 }
 
 // Reports resource use to the gcs, at most every 50 ms.
@@ -61,8 +59,8 @@ void schedule_report(self_ptr self) {
                      wire::report_atom::value);
 }
 
-// Tasks of this shape wait here while another node may have room: ask the
-// gcs for one, and send it the least urgent waiting task.
+// Requests of this shape wait here while another node may have room: ask
+// the gcs for one, and send the least urgent waiting owner there.
 void spill_busy(self_ptr self, const wire::resource_set& shape) {
   auto& st = self->state;
   if (!st.gcs || st.spilling.count(shape) > 0)
@@ -84,7 +82,7 @@ void spill_busy(self_ptr self, const wire::resource_set& shape) {
     ->request(st.gcs, std::chrono::seconds(5), wire::place_atom::value, shape,
               st.info.id, true)
     .then(
-      [=](wire::raylet_actor& other, wire::unique_id& node) {
+      [=](wire::raylet_actor&, wire::unique_id& node) {
         auto& st = self->state;
         st.spilling.erase(shape);
         auto q = st.queues.find(shape);
@@ -93,13 +91,12 @@ void spill_busy(self_ptr self, const wire::resource_set& shape) {
         for (auto i = q->second.rbegin(); i != q->second.rend(); ++i) {
           if (i->second.spilled)
             continue;
-          auto spec = std::move(i->second);
+          auto req = std::move(i->second);
           q->second.erase(std::next(i).base());
           --st.queued;
           if (q->second.empty())
             st.queues.erase(q);
-          spec.spilled = true;
-          send_on(self, other, node, std::move(spec));
+          spill(self, req, node);
           break;
         }
         dispatch(self);
@@ -112,7 +109,7 @@ void spill_busy(self_ptr self, const wire::resource_set& shape) {
       });
 }
 
-// Starts whatever fits: actors waiting for resources first, then tasks.
+// Starts whatever fits: actors waiting for resources first, then leases.
 void dispatch(self_ptr self) {
   auto& st = self->state;
   for (auto i = st.pending_actors.begin(); i != st.pending_actors.end();) {
@@ -124,8 +121,8 @@ void dispatch(self_ptr self) {
     }
   }
   for (auto q = st.queues.begin(); q != st.queues.end();) {
-    auto& [shape, tasks] = *q;
-    while (!tasks.empty() && st.fits(shape)) {
+    auto& [shape, requests] = *q;
+    while (!requests.empty() && st.fits(shape)) {
       wire::executor_actor exec;
       if (!st.idle.empty()) {
         exec = std::move(st.idle.back());
@@ -142,25 +139,18 @@ void dispatch(self_ptr self) {
       }
       auto lease_id = st.next_lease++;
       st.acquire(shape);
+      auto first = requests.begin();
+      auto req = std::move(first->second);
+      requests.erase(first);
+      --st.queued;
       lease l;
       l.held = shape;
       l.executor = exec;
+      l.worker = req.worker;
       st.leases.emplace(lease_id, std::move(l));
-      // Spread a long queue over the free slots in batches: each batch
-      // costs one round trip to the raylet instead of one per task.
-      auto n = std::min<size_t>(st.batch_size(shape, tasks.size()),
-                                tasks.size());
-      std::vector<wire::task_spec> batch;
-      batch.reserve(n);
-      for (size_t i = 0; i < n; ++i) {
-        auto first = tasks.begin();
-        batch.emplace_back(std::move(first->second));
-        tasks.erase(first);
-      }
-      st.queued -= n;
-      self->send(exec, wire::execute_atom::value, std::move(batch), lease_id);
+      req.promise.deliver(std::move(exec), lease_id, st.info.id);
     }
-    if (tasks.empty())
+    if (requests.empty())
       q = st.queues.erase(q);
     else
       ++q;
@@ -173,35 +163,37 @@ void dispatch(self_ptr self) {
   schedule_report(self);
 }
 
-// Sends tasks this node can never run to nodes that can; keeps the rest and
-// tries again later (a node with the resources may still join).
+// Sends owners asking for shapes this node can never run to nodes that
+// can; keeps the rest and tries again later (a node with the resources may
+// still join).
 void place_elsewhere(self_ptr self) {
   auto& st = self->state;
   if (st.infeasible.empty())
     return;
-  auto tasks = std::move(st.infeasible);
+  auto requests = std::move(st.infeasible);
   st.infeasible.clear();
-  for (auto& spec : tasks) {
+  for (auto& [shape, req] : requests) {
     if (!st.gcs) {
-      st.infeasible.emplace_back(std::move(spec));
+      st.infeasible.emplace_back(shape, std::move(req));
       continue;
     }
-    auto shape = spec.resources;
+    auto held = std::make_shared<lease_request>(std::move(req));
+    auto wanted = shape;
     self
       ->request(st.gcs, std::chrono::seconds(5), wire::place_atom::value,
                 shape, st.info.id, false)
       .then(
-        [=](wire::raylet_actor& other, wire::unique_id& node) mutable {
-          send_on(self, other, node, std::move(spec));
+        [=](wire::raylet_actor&, wire::unique_id& node) {
+          spill(self, *held, node);
         },
-        [=](caf::error&) mutable {
+        [=](caf::error&) {
           auto& st = self->state;
-          if (st.warned_infeasible.insert(shape).second)
+          if (st.warned_infeasible.insert(wanted).second)
             CARAWAY_LOG(warning, raylet)
-              << "a task needs " << describe(shape)
+              << "a task needs " << describe(wanted)
               << " but no node has it; it stays pending until a node that "
                  "has it joins";
-          st.infeasible.emplace_back(std::move(spec));
+          st.infeasible.emplace_back(wanted, std::move(*held));
           if (!st.place_scheduled) {
             st.place_scheduled = true;
             self->delayed_send(self, std::chrono::seconds(1),
@@ -217,6 +209,9 @@ raylet_impl::behavior_type
 raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
        worker_factory factory, wire::gcs_actor gcs) {
   auto& st = self->state;
+  // A random high word keeps this raylet's lease numbers apart from other
+  // raylets' in an owner holding leases of several nodes.
+  st.next_lease = (static_cast<uint64_t>(std::random_device{}()) << 32) | 1;
   st.gcs = std::move(gcs);
   st.info = std::move(info);
   st.info.available = st.info.total;
@@ -257,10 +252,21 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
     });
   }
   return {
-    [=](wire::submit_atom, wire::task_spec& spec) {
-      if (!self->state.enqueue(std::move(spec)))
+    [=](wire::lease_atom, const wire::resource_set& shape, uint32_t depth,
+        uint64_t worker, bool spilled)
+      -> caf::result<wire::executor_actor, uint64_t, wire::unique_id> {
+      auto& st = self->state;
+      lease_request req;
+      req.promise = self->make_response_promise<wire::executor_actor,
+                                                uint64_t, wire::unique_id>();
+      req.worker = worker;
+      req.depth = depth;
+      req.spilled = spilled;
+      auto promise = req.promise;
+      if (!st.enqueue(shape, std::move(req)))
         place_elsewhere(self);
       dispatch(self);
+      return promise;
     },
     [=](wire::retry_atom) {
       self->state.place_scheduled = false;
@@ -307,15 +313,22 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       return result;
     },
     [=](wire::free_atom, uint64_t worker) {
-      // An owner is gone: its waiting work and its objects here go too.
+      // An owner is gone: its waiting work, its leases and its objects here
+      // go too.
       auto& st = self->state;
-      auto tasks = st.drop_work_of(worker);
+      size_t actors = 0;
+      size_t leases = 0;
+      auto requests = st.drop_work_of(worker, actors, leases);
+      for (auto& req : requests)
+        req.promise.deliver(caf::make_error(wire::errc::owner_gone,
+                                            "the owner is gone"));
       auto objects = st.factory.free_owned ? st.factory.free_owned(worker) : 0;
-      if (tasks + objects > 0) {
+      if (requests.size() + actors + leases + objects > 0) {
         CARAWAY_LOG(info, raylet)
           << "dropped the work and objects of an owner that is gone"
-          << log::kv("tasks", tasks) << log::kv("objects", objects);
-        schedule_report(self);
+          << log::kv("requests", requests.size()) << log::kv("actors", actors)
+          << log::kv("leases", leases) << log::kv("objects", objects);
+        dispatch(self);
       }
     },
     [=](wire::load_atom, const std::vector<std::string>& paths) {

@@ -1,8 +1,6 @@
 #include "caraway/node/raylet.hpp"
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
 
 #include "caraway/log.hpp"
 
@@ -24,53 +22,44 @@ void raylet_state::release(const wire::resource_set& req) {
   info.available += req;
 }
 
-size_t raylet_state::batch_size(const wire::resource_set& shape,
-                               size_t queued) const {
-  // Slots: how many tasks of this shape the node runs at once. Hand out at
-  // most half the queue per round of slots, so that slots freeing up later
-  // still find work queued here instead of behind a long task.
-  double slots = shape.times_in(info.total);
-  if (std::isinf(slots) || slots < 1)
-    slots = 1;
-  auto per_slot = static_cast<size_t>(queued / (2 * slots));
-  return std::max<size_t>(1, std::min<size_t>(per_slot, max_batch));
-}
-
-bool raylet_state::enqueue(wire::task_spec spec) {
-  if (!feasible(spec.resources)) {
-    infeasible.emplace_back(std::move(spec));
+bool raylet_state::enqueue(const wire::resource_set& shape,
+                           lease_request req) {
+  if (!feasible(shape)) {
+    infeasible.emplace_back(shape, std::move(req));
     return false;
   }
-  auto key = queue_key{-static_cast<int64_t>(spec.depth), next_seq++};
-  queues[spec.resources].emplace(key, std::move(spec));
+  auto key = queue_key{-static_cast<int64_t>(req.depth), next_seq++};
+  queues[shape].emplace(key, std::move(req));
   ++queued;
   return true;
 }
 
-size_t raylet_state::drop_work_of(uint64_t worker) {
-  size_t dropped = 0;
+std::vector<lease_request> raylet_state::drop_work_of(uint64_t worker,
+                                                      size_t& dropped_actors,
+                                                      size_t& ended_leases) {
+  std::vector<lease_request> dropped;
   for (auto q = queues.begin(); q != queues.end();) {
-    auto& tasks = q->second;
-    for (auto i = tasks.begin(); i != tasks.end();) {
-      if (i->second.id.hi == worker) {
-        i = tasks.erase(i);
+    auto& requests = q->second;
+    for (auto i = requests.begin(); i != requests.end();) {
+      if (i->second.worker == worker) {
+        dropped.emplace_back(std::move(i->second));
+        i = requests.erase(i);
         --queued;
-        ++dropped;
       } else {
         ++i;
       }
     }
-    q = tasks.empty() ? queues.erase(q) : std::next(q);
+    q = requests.empty() ? queues.erase(q) : std::next(q);
   }
-  auto of_worker = [worker](const wire::task_spec& spec) {
-    return spec.id.hi == worker;
-  };
-  auto n = infeasible.size();
-  infeasible.erase(
-    std::remove_if(infeasible.begin(), infeasible.end(), of_worker),
-    infeasible.end());
-  dropped += n - infeasible.size();
-  n = pending_actors.size();
+  for (auto i = infeasible.begin(); i != infeasible.end();) {
+    if (i->second.worker == worker) {
+      dropped.emplace_back(std::move(i->second));
+      i = infeasible.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  auto n = pending_actors.size();
   pending_actors.erase(std::remove_if(pending_actors.begin(),
                                       pending_actors.end(),
                                       [worker](const wire::actor_spec& spec) {
@@ -78,7 +67,14 @@ size_t raylet_state::drop_work_of(uint64_t worker) {
                                                && !spec.detached;
                                       }),
                        pending_actors.end());
-  dropped += n - pending_actors.size();
+  dropped_actors = n - pending_actors.size();
+  std::vector<uint64_t> held;
+  for (auto& [id, l] : leases)
+    if (l.executor && l.worker == worker)
+      held.push_back(id);
+  for (auto id : held)
+    finish(id);
+  ended_leases = held.size();
   return dropped;
 }
 

@@ -28,6 +28,8 @@ enum class errc : uint8_t {
   fenced,
   /// The head is gone and did not come back in time.
   head_unavailable,
+  /// The process that asked is gone (its owner ended).
+  owner_gone,
 };
 
 /// The name of a code, e.g. "name_taken".

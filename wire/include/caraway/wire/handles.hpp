@@ -12,6 +12,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "caraway/wire/ids.hpp"
+#include "caraway/wire/resource_set.hpp"
 
 namespace caraway::wire {
 
@@ -19,6 +20,7 @@ struct task_spec;
 struct task_result;
 struct actor_info;
 struct node_info;
+struct actor_spec;
 
 using submit_atom = caf::atom_constant<caf::atom("submit")>;
 using execute_atom = caf::atom_constant<caf::atom("execute")>;
@@ -56,7 +58,8 @@ using owner_atom = caf::atom_constant<caf::atom("owner")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
-using moved_atom = caf::atom_constant<caf::atom("moved")>;
+using lease_atom = caf::atom_constant<caf::atom("lease")>;
+using view_atom = caf::atom_constant<caf::atom("view")>;
 using rejoin_atom = caf::atom_constant<caf::atom("rejoin")>;
 
 /// Object store of one node: its memory is used in-process directly; these
@@ -67,6 +70,43 @@ using object_store_actor = caf::typed_actor<
   // The owners released these objects.
   caf::reacts_to<free_atom, std::vector<object_id>>>;
 
+/// Runs stateless tasks one at a time on a thread of its own.
+using executor_actor = caf::typed_actor<
+  // Run these tasks of one owner one after another under the lease the
+  // owner holds; says `done` to the owner after the last one. A batch saves
+  // a round trip per task.
+  caf::reacts_to<execute_atom, std::vector<task_spec>, uint64_t>>;
+
+/// Schedules work on one node.
+using raylet_actor = caf::typed_actor<
+  // A worker lease for tasks of this shape (resources, nesting depth) for
+  // the owner of the ids `worker` mints. The reply grants one (an executor,
+  // the lease number and this node's id) once resources are free here, or
+  // sends the owner on to another node (no executor; that node's id).
+  // `spilled`: the owner was sent here by another node; it is not sent on
+  // again unless this node cannot run the shape at all.
+  caf::replies_to<lease_atom, resource_set, uint32_t, uint64_t, bool>::with<
+    executor_actor, uint64_t, unique_id>,
+  // The owner gives a lease back: its executor is free.
+  caf::reacts_to<done_atom, uint64_t>,
+  // The task holding this lease waits in `get`: lend its resources out.
+  caf::reacts_to<blocked_atom, uint64_t>,
+  // ...and wants them back.
+  caf::reacts_to<unblocked_atom, uint64_t>,
+  // Host an actor once its resources are free (sent by the gcs).
+  caf::reacts_to<create_atom, actor_spec>,
+  // Resources, queue length and object store use of this node.
+  caf::replies_to<status_atom>::with<node_info>,
+  // Stop this node (its daemon exits once the raylet is gone).
+  caf::reacts_to<stop_atom>,
+  // The owner of the ids minted by this worker is gone: drop its waiting
+  // tasks and free its objects.
+  caf::reacts_to<free_atom, uint64_t>,
+  // Load these shared libraries with user code (each once); the reply says
+  // why each one that failed did not load.
+  caf::replies_to<load_atom,
+                  std::vector<std::string>>::with<std::vector<std::string>>>;
+
 /// The owner (core worker) of a process: receives the outcome of the tasks
 /// it submitted and the state changes of actors.
 using owner_actor = caf::typed_actor<
@@ -74,11 +114,16 @@ using owner_actor = caf::typed_actor<
   caf::reacts_to<result_atom, task_result>,
   // The gcs publishes an actor's new state.
   caf::reacts_to<update_atom, actor_info>,
-  // The gcs publishes a node that joined (connect to it directly) or died
-  // (`alive` false: its tasks run again elsewhere).
-  caf::reacts_to<update_atom, node_info>,
-  // A raylet sent this attempt of a task on to the raylet of another node.
-  caf::reacts_to<moved_atom, task_id, uint32_t, unique_id>,
+  // The gcs publishes a node that joined (connect to it directly; lease
+  // workers from its raylet) or died (`alive` false, no raylet: its tasks
+  // run again elsewhere).
+  caf::reacts_to<update_atom, node_info, raylet_actor>,
+  // The executor holding this process' lease finished the tasks it was
+  // sent: send it more, or give the lease back.
+  caf::reacts_to<done_atom, uint64_t>,
+  // Tasks handed back unrun (their executor blocked in `get`): run them
+  // elsewhere.
+  caf::reacts_to<submit_atom, std::vector<task_spec>>,
   // Another node's store now holds a copy of this object: free it along.
   caf::reacts_to<located_atom, object_id, object_store_actor>,
   // Another process holds a ref to an object this one owns; false when the

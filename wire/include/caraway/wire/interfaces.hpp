@@ -18,36 +18,6 @@
 
 namespace caraway::wire {
 
-/// Runs stateless tasks one at a time on a thread of its own.
-using executor_actor = caf::typed_actor<
-  // Run these tasks one after another under one lease (the resources the
-  // raylet granted); a batch saves a round trip to the raylet per task.
-  caf::reacts_to<execute_atom, std::vector<task_spec>, uint64_t>>;
-
-/// Schedules work on one node.
-using raylet_actor = caf::typed_actor<
-  // Queue a task whose arguments are resolved.
-  caf::reacts_to<submit_atom, task_spec>,
-  // The executor holding this lease finished its tasks.
-  caf::reacts_to<done_atom, uint64_t>,
-  // The task holding this lease waits in `get`: lend its resources out.
-  caf::reacts_to<blocked_atom, uint64_t>,
-  // ...and wants them back.
-  caf::reacts_to<unblocked_atom, uint64_t>,
-  // Host an actor once its resources are free (sent by the gcs).
-  caf::reacts_to<create_atom, actor_spec>,
-  // Resources, queue length and object store use of this node.
-  caf::replies_to<status_atom>::with<node_info>,
-  // Stop this node (its daemon exits once the raylet is gone).
-  caf::reacts_to<stop_atom>,
-  // The owner of the ids minted by this worker is gone: drop its waiting
-  // tasks and free its objects.
-  caf::reacts_to<free_atom, uint64_t>,
-  // Load these shared libraries with user code (each once); the reply says
-  // why each one that failed did not load.
-  caf::replies_to<load_atom,
-                  std::vector<std::string>>::with<std::vector<std::string>>>;
-
 /// The cluster's directory: nodes, actors and jobs.
 using gcs_actor = caf::typed_actor<
   // A raylet joins the cluster.

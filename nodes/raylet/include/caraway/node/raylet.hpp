@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include <caf/typed_response_promise.hpp>
+
 #include "caraway/wire/interfaces.hpp"
 
 namespace caraway::node {
@@ -32,12 +34,22 @@ struct worker_factory {
   std::function<size_t(uint64_t)> free_owned;
 };
 
-/// Resources granted to one running task or one live actor.
+/// Resources granted to an owner's tasks (one executor) or to a live actor.
 struct lease {
   wire::resource_set held;
   bool blocked = false;      // lent out while its task waits in `get`
   wire::executor_actor executor; // null for an actor's lease
   caf::actor_addr host;      // set for an actor's lease
+  uint64_t worker = 0;       // the owner holding an executor's lease
+};
+
+/// An owner waiting for a lease: answered with a grant or sent elsewhere.
+struct lease_request {
+  caf::typed_response_promise<wire::executor_actor, uint64_t, wire::unique_id>
+    promise;
+  uint64_t worker = 0; // the owner's ids carry it in their high word
+  uint32_t depth = 0;
+  bool spilled = false; // sent here by another node
 };
 
 /// Scheduling state of one node; pure logic, no messaging.
@@ -48,10 +60,10 @@ struct raylet_state {
   uint32_t max_executors = 512;
   worker_factory factory;
 
-  /// Tasks waiting for resources, by resource shape, deeper tasks first
-  /// (they unblock the tasks waiting on them), then in submission order.
+  /// Lease requests waiting for resources, by resource shape, deeper tasks
+  /// first (they unblock the tasks waiting on them), then in arrival order.
   using queue_key = std::pair<int64_t, uint64_t>;
-  std::map<wire::resource_set, std::map<queue_key, wire::task_spec>> queues;
+  std::map<wire::resource_set, std::map<queue_key, lease_request>> queues;
   uint64_t next_seq = 0;
   uint64_t queued = 0;
 
@@ -59,11 +71,14 @@ struct raylet_state {
   std::vector<wire::executor_actor> idle;
   uint32_t executors = 0;
   std::unordered_map<uint64_t, lease> leases;
+  /// Lease numbers go to owners, which hold leases of many nodes: each
+  /// raylet starts at a random high word so that they do not collide.
   uint64_t next_lease = 1;
   std::set<wire::resource_set> warned_infeasible;
 
-  /// Tasks no resource here can ever satisfy, waiting for a node that can.
-  std::vector<wire::task_spec> infeasible;
+  /// Requests no resource here can ever satisfy, waiting for a node that
+  /// can, with their shapes.
+  std::vector<std::pair<wire::resource_set, lease_request>> infeasible;
   bool place_scheduled = false;
   wire::gcs_actor gcs;
 
@@ -84,14 +99,16 @@ struct raylet_state {
   void acquire(const wire::resource_set& req);
   void release(const wire::resource_set& req);
 
-  /// Queues a task the node can run; one it can never run goes to
-  /// `infeasible` instead and the call returns false.
-  bool enqueue(wire::task_spec spec);
+  /// Queues a request for a shape the node can run; one it can never run
+  /// goes to `infeasible` instead and the call returns false.
+  bool enqueue(const wire::resource_set& shape, lease_request req);
 
-  /// Drops the waiting tasks, and the actors not yet started unless
-  /// detached, that the process `worker` submitted (the ids it minted): its
-  /// owner is gone, so nobody wants their results. Returns how many.
-  size_t drop_work_of(uint64_t worker);
+  /// Takes out the waiting lease requests, and the actors not yet started
+  /// unless detached, of the process `worker` (the ids it minted): its owner
+  /// is gone. Ends the leases it held. Returns the requests taken out.
+  std::vector<lease_request> drop_work_of(uint64_t worker,
+                                          size_t& dropped_actors,
+                                          size_t& ended_leases);
 
   /// Marks a lease blocked, returning its resources; false if unknown.
   bool block(uint64_t lease_id);
@@ -101,14 +118,6 @@ struct raylet_state {
 
   /// Ends a lease, returning its resources; the executor, if any, is idle.
   void finish(uint64_t lease_id);
-
-  /// How many of `queued` tasks of this shape to hand one executor: half
-  /// the queue split over the node's slots for the shape, at most
-  /// `max_batch`.
-  size_t batch_size(const wire::resource_set& shape, size_t queued) const;
-
-  /// Upper bound of `batch_size`; small, so that a long task delays few.
-  uint32_t max_batch = 16;
 
   uint64_t pending() const {
     return queued + pending_actors.size() + infeasible.size();

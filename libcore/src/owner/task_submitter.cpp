@@ -1,0 +1,209 @@
+#include "owner/task_submitter.hpp"
+
+#include <algorithm>
+
+namespace caraway::owner {
+
+void task_submitter::local_node(const wire::unique_id& node, actions& out) {
+  local_ = node;
+  resume(out);
+}
+
+void task_submitter::resume(actions& out) {
+  std::vector<wire::resource_set> shapes;
+  for (auto& kvp : shapes_)
+    shapes.push_back(kvp.first);
+  for (auto& shape : shapes)
+    pump(shape, out);
+}
+
+void task_submitter::enqueue(wire::task_spec spec, uint64_t seq) {
+  auto k = key{-static_cast<int64_t>(spec.depth), seq};
+  auto& q = shapes_[spec.resources];
+  q.tasks.emplace(k, std::move(spec));
+}
+
+void task_submitter::submit(wire::task_spec spec, actions& out) {
+  auto shape = spec.resources;
+  enqueue(std::move(spec), next_seq_++);
+  pump(shape, out);
+}
+
+void task_submitter::hand_back(std::vector<wire::task_spec> tasks,
+                               actions& out) {
+  std::vector<wire::resource_set> shapes;
+  for (auto i = tasks.rbegin(); i != tasks.rend(); ++i) {
+    shapes.push_back(i->resources);
+    enqueue(std::move(*i), --front_seq_);
+  }
+  std::sort(shapes.begin(), shapes.end());
+  shapes.erase(std::unique(shapes.begin(), shapes.end()), shapes.end());
+  for (auto& shape : shapes)
+    pump(shape, out);
+}
+
+bool task_submitter::feed(uint64_t id, held_lease& l, actions& out) {
+  auto& q = shapes_[l.shape];
+  if (q.tasks.empty())
+    return false;
+  // Half the queue split over the leases of the shape: leases granted later
+  // still find work queued here instead of behind a long batch.
+  auto per_lease = q.tasks.size() / (2 * std::max<size_t>(1, q.leases));
+  auto n = std::clamp<size_t>(per_lease, 1, opts_.max_batch);
+  n = std::min(n, q.tasks.size());
+  batch b{l.executor, id, l.node, {}};
+  b.tasks.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto first = q.tasks.begin();
+    b.tasks.emplace_back(std::move(first->second));
+    q.tasks.erase(first);
+  }
+  l.busy = true;
+  out.batches.emplace_back(std::move(b));
+  return true;
+}
+
+void task_submitter::ask(const wire::resource_set& shape,
+                         const wire::unique_id& node, bool spilled,
+                         actions& out) {
+  auto& q = shapes_[shape];
+  auto depth = q.tasks.empty() ? uint32_t{0}
+                               : q.tasks.begin()->second.depth;
+  auto token = next_token_++;
+  requests_.emplace(token, pending_request{shape, node});
+  ++q.requests;
+  out.requests.push_back({token, shape, depth, node, spilled});
+}
+
+void task_submitter::pump(const wire::resource_set& shape, actions& out) {
+  auto i = shapes_.find(shape);
+  if (i == shapes_.end())
+    return;
+  auto& q = i->second;
+  if (!q.tasks.empty() && q.leases > 0)
+    for (auto& [id, l] : leases_)
+      if (!l.busy && l.shape == shape && !feed(id, l, out))
+        break;
+  if (local_.nil())
+    return;
+  auto wanted = std::min<size_t>(opts_.max_pending_requests, q.tasks.size());
+  while (q.requests < wanted)
+    ask(shape, local_, false, out);
+}
+
+void task_submitter::granted(uint64_t token, wire::executor_actor executor,
+                             uint64_t lease, const wire::unique_id& node,
+                             actions& out) {
+  auto r = requests_.find(token);
+  if (r == requests_.end()) {
+    // Given up on meanwhile (its node was declared dead).
+    out.returns.push_back({node, lease});
+    return;
+  }
+  auto shape = std::move(r->second.shape);
+  requests_.erase(r);
+  auto& q = shapes_[shape];
+  --q.requests;
+  if (q.tasks.empty()) {
+    out.returns.push_back({node, lease});
+    return;
+  }
+  held_lease l;
+  l.executor = std::move(executor);
+  l.node = node;
+  l.shape = shape;
+  ++q.leases;
+  auto& held = leases_.emplace(lease, std::move(l)).first->second;
+  feed(lease, held, out);
+  pump(shape, out);
+}
+
+void task_submitter::spilled(uint64_t token, const wire::unique_id& node,
+                             actions& out) {
+  auto r = requests_.find(token);
+  if (r == requests_.end())
+    return;
+  r->second.node = node;
+  auto& q = shapes_[r->second.shape];
+  auto depth = q.tasks.empty() ? uint32_t{0}
+                               : q.tasks.begin()->second.depth;
+  out.requests.push_back({token, r->second.shape, depth, node, true});
+}
+
+void task_submitter::failed(uint64_t token, actions&) {
+  auto r = requests_.find(token);
+  if (r == requests_.end())
+    return;
+  --shapes_[r->second.shape].requests;
+  requests_.erase(r);
+}
+
+void task_submitter::done(uint64_t lease, clock::time_point now,
+                          actions& out) {
+  auto i = leases_.find(lease);
+  if (i == leases_.end())
+    return;
+  auto& l = i->second;
+  l.busy = false;
+  if (!feed(lease, l, out))
+    l.idle_since = now;
+}
+
+task_submitter::clock::time_point
+task_submitter::expire(clock::time_point now, actions& out) {
+  auto next = clock::time_point::max();
+  for (auto i = leases_.begin(); i != leases_.end();) {
+    auto& l = i->second;
+    if (l.busy) {
+      ++i;
+      continue;
+    }
+    auto due = l.idle_since + opts_.linger;
+    if (due > now) {
+      next = std::min(next, due);
+      ++i;
+      continue;
+    }
+    out.returns.push_back({l.node, i->first});
+    --shapes_[l.shape].leases;
+    i = leases_.erase(i);
+  }
+  for (auto q = shapes_.begin(); q != shapes_.end();) {
+    auto& s = q->second;
+    if (s.tasks.empty() && s.requests == 0 && s.leases == 0)
+      q = shapes_.erase(q);
+    else
+      ++q;
+  }
+  return next;
+}
+
+void task_submitter::node_died(const wire::unique_id& node, actions& out) {
+  for (auto i = leases_.begin(); i != leases_.end();) {
+    if (i->second.node == node) {
+      --shapes_[i->second.shape].leases;
+      i = leases_.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  for (auto r = requests_.begin(); r != requests_.end();) {
+    if (r->second.node == node) {
+      --shapes_[r->second.shape].requests;
+      r = requests_.erase(r);
+    } else {
+      ++r;
+    }
+  }
+  if (node != local_)
+    resume(out);
+}
+
+size_t task_submitter::queued() const {
+  size_t result = 0;
+  for (auto& kvp : shapes_)
+    result += kvp.second.tasks.size();
+  return result;
+}
+
+} // namespace caraway::owner

@@ -1,0 +1,167 @@
+#pragma once
+
+// The owner's task submitter: stateless tasks whose arguments are ready wait
+// here, by resource shape, for a worker lease. A lease comes from the raylet
+// of this process' node (or of the node it sends the owner on to); the
+// tasks of its shape then go straight to the leased executor, in batches,
+// until none are left. Ray's normal task submitter does the same.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "caraway/wire/interfaces.hpp"
+
+namespace caraway::owner {
+
+/// Not thread-safe: the owner actor alone calls it.
+class task_submitter {
+public:
+  using clock = std::chrono::steady_clock;
+
+  struct options {
+    /// Lease requests in flight per shape, at most (Ray's default too).
+    uint32_t max_pending_requests = 10;
+    /// Tasks sent to one executor at once, at most: few, so that a long
+    /// task delays few others.
+    uint32_t max_batch = 16;
+    /// An idle lease is kept this long for the next task of its shape, so
+    /// that a loop of submit-then-get does not ask for a lease per task.
+    std::chrono::milliseconds linger{5};
+  };
+
+  /// A lease request to send to the raylet of `node`.
+  struct request {
+    uint64_t token;
+    wire::resource_set shape;
+    uint32_t depth;
+    wire::unique_id node;
+    bool spilled;
+  };
+
+  /// Tasks to send to a leased executor on `node`.
+  struct batch {
+    wire::executor_actor executor;
+    uint64_t lease;
+    wire::unique_id node;
+    std::vector<wire::task_spec> tasks;
+  };
+
+  /// A lease to give back to the raylet of `node`.
+  struct lease_return {
+    wire::unique_id node;
+    uint64_t lease;
+  };
+
+  struct actions {
+    std::vector<request> requests;
+    std::vector<batch> batches;
+    std::vector<lease_return> returns;
+  };
+
+  task_submitter() = default;
+
+  explicit task_submitter(options opts) : opts_(opts) {
+    // nop
+  }
+
+  /// The node whose raylet new requests go to.
+  void local_node(const wire::unique_id& node, actions& out);
+
+  const wire::unique_id& local_node() const {
+    return local_;
+  }
+
+  /// Queues a task whose arguments are resolved.
+  void submit(wire::task_spec spec, actions& out);
+
+  /// Queues tasks an executor handed back unrun, ahead of the others.
+  void hand_back(std::vector<wire::task_spec> tasks, actions& out);
+
+  /// Sends what waits, and asks for leases again (after failed requests).
+  void resume(actions& out);
+
+  /// The raylet granted the request `token`.
+  void granted(uint64_t token, wire::executor_actor executor, uint64_t lease,
+               const wire::unique_id& node, actions& out);
+
+  /// The raylet sent the request `token` on to `node`.
+  void spilled(uint64_t token, const wire::unique_id& node, actions& out);
+
+  /// The request `token` failed; `resume` asks again.
+  void failed(uint64_t token, actions& out);
+
+  /// The executor of `lease` ran its batch.
+  void done(uint64_t lease, clock::time_point now, actions& out);
+
+  /// Gives back the leases idle for `linger` or longer; returns when the
+  /// next one would be due (`time_point::max()` without idle leases).
+  clock::time_point expire(clock::time_point now, actions& out);
+
+  /// The node died: its leases and the requests waiting there are gone
+  /// (the core worker runs the tasks they held again).
+  void node_died(const wire::unique_id& node, actions& out);
+
+  /// Whether `token` is a request in flight.
+  bool waiting(uint64_t token) const {
+    return requests_.count(token) > 0;
+  }
+
+  size_t queued() const;
+
+  size_t leases() const {
+    return leases_.size();
+  }
+
+  size_t requests() const {
+    return requests_.size();
+  }
+
+private:
+  using key = std::pair<int64_t, uint64_t>; // deeper first, then in order
+
+  struct shape_queue {
+    std::map<key, wire::task_spec> tasks;
+    uint32_t requests = 0;
+    uint32_t leases = 0;
+  };
+
+  struct held_lease {
+    wire::executor_actor executor;
+    wire::unique_id node;
+    wire::resource_set shape;
+    bool busy = false;
+    clock::time_point idle_since;
+  };
+
+  struct pending_request {
+    wire::resource_set shape;
+    wire::unique_id node;
+  };
+
+  void enqueue(wire::task_spec spec, uint64_t seq);
+
+  /// Sends queued tasks of `shape` to its idle leases, and asks for more
+  /// leases while tasks wait.
+  void pump(const wire::resource_set& shape, actions& out);
+
+  /// Sends the next batch to the idle lease `id`; false if none is queued.
+  bool feed(uint64_t id, held_lease& l, actions& out);
+
+  void ask(const wire::resource_set& shape, const wire::unique_id& node,
+           bool spilled, actions& out);
+
+  options opts_;
+  wire::unique_id local_;
+  std::map<wire::resource_set, shape_queue> shapes_;
+  std::unordered_map<uint64_t, held_lease> leases_;
+  std::unordered_map<uint64_t, pending_request> requests_;
+  uint64_t next_token_ = 1;
+  uint64_t next_seq_ = uint64_t{1} << 62;
+  uint64_t front_seq_ = uint64_t{1} << 62;
+};
+
+} // namespace caraway::owner
