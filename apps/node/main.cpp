@@ -83,6 +83,13 @@ po::options_description describe(options& x) {
     ("head-reconnect-timeout-ms", po::value(&x.node.head_reconnect_timeout_ms),
      "a worker that lost the head: how long it serves on and tries to "
      "reach it again before it stops (default: 30000)")
+    ("spread-threshold", po::value(&x.node.spread_threshold),
+     "below this share of its resources in use, the node takes new tasks "
+     "itself; above it, they go to the least used node with room "
+     "(default: 0.5)")
+    ("view-period-ms", po::value(&x.node.view_period_ms),
+     "the head: how often, at most, nodes hear of each other's resource use "
+     "(default: 100)")
     ("caf", po::value(&x.caf)->composing(),
      "a CAF setting as key=value, e.g. scheduler.max-threads=4; repeatable");
   return desc;
@@ -157,6 +164,10 @@ options parse(int argc, char** argv) {
   }
   if (x.node.rejoin_timeout_ms == 0)
     bad_config("invalid option 'rejoin-timeout-ms': must be positive");
+  if (x.node.view_period_ms == 0)
+    bad_config("invalid option 'view-period-ms': must be positive");
+  if (!(x.node.spread_threshold >= 0 && x.node.spread_threshold <= 1))
+    bad_config("invalid option 'spread-threshold': must be between 0 and 1");
   return x;
 }
 

@@ -12,6 +12,8 @@ namespace caraway::runtime {
 
 void add_head(process& p, const node_options* daemon) {
   node::gcs_config cfg;
+  if (daemon != nullptr)
+    cfg.view_period = std::chrono::milliseconds(daemon->view_period_ms);
   if (daemon != nullptr && !daemon->data_dir.empty()) {
     try {
       cfg.store = std::make_shared<node::gcs_store>(daemon->data_dir);

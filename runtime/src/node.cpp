@@ -75,13 +75,15 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
   // Tasks from other processes arrive on the I/O thread; so may the raylet.
   // Its handlers do not block, except that loading a job's libraries holds
   // up this node's network traffic until they are loaded.
+  auto threshold = daemon != nullptr ? daemon->spread_threshold : 0.5;
   if (cfg.io_thread_actors && sys.has_middleman())
     p.raylet = spawn_on_io_thread<
       node::raylet_impl::stateful_base<node::raylet_state>>(
-      sys, node::raylet, info, cfg.max_workers, std::move(factory), p.gcs);
+      sys, node::raylet, info, cfg.max_workers, std::move(factory), p.gcs,
+      threshold);
   else
     p.raylet = sys.spawn(node::raylet, info, cfg.max_workers,
-                         std::move(factory), p.gcs);
+                         std::move(factory), p.gcs, threshold);
   p.owns_raylet = true;
   if (daemon != nullptr) {
     // The head listens with its gcs, a worker with its raylet: peers reach

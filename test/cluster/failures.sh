@@ -73,16 +73,17 @@ grep -q "^no-retry node_died_error .*$victim_id" "$work/survive.out" \
 echo "ok: a task without retries failed with node_died_error naming the node"
 
 # -- a lost object is made again ---------------------------------------------
-# The 4 MiB result lands on the survivor (the first node with "pool"); its
-# only copy dies with it, and its task runs again on the spare.
+# The 4 MiB result lands on the survivor (the only node with "pool" then); its
+# only copy dies with it, and its task runs again on the spare, which joins
+# after it was made.
+start lineage "$app" lineage "$work/go" --caraway-address "$address"
+reader=$last_pid
+wait_for_line lineage "$reader" '^made$' 60
 start spare "$node" --role worker --head-address "$address" --num-cpus 1 \
   --resources pool:1 --libraries "$library" "${timing[@]}"
 spare=$last_pid
 wait_listening spare "$spare"
 wait_alive_nodes 3
-start lineage "$app" lineage "$work/go" --caraway-address "$address"
-reader=$last_pid
-wait_for_line lineage "$reader" '^made$' 60
 kill_then_go "$survivor" "$work/go" "$reader"
 ((status == 0)) || fail "the lineage driver exited with $status"
 n=$((4 << 17))

@@ -1,7 +1,6 @@
 #pragma once
 
-// A gcs that records what raylets tell it and answers placement requests
-// from a table the test sets, for tests of raylets and owners.
+// A gcs that records what raylets tell it, for tests of raylets and owners.
 
 #include <map>
 #include <memory>
@@ -17,11 +16,6 @@ namespace caraway::test {
 struct gcs_log {
   /// Resource reports, in order.
   std::vector<wire::node_info> reports;
-  /// Placement requests: the shape and whether it must be free now.
-  std::vector<std::pair<wire::resource_set, bool>> place_requests;
-  /// Where placement requests go; none: no node has room.
-  wire::raylet_actor place_on;
-  wire::unique_id place_node;
   std::vector<wire::actor_info> actors;
 };
 
@@ -52,13 +46,6 @@ inline wire::gcs_actor::behavior_type fake_gcs(wire::gcs_actor::pointer,
     [](wire::alive_atom, const wire::actor_id&, wire::actor_host_actor&) {},
     [](wire::kill_atom, const wire::actor_id&, wire::error_info&) {},
     [](wire::dead_atom, const wire::actor_id&, wire::error_info&) {},
-    [=](wire::place_atom, const wire::resource_set& req, const wire::unique_id&,
-        bool now) -> caf::result<wire::raylet_actor, wire::unique_id> {
-      log->place_requests.emplace_back(req, now);
-      if (log->place_on)
-        return {log->place_on, log->place_node};
-      return caf::make_error(wire::errc::unschedulable, "no node has room");
-    },
     [=](wire::report_atom, wire::node_info& info) {
       log->reports.push_back(std::move(info));
     },

@@ -49,6 +49,7 @@ fake_raylet(wire::raylet_actor::pointer self,
       return {log->executor, log->next_lease++, log->node};
     },
     [=](wire::done_atom, uint64_t lease) { log->done.push_back(lease); },
+    [](wire::view_atom, std::vector<wire::node_info>&) {},
     [=](wire::blocked_atom, uint64_t lease) { log->blocked.push_back(lease); },
     [](wire::unblocked_atom, uint64_t) {},
     [](wire::create_atom, wire::actor_spec&) {},

@@ -121,6 +121,73 @@ TEST_CASE("raylet_state drops the requests and leases of an owner that is "
     caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
 }
 
+TEST_CASE("raylet_state packs work here, then spreads it to the least used "
+          "node") {
+  node::raylet_state st;
+  st.info.id = {1, 1};
+  st.info.total = {{"CPU", 4}};
+  st.info.available = st.info.total;
+  wire::resource_set one{{"CPU", 1}};
+  wire::node_info b;
+  b.id = {2, 2};
+  b.total = {{"CPU", 4}};
+  b.available = {{"CPU", 3}};
+  wire::node_info c = b;
+  c.id = {3, 3};
+  c.available = {{"CPU", 1}};
+  st.merge_view({b, c});
+  using where = node::raylet_state::placement;
+  // Used below half: here.
+  CHECK(st.place(one, false).kind == where::here);
+  st.acquire({{"CPU", 2}});
+  // Half used: the least used node with room, b (a quarter used).
+  auto p = st.place(one, false);
+  CHECK(p.kind == where::there);
+  CHECK(p.node == b.id);
+  // Each owner sent there counts until the next view: b fills up.
+  st.sent_to(b.id, one);
+  st.sent_to(b.id, one);
+  CHECK(st.place(one, false).kind == where::here); // half used here, 3/4 on b
+  st.sent_to(b.id, one);
+  st.acquire({{"CPU", 2}});
+  // No room anywhere but c.
+  p = st.place(one, false);
+  CHECK(p.kind == where::there);
+  CHECK(p.node == c.id);
+  st.sent_to(c.id, one);
+  // No room anywhere: wait here, where it fits some day.
+  CHECK(st.place(one, false).kind == where::here);
+  // A request sent here by another node is not sent on again.
+  st.release({{"CPU", 3}});
+  CHECK(st.place(one, true).kind == where::here);
+  // What only another node has goes there, even when busy; what nobody has
+  // has nowhere to go.
+  b.total["tpu"] = 1;
+  st.merge_view({b});
+  p = st.place({{"tpu", 1}}, true);
+  CHECK(p.kind == where::there);
+  CHECK(p.node == b.id);
+  CHECK(st.place({{"gpu", 1}}, false).kind == where::nowhere);
+  // A dead node leaves the view.
+  b.alive = false;
+  st.merge_view({b});
+  CHECK(st.view.count(b.id) == 0);
+  CHECK(st.place({{"tpu", 1}}, false).kind == where::nowhere);
+}
+
+TEST_CASE("resource_set utilization is the most used resource asked for") {
+  wire::resource_set total{{"CPU", 4}, {"GPU", 2}};
+  wire::resource_set avail{{"CPU", 3}, {"GPU", 0}};
+  CHECK(wire::resource_set{{"CPU", 1}}.utilization(total, avail)
+        == doctest::Approx(0.25));
+  CHECK(wire::resource_set{{"CPU", 1}, {"GPU", 1}}.utilization(total, avail)
+        == doctest::Approx(1));
+  CHECK(wire::resource_set{}.utilization(total, avail)
+        == doctest::Approx(0.25));
+  CHECK(wire::resource_set{{"ssd", 1}}.utilization(total, avail)
+        == doctest::Approx(0));
+}
+
 TEST_CASE("store_memory caps live bytes and reuses freed buffers") {
   node::store_memory mem{1 << 20, 1 << 20};
   auto a = mem.allocate(600 * 1024);

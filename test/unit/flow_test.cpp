@@ -40,7 +40,7 @@ struct raylet_fixture : test::deterministic_fixture {
       return wire::executor_actor{sys.spawn(test::fake_executor, exec_log)};
     };
     wire::raylet_actor result = sys.spawn(node::raylet, info, uint32_t{4},
-                                          std::move(factory), gcs);
+                                          std::move(factory), gcs, 0.5);
     run();
     return result;
   }
@@ -130,66 +130,81 @@ TEST_CASE_FIXTURE(raylet_fixture,
   caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
 }
 
+namespace {
+
+wire::node_info view_row(wire::unique_id id, wire::resource_set total,
+                         wire::resource_set available) {
+  wire::node_info row;
+  row.id = id;
+  row.total = std::move(total);
+  row.available = std::move(available);
+  return row;
+}
+
+} // namespace
+
 TEST_CASE_FIXTURE(raylet_fixture,
                   "a raylet sends an owner on to a node that can run what it "
                   "never can") {
   auto raylet = make_raylet({{"CPU", 2}});
   auto log = std::make_shared<lease_log>();
   auto owner = sys.spawn(lessee, raylet, log);
-  auto other = sys.spawn(test::fake_raylet,
-                         std::make_shared<test::raylet_log>());
   wire::resource_set tpu{{"tpu", 1}};
-  SUBCASE("a node has it") {
-    gcs_log->place_on = other;
-    gcs_log->place_node = {2, 2};
+  std::vector<wire::node_info> view{view_row({2, 2}, tpu, {})};
+  SUBCASE("the view has such a node, even one busy now") {
+    caf::anon_send(raylet, wire::view_atom::value, view);
     caf::anon_send(owner, wire::lease_atom::value, tpu, uint32_t{0},
                    uint64_t{7});
     run();
   }
-  SUBCASE("a node with it joins later: the raylet asks again") {
+  SUBCASE("a node with it joins later: the view brings it") {
     caf::anon_send(owner, wire::lease_atom::value, tpu, uint32_t{0},
                    uint64_t{7});
     run();
     CHECK(log->replies.empty());
-    gcs_log->place_on = other;
-    gcs_log->place_node = {2, 2};
-    trigger_timeouts();
+    caf::anon_send(raylet, wire::view_atom::value, view);
+    run();
   }
   REQUIRE(log->replies.size() == 1);
   CHECK_FALSE(log->replies[0].executor);
   CHECK(log->replies[0].node == wire::unique_id{2, 2});
-  REQUIRE_FALSE(gcs_log->place_requests.empty());
-  CHECK(gcs_log->place_requests.back().first == tpu);
-  CHECK_FALSE(gcs_log->place_requests.back().second); // in total, not free now
   CHECK(exec_log->batches.empty());
   caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(other, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE_FIXTURE(raylet_fixture,
-                  "a busy raylet sends a waiting owner to a node with room") {
+                  "a busy raylet sends waiting owners to nodes that get "
+                  "room") {
   auto raylet = make_raylet({{"CPU", 1}});
   auto log = std::make_shared<lease_log>();
   auto owner = sys.spawn(lessee, raylet, log);
-  auto other = sys.spawn(test::fake_raylet,
-                         std::make_shared<test::raylet_log>());
-  gcs_log->place_on = other;
-  gcs_log->place_node = {2, 2};
   wire::resource_set one{{"CPU", 1}};
-  for (int i = 0; i < 2; ++i)
+  for (int i = 0; i < 3; ++i)
     caf::anon_send(owner, wire::lease_atom::value, one, uint32_t{0},
                    uint64_t{7});
   run();
-  REQUIRE(log->replies.size() == 2);
+  // One granted here; no other node known: the rest wait here.
+  REQUIRE(log->replies.size() == 1);
   CHECK(log->replies[0].executor);
+  // A node with one free CPU appears: one waiting owner goes there (the
+  // view counts it as taken), the other keeps waiting here.
+  caf::anon_send(raylet, wire::view_atom::value,
+                 std::vector<wire::node_info>{
+                   view_row({2, 2}, {{"CPU", 2}}, {{"CPU", 1}})});
+  run();
+  REQUIRE(log->replies.size() == 2);
   CHECK_FALSE(log->replies[1].executor);
   CHECK(log->replies[1].node == wire::unique_id{2, 2});
-  REQUIRE_FALSE(gcs_log->place_requests.empty());
-  CHECK(gcs_log->place_requests.back().second); // free now
+  // The next view says it has room again: the last one goes too.
+  caf::anon_send(raylet, wire::view_atom::value,
+                 std::vector<wire::node_info>{
+                   view_row({2, 2}, {{"CPU", 2}}, {{"CPU", 1}})});
+  run();
+  REQUIRE(log->replies.size() == 3);
+  CHECK(log->replies[2].node == wire::unique_id{2, 2});
   caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(other, caf::exit_reason::user_shutdown);
 }
 
 namespace {

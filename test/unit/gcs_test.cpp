@@ -282,10 +282,9 @@ TEST_CASE_FIXTURE(test::deterministic_fixture,
                   "the link to the head forwards messages as they are and "
                   "answers go straight back") {
   auto log = std::make_shared<test::gcs_log>();
-  auto raylet_log = std::make_shared<test::raylet_log>();
-  wire::raylet_actor raylet = sys.spawn(test::fake_raylet, raylet_log);
-  log->place_on = raylet;
-  log->place_node = {1, 2};
+  wire::actor_info listed;
+  listed.id = {1, 2};
+  log->actors.push_back(listed);
   wire::gcs_actor upstream = sys.spawn(test::fake_gcs, log);
   runtime::gcs_client_config cfg;
   cfg.host = "127.0.0.1";
@@ -296,21 +295,18 @@ TEST_CASE_FIXTURE(test::deterministic_fixture,
   caf::anon_send(link, wire::report_atom::value, info);
   auto answered = std::make_shared<std::optional<wire::unique_id>>();
   sys.spawn([=](caf::event_based_actor* self) {
-    self
-      ->request(link, caf::infinite, wire::place_atom::value,
-                wire::resource_set{{"CPU", 1}}, wire::unique_id{1, 1}, true)
-      .then([=](wire::raylet_actor&, wire::unique_id& node) {
-        *answered = node;
+    self->request(link, caf::infinite, wire::actors_atom::value)
+      .then([=](std::vector<wire::actor_info>& actors) {
+        if (actors.size() == 1)
+          *answered = actors[0].id;
       });
   });
   run();
   REQUIRE(log->reports.size() == 1);
   CHECK(log->reports[0].id == info.id);
-  REQUIRE(log->place_requests.size() == 1);
   CHECK(answered->value_or(wire::unique_id{}) == wire::unique_id{1, 2});
   for (auto hdl : {caf::actor_cast<caf::actor>(link),
-                   caf::actor_cast<caf::actor>(upstream),
-                   caf::actor_cast<caf::actor>(raylet)})
+                   caf::actor_cast<caf::actor>(upstream)})
     caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
   run();
 }

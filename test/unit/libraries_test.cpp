@@ -141,7 +141,7 @@ TEST_CASE("the gcs answers a driver once its nodes loaded the job's code") {
     info.id = id;
     info.total = {{"CPU", 1}};
     wire::raylet_actor raylet
-      = sys.spawn(node::raylet, info, uint32_t{4}, factory, gcs);
+      = sys.spawn(node::raylet, info, uint32_t{4}, factory, gcs, 0.5);
     spawned.emplace_back(caf::actor_cast<caf::actor>(raylet));
     caf::anon_send(gcs, wire::register_atom::value, info, raylet);
     return raylet;
@@ -195,9 +195,13 @@ TEST_CASE("gcs_state sends no work to a node still loading libraries") {
   // With no other node, a driver may still use it: the gcs answers the
   // driver only after the node loaded the driver's libraries.
   CHECK(st.entry_node() == &st.nodes[0]);
-  CHECK(st.place({{"CPU", 1}}, {9, 9}, false) == nullptr);
+  // Raylets do not hear of it (and send no owner there) until it is ready.
+  CHECK(st.view_rows({{1, 1}}).empty());
   st.mark_ready({1, 1});
-  CHECK(st.place({{"CPU", 1}}, {9, 9}, false) == &st.nodes[0]);
+  auto rows = st.view_rows({{1, 1}});
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].id == wire::unique_id{1, 1});
+  CHECK(rows[0].alive);
   st.jobs[1] = {"a", {}, true, {"/x/a.so", "/x/b.so"}};
   st.jobs[2] = {"b", {}, false, {"/x/c.so"}};
   st.jobs[3] = {"c", {}, true, {"/x/b.so", "/x/d.so"}};

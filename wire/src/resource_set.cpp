@@ -39,4 +39,21 @@ resource_set& resource_set::operator-=(const resource_set& other) {
   return *this;
 }
 
+double resource_set::utilization(const resource_set& total,
+                                 const resource_set& available) const {
+  auto used = [&](const std::string& name) {
+    auto all = total.amount(name);
+    if (all <= 0)
+      return 0.0;
+    return std::clamp(1.0 - available.amount(name) / all, 0.0, 1.0);
+  };
+  if (empty())
+    return used("CPU");
+  double result = 0;
+  for (auto& [name, need] : *this)
+    if (need > 0)
+      result = std::max(result, used(name));
+  return result;
+}
+
 } // namespace caraway::wire

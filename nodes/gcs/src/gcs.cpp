@@ -85,31 +85,46 @@ bool gcs_state::mark_dead(const wire::actor_id& id, wire::error_info why) {
 const gcs_state::node_entry*
 gcs_state::pick_node(const wire::resource_set& req) const {
   const node_entry* first_live = nullptr;
+  const node_entry* first_feasible = nullptr;
+  const node_entry* best = nullptr;
+  double least = 2;
   for (auto& node : nodes) {
     if (!node.raylet)
       continue;
     if (first_live == nullptr)
       first_live = &node;
-    if (req.fits_in(node.info.total))
-      return &node;
+    if (!req.fits_in(node.info.total))
+      continue;
+    if (first_feasible == nullptr)
+      first_feasible = &node;
+    if (!node.ready || !req.fits_in(node.info.available))
+      continue;
+    auto used = req.utilization(node.info.total, node.info.available);
+    if (used < least) {
+      least = used;
+      best = &node;
+    }
   }
-  return first_live;
+  if (best != nullptr)
+    return best;
+  return first_feasible != nullptr ? first_feasible : first_live;
 }
 
-gcs_state::node_entry* gcs_state::place(const wire::resource_set& req,
-                                        const wire::unique_id& asker,
-                                        bool now) {
+std::vector<wire::node_info>
+gcs_state::view_rows(const std::set<wire::unique_id>& ids) const {
+  std::vector<wire::node_info> result;
   for (auto& node : nodes) {
-    if (!node.raylet || !node.ready || node.info.id == asker)
+    if (ids.count(node.info.id) == 0)
       continue;
-    auto& have = now ? node.info.available : node.info.total;
-    if (!req.fits_in(have))
-      continue;
-    if (now)
-      node.info.available -= req;
-    return &node;
+    if (!node.raylet || !node.info.alive) {
+      auto row = node.info;
+      row.alive = false;
+      result.emplace_back(std::move(row));
+    } else if (node.ready) {
+      result.emplace_back(node.info);
+    }
   }
-  return nullptr;
+  return result;
 }
 
 const gcs_state::actor_entry*
@@ -326,6 +341,33 @@ wire::raylet_actor published_raylet(const gcs_state::node_entry& node) {
   return node.info.alive ? node.raylet : wire::raylet_actor{};
 }
 
+// Sends the raylets the view after `delay`, unless they hear sooner.
+void view_due(self_ptr self, std::chrono::milliseconds delay) {
+  auto& st = self->state;
+  auto due = std::chrono::steady_clock::now() + delay;
+  if (st.view_scheduled && st.view_next <= due)
+    return;
+  st.view_scheduled = true;
+  st.view_next = due;
+  self->delayed_send(self, delay, wire::view_atom::value);
+}
+
+// A node's row changed: the raylets hear of it within one view period.
+void view_changed(self_ptr self, const wire::unique_id& id) {
+  self->state.view_dirty.insert(id);
+  view_due(self, self->state.view_period);
+}
+
+// Sends a raylet that joined or came back the whole view.
+void send_view(self_ptr self, const wire::raylet_actor& raylet) {
+  std::set<wire::unique_id> all;
+  for (auto& node : self->state.nodes)
+    all.insert(node.info.id);
+  auto rows = self->state.view_rows(all);
+  if (!rows.empty())
+    self->send(raylet, wire::view_atom::value, std::move(rows));
+}
+
 // An actor's row changed: keep it, and tell everyone.
 void changed(self_ptr self, const gcs_state::actor_entry& entry) {
   self->state.save_actor(entry.info.id);
@@ -335,6 +377,7 @@ void changed(self_ptr self, const gcs_state::actor_entry& entry) {
 void changed(self_ptr self, const gcs_state::node_entry& node) {
   self->state.save_node(node);
   publish(self, node.info, published_raylet(node));
+  view_changed(self, node.info.id);
 }
 
 // Places an actor on a node whose resources cover it and has that node's
@@ -538,6 +581,7 @@ void end_rejoin(self_ptr self) {
 gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
   auto& st0 = self->state;
   st0.store = cfg.store;
+  st0.view_period = cfg.view_period;
   if (st0.store) {
     st0.restore(st0.store->take_loaded());
     // The snapshot starts from what was read, in its restored form.
@@ -608,11 +652,16 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       entry.with_gcs = raylet->node() == self->node();
       st.nodes.push_back(std::move(entry));
       st.save_node(st.nodes.back());
+      send_view(self, raylet);
+      view_changed(self, id);
       // Work the gcs itself sends (actors) queues behind the load at the
       // raylet; other senders wait until the node is ready.
       if (!libraries.empty())
         load_on(self, raylet, id, libraries,
-                [=] { self->state.mark_ready(id); });
+                [=] {
+                  self->state.mark_ready(id);
+                  view_changed(self, id);
+                });
     },
     [=](wire::rejoin_atom, wire::node_info& info,
         wire::raylet_actor& raylet) {
@@ -644,6 +693,7 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       i->rejoining = false;
       i->ready = true;
       changed(self, *i);
+      send_view(self, raylet);
       return true;
     },
     [=](wire::job_atom, const std::string& driver, wire::owner_actor& owner,
@@ -751,13 +801,30 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       if (st.mark_dead(id, std::move(why)))
         changed(self, st.actors[id]);
     },
-    [=](wire::place_atom, const wire::resource_set& req,
-        const wire::unique_id& asker,
-        bool now) -> caf::result<wire::raylet_actor, wire::unique_id> {
-      if (auto node = self->state.place(req, asker, now))
-        return {node->raylet, node->info.id};
-      return caf::make_error(wire::errc::unschedulable,
-                             "no node has these resources");
+    [=](wire::view_atom) {
+      auto& st = self->state;
+      auto now = std::chrono::steady_clock::now();
+      // A timer overtaken by a sooner one.
+      if (!st.view_scheduled || now + std::chrono::milliseconds(1) < st.view_next)
+        return;
+      st.view_scheduled = false;
+      // Now and then every row goes out, changed or not: a raylet counts
+      // the owners it sent to a node against that node's room until it
+      // hears from it again, which an idle node would never say.
+      if (now - st.view_refreshed >= st.view_refresh) {
+        st.view_refreshed = now;
+        for (auto& node : st.nodes)
+          st.view_dirty.insert(node.info.id);
+      }
+      auto rows = st.view_rows(st.view_dirty);
+      st.view_dirty.clear();
+      if (st.nodes.size() > 1)
+        view_due(self, st.view_refresh);
+      if (rows.empty())
+        return;
+      for (auto& node : st.nodes)
+        if (node.raylet && node.info.alive)
+          self->send(node.raylet, wire::view_atom::value, rows);
     },
     [=](wire::report_atom, wire::node_info& info) {
       for (auto& node : self->state.nodes) {
@@ -765,6 +832,7 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
           node.info.available = std::move(info.available);
           node.info.pending_tasks = info.pending_tasks;
           node.info.object_store_used = info.object_store_used;
+          view_changed(self, node.info.id);
           return;
         }
       }

@@ -59,54 +59,42 @@ void schedule_report(self_ptr self) {
                      wire::report_atom::value);
 }
 
-// Requests of this shape wait here while another node may have room: ask
-// the gcs for one, and send the least urgent waiting owner there.
-void spill_busy(self_ptr self, const wire::resource_set& shape) {
+// Sends owners waiting here on to nodes the view shows with room, least
+// urgent first, while this node has none; and owners asking for what this
+// node can never run to a node that can.
+void spill_waiting(self_ptr self) {
   auto& st = self->state;
-  if (!st.gcs || st.spilling.count(shape) > 0)
+  if (st.view.empty())
     return;
-  auto now = caf::make_timestamp();
-  auto backoff = st.spill_backoff.find(shape);
-  if (backoff != st.spill_backoff.end() && backoff->second > now)
-    return;
-  auto q = st.queues.find(shape);
-  if (q == st.queues.end())
-    return;
-  bool movable = false;
-  for (auto& kvp : q->second)
-    movable = movable || !kvp.second.spilled;
-  if (!movable)
-    return;
-  st.spilling.insert(shape);
-  self
-    ->request(st.gcs, std::chrono::seconds(5), wire::place_atom::value, shape,
-              st.info.id, true)
-    .then(
-      [=](wire::raylet_actor&, wire::unique_id& node) {
-        auto& st = self->state;
-        st.spilling.erase(shape);
-        auto q = st.queues.find(shape);
-        if (q == st.queues.end())
-          return;
-        for (auto i = q->second.rbegin(); i != q->second.rend(); ++i) {
-          if (i->second.spilled)
-            continue;
-          auto req = std::move(i->second);
-          q->second.erase(std::next(i).base());
-          --st.queued;
-          if (q->second.empty())
-            st.queues.erase(q);
-          spill(self, req, node);
-          break;
-        }
-        dispatch(self);
-      },
-      [=](caf::error&) {
-        auto& st = self->state;
-        st.spilling.erase(shape);
-        st.spill_backoff[shape] = caf::make_timestamp()
-                                  + std::chrono::milliseconds(100);
-      });
+  for (auto q = st.queues.begin(); q != st.queues.end();) {
+    auto& [shape, requests] = *q;
+    auto i = requests.end();
+    while (!st.fits(shape) && i != requests.begin()) {
+      auto cur = std::prev(i);
+      if (cur->second.spilled) {
+        i = cur;
+        continue;
+      }
+      auto where = st.place(shape, false);
+      if (where.kind != raylet_state::placement::there)
+        break;
+      st.sent_to(where.node, shape);
+      spill(self, cur->second, where.node);
+      requests.erase(cur);
+      --st.queued;
+    }
+    q = requests.empty() ? st.queues.erase(q) : std::next(q);
+  }
+  for (auto i = st.infeasible.begin(); i != st.infeasible.end();) {
+    auto where = st.place(i->first, true);
+    if (where.kind != raylet_state::placement::there) {
+      ++i;
+      continue;
+    }
+    st.sent_to(where.node, i->first);
+    spill(self, i->second, where.node);
+    i = st.infeasible.erase(i);
+  }
 }
 
 // Starts whatever fits: actors waiting for resources first, then leases.
@@ -155,59 +143,15 @@ void dispatch(self_ptr self) {
     else
       ++q;
   }
-  std::vector<wire::resource_set> waiting;
-  for (auto& kvp : st.queues)
-    waiting.emplace_back(kvp.first);
-  for (auto& shape : waiting)
-    spill_busy(self, shape);
+  spill_waiting(self);
   schedule_report(self);
-}
-
-// Sends owners asking for shapes this node can never run to nodes that
-// can; keeps the rest and tries again later (a node with the resources may
-// still join).
-void place_elsewhere(self_ptr self) {
-  auto& st = self->state;
-  if (st.infeasible.empty())
-    return;
-  auto requests = std::move(st.infeasible);
-  st.infeasible.clear();
-  for (auto& [shape, req] : requests) {
-    if (!st.gcs) {
-      st.infeasible.emplace_back(shape, std::move(req));
-      continue;
-    }
-    auto held = std::make_shared<lease_request>(std::move(req));
-    auto wanted = shape;
-    self
-      ->request(st.gcs, std::chrono::seconds(5), wire::place_atom::value,
-                shape, st.info.id, false)
-      .then(
-        [=](wire::raylet_actor&, wire::unique_id& node) {
-          spill(self, *held, node);
-        },
-        [=](caf::error&) {
-          auto& st = self->state;
-          if (st.warned_infeasible.insert(wanted).second)
-            CARAWAY_LOG(warning, raylet)
-              << "a task needs " << describe(wanted)
-              << " but no node has it; it stays pending until a node that "
-                 "has it joins";
-          st.infeasible.emplace_back(wanted, std::move(*held));
-          if (!st.place_scheduled) {
-            st.place_scheduled = true;
-            self->delayed_send(self, std::chrono::seconds(1),
-                               wire::retry_atom::value);
-          }
-        });
-  }
 }
 
 } // namespace
 
 raylet_impl::behavior_type
 raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
-       worker_factory factory, wire::gcs_actor gcs) {
+       worker_factory factory, wire::gcs_actor gcs, double spread_threshold) {
   auto& st = self->state;
   // A random high word keeps this raylet's lease numbers apart from other
   // raylets' in an owner holding leases of several nodes.
@@ -216,6 +160,7 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
   st.info = std::move(info);
   st.info.available = st.info.total;
   st.max_executors = max_executors;
+  st.spread_threshold = spread_threshold;
   st.factory = std::move(factory);
   // Actor hosts are linked: one that stops returns its lease. Any other
   // exit message stops the raylet, and with it every executor and host.
@@ -263,14 +208,24 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       req.depth = depth;
       req.spilled = spilled;
       auto promise = req.promise;
-      if (!st.enqueue(shape, std::move(req)))
-        place_elsewhere(self);
+      auto where = st.place(shape, spilled);
+      if (where.kind == raylet_state::placement::there) {
+        st.sent_to(where.node, shape);
+        spill(self, req, where.node);
+        return promise;
+      }
+      if (!st.enqueue(shape, std::move(req))
+          && st.warned_infeasible.insert(shape).second)
+        CARAWAY_LOG(warning, raylet)
+          << "a task needs " << describe(shape)
+          << " but no node has it; it stays pending until a node that has "
+             "it joins";
       dispatch(self);
       return promise;
     },
-    [=](wire::retry_atom) {
-      self->state.place_scheduled = false;
-      place_elsewhere(self);
+    [=](wire::view_atom, std::vector<wire::node_info>& rows) {
+      self->state.merge_view(std::move(rows));
+      spill_waiting(self);
     },
     [=](wire::report_atom) {
       auto& st = self->state;

@@ -1,6 +1,7 @@
 #include "caraway/node/raylet.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "caraway/log.hpp"
 
@@ -76,6 +77,68 @@ std::vector<lease_request> raylet_state::drop_work_of(uint64_t worker,
     finish(id);
   ended_leases = held.size();
   return dropped;
+}
+
+raylet_state::placement raylet_state::place(const wire::resource_set& shape,
+                                            bool spilled) const {
+  placement result;
+  bool room_here = fits(shape);
+  if (room_here && (spilled || shape.utilization(info.total, info.available) < spread_threshold)) {
+    result.kind = placement::here;
+    return result;
+  }
+  if (!spilled) {
+    double best = 2;
+    if (room_here) {
+      result.kind = placement::here;
+      best = shape.utilization(info.total, info.available);
+    }
+    for (auto& [id, node] : view) {
+      if (!shape.fits_in(node.available))
+        continue;
+      auto u = shape.utilization(node.total, node.available);
+      if (u < best) {
+        best = u;
+        result.kind = placement::there;
+        result.node = id;
+      }
+    }
+    if (result.kind != placement::nowhere)
+      return result;
+  }
+  if (feasible(shape)) {
+    result.kind = placement::here;
+    return result;
+  }
+  uint64_t least = std::numeric_limits<uint64_t>::max();
+  for (auto& [id, node] : view) {
+    if (shape.fits_in(node.total) && node.pending_tasks < least) {
+      least = node.pending_tasks;
+      result.kind = placement::there;
+      result.node = id;
+    }
+  }
+  return result;
+}
+
+void raylet_state::sent_to(const wire::unique_id& node,
+                           const wire::resource_set& shape) {
+  auto i = view.find(node);
+  if (i == view.end())
+    return;
+  i->second.available -= shape;
+  ++i->second.pending_tasks;
+}
+
+void raylet_state::merge_view(std::vector<wire::node_info> rows) {
+  for (auto& row : rows) {
+    if (row.id == info.id)
+      continue;
+    if (!row.alive)
+      view.erase(row.id);
+    else
+      view[row.id] = std::move(row);
+  }
 }
 
 bool raylet_state::block(uint64_t lease_id) {

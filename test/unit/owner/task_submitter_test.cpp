@@ -80,30 +80,33 @@ TEST_CASE("task_submitter sends batches to leased executors and reuses "
   REQUIRE(acts.requests.size() == 2);
   auto t1 = acts.requests[0].token;
   auto t2 = acts.requests[1].token;
-  // First lease: half the queue, at most 16 tasks.
+  // First lease: half the queue over the leases held and asked for (one
+  // each): 10 tasks.
   f.sub.granted(t1, {}, 100, local, f.out);
   acts = f.take();
   REQUIRE(acts.batches.size() == 1);
   CHECK(acts.batches[0].lease == 100);
   CHECK(acts.batches[0].node == local);
-  CHECK(acts.batches[0].tasks.size() == 16);
+  CHECK(acts.batches[0].tasks.size() == 10);
   CHECK(ids(acts.batches[0]).front() == 1);
   // The queue still holds tasks: another request replaces the granted one.
   CHECK(acts.requests.size() == 1);
-  // Second lease, on another node: half the rest over two leases.
+  // Second lease, on another node: half the rest over two leases and one
+  // request.
   f.sub.granted(t2, {}, 200, other, f.out);
   acts = f.take();
   REQUIRE(acts.batches.size() == 1);
   CHECK(acts.batches[0].node == other);
-  CHECK(acts.batches[0].tasks.size() == 6);
-  CHECK(ids(acts.batches[0]).front() == 17);
-  // A lease whose batch ran takes the next one: no new request.
+  CHECK(acts.batches[0].tasks.size() == 5);
+  CHECK(ids(acts.batches[0]).front() == 11);
+  // A lease whose batch ran takes the next one: no new request (the two
+  // in flight stay).
   auto now = task_submitter::clock::now();
   f.sub.done(100, now, f.out);
   acts = f.take();
   REQUIRE(acts.batches.size() == 1);
   CHECK(acts.batches[0].lease == 100);
-  CHECK(ids(acts.batches[0]).front() == 23);
+  CHECK(ids(acts.batches[0]).front() == 16);
   CHECK(acts.requests.empty());
   CHECK(acts.returns.empty());
 }
@@ -207,7 +210,8 @@ TEST_CASE("task_submitter runs deeper tasks and handed-back tasks first") {
   f.sub.granted(token, {}, 100, local, f.out);
   auto acts = f.take();
   REQUIRE(acts.batches.size() == 1);
-  // Half of five is two: the deeper task, then the first handed back.
+  // Half of five over one lease is two: the deeper task, then the first
+  // handed back.
   CHECK(ids(acts.batches[0]) == std::vector<uint64_t>{3, 9});
   f.sub.done(100, task_submitter::clock::now(), f.out);
   acts = f.take();

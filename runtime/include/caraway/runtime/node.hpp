@@ -39,6 +39,12 @@ struct node_options {
   /// A worker that lost the head: how long it serves on and tries to reach
   /// the head again before it stops.
   uint32_t head_reconnect_timeout_ms = 30000;
+  /// Below this share of its resources in use a node takes new work
+  /// itself; above it, work goes to the least used node with room.
+  double spread_threshold = 0.5;
+  /// The head: how often, at most, raylets hear of nodes whose resource
+  /// use changed.
+  uint32_t view_period_ms = 100;
 };
 
 struct node_started {

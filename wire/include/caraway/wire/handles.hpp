@@ -46,7 +46,6 @@ using free_atom = caf::atom_constant<caf::atom("free")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using jobs_atom = caf::atom_constant<caf::atom("jobs")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
-using place_atom = caf::atom_constant<caf::atom("place")>;
 using load_atom = caf::atom_constant<caf::atom("load")>;
 using borrow_atom = caf::atom_constant<caf::atom("borrow")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
@@ -89,6 +88,9 @@ using raylet_actor = caf::typed_actor<
     executor_actor, uint64_t, unique_id>,
   // The owner gives a lease back: its executor is free.
   caf::reacts_to<done_atom, uint64_t>,
+  // The gcs publishes the cluster's resource view: rows of nodes whose use
+  // changed, joined (ready for work) or died (`alive` false).
+  caf::reacts_to<view_atom, std::vector<node_info>>,
   // The task holding this lease waits in `get`: lend its resources out.
   caf::reacts_to<blocked_atom, uint64_t>,
   // ...and wants them back.

@@ -43,10 +43,6 @@ using gcs_actor = caf::typed_actor<
   caf::reacts_to<alive_atom, actor_id, actor_host_actor>,
   // An actor is gone (its constructor threw, or its host stopped).
   caf::reacts_to<dead_atom, actor_id, error_info>,
-  // A live node other than `asker` whose resources cover the request: in
-  // total, or (with `now`) free at the moment as last reported.
-  caf::replies_to<place_atom, resource_set, unique_id, bool>::with<
-    raylet_actor, unique_id>,
   // A raylet reports its resource use.
   caf::reacts_to<report_atom, node_info>,
   // Find a named actor; a nil id in the reply means no such actor.

@@ -30,6 +30,12 @@ public:
   resource_set& operator+=(const resource_set& other);
 
   resource_set& operator-=(const resource_set& other);
+
+  /// How much of what this set asks for is in use on a node with `total`
+  /// of which `available` is free, 0 to 1: the most used of those resources
+  /// (CPU for a set that asks for nothing).
+  double utilization(const resource_set& total,
+                     const resource_set& available) const;
 };
 
 } // namespace caraway::wire

@@ -111,15 +111,26 @@ struct gcs_state {
   /// Marks an actor dead and frees its name; false if already dead/unknown.
   bool mark_dead(const wire::actor_id& id, wire::error_info why);
 
-  /// The first node whose total resources cover `req`; the first node if
-  /// none does (it keeps the work pending); null without nodes.
+  /// Where an actor goes: the least used ready node with room for `req`
+  /// now (as last reported), else the first whose total covers it (it
+  /// waits there), else the first node (it stays pending); null without
+  /// nodes.
   const node_entry* pick_node(const wire::resource_set& req) const;
 
-  /// A live, ready node other than `asker` whose total resources cover
-  /// `req`, or with `now` one whose last reported free resources do (then
-  /// counted as taken until its next report).
-  node_entry* place(const wire::resource_set& req,
-                    const wire::unique_id& asker, bool now);
+  /// The view rows of these nodes for the raylets: live ready nodes as
+  /// they are, dead ones marked dead; nodes still loading libraries are
+  /// left out until they are ready.
+  std::vector<wire::node_info>
+  view_rows(const std::set<wire::unique_id>& ids) const;
+
+  /// Nodes whose row changed since the raylets last heard.
+  std::set<wire::unique_id> view_dirty;
+  bool view_scheduled = false;
+  std::chrono::steady_clock::time_point view_next;
+  std::chrono::milliseconds view_period{100};
+  /// Every row goes to the raylets this often, changed or not.
+  std::chrono::milliseconds view_refresh{1000};
+  std::chrono::steady_clock::time_point view_refreshed;
 
   /// The named actor, if it is not dead.
   const actor_entry* find_named(const std::string& ns,
@@ -145,7 +156,9 @@ struct gcs_state {
 /// The gcs' own view of itself: its interface plus its timer.
 using gcs_impl = wire::gcs_actor::extend<
   // The time for processes to come back after a restart is over.
-  caf::reacts_to<wire::retry_atom>>;
+  caf::reacts_to<wire::retry_atom>,
+  // Time to send the raylets the rows of the view that changed.
+  caf::reacts_to<wire::view_atom>>;
 
 struct gcs_config {
   /// Keeps the tables across restarts; null: tables live in memory only.
@@ -153,6 +166,9 @@ struct gcs_config {
   /// After a restart, how long nodes, drivers and actor hosts that were
   /// alive have to come back before they count as dead.
   std::chrono::milliseconds rejoin_timeout{10000};
+  /// How often, at most, the raylets hear of the nodes whose resource use
+  /// changed.
+  std::chrono::milliseconds view_period{100};
 };
 
 gcs_impl::behavior_type gcs(gcs_impl::stateful_pointer<gcs_state> self,

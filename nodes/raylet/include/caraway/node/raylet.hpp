@@ -79,16 +79,36 @@ struct raylet_state {
   /// Requests no resource here can ever satisfy, waiting for a node that
   /// can, with their shapes.
   std::vector<std::pair<wire::resource_set, lease_request>> infeasible;
-  bool place_scheduled = false;
   wire::gcs_actor gcs;
 
   /// A resource report to the gcs is on its way.
   bool report_scheduled = false;
-  /// Shapes with a request for a less busy node in flight.
-  std::set<wire::resource_set> spilling;
-  /// No new such request for a shape before this time: the last one found
-  /// no node with room.
-  std::map<wire::resource_set, caf::timestamp> spill_backoff;
+
+  /// The other live nodes, as the gcs last published them (and less what
+  /// this raylet sent owners to since).
+  std::map<wire::unique_id, wire::node_info> view;
+  /// Below this utilization a node takes new work itself; above it, work
+  /// goes to the least used node with room (Ray's hybrid policy).
+  double spread_threshold = 0.5;
+
+  /// Where a lease request should go.
+  struct placement {
+    enum kind_t { here, there, nowhere } kind = nowhere;
+    wire::unique_id node; // for `there`
+  };
+
+  /// The hybrid policy: here while this node has room and is used below
+  /// `spread_threshold`; else the least used node with room now (here
+  /// included); else here if this node can run the shape some day; else a
+  /// node that can, the least busy one. A request another node `spilled`
+  /// here waits here unless this node can never run it.
+  placement place(const wire::resource_set& shape, bool spilled) const;
+
+  /// Counts a request sent to `node` against its room until the next view.
+  void sent_to(const wire::unique_id& node, const wire::resource_set& shape);
+
+  /// Takes in rows of the view: changed nodes, and dead ones to forget.
+  void merge_view(std::vector<wire::node_info> rows);
 
   /// True when `req` fits in what is available now.
   bool fits(const wire::resource_set& req) const;
@@ -126,8 +146,6 @@ struct raylet_state {
 
 /// The raylet's own view of itself: its public interface plus its timers.
 using raylet_impl = wire::raylet_actor::extend<
-  // Try again to place tasks this node cannot run on other nodes.
-  caf::reacts_to<wire::retry_atom>,
   // Time to report resource use to the gcs.
   caf::reacts_to<wire::report_atom>>;
 
@@ -135,6 +153,6 @@ using raylet_impl = wire::raylet_actor::extend<
 raylet_impl::behavior_type
 raylet(raylet_impl::stateful_pointer<raylet_state> self,
        wire::node_info info, uint32_t max_executors, worker_factory factory,
-       wire::gcs_actor gcs);
+       wire::gcs_actor gcs, double spread_threshold);
 
 } // namespace caraway::node
