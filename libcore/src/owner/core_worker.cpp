@@ -296,6 +296,9 @@ bool core_worker::rebuild(const wire::object_id& id,
 
 void core_worker::on_sent(const std::vector<wire::task_spec>& sent,
                           const wire::unique_id& node) {
+  // In an embedded cluster no node dies alone: nothing to track.
+  if (handles_.data_address.empty())
+    return;
   effects fx;
   std::vector<wire::object_id> settled;
   lock_type lock{mtx_};
