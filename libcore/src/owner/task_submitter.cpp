@@ -46,12 +46,9 @@ bool task_submitter::feed(uint64_t id, held_lease& l, actions& out) {
   auto& q = shapes_[l.shape];
   if (q.tasks.empty())
     return false;
-  // Half the queue split over the leases of the shape, counting as many of
-  // those asked for as are held (some may wait long, on a full cluster):
-  // leases granted later still find work queued here instead of behind a
-  // long batch.
-  auto expected = q.leases + std::min(q.requests, q.leases);
-  auto per_lease = q.tasks.size() / (2 * std::max<size_t>(1, expected));
+  // Half the queue split over the leases of the shape: leases granted later
+  // still find work queued here instead of behind a long batch.
+  auto per_lease = q.tasks.size() / (2 * std::max<size_t>(1, q.leases));
   auto n = std::clamp<size_t>(per_lease, 1, opts_.max_batch);
   n = std::min(n, q.tasks.size());
   batch b{l.executor, id, l.node, {}};

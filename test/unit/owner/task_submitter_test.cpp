@@ -80,25 +80,23 @@ TEST_CASE("task_submitter sends batches to leased executors and reuses "
   REQUIRE(acts.requests.size() == 2);
   auto t1 = acts.requests[0].token;
   auto t2 = acts.requests[1].token;
-  // First lease: half the queue over the leases held and asked for (one
-  // each): 10 tasks.
+  // First lease: half the queue over the leases held, at most 16 tasks.
   f.sub.granted(t1, {}, 100, local, f.out);
   acts = f.take();
   REQUIRE(acts.batches.size() == 1);
   CHECK(acts.batches[0].lease == 100);
   CHECK(acts.batches[0].node == local);
-  CHECK(acts.batches[0].tasks.size() == 10);
+  CHECK(acts.batches[0].tasks.size() == 16);
   CHECK(ids(acts.batches[0]).front() == 1);
   // The queue still holds tasks: another request replaces the granted one.
   CHECK(acts.requests.size() == 1);
-  // Second lease, on another node: half the rest over two leases and one
-  // request.
+  // Second lease, on another node: half the rest over two leases.
   f.sub.granted(t2, {}, 200, other, f.out);
   acts = f.take();
   REQUIRE(acts.batches.size() == 1);
   CHECK(acts.batches[0].node == other);
-  CHECK(acts.batches[0].tasks.size() == 5);
-  CHECK(ids(acts.batches[0]).front() == 11);
+  CHECK(acts.batches[0].tasks.size() == 6);
+  CHECK(ids(acts.batches[0]).front() == 17);
   // A lease whose batch ran takes the next one: no new request (the two
   // in flight stay).
   auto now = task_submitter::clock::now();
@@ -106,7 +104,7 @@ TEST_CASE("task_submitter sends batches to leased executors and reuses "
   acts = f.take();
   REQUIRE(acts.batches.size() == 1);
   CHECK(acts.batches[0].lease == 100);
-  CHECK(ids(acts.batches[0]).front() == 16);
+  CHECK(ids(acts.batches[0]).front() == 23);
   CHECK(acts.requests.empty());
   CHECK(acts.returns.empty());
 }
