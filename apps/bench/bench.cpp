@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <map>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -69,8 +70,8 @@ struct options {
 
 void usage() {
   std::cerr << "usage: caraway-bench [--quick] [--trials N] [--trial-ms MS]\n"
-               "         [--only baseline|tasks|actors|objects|fib|queue]\n"
-               "         [--address HOST:PORT | --cluster 1|2]\n"
+               "         [--only baseline|tasks|actors|objects|fib|queue|scaling]\n"
+               "         [--address HOST:PORT | --cluster 1|2|3]\n"
                "         [--caraway-...]\n"
                "  --address: drive the running cluster with this head\n"
                "  --cluster: start 1 or 2 local caraway-node daemons, drive\n"
@@ -117,8 +118,8 @@ options parse_flags(int argc, char** argv) {
       opts.address = argv[++i];
     } else if (arg == "--cluster") {
       opts.cluster_nodes = next_value();
-      if (opts.cluster_nodes > 2)
-        throw std::invalid_argument("--cluster takes 1 or 2 nodes");
+      if (opts.cluster_nodes > 3)
+        throw std::invalid_argument("--cluster takes 1 to 3 nodes");
     } else if (arg == "--help" || arg == "-h") {
       usage();
       std::exit(EXIT_SUCCESS);
@@ -128,10 +129,11 @@ options parse_flags(int argc, char** argv) {
   }
   if (!cfg.only.empty() && cfg.only != "baseline" && cfg.only != "tasks"
       && cfg.only != "actors" && cfg.only != "objects" && cfg.only != "fib"
-      && cfg.only != "queue")
+      && cfg.only != "queue" && cfg.only != "scaling")
     throw std::invalid_argument("unknown group for --only: " + cfg.only);
   if (quick) {
     // A smoke test: every code path once, numbers only indicative.
+    cfg.quick = true;
     cfg.trials = 3;
     cfg.trial_length = std::chrono::milliseconds(20);
     cfg.warmup_length = std::chrono::milliseconds(10);
@@ -483,6 +485,33 @@ std::string transfer_skip_reason(const options& opts) {
   return "needs two nodes, one of them with resource tpu (try --cluster 2)";
 }
 
+// 2,000 tasks of 20 ms each (200 with --quick), all submitted at once: the
+// wall time against the ideal, the tasks' total time over every CPU of the
+// cluster, and how many ran on each node.
+void run_scaling(const settings& cfg, report& out) {
+  const int64_t n = cfg.quick ? 200 : 2000;
+  const int64_t ms = 20;
+  auto cpus = caraway::cluster_resources()["CPU"];
+  auto start = clock::now();
+  std::vector<caraway::object_ref<std::string>> refs;
+  refs.reserve(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    refs.emplace_back(caraway::task(sleep_on_node).remote(ms));
+  std::map<std::string, int64_t> per_node;
+  for (auto& node : caraway::get(refs, std::chrono::seconds(300)))
+    ++per_node[node];
+  auto wall = seconds_since(start);
+  auto ideal = static_cast<double>(n) * ms / 1000.0 / cpus;
+  out.print("many_tasks_scaling_seconds", wall, "s");
+  out.print("many_tasks_scaling_ideal_seconds", ideal, "s");
+  out.print("many_tasks_scaling_vs_ideal", wall / ideal, "x");
+  std::cerr << "caraway-bench: " << n << " tasks of " << ms << " ms on "
+            << cpus << " CPUs:";
+  for (auto& [node, count] : per_node)
+    std::cerr << ' ' << node.substr(0, 8) << '=' << count;
+  std::cerr << '\n';
+}
+
 // Checks that the nodes of a local cluster run tasks, and where: tasks
 // without custom resources on the head, tasks that need tpu on the worker.
 // Also waits out the worker's registration, which runs after it printed
@@ -603,6 +632,8 @@ int main(int argc, char** argv) {
         // Only on request: it takes a while and a GiB.
         if (cfg.only == "queue")
           run_queue(out);
+        if (cfg.only == "scaling")
+          run_scaling(cfg, out);
       }
       if (cluster) {
         cluster->stop();

@@ -41,17 +41,21 @@ cluster_files cluster_files::next_to(const std::string& exe) {
 }
 
 local_cluster::local_cluster(int nodes, const cluster_files& files) {
-  if (nodes < 1 || nodes > 2)
-    throw std::invalid_argument("a local cluster has 1 or 2 nodes");
+  if (nodes < 1 || nodes > 3)
+    throw std::invalid_argument("a local cluster has 1 to 3 nodes");
   // Port 0: the kernel picks a free port and the node prints it.
   start_node({files.node, "--port", "0", "--num-cpus", "2", "--libraries",
               files.library},
              "head");
-  for (int i = 1; i < nodes; ++i)
+  if (nodes > 1)
     start_node({files.node, "--role", "worker", "--head-address", address_,
                 "--num-cpus", "1", "--resources", "tpu:1", "--libraries",
                 files.library},
-               "worker" + std::to_string(i));
+               "worker1");
+  if (nodes > 2)
+    start_node({files.node, "--role", "worker", "--head-address", address_,
+                "--num-cpus", "2", "--libraries", files.library},
+               "worker2");
 }
 
 local_cluster::~local_cluster() {

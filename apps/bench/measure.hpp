@@ -21,6 +21,8 @@ struct settings {
   /// Fixed-size trials (fib) stop repeating once they took this long.
   clock::duration fixed_budget = std::chrono::seconds(6);
   int64_t fib_n = 20;
+  /// A smoke test: less work per benchmark.
+  bool quick = false;
   /// Runs only this group of metrics (baseline, tasks, actors, objects or
   /// fib) when set, e.g. to profile one of them.
   std::string only;

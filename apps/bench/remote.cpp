@@ -3,8 +3,10 @@
 #include <caraway/caraway.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 int64_t small_value() {
   return 1;
@@ -37,6 +39,11 @@ int64_t call_actors(std::vector<caraway::actor_handle<bench_actor>> actors,
 }
 
 std::string task_node() {
+  return caraway::node_id();
+}
+
+std::string sleep_on_node(int64_t ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   return caraway::node_id();
 }
 
@@ -90,6 +97,7 @@ std::string read_block(const std::string& block) {
          + " " + std::to_string(st.pull_nanoseconds);
 }
 
-CARAWAY_REMOTE(small_value, fib, call_actors, task_node, make_block, read_block)
+CARAWAY_REMOTE(small_value, fib, call_actors, task_node, sleep_on_node,
+               make_block, read_block)
 
 CARAWAY_ACTOR(bench_actor, caraway::ctor<>, &bench_actor::small_value)

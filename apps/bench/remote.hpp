@@ -29,6 +29,10 @@ int64_t call_actors(std::vector<caraway::actor_handle<bench_actor>> actors,
 /// The id of the node the task runs on.
 std::string task_node();
 
+/// Sleeps `ms` milliseconds and returns the id of the node it ran on: a
+/// task of fixed length, for how well work spreads over nodes.
+std::string sleep_on_node(int64_t ms);
+
 /// A block of `bytes` bytes (at least 32) that starts with the id of the
 /// node that made it.
 std::string make_block(int64_t bytes);
