@@ -1,6 +1,7 @@
 #include "runner.hpp"
 
 #include <caf/actor_cast.hpp>
+#include <caf/send.hpp>
 
 #include "caraway/detail/core.hpp"
 #include "caraway/error.hpp"
@@ -95,10 +96,15 @@ void runner::invoke(wire::task_result& result, const wire::task_spec& spec,
 void runner::deliver(const wire::task_spec& spec, wire::task_result result) {
   // The owner ignores results of attempts it gave up on.
   result.attempt = spec.attempt;
-  if (core_.is_own(spec.owner))
+  if (core_.is_own(spec.owner)) {
+    auto lease = result.lease_done;
     core_.on_result(result);
-  else
+    // The owner's submitter hears that the lease is free after the result.
+    if (lease != 0)
+      caf::anon_send(spec.owner, wire::done_atom::value, lease);
+  } else {
     task_runner::deliver(spec, std::move(result));
+  }
 }
 
 std::string runner::where() const {

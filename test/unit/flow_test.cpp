@@ -262,6 +262,10 @@ struct owner_fixture : test::deterministic_fixture {
     result.error = std::move(err);
     if (result.error.kind == wire::error_kind::none)
       result.value = wire::make_buffer("v", 1);
+    // As an executor does: the last result of a batch frees its lease.
+    for (auto& [batch, lease] : exec_log->batches)
+      if (!batch.empty() && batch.back().id == id)
+        result.lease_done = lease;
     caf::anon_send(wire::owner_actor{service}, wire::result_atom::value,
                    std::move(result));
     run();

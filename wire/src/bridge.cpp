@@ -109,6 +109,7 @@ void to_proto(const task_result& x, rpc::TaskResult* out) {
   for (auto& id : x.contained)
     out->add_contained(to_bytes(id));
   out->set_attempt(x.attempt);
+  out->set_lease_done(x.lease_done);
 }
 
 void from_proto(const rpc::TaskResult& x, task_result& out) {
@@ -122,6 +123,7 @@ void from_proto(const rpc::TaskResult& x, task_result& out) {
   for (auto& id : x.contained())
     out.contained.emplace_back(from_bytes(id));
   out.attempt = x.attempt();
+  out.lease_done = x.lease_done();
 }
 
 void to_proto(const actor_spec& x, rpc::ActorSpec* out) {

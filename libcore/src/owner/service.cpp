@@ -210,7 +210,21 @@ void run(self_ptr self, core_worker* core, task_submitter::actions& acts) {
   for (auto& ret : acts.returns)
     if (auto raylet = raylet_of(self, core, ret.node))
       self->send(raylet, wire::done_atom::value, ret.lease);
+  if (acts.recheck && !st.recheck_scheduled) {
+    st.recheck_scheduled = true;
+    self->delayed_send(self, st.submitter.busy_wait(), wire::retry_atom::value);
+  }
   acts = {};
+}
+
+// The executor of `lease` ran its batch: it takes the next one, or idles.
+void lease_free(self_ptr self, core_worker* core, uint64_t lease) {
+  auto& st = self->state;
+  task_submitter::actions out;
+  auto now = task_submitter::clock::now();
+  st.submitter.done(lease, now, out);
+  expire_later(self, st.submitter.expire(now, out));
+  run(self, core, out);
 }
 
 } // namespace
@@ -255,7 +269,10 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
   });
   return {
     [=](wire::result_atom, wire::task_result& result) {
+      auto lease = result.lease_done;
       core->on_result(result);
+      if (lease != 0)
+        lease_free(self, core, lease);
     },
     [=](wire::update_atom, const wire::actor_info& info) {
       core->on_actor_update(info);
@@ -294,15 +311,7 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
       self->state.submitter.hand_back(std::move(tasks), out);
       run(self, core, out);
     },
-    [=](wire::done_atom, uint64_t lease) {
-      auto& st = self->state;
-      task_submitter::actions out;
-      auto now = task_submitter::clock::now();
-      st.submitter.done(lease, now, out);
-      run(self, core, out);
-      expire_later(self, st.submitter.expire(now, out));
-      run(self, core, out);
-    },
+    [=](wire::done_atom, uint64_t lease) { lease_free(self, core, lease); },
     [=](wire::idle_atom) {
       auto& st = self->state;
       st.expire_scheduled = false;
@@ -313,6 +322,7 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
     },
     [=](wire::retry_atom) {
       self->state.retry_scheduled = false;
+      self->state.recheck_scheduled = false;
       task_submitter::actions out;
       self->state.submitter.resume(out);
       run(self, core, out);

@@ -35,6 +35,8 @@ struct service_state {
   bool expire_scheduled = false;
   /// A timer to ask again for leases after a failed request is set.
   bool retry_scheduled = false;
+  /// A timer to look again at tasks waiting for a busy lease is set.
+  bool recheck_scheduled = false;
   /// Owners of other processes' ids, by the high word of the id.
   std::unordered_map<uint64_t, wire::owner_actor> owners;
   /// Callbacks waiting for the gcs to name an owner.

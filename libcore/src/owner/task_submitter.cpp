@@ -59,6 +59,8 @@ bool task_submitter::feed(uint64_t id, held_lease& l, actions& out) {
     q.tasks.erase(first);
   }
   l.busy = true;
+  if (q.tasks.empty())
+    q.waited = false;
   out.batches.emplace_back(std::move(b));
   return true;
 }
@@ -84,8 +86,18 @@ void task_submitter::pump(const wire::resource_set& shape, actions& out) {
     for (auto& [id, l] : leases_)
       if (!l.busy && l.shape == shape && !feed(id, l, out))
         break;
+  if (q.tasks.empty()) {
+    q.waited = false;
+    return;
+  }
   if (local_.nil())
     return;
+  if (q.leases > 0 && q.requests == 0 && !q.waited) {
+    q.waited = true;
+    out.recheck = true;
+    return;
+  }
+  q.waited = false;
   auto wanted = std::min<size_t>(opts_.max_pending_requests, q.tasks.size());
   while (q.requests < wanted)
     ask(shape, local_, false, out);

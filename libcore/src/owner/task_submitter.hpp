@@ -31,6 +31,10 @@ public:
     /// An idle lease is kept this long for the next task of its shape, so
     /// that a loop of submit-then-get does not ask for a lease per task.
     std::chrono::milliseconds linger{5};
+    /// A task that finds every lease of its shape busy (and no request in
+    /// flight) waits this long for one of them before a new lease is asked
+    /// for: in a loop of submit-then-get, the lease's `done` is on its way.
+    std::chrono::microseconds busy_wait{1000};
   };
 
   /// A lease request to send to the raylet of `node`.
@@ -60,6 +64,9 @@ public:
     std::vector<request> requests;
     std::vector<batch> batches;
     std::vector<lease_return> returns;
+    /// Call `resume` in a moment (`options::busy_wait`): tasks wait for a
+    /// busy lease that may be done at once.
+    bool recheck = false;
   };
 
   task_submitter() = default;
@@ -112,6 +119,10 @@ public:
 
   size_t queued() const;
 
+  std::chrono::microseconds busy_wait() const {
+    return opts_.busy_wait;
+  }
+
   size_t leases() const {
     return leases_.size();
   }
@@ -127,6 +138,8 @@ private:
     std::map<key, wire::task_spec> tasks;
     uint32_t requests = 0;
     uint32_t leases = 0;
+    /// Tasks waited for a busy lease once: the next `pump` asks.
+    bool waited = false;
   };
 
   struct held_lease {

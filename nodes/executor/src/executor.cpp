@@ -73,27 +73,34 @@ executor(wire::executor_actor::stateful_pointer<executor_state> self,
     [=](wire::execute_atom, std::vector<wire::task_spec>& batch,
         uint64_t lease) {
       auto& st = self->state;
-      // Every task of a batch comes from the owner holding the lease.
+      // Every task of a batch comes from the owner holding the lease; its
+      // last result tells the owner the lease is free.
       auto owner = batch.empty() ? wire::owner_actor{} : batch.front().owner;
       std::deque<wire::task_spec> backlog{
         std::make_move_iterator(batch.begin()),
         std::make_move_iterator(batch.end())};
       auto ctx = make_context(st.raylet, lease, &backlog);
+      if (backlog.empty()) {
+        if (owner)
+          self->send(owner, wire::done_atom::value, lease);
+        return;
+      }
       while (!backlog.empty()) {
         auto spec = std::move(backlog.front());
         backlog.pop_front();
+        wire::task_result result;
         if (st.runner->stopping()) {
-          wire::task_result result;
           result.id = spec.id;
           result.error = {wire::error_kind::shutting_down, "",
                           "caraway shut down before the task ran"};
-          st.runner->deliver(spec, std::move(result));
-          continue;
+        } else {
+          result = st.runner->run_task(spec, ctx);
         }
-        st.runner->deliver(spec, st.runner->run_task(spec, ctx));
+        // The last result (tasks handed back included) frees the lease.
+        if (backlog.empty())
+          result.lease_done = lease;
+        st.runner->deliver(spec, std::move(result));
       }
-      if (owner)
-        self->send(owner, wire::done_atom::value, lease);
     },
   };
 }

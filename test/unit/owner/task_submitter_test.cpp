@@ -227,3 +227,29 @@ TEST_CASE("task_submitter retries failed requests only when resumed") {
   f.sub.resume(f.out);
   CHECK(f.take().requests.size() == 1);
 }
+
+TEST_CASE("task_submitter waits a moment for a busy lease before asking for "
+          "another") {
+  fixture f{4};
+  f.submit(1, 1);
+  auto token = f.take().requests.at(0).token;
+  f.sub.granted(token, {}, 100, local, f.out);
+  CHECK(f.take().batches.size() == 1);
+  // Submit-then-get: the next task finds the lease busy, no request goes
+  // out, and the lease's done takes it.
+  f.submit(2, 2);
+  auto acts = f.take();
+  CHECK(acts.requests.empty());
+  CHECK(acts.recheck);
+  f.sub.done(100, task_submitter::clock::now(), f.out);
+  acts = f.take();
+  REQUIRE(acts.batches.size() == 1);
+  CHECK(ids(acts.batches[0]) == std::vector<uint64_t>{2});
+  // A long task: the lease stays busy, and the recheck asks for another.
+  f.submit(3, 3);
+  CHECK(f.take().recheck);
+  f.sub.resume(f.out);
+  acts = f.take();
+  REQUIRE(acts.requests.size() == 1);
+  CHECK_FALSE(acts.recheck);
+}

@@ -72,8 +72,8 @@ using object_store_actor = caf::typed_actor<
 /// Runs stateless tasks one at a time on a thread of its own.
 using executor_actor = caf::typed_actor<
   // Run these tasks of one owner one after another under the lease the
-  // owner holds; says `done` to the owner after the last one. A batch saves
-  // a round trip per task.
+  // owner holds; the last result carries the lease (`lease_done`), which is
+  // free then. A batch saves a round trip per task.
   caf::reacts_to<execute_atom, std::vector<task_spec>, uint64_t>>;
 
 /// Schedules work on one node.
@@ -121,7 +121,8 @@ using owner_actor = caf::typed_actor<
   // run again elsewhere).
   caf::reacts_to<update_atom, node_info, raylet_actor>,
   // The executor holding this process' lease finished the tasks it was
-  // sent: send it more, or give the lease back.
+  // sent (said apart from a result only when it had none, or its results
+  // went straight into this process): send it more, or give it back.
   caf::reacts_to<done_atom, uint64_t>,
   // Tasks handed back unrun (their executor blocked in `get`): run them
   // elsewhere.

@@ -98,6 +98,9 @@ struct task_result {
   /// `contained` alive until the receiver borrowed them.
   owner_actor sender;
   uint32_t attempt = 0;       // of the task spec that produced it
+  /// Nonzero on the last result of a batch: the executor holding this lease
+  /// is free for the next batch (saves a `done` message per batch).
+  uint64_t lease_done = 0;
 };
 
 /// Everything needed to create an actor.
