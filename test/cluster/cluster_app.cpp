@@ -194,6 +194,34 @@ int main(int argc, char** argv) {
       nodes.insert(id);
     for (auto& id : nodes)
       std::cout << "spread-node " << id << '\n';
+  } else if (mode == "share") {
+    // share N MS [RESOURCE]: N tasks of MS ms each (each needing one of
+    // RESOURCE, if given), submitted at once; prints how many ran per node.
+    // Arguments after the mode's own end at the first --caraway- flag.
+    auto positional = [&](int i) -> std::string {
+      for (int j = 1; j <= i; ++j)
+        if (j >= argc || std::string{argv[j]}.rfind("--", 0) == 0)
+          return "";
+      return argv[i];
+    };
+    auto n = std::stoll(arg);
+    auto ms_text = positional(3);
+    auto ms = ms_text.empty() ? int64_t{10} : std::stoll(ms_text);
+    auto resource = positional(4);
+    std::vector<caraway::object_ref<std::string>> refs;
+    refs.reserve(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      auto t = caraway::task(slow_where);
+      if (!resource.empty())
+        t.resources({{resource, 1}});
+      refs.emplace_back(t.remote(ms));
+    }
+    std::cout << "submitted " << n << std::endl;
+    std::map<std::string, int64_t> per_node;
+    for (auto& id : caraway::get(refs, 120s))
+      ++per_node[id];
+    for (auto& [id, count] : per_node)
+      std::cout << "share " << id << ' ' << count << '\n';
   } else if (mode == "try-where") {
     // A task on the tpu node, whose outcome the script checks.
     try {

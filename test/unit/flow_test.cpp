@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "caraway/error.hpp"
+#include "caraway/node/executor.hpp"
 #include "caraway/node/raylet.hpp"
 #include "caraway/node/store_memory.hpp"
 #include "deterministic.hpp"
@@ -329,4 +330,64 @@ TEST_CASE_FIXTURE(owner_fixture,
   core.remove_ref(id);
   CHECK(core.sizes().objects == 0);
   CHECK(core.sizes().refs == 0);
+}
+
+namespace {
+
+// Runs every task at once, successfully, and hands results on as an
+// executor's runner for another process does.
+struct echo_runner : node::task_runner {
+  wire::task_result run_task(const wire::task_spec& spec,
+                             const node::worker_context&) override {
+    wire::task_result result;
+    result.id = spec.id;
+    result.value = wire::make_buffer("v", 1);
+    return result;
+  }
+
+  std::shared_ptr<void> construct(const wire::actor_spec&,
+                                  const node::worker_context&,
+                                  wire::error_info&) override {
+    return nullptr;
+  }
+
+  wire::task_result run_method(void*, const wire::actor_spec&,
+                               const wire::task_spec& spec,
+                               const node::worker_context&) override {
+    wire::task_result result;
+    result.id = spec.id;
+    return result;
+  }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(test::deterministic_fixture,
+                  "an executor frees its lease with the last result of a "
+                  "batch") {
+  auto owner_log = std::make_shared<test::owner_log>();
+  wire::owner_actor owner = sys.spawn(test::fake_owner, owner_log);
+  auto raylet = sys.spawn(test::fake_raylet,
+                          std::make_shared<test::raylet_log>());
+  auto exec = sys.spawn(node::executor, wire::raylet_actor{raylet},
+                        std::make_shared<echo_runner>());
+  std::vector<wire::task_spec> batch;
+  for (uint64_t i = 1; i <= 3; ++i) {
+    auto spec = cpu_task(i);
+    spec.owner = owner;
+    batch.push_back(spec);
+  }
+  caf::anon_send(exec, wire::execute_atom::value, batch, uint64_t{42});
+  run();
+  auto results = owner_log->get();
+  REQUIRE(results.size() == 3);
+  CHECK(results[0].lease_done == 0);
+  CHECK(results[1].lease_done == 0);
+  CHECK(results[2].lease_done == 42);
+  // No separate message: the result said it.
+  CHECK(owner_log->done.empty());
+  for (auto hdl : {caf::actor_cast<caf::actor>(exec),
+                   caf::actor_cast<caf::actor>(raylet),
+                   caf::actor_cast<caf::actor>(owner)})
+    caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
 }

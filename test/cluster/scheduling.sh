@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# cluster.scheduling: a head and two workers with two CPUs each share 2,000
+# short tasks that one driver submits at once: each node runs a share within
+# 2x of the others. Tasks that only the workers can run (resource "pool")
+# go to both workers. A node that joins while a driver's tasks wait gets
+# some of them.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh" "$1"
+app=$2
+library=$3
+require "$node" "$app"
+
+pick_port
+address=127.0.0.1:$free
+start head "$node" --port "$free" --num-cpus 2 --libraries "$library"
+wait_listening head "$last_pid"
+for w in pool_a pool_b; do
+  start "$w" "$node" --role worker --head-address "$address" --num-cpus 2 \
+    --resources pool:2 --libraries "$library"
+  wait_listening "$w" "$last_pid"
+done
+wait_alive_nodes 3
+
+# check_shares <name> <nodes>: the driver's tasks ran on exactly <nodes>
+# nodes, and the busiest ran at most twice as many as the least busy.
+check_shares() {
+  local name=$1 want=$2 counts min max c
+  mapfile -t counts < <(sed -n 's/^share [0-9a-f]* \([0-9]*\)$/\1/p' \
+    "$work/$name.out")
+  ((${#counts[@]} == want)) \
+    || fail "$name ran on ${#counts[@]} nodes, not $want: $(cat "$work/$name.out")"
+  min=${counts[0]}
+  max=${counts[0]}
+  for c in "${counts[@]}"; do
+    ((c < min)) && min=$c
+    ((c > max)) && max=$c
+  done
+  ((max <= 2 * min)) \
+    || fail "$name shares differ more than 2x: $(cat "$work/$name.out")"
+  echo "ok: $name ran on $want nodes, $min to $max tasks each"
+}
+
+run_app spread 120 share 2000 10
+check_shares spread 3
+
+run_app pool 120 share 400 10 pool
+check_shares pool 2
+for w in pool_a pool_b; do
+  grep -q "^share $(node_id_of "$w") " "$work/pool.out" \
+    || fail "no pool task ran on $w: $(cat "$work/pool.out")"
+done
+echo "ok: tasks only the workers can run went to both"
+
+# -- a node that joins gets work ---------------------------------------------
+start_app late share 2000 20
+late=$last_pid
+wait_for_line late "$late" '^submitted 2000$' 60
+start joiner "$node" --role worker --head-address "$address" --num-cpus 2 \
+  --libraries "$library"
+wait_listening joiner "$last_pid"
+joiner_id=$(node_id_of joiner)
+wait_exit "$late" 120
+((status == 0)) || fail "the late driver exited with $status"
+joined=$(sed -n "s/^share $joiner_id \([0-9]*\)$/\1/p" "$work/late.out")
+[[ -n $joined ]] && ((joined > 0)) \
+  || fail "the node that joined ran none of the waiting tasks: $(cat "$work/late.out")"
+echo "ok: a node that joined while tasks waited ran $joined of them"
