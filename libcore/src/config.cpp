@@ -50,6 +50,10 @@ make_options(config& cfg, std::vector<std::string>& caf_opts,
      "that routes to the head)")
     ("data-port", po::value(&cfg.data_port),
      "a cluster driver's data server port (default: any free one)")
+    ("node", po::value(&cfg.node),
+     "a cluster driver: the node (id, its first 8+ hex digits, or "
+     "host:port) whose raylet it asks for workers (default: a node on this "
+     "machine)")
     ("connect-timeout-ms", po::value(&cfg.connect_timeout_ms),
      "how long a driver tries to reach the cluster's head")
     ("request-timeout-ms", po::value(&cfg.request_timeout_ms),

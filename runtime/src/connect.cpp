@@ -12,11 +12,15 @@ using wire::gcs_actor;
 
 namespace {
 
-caf::expected<gcs_actor> connect_once(caf::actor_system& sys,
-                                      const std::string& host, uint16_t port,
-                                      std::chrono::milliseconds timeout) {
+// Asks the middleman to connect; `as` turns what the peer publishes into
+// the handle wanted, or an error naming the address.
+template <class Handle, class As>
+caf::expected<Handle> connect_once(caf::actor_system& sys,
+                                   const std::string& host, uint16_t port,
+                                   std::chrono::milliseconds timeout,
+                                   const char* what, As as) {
   auto where = host + ":" + std::to_string(port);
-  caf::expected<gcs_actor> result{caf::sec::cannot_connect_to_node};
+  caf::expected<Handle> result{caf::sec::cannot_connect_to_node};
   // remote_actor() has no timeout; asking the middleman actor does.
   caf::scoped_actor self{sys};
   self
@@ -25,14 +29,25 @@ caf::expected<gcs_actor> connect_once(caf::actor_system& sys,
     .receive(
       [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
           const std::set<std::string>& ifs) {
-        result = as_gcs(sys, where, std::move(ptr), ifs);
+        result = as(where, std::move(ptr), ifs);
       },
       [&](caf::error& err) {
         result = caf::make_error(caf::sec::cannot_connect_to_node,
-                                 "cannot reach the head at " + where + ": "
-                                   + sys.render(err));
+                                 std::string{"cannot reach "} + what + " at "
+                                   + where + ": " + sys.render(err));
       });
   return result;
+}
+
+caf::expected<gcs_actor> connect_once(caf::actor_system& sys,
+                                      const std::string& host, uint16_t port,
+                                      std::chrono::milliseconds timeout) {
+  return connect_once<gcs_actor>(
+    sys, host, port, timeout, "the head",
+    [&](const std::string& where, caf::strong_actor_ptr ptr,
+        const std::set<std::string>& ifs) {
+      return as_gcs(sys, where, std::move(ptr), ifs);
+    });
 }
 
 } // namespace
@@ -68,6 +83,23 @@ caf::expected<gcs_actor> connect_gcs(caf::actor_system& sys,
       return result;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+caf::expected<wire::raylet_actor>
+connect_raylet(caf::actor_system& sys, const std::string& host, uint16_t port,
+               std::chrono::milliseconds timeout) {
+  return connect_once<wire::raylet_actor>(
+    sys, host, port, timeout, "the node",
+    [&](const std::string& where, caf::strong_actor_ptr ptr,
+        const std::set<std::string>& ifs) -> caf::expected<wire::raylet_actor> {
+      if (!ptr)
+        return caf::make_error(caf::sec::no_actor_published_at_port,
+                               "nothing is published at " + where);
+      if (ifs != sys.message_types<wire::raylet_actor>())
+        return caf::make_error(caf::sec::unexpected_actor_messaging_interface,
+                               where + " is not a caraway worker node");
+      return caf::actor_cast<wire::raylet_actor>(std::move(ptr));
+    });
 }
 
 } // namespace caraway::runtime

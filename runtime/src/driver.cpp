@@ -2,7 +2,12 @@
 // announces its job and libraries and submits to the raylet the gcs names.
 // It runs no raylet of its own.
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <unistd.h>
+
+#include <set>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -46,6 +51,111 @@ void connect_head(process& p, const std::string& address, uint32_t timeout_ms,
   p.owns_gcs = true;
 }
 
+namespace {
+
+// The IPv4 addresses of this machine's interfaces, loopback included.
+std::set<std::string> own_addresses() {
+  std::set<std::string> result{"127.0.0.1"};
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0)
+    return result;
+  for (auto* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET)
+      continue;
+    char text[INET_ADDRSTRLEN];
+    auto* in = reinterpret_cast<sockaddr_in*>(i->ifa_addr);
+    if (inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text)) != nullptr)
+      result.insert(text);
+  }
+  freeifaddrs(list);
+  return result;
+}
+
+// Whether `node` is what the user named with --caraway-node.
+bool matches(const wire::node_info& node, const std::string& wanted) {
+  if (node.address == wanted)
+    return true;
+  auto id = wire::to_string(node.id);
+  return wanted.size() >= 8 && id.compare(0, wanted.size(), wanted) == 0;
+}
+
+// The node whose raylet the driver asks for workers: the one named with
+// --caraway-node, else the one the head named if it runs on this machine,
+// else the least used live node on this machine, else the head's choice.
+// Null `raylet` keeps the head's choice.
+void pick_submit_node(process& p, const config& cfg,
+                      wire::unique_id& raylet_node) {
+  auto& sys = *p.sys;
+  std::vector<wire::node_info> nodes;
+  std::string failure;
+  owner::with_scoped_actor(sys, [&](caf::scoped_actor& self) {
+    self
+      ->request(p.gcs, std::chrono::milliseconds(cfg.request_timeout_ms),
+                wire::nodes_atom::value)
+      .receive([&](std::vector<wire::node_info>& xs) { nodes = std::move(xs); },
+               [&](caf::error& err) { failure = render(sys, err); });
+  });
+  if (!failure.empty()) {
+    if (!cfg.node.empty())
+      throw error("cannot find node " + cfg.node + ": " + failure);
+    return;
+  }
+  const wire::node_info* chosen = nullptr;
+  if (!cfg.node.empty()) {
+    for (auto& node : nodes)
+      if (node.alive && matches(node, cfg.node))
+        chosen = &node;
+    if (chosen == nullptr)
+      throw invalid_argument_error("no live node matches --caraway-node "
+                                   + cfg.node);
+  } else {
+    auto local = own_addresses();
+    auto on_this_machine = [&](const wire::node_info& node) {
+      std::string host;
+      uint16_t port = 0;
+      std::string why;
+      return node.alive && wire::split_address(node.address, host, port, why)
+             && local.count(host) > 0;
+    };
+    double least = 2;
+    for (auto& node : nodes) {
+      if (!on_this_machine(node))
+        continue;
+      if (node.id == raylet_node)
+        return; // the head's choice is on this machine
+      auto used = wire::resource_set{}.utilization(node.total, node.available);
+      if (used < least) {
+        least = used;
+        chosen = &node;
+      }
+    }
+    if (chosen == nullptr)
+      return;
+  }
+  if (chosen->id == raylet_node)
+    return;
+  std::string host;
+  uint16_t port = 0;
+  std::string why;
+  wire::split_address(chosen->address, host, port, why);
+  auto raylet = connect_raylet(sys, host, port,
+                               std::chrono::milliseconds(cfg.connect_timeout_ms));
+  if (!raylet) {
+    if (!cfg.node.empty())
+      throw error("cannot use node " + cfg.node + ": "
+                  + render(sys, raylet.error()));
+    CARAWAY_LOG(warning, runtime)
+      << "cannot reach the node on this machine; asking the head's node"
+      << log::kv("node", chosen->address)
+      << log::kv("error", render(sys, raylet.error()));
+    return;
+  }
+  p.raylet = std::move(*raylet);
+  raylet_node = chosen->id;
+}
+
+} // namespace
+
 void add_driver(process& p, const config& cfg) {
   auto& sys = *p.sys;
   std::string failure;
@@ -73,6 +183,9 @@ void add_driver(process& p, const config& cfg) {
   });
   if (!p.raylet)
     throw error("cannot join the cluster at " + cfg.address + ": " + failure);
+  pick_submit_node(p, cfg, raylet_node);
+  CARAWAY_LOG(info, runtime) << "asking for workers at"
+                             << log::kv("node", wire::to_string(raylet_node));
   p.owns_raylet = false;
   p.core->connect({p.gcs, p.raylet, p.owner, p.store, p.store_actor, p.puller,
                    p.data_address, raylet_node});

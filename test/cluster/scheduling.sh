@@ -66,3 +66,20 @@ joined=$(sed -n "s/^share $joiner_id \([0-9]*\)$/\1/p" "$work/late.out")
 [[ -n $joined ]] && ((joined > 0)) \
   || fail "the node that joined ran none of the waiting tasks: $(cat "$work/late.out")"
 echo "ok: a node that joined while tasks waited ran $joined of them"
+
+# -- a driver picks the node it asks for workers -----------------------------
+pool_a_id=$(node_id_of pool_a)
+run_app chosen 60 share 20 10 --caraway-node "${pool_a_id:0:8}" \
+  --caraway-log-level info
+grep -q "asking for workers at node=$pool_a_id" "$work/chosen.err" \
+  || fail "the driver did not ask pool_a: $(cat "$work/chosen.err")"
+grep -q "^share " "$work/chosen.out" \
+  || fail "the driver's tasks did not run: $(cat "$work/chosen.out")"
+echo "ok: a driver asked the node it named for workers"
+run unknown 30 "$app" share 1 1 --caraway-address "$address" \
+  --caraway-node 0123456789abcdef
+((status != 0)) || fail "a driver naming no live node succeeded"
+grep -q "no live node matches --caraway-node 0123456789abcdef" \
+  "$work/unknown.err" \
+  || fail "no error named the node: $(cat "$work/unknown.err")"
+echo "ok: a driver naming no live node fails, saying so"

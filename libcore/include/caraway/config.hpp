@@ -13,6 +13,10 @@ namespace caraway {
 struct config {
   /// host:port of a cluster's head; empty starts an embedded cluster.
   std::string address;
+  /// The node whose raylet a cluster driver asks for workers: a node id (or
+  /// its first 8 or more hex digits) or host:port. Empty: a node on this
+  /// machine, the one the head names if it is on this machine.
+  std::string node;
   /// CPUs of the embedded node; negative means the machine's core count.
   double num_cpus = -1;
   /// GPUs of the embedded node.

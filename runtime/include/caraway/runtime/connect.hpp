@@ -24,6 +24,12 @@ caf::expected<wire::gcs_actor> connect_gcs(caf::actor_system& sys,
                                      std::chrono::milliseconds timeout,
                                      bool retry = false);
 
+/// Connects to the raylet a worker node publishes at host:port, failing as
+/// `connect_gcs` does (once, within `timeout`).
+caf::expected<wire::raylet_actor>
+connect_raylet(caf::actor_system& sys, const std::string& host, uint16_t port,
+               std::chrono::milliseconds timeout);
+
 /// What a middleman's connect answered, as a gcs handle: fails naming
 /// `where` (host:port) when nothing is published there or it is not a gcs.
 caf::expected<wire::gcs_actor> as_gcs(caf::actor_system& sys,
