@@ -44,6 +44,8 @@ void raise(const wire::error_info& err) {
       throw node_died_error(err.message);
     case error_kind::cancelled:
       throw cancelled_error(err.message);
+    case error_kind::unschedulable:
+      throw unschedulable_error(err.message);
     case error_kind::function_missing:
       throw registration_error(err.message);
     case error_kind::invalid_argument:

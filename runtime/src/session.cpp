@@ -236,22 +236,25 @@ wire::node_info sum_live(const std::vector<wire::node_info>& nodes) {
   return result;
 }
 
-// The cluster's resources as the raylets last reported them to the gcs
-// (every 50 ms while busy), with this node's own raylet asked directly;
-// embedded, the one raylet answers by itself.
-wire::node_info cluster_status() {
+// The cluster's nodes as the raylets last reported them to the gcs (every
+// 50 ms while busy), with this node's own raylet asked directly; embedded,
+// the one raylet answers by itself.
+std::vector<wire::node_info> node_rows() {
   // Held throughout: shutdown must not destroy the system meanwhile.
   std::lock_guard<std::mutex> guard{runtime_mtx};
   if (!active_runtime)
     throw error("caraway is not initialized: call caraway::init first");
   auto& rt = *active_runtime;
   auto timeout = std::chrono::milliseconds(rt.core->cfg().request_timeout_ms);
-  std::optional<wire::node_info> result;
+  std::optional<std::vector<wire::node_info>> result;
   owner::with_scoped_actor(*rt.sys, [&](caf::scoped_actor& self) {
     if (rt.embedded)
       self->request(rt.raylet, timeout, wire::status_atom::value)
-        .receive([&](wire::node_info& info) { result = std::move(info); },
-                 [&](caf::error&) {});
+        .receive(
+          [&](wire::node_info& info) {
+            result = std::vector<wire::node_info>{std::move(info)};
+          },
+          [&](caf::error&) {});
     else
       self->request(rt.gcs, timeout, wire::nodes_atom::value)
         .receive(
@@ -265,7 +268,7 @@ wire::node_info cluster_status() {
                         node.available = own.available;
                   },
                   [&](caf::error&) {});
-            result = sum_live(nodes);
+            result = std::move(nodes);
           },
           [&](caf::error&) {});
   });
@@ -273,6 +276,10 @@ wire::node_info cluster_status() {
     throw error(rt.embedded ? "the raylet did not report its status"
                             : "the gcs did not report the cluster's nodes");
   return std::move(*result);
+}
+
+wire::node_info cluster_status() {
+  return sum_live(node_rows());
 }
 
 } // namespace
@@ -283,6 +290,20 @@ std::map<std::string, double> cluster_resources() {
 
 std::map<std::string, double> available_resources() {
   return cluster_status().available;
+}
+
+std::vector<node_view> nodes() {
+  std::vector<node_view> result;
+  for (auto& row : node_rows()) {
+    node_view x;
+    x.id = wire::to_string(row.id);
+    x.address = row.address;
+    x.alive = row.alive;
+    x.total.insert(row.total.begin(), row.total.end());
+    x.available.insert(row.available.begin(), row.available.end());
+    result.emplace_back(std::move(x));
+  }
+  return result;
 }
 
 } // namespace caraway

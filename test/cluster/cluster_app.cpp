@@ -222,6 +222,41 @@ int main(int argc, char** argv) {
       ++per_node[id];
     for (auto& [id, count] : per_node)
       std::cout << "share " << id << ' ' << count << '\n';
+  } else if (mode == "pinned") {
+    // pinned NODE hard|soft: 20 short tasks with a node affinity; prints
+    // how many ran per node, or the error their gets threw.
+    auto soft = argc > 3 && std::string{argv[3]} == "soft";
+    std::vector<caraway::object_ref<std::string>> refs;
+    for (int i = 0; i < 20; ++i)
+      refs.emplace_back(caraway::task(slow_where)
+                          .scheduling(caraway::node_affinity(arg, soft))
+                          .remote(int64_t{10}));
+    try {
+      std::map<std::string, int64_t> per_node;
+      for (auto& id : caraway::get(refs, 60s))
+        ++per_node[id];
+      for (auto& [id, count] : per_node)
+        std::cout << "share " << id << ' ' << count << '\n';
+    } catch (const caraway::unschedulable_error& e) {
+      std::cout << "unschedulable_error " << e.what() << '\n';
+    }
+  } else if (mode == "one-by-one") {
+    // one-by-one spread|hybrid: eight short tasks, each submitted once the
+    // one before finished; prints the nodes they ran on.
+    std::set<std::string> nodes;
+    for (int i = 0; i < 8; ++i) {
+      auto t = caraway::task(slow_where);
+      if (arg == "spread")
+        t.scheduling(caraway::spread());
+      nodes.insert(caraway::get(t.remote(int64_t{10}), 60s));
+    }
+    for (auto& id : nodes)
+      std::cout << "node " << id << '\n';
+  } else if (mode == "nodes") {
+    for (auto& node : caraway::nodes())
+      std::cout << "node " << node.id << ' ' << node.address << ' '
+                << (node.alive ? "alive" : "dead") << " CPU "
+                << node.total["CPU"] << '\n';
   } else if (mode == "try-where") {
     // A task on the tpu node, whose outcome the script checks.
     try {

@@ -83,3 +83,36 @@ grep -q "no live node matches --caraway-node 0123456789abcdef" \
   "$work/unknown.err" \
   || fail "no error named the node: $(cat "$work/unknown.err")"
 echo "ok: a driver naming no live node fails, saying so"
+
+# -- strategies --------------------------------------------------------------
+pool_b_id=$(node_id_of pool_b)
+run_app pinned_hard 60 pinned "$pool_b_id" hard
+[[ $(cat "$work/pinned_hard.out") == "share $pool_b_id 20" ]] \
+  || fail "hard affinity: $(cat "$work/pinned_hard.out")"
+echo "ok: tasks with a hard node affinity all ran on that node"
+run_app pinned_gone 60 pinned 0123456789abcdef0123456789abcdef hard
+grep -q "^unschedulable_error .*node 0123456789abcdef0123456789abcdef is dead or unknown" \
+  "$work/pinned_gone.out" \
+  || fail "hard affinity to no node: $(cat "$work/pinned_gone.out")"
+echo "ok: a hard affinity to a node that is not there fails, naming it"
+run_app pinned_soft 60 pinned 0123456789abcdef0123456789abcdef soft
+grep -q "^share " "$work/pinned_soft.out" \
+  || fail "soft affinity to no node: $(cat "$work/pinned_soft.out")"
+echo "ok: a soft affinity to a node that is not there runs elsewhere"
+# One task after another: the hybrid policy keeps them on the head, which
+# stays below half used; the spread strategy takes each to the next node.
+run_app one_hybrid 60 one-by-one hybrid
+[[ $(cat "$work/one_hybrid.out") == "node $(node_id_of head)" ]] \
+  || fail "hybrid tasks one by one: $(cat "$work/one_hybrid.out")"
+run_app one_spread 60 one-by-one spread
+spread=$(grep -c '^node ' "$work/one_spread.out" || true)
+((spread == 4)) \
+  || fail "8 spread tasks ran on $spread of 4 nodes: $(cat "$work/one_spread.out")"
+echo "ok: tasks one by one stay on the head, or with spread() visit all nodes"
+
+run_app listed 30 nodes
+for n in head pool_a pool_b joiner; do
+  grep -q "^node $(node_id_of "$n") 127.0.0.1:[0-9]* alive CPU 2$" \
+    "$work/listed.out" || fail "nodes() missed $n: $(cat "$work/listed.out")"
+done
+echo "ok: nodes() lists every node with its address, state and CPUs"

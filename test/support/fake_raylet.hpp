@@ -37,7 +37,7 @@ fake_raylet(wire::raylet_actor::pointer self,
             std::shared_ptr<raylet_log> log) {
   return {
     [=](wire::lease_atom, const wire::resource_set& shape, uint32_t depth,
-        uint64_t worker, bool spilled)
+        uint64_t worker, bool spilled, uint8_t, const wire::unique_id&, bool)
       -> caf::result<wire::executor_actor, uint64_t, wire::unique_id> {
       log->requests.emplace_back(shape, depth, worker, spilled);
       if (!log->executor) {

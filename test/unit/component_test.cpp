@@ -137,42 +137,94 @@ TEST_CASE("raylet_state packs work here, then spreads it to the least used "
   c.available = {{"CPU", 1}};
   st.merge_view({b, c});
   using where = node::raylet_state::placement;
+  node::lease_request req;
   // Used below half: here.
-  CHECK(st.place(one, false).kind == where::here);
+  CHECK(st.place(one, req, false).kind == where::here);
   st.acquire({{"CPU", 2}});
   // Half used: the least used node with room, b (a quarter used).
-  auto p = st.place(one, false);
+  auto p = st.place(one, req, false);
   CHECK(p.kind == where::there);
   CHECK(p.node == b.id);
   // Each owner sent there counts until the next view: b fills up.
   st.sent_to(b.id, one);
   st.sent_to(b.id, one);
-  CHECK(st.place(one, false).kind == where::here); // half used here, 3/4 on b
+  CHECK(st.place(one, req, false).kind == where::here); // half used here, 3/4 on b
   st.sent_to(b.id, one);
   st.acquire({{"CPU", 2}});
   // No room anywhere but c.
-  p = st.place(one, false);
+  p = st.place(one, req, false);
   CHECK(p.kind == where::there);
   CHECK(p.node == c.id);
   st.sent_to(c.id, one);
   // No room anywhere: wait here, where it fits some day.
-  CHECK(st.place(one, false).kind == where::here);
+  CHECK(st.place(one, req, false).kind == where::here);
   // A request sent here by another node is not sent on again.
   st.release({{"CPU", 3}});
-  CHECK(st.place(one, true).kind == where::here);
+  CHECK(st.place(one, req, true).kind == where::here);
   // What only another node has goes there, even when busy; what nobody has
   // has nowhere to go.
   b.total["tpu"] = 1;
   st.merge_view({b});
-  p = st.place({{"tpu", 1}}, true);
+  p = st.place({{"tpu", 1}}, req, true);
   CHECK(p.kind == where::there);
   CHECK(p.node == b.id);
-  CHECK(st.place({{"gpu", 1}}, false).kind == where::nowhere);
+  CHECK(st.place({{"gpu", 1}}, req, false).kind == where::nowhere);
+  // Its next row replaces what was counted; so does time: what this raylet
+  // sent counts for `sent_hold` at most.
+  st.sent_to(c.id, one);
+  st.merge_view({c});
+  CHECK(st.room_of(c.id, st.view.at(c.id)).at("CPU") == doctest::Approx(1));
+  st.sent_hold = std::chrono::milliseconds(0);
+  st.sent_to(c.id, one);
+  CHECK(st.room_of(c.id, st.view.at(c.id)).at("CPU") == doctest::Approx(1));
   // A dead node leaves the view.
   b.alive = false;
   st.merge_view({b});
   CHECK(st.view.count(b.id) == 0);
-  CHECK(st.place({{"tpu", 1}}, false).kind == where::nowhere);
+  CHECK(st.place({{"tpu", 1}}, req, false).kind == where::nowhere);
+}
+
+TEST_CASE("raylet_state spreads round robin and keeps node affinities") {
+  node::raylet_state st;
+  st.info.id = {2, 2};
+  st.info.total = {{"CPU", 4}};
+  st.info.available = st.info.total;
+  wire::node_info a, c;
+  a.id = {1, 1};
+  c.id = {3, 3};
+  for (auto* n : {&a, &c})
+    n->total = n->available = {{"CPU", 4}};
+  st.merge_view({a, c});
+  wire::resource_set one{{"CPU", 1}};
+  using where = node::raylet_state::placement;
+  node::lease_request spread;
+  spread.strategy = wire::strategy::spread;
+  // Round robin over every node with room, this one included.
+  std::vector<wire::unique_id> order;
+  for (int i = 0; i < 4; ++i) {
+    auto p = st.place(one, spread, false);
+    order.push_back(p.kind == where::here ? st.info.id : p.node);
+  }
+  CHECK(order == std::vector<wire::unique_id>{{1, 1}, {2, 2}, {3, 3}, {1, 1}});
+  node::lease_request pin;
+  pin.strategy = wire::strategy::node_affinity;
+  pin.affinity_node = c.id;
+  // Busy or not, the named node; this node when it is named.
+  st.sent_to(c.id, {{"CPU", 4}});
+  auto p = st.place(one, pin, false);
+  CHECK(p.kind == where::there);
+  CHECK(p.node == c.id);
+  pin.affinity_node = st.info.id;
+  CHECK(st.place(one, pin, false).kind == where::here);
+  // A node that cannot run it, or is unknown: refused when hard...
+  CHECK(st.place({{"CPU", 8}}, pin, false).kind == where::refused);
+  pin.affinity_node = {9, 9};
+  p = st.place(one, pin, false);
+  CHECK(p.kind == where::refused);
+  CHECK(p.why.find("dead or unknown") != std::string::npos);
+  // ...placed as any other task when soft.
+  pin.affinity_soft = true;
+  CHECK(st.place(one, pin, false).kind == where::here);
 }
 
 TEST_CASE("resource_set utilization is the most used resource asked for") {

@@ -80,7 +80,7 @@ lessee_actor::behavior_type lessee(lessee_actor::pointer self,
         uint64_t worker) {
       self
         ->request(raylet, caf::infinite, wire::lease_atom::value, shape, depth,
-                  worker, false)
+                  worker, false, uint8_t{0}, wire::unique_id{}, false)
         .then(
           [=](wire::executor_actor& exec, uint64_t lease,
               wire::unique_id& node) {

@@ -75,7 +75,9 @@ void to_proto(const task_spec& x, rpc::TaskSpec* out) {
   out->set_depth(x.depth);
   out->set_max_retries(x.max_retries);
   out->set_retry_exceptions(x.retry_exceptions);
-  out->set_spilled(x.spilled);
+  out->set_scheduling(static_cast<uint32_t>(x.scheduling));
+  out->set_affinity_node(to_bytes(x.affinity_node));
+  out->set_affinity_soft(x.affinity_soft);
   out->set_attempt(x.attempt);
   out->set_ns(x.ns);
 }
@@ -91,7 +93,12 @@ void from_proto(const rpc::TaskSpec& x, task_spec& out) {
   out.depth = x.depth();
   out.max_retries = x.max_retries();
   out.retry_exceptions = x.retry_exceptions();
-  out.spilled = x.spilled();
+  out.scheduling = x.scheduling() <= static_cast<uint32_t>(
+                                       strategy::node_affinity)
+                     ? static_cast<strategy>(x.scheduling())
+                     : strategy::hybrid;
+  out.affinity_node = from_bytes(x.affinity_node());
+  out.affinity_soft = x.affinity_soft();
   out.attempt = x.attempt();
   out.ns = x.ns();
 }

@@ -14,6 +14,27 @@ std::string to_string(const unique_id& x) {
   return buf;
 }
 
+bool from_string(const std::string& text, unique_id& out) {
+  if (text.size() != 32)
+    return false;
+  uint64_t words[2] = {0, 0};
+  for (size_t i = 0; i < 32; ++i) {
+    auto c = text[i];
+    uint64_t digit;
+    if (c >= '0' && c <= '9')
+      digit = static_cast<uint64_t>(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      digit = static_cast<uint64_t>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      digit = static_cast<uint64_t>(c - 'A' + 10);
+    else
+      return false;
+    words[i / 16] = (words[i / 16] << 4) | digit;
+  }
+  out = {words[0], words[1]};
+  return true;
+}
+
 std::string to_bytes(const unique_id& x) {
   std::string out(16, '\0');
   for (int i = 0; i < 8; ++i) {

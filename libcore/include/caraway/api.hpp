@@ -82,6 +82,18 @@ std::map<std::string, double> cluster_resources();
 /// Resources not in use right now, summed over the live nodes.
 std::map<std::string, double> available_resources();
 
+/// A node of the cluster, as Ray's `ray.nodes()` lists it.
+struct node_view {
+  std::string id;      // 32 hex digits, as `node_id()` and node_affinity take
+  std::string address; // host:port; empty for an embedded node
+  bool alive = true;
+  std::map<std::string, double> total;
+  std::map<std::string, double> available; // as last reported
+};
+
+/// Every node the cluster knows, dead ones included (`alive` false).
+std::vector<node_view> nodes();
+
 /// Stores a value; large values go to the object store.
 template <class T>
 object_ref<std::decay_t<T>> put(T&& value) {

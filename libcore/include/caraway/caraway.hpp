@@ -7,4 +7,5 @@
 #include "caraway/config.hpp"
 #include "caraway/error.hpp"
 #include "caraway/object_ref.hpp"
+#include "caraway/scheduling.hpp"
 #include "caraway/task.hpp"

@@ -56,6 +56,13 @@ public:
   using error::error;
 };
 
+/// No node may run the task: e.g. its hard node affinity names a node that
+/// is dead, unknown or without the resources.
+class unschedulable_error : public error {
+public:
+  using error::error;
+};
+
 /// The task was cancelled.
 class cancelled_error : public error {
 public:

@@ -120,6 +120,13 @@ public:
     return *this;
   }
 
+  /// Where the task may run: `caraway::spread()` or
+  /// `caraway::node_affinity(id, soft)`; the hybrid policy by default.
+  task_builder& scheduling(scheduling_strategy strategy) {
+    this->opts_.scheduling = std::move(strategy);
+    return *this;
+  }
+
   /// Submits the task; each argument is a value or an `object_ref`.
   template <class... As>
   object_ref<result_type> remote(As&&... xs) const {

@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 
+#include "caraway/error.hpp"
 #include "caraway/log.hpp"
 #include "owner/service.hpp"
 #include "spec_helpers.hpp"
@@ -294,6 +295,20 @@ bool core_worker::rebuild(const wire::object_id& id,
   return started;
 }
 
+void core_worker::fail_unsent(const std::vector<wire::task_spec>& tasks,
+                              const wire::error_info& err) {
+  effects fx;
+  std::vector<wire::object_id> settled;
+  lock_type lock{mtx_};
+  for (auto& spec : tasks) {
+    auto task = tasks_.find(spec.id);
+    if (task != nullptr && static_cast<uint32_t>(task->attempts) == spec.attempt)
+      fail_task(spec.id, err, fx, settled);
+  }
+  settle(settled, fx);
+  apply(lock, fx);
+}
+
 void core_worker::on_sent(const std::vector<wire::task_spec>& sent,
                           const wire::unique_id& node) {
   // In an embedded cluster no node dies alone: nothing to track.
@@ -385,6 +400,27 @@ void core_worker::settle(std::vector<wire::object_id>& settled, effects& fx) {
   }
 }
 
+void core_worker::set_strategy(wire::task_spec& spec,
+                               const scheduling_strategy& strategy) {
+  using kind = scheduling_strategy::kind;
+  switch (strategy.type) {
+    case kind::hybrid:
+      return;
+    case kind::spread:
+      spec.scheduling = wire::strategy::spread;
+      return;
+    case kind::node_affinity:
+      if (!wire::from_string(strategy.node, spec.affinity_node))
+        throw invalid_argument_error("node_affinity needs a node id of 32 "
+                                     "hex digits, not '"
+                                     + strategy.node + "'");
+      spec.scheduling = wire::strategy::node_affinity;
+      spec.affinity_soft = strategy.soft;
+      return;
+  }
+  throw invalid_argument_error("unknown scheduling strategy");
+}
+
 wire::object_id core_worker::submit_task(const std::string& function,
                                          std::vector<detail::call_arg> args,
                                          std::vector<wire::object_id> nested,
@@ -398,6 +434,7 @@ wire::object_id core_worker::submit_task(const std::string& function,
   spec.depth = ctx != nullptr ? ctx->depth + 1 : 0;
   spec.max_retries = opts.max_retries;
   spec.retry_exceptions = opts.retry_exceptions;
+  set_strategy(spec, opts.scheduling);
   spec.owner = handles_.owner;
   spec.ns = current_namespace();
   auto id = spec.id;

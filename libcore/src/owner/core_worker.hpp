@@ -266,6 +266,11 @@ public:
   bool rebuild(const wire::object_id& id, const std::string& location,
                const std::string& why);
 
+  /// These tasks were never sent, and never will be (`err` says why): they
+  /// fail.
+  void fail_unsent(const std::vector<wire::task_spec>& tasks,
+                   const wire::error_info& err);
+
   /// These tasks go to a leased executor on `node` (called before they are
   /// sent): they run again should that node die.
   void on_sent(const std::vector<wire::task_spec>& tasks,
@@ -334,6 +339,11 @@ public:
   ref_counts refs_of(const wire::object_id& id);
 
 private:
+  /// Puts the task's scheduling strategy into its spec; throws
+  /// `invalid_argument_error` for a malformed node id.
+  static void set_strategy(wire::task_spec& spec,
+                           const scheduling_strategy& strategy);
+
   /// What to do once the lock is released: messages to send and waiters of
   /// borrowers to answer. Filled under the lock, run by `apply`.
   struct effects {

@@ -5,6 +5,7 @@
 
 #include "caraway/log.hpp"
 #include "caraway/wire/address.hpp"
+#include "caraway/wire/errc.hpp"
 #include "owner/core_worker.hpp"
 
 namespace caraway::owner {
@@ -180,8 +181,10 @@ void run(self_ptr self, core_worker* core, task_submitter::actions& acts) {
     // takes its requests with it (`node_died`); an answer after that is
     // given back.
     self
-      ->request(raylet, caf::infinite, wire::lease_atom::value, req.shape,
-                req.depth, core->worker_id(), req.spilled)
+      ->request(raylet, caf::infinite, wire::lease_atom::value,
+                req.shape.resources, req.depth, core->worker_id(), req.spilled,
+                static_cast<uint8_t>(req.shape.strategy), req.shape.node,
+                req.shape.soft)
       .then(
         [=](wire::executor_actor& exec, uint64_t lease,
             wire::unique_id& node) {
@@ -194,6 +197,18 @@ void run(self_ptr self, core_worker* core, task_submitter::actions& acts) {
           run(self, core, out);
         },
         [=](caf::error& err) {
+          if (wire::code_of(err) == wire::errc::unschedulable) {
+            // Nowhere to run them, ever (a hard node affinity to a node
+            // that cannot): their gets fail, saying why.
+            auto tasks = self->state.submitter.refused(token);
+            auto& ctx = err.context();
+            auto why = ctx.match_elements<std::string>()
+                         ? ctx.get_as<std::string>(0)
+                         : self->system().render(err);
+            core->fail_unsent(tasks,
+                              {wire::error_kind::unschedulable, "", why});
+            return;
+          }
           CARAWAY_LOG(debug, owner)
             << "a lease request failed"
             << log::kv("error", self->system().render(err));

@@ -10,7 +10,7 @@ void task_submitter::local_node(const wire::unique_id& node, actions& out) {
 }
 
 void task_submitter::resume(actions& out) {
-  std::vector<wire::resource_set> shapes;
+  std::vector<scheduling_key> shapes;
   for (auto& kvp : shapes_)
     shapes.push_back(kvp.first);
   for (auto& shape : shapes)
@@ -19,21 +19,21 @@ void task_submitter::resume(actions& out) {
 
 void task_submitter::enqueue(wire::task_spec spec, uint64_t seq) {
   auto k = key{-static_cast<int64_t>(spec.depth), seq};
-  auto& q = shapes_[spec.resources];
+  auto& q = shapes_[scheduling_key::of(spec)];
   q.tasks.emplace(k, std::move(spec));
 }
 
 void task_submitter::submit(wire::task_spec spec, actions& out) {
-  auto shape = spec.resources;
+  auto shape = scheduling_key::of(spec);
   enqueue(std::move(spec), next_seq_++);
   pump(shape, out);
 }
 
 void task_submitter::hand_back(std::vector<wire::task_spec> tasks,
                                actions& out) {
-  std::vector<wire::resource_set> shapes;
+  std::vector<scheduling_key> shapes;
   for (auto i = tasks.rbegin(); i != tasks.rend(); ++i) {
-    shapes.push_back(i->resources);
+    shapes.push_back(scheduling_key::of(*i));
     enqueue(std::move(*i), --front_seq_);
   }
   std::sort(shapes.begin(), shapes.end());
@@ -49,7 +49,11 @@ bool task_submitter::feed(uint64_t id, held_lease& l, actions& out) {
   // Half the queue split over the leases of the shape: leases granted later
   // still find work queued here instead of behind a long batch.
   auto per_lease = q.tasks.size() / (2 * std::max<size_t>(1, q.leases));
-  auto n = std::clamp<size_t>(per_lease, 1, opts_.max_batch);
+  // Spread tasks one at a time, so that each lease request (which goes to
+  // the next node) gets some.
+  auto most = l.shape.strategy == wire::strategy::spread ? size_t{1}
+                                                          : opts_.max_batch;
+  auto n = std::clamp<size_t>(per_lease, 1, most);
   n = std::min(n, q.tasks.size());
   batch b{l.executor, id, l.node, {}};
   b.tasks.reserve(n);
@@ -65,7 +69,7 @@ bool task_submitter::feed(uint64_t id, held_lease& l, actions& out) {
   return true;
 }
 
-void task_submitter::ask(const wire::resource_set& shape,
+void task_submitter::ask(const scheduling_key& shape,
                          const wire::unique_id& node, bool spilled,
                          actions& out) {
   auto& q = shapes_[shape];
@@ -77,7 +81,7 @@ void task_submitter::ask(const wire::resource_set& shape,
   out.requests.push_back({token, shape, depth, node, spilled});
 }
 
-void task_submitter::pump(const wire::resource_set& shape, actions& out) {
+void task_submitter::pump(const scheduling_key& shape, actions& out) {
   auto i = shapes_.find(shape);
   if (i == shapes_.end())
     return;
@@ -150,6 +154,21 @@ void task_submitter::failed(uint64_t token, actions&) {
   requests_.erase(r);
 }
 
+std::vector<wire::task_spec> task_submitter::refused(uint64_t token) {
+  std::vector<wire::task_spec> result;
+  auto r = requests_.find(token);
+  if (r == requests_.end())
+    return result;
+  auto& q = shapes_[r->second.shape];
+  --q.requests;
+  requests_.erase(r);
+  for (auto& kvp : q.tasks)
+    result.emplace_back(std::move(kvp.second));
+  q.tasks.clear();
+  q.waited = false;
+  return result;
+}
+
 void task_submitter::done(uint64_t lease, clock::time_point now,
                           actions& out) {
   auto i = leases_.find(lease);
@@ -157,8 +176,16 @@ void task_submitter::done(uint64_t lease, clock::time_point now,
     return;
   auto& l = i->second;
   l.busy = false;
-  if (!feed(lease, l, out))
-    l.idle_since = now;
+  if (feed(lease, l, out))
+    return;
+  if (l.shape.strategy == wire::strategy::spread) {
+    // Kept, it would take the next spread task to the same node.
+    out.returns.push_back({l.node, lease});
+    --shapes_[l.shape].leases;
+    leases_.erase(i);
+    return;
+  }
+  l.idle_since = now;
 }
 
 task_submitter::clock::time_point

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -16,6 +17,29 @@
 #include "caraway/wire/interfaces.hpp"
 
 namespace caraway::owner {
+
+/// What tasks share leases by: their resources and where they may run.
+struct scheduling_key {
+  wire::resource_set resources;
+  wire::strategy strategy = wire::strategy::hybrid;
+  wire::unique_id node; // of a node affinity
+  bool soft = false;
+
+  static scheduling_key of(const wire::task_spec& spec) {
+    return {spec.resources, spec.scheduling, spec.affinity_node,
+            spec.affinity_soft};
+  }
+
+  friend bool operator<(const scheduling_key& x, const scheduling_key& y) {
+    return std::tie(x.resources, x.strategy, x.node, x.soft)
+           < std::tie(y.resources, y.strategy, y.node, y.soft);
+  }
+
+  friend bool operator==(const scheduling_key& x, const scheduling_key& y) {
+    return std::tie(x.resources, x.strategy, x.node, x.soft)
+           == std::tie(y.resources, y.strategy, y.node, y.soft);
+  }
+};
 
 /// Not thread-safe: the owner actor alone calls it.
 class task_submitter {
@@ -40,7 +64,7 @@ public:
   /// A lease request to send to the raylet of `node`.
   struct request {
     uint64_t token;
-    wire::resource_set shape;
+    scheduling_key shape;
     uint32_t depth;
     wire::unique_id node;
     bool spilled;
@@ -101,7 +125,12 @@ public:
   /// The request `token` failed; `resume` asks again.
   void failed(uint64_t token, actions& out);
 
-  /// The executor of `lease` ran its batch.
+  /// No node may run what the request `token` asked for: its queued tasks
+  /// come back, to fail.
+  std::vector<wire::task_spec> refused(uint64_t token);
+
+  /// The executor of `lease` ran its batch: it takes the next one, or stays
+  /// idle for `linger` (a spread lease goes back at once).
   void done(uint64_t lease, clock::time_point now, actions& out);
 
   /// Gives back the leases idle for `linger` or longer; returns when the
@@ -145,13 +174,13 @@ private:
   struct held_lease {
     wire::executor_actor executor;
     wire::unique_id node;
-    wire::resource_set shape;
+    scheduling_key shape;
     bool busy = false;
     clock::time_point idle_since;
   };
 
   struct pending_request {
-    wire::resource_set shape;
+    scheduling_key shape;
     wire::unique_id node;
   };
 
@@ -159,17 +188,17 @@ private:
 
   /// Sends queued tasks of `shape` to its idle leases, and asks for more
   /// leases while tasks wait.
-  void pump(const wire::resource_set& shape, actions& out);
+  void pump(const scheduling_key& shape, actions& out);
 
   /// Sends the next batch to the idle lease `id`; false if none is queued.
   bool feed(uint64_t id, held_lease& l, actions& out);
 
-  void ask(const wire::resource_set& shape, const wire::unique_id& node,
+  void ask(const scheduling_key& shape, const wire::unique_id& node,
            bool spilled, actions& out);
 
   options opts_;
   wire::unique_id local_;
-  std::map<wire::resource_set, shape_queue> shapes_;
+  std::map<scheduling_key, shape_queue> shapes_;
   std::unordered_map<uint64_t, held_lease> leases_;
   std::unordered_map<uint64_t, pending_request> requests_;
   uint64_t next_token_ = 1;

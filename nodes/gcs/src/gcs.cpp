@@ -349,7 +349,8 @@ void view_due(self_ptr self, std::chrono::milliseconds delay) {
     return;
   st.view_scheduled = true;
   st.view_next = due;
-  self->delayed_send(self, delay, wire::view_atom::value);
+  // Only the latest timer counts; one it replaced finds another number.
+  self->delayed_send(self, delay, wire::view_atom::value, ++st.view_timer);
 }
 
 // A node's row changed: the raylets hear of it within one view period.
@@ -801,12 +802,12 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       if (st.mark_dead(id, std::move(why)))
         changed(self, st.actors[id]);
     },
-    [=](wire::view_atom) {
+    [=](wire::view_atom, uint64_t timer) {
       auto& st = self->state;
-      auto now = std::chrono::steady_clock::now();
-      // A timer overtaken by a sooner one.
-      if (!st.view_scheduled || now + std::chrono::milliseconds(1) < st.view_next)
+      // A timer replaced by a sooner one.
+      if (timer != st.view_timer)
         return;
+      auto now = std::chrono::steady_clock::now();
       st.view_scheduled = false;
       // Now and then every row goes out, changed or not: a raylet counts
       // the owners it sent to a node against that node's room until it

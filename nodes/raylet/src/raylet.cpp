@@ -75,7 +75,7 @@ void spill_waiting(self_ptr self) {
         i = cur;
         continue;
       }
-      auto where = st.place(shape, false);
+      auto where = st.place(shape, cur->second, false);
       if (where.kind != raylet_state::placement::there)
         break;
       st.sent_to(where.node, shape);
@@ -86,7 +86,7 @@ void spill_waiting(self_ptr self) {
     q = requests.empty() ? st.queues.erase(q) : std::next(q);
   }
   for (auto i = st.infeasible.begin(); i != st.infeasible.end();) {
-    auto where = st.place(i->first, true);
+    auto where = st.place(i->first, i->second, true);
     if (where.kind != raylet_state::placement::there) {
       ++i;
       continue;
@@ -198,21 +198,41 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
   }
   return {
     [=](wire::lease_atom, const wire::resource_set& shape, uint32_t depth,
-        uint64_t worker, bool spilled)
+        uint64_t worker, bool spilled, uint8_t strategy,
+        const wire::unique_id& affinity_node, bool affinity_soft)
       -> caf::result<wire::executor_actor, uint64_t, wire::unique_id> {
       auto& st = self->state;
+      if (strategy > static_cast<uint8_t>(wire::strategy::node_affinity))
+        return caf::make_error(wire::errc::invalid_request,
+                               "unknown scheduling strategy "
+                                 + std::to_string(strategy));
       lease_request req;
-      req.promise = self->make_response_promise<wire::executor_actor,
-                                                uint64_t, wire::unique_id>();
       req.worker = worker;
       req.depth = depth;
       req.spilled = spilled;
+      req.strategy = static_cast<wire::strategy>(strategy);
+      req.affinity_node = affinity_node;
+      req.affinity_soft = affinity_soft;
+      auto where = st.place(shape, req, spilled);
+      // Before the promise: once made, it answers instead of the handler.
+      if (where.kind == raylet_state::placement::refused)
+        return caf::make_error(wire::errc::unschedulable, where.why);
+      req.promise = self->make_response_promise<wire::executor_actor,
+                                                uint64_t, wire::unique_id>();
       auto promise = req.promise;
-      auto where = st.place(shape, spilled);
-      if (where.kind == raylet_state::placement::there) {
-        st.sent_to(where.node, shape);
-        spill(self, req, where.node);
-        return promise;
+      switch (where.kind) {
+        case raylet_state::placement::there:
+          st.sent_to(where.node, shape);
+          spill(self, req, where.node);
+          return promise;
+        case raylet_state::placement::here:
+          // A node affinity met here stays here.
+          if (req.strategy == wire::strategy::node_affinity)
+            req.spilled = true;
+          break;
+        case raylet_state::placement::refused: // answered above
+        case raylet_state::placement::nowhere:
+          break;
       }
       if (!st.enqueue(shape, std::move(req))
           && st.warned_infeasible.insert(shape).second)

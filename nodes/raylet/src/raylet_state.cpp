@@ -80,23 +80,74 @@ std::vector<lease_request> raylet_state::drop_work_of(uint64_t worker,
 }
 
 raylet_state::placement raylet_state::place(const wire::resource_set& shape,
+                                            const lease_request& req,
                                             bool spilled) const {
   placement result;
+  if (req.strategy == wire::strategy::node_affinity) {
+    auto& target = req.affinity_node;
+    auto where = "node " + wire::to_string(target);
+    if (target == info.id) {
+      if (feasible(shape)) {
+        result.kind = placement::here;
+        return result;
+      }
+      result.why = where + " does not have the resources the task needs";
+    } else if (auto i = view.find(target); i != view.end()) {
+      if (shape.fits_in(i->second.total)) {
+        result.kind = placement::there;
+        result.node = target;
+        return result;
+      }
+      result.why = where + " does not have the resources the task needs";
+    } else {
+      result.why = where + " is dead or unknown";
+    }
+    if (!req.affinity_soft) {
+      result.kind = placement::refused;
+      return result;
+    }
+    result.why.clear();
+    spilled = false;
+  }
   bool room_here = fits(shape);
-  if (room_here && (spilled || shape.utilization(info.total, info.available) < spread_threshold)) {
+  if (room_here && (spilled || shape.utilization(info.total, info.available)
+                                 < spread_threshold)
+      && req.strategy != wire::strategy::spread) {
     result.kind = placement::here;
     return result;
   }
-  if (!spilled) {
+  if (!spilled && req.strategy == wire::strategy::spread) {
+    // Round robin over the nodes with room, in id order, here included.
+    std::vector<wire::unique_id> roomy;
+    for (auto& [id, node] : view)
+      if (shape.fits_in(room_of(id, node)))
+        roomy.push_back(id);
+    if (room_here)
+      roomy.insert(std::upper_bound(roomy.begin(), roomy.end(), info.id),
+                   info.id);
+    if (!roomy.empty()) {
+      auto next = std::upper_bound(roomy.begin(), roomy.end(), spread_cursor);
+      auto chosen = next != roomy.end() ? *next : roomy.front();
+      spread_cursor = chosen;
+      if (chosen == info.id) {
+        result.kind = placement::here;
+      } else {
+        result.kind = placement::there;
+        result.node = chosen;
+      }
+      return result;
+    }
+  } else if (!spilled) {
     double best = 2;
     if (room_here) {
       result.kind = placement::here;
       best = shape.utilization(info.total, info.available);
     }
     for (auto& [id, node] : view) {
-      if (!shape.fits_in(node.available))
+      auto room = room_of(id, node);
+      if (!shape.fits_in(room))
         continue;
-      auto u = shape.utilization(node.total, node.available);
+      auto u = shape.utilization(node.total, room);
       if (u < best) {
         best = u;
         result.kind = placement::there;
@@ -106,14 +157,16 @@ raylet_state::placement raylet_state::place(const wire::resource_set& shape,
     if (result.kind != placement::nowhere)
       return result;
   }
-  if (feasible(shape)) {
+  if (room_here || feasible(shape)) {
     result.kind = placement::here;
     return result;
   }
   uint64_t least = std::numeric_limits<uint64_t>::max();
   for (auto& [id, node] : view) {
-    if (shape.fits_in(node.total) && node.pending_tasks < least) {
-      least = node.pending_tasks;
+    auto i = sent.find(id);
+    auto pending = node.pending_tasks + (i != sent.end() ? i->second.size() : 0);
+    if (shape.fits_in(node.total) && pending < least) {
+      least = pending;
       result.kind = placement::there;
       result.node = id;
     }
@@ -123,17 +176,31 @@ raylet_state::placement raylet_state::place(const wire::resource_set& shape,
 
 void raylet_state::sent_to(const wire::unique_id& node,
                            const wire::resource_set& shape) {
-  auto i = view.find(node);
-  if (i == view.end())
-    return;
-  i->second.available -= shape;
-  ++i->second.pending_tasks;
+  auto now = std::chrono::steady_clock::now();
+  auto& log = sent[node];
+  while (!log.empty() && log.front().first + sent_hold <= now)
+    log.pop_front();
+  log.emplace_back(now, shape);
+}
+
+wire::resource_set raylet_state::room_of(const wire::unique_id& node,
+                                         const wire::node_info& row) const {
+  auto result = row.available;
+  auto i = sent.find(node);
+  if (i == sent.end())
+    return result;
+  auto now = std::chrono::steady_clock::now();
+  for (auto& [when, shape] : i->second)
+    if (when + sent_hold > now)
+      result -= shape;
+  return result;
 }
 
 void raylet_state::merge_view(std::vector<wire::node_info> rows) {
   for (auto& row : rows) {
     if (row.id == info.id)
       continue;
+    sent.erase(row.id);
     if (!row.alive)
       view.erase(row.id);
     else

@@ -5,6 +5,8 @@
 
 #include "owner/task_submitter.hpp"
 
+#include <map>
+
 using namespace caraway;
 using namespace caraway::owner;
 using namespace std::chrono_literals;
@@ -63,7 +65,7 @@ TEST_CASE("task_submitter asks for a lease per waiting task, up to a bound") {
   for (auto& r : acts.requests) {
     CHECK(r.node == local);
     CHECK_FALSE(r.spilled);
-    CHECK(r.shape == wire::resource_set{{"CPU", 1}});
+    CHECK(r.shape.resources == wire::resource_set{{"CPU", 1}});
   }
   CHECK(acts.batches.empty());
   f.submit(4, 40);
@@ -252,4 +254,41 @@ TEST_CASE("task_submitter waits a moment for a busy lease before asking for "
   acts = f.take();
   REQUIRE(acts.requests.size() == 1);
   CHECK_FALSE(acts.recheck);
+}
+
+TEST_CASE("task_submitter keeps strategies apart and spreads one task per "
+          "lease") {
+  fixture f{4};
+  auto spread = task(1);
+  spread.scheduling = wire::strategy::spread;
+  auto pinned = task(2);
+  pinned.scheduling = wire::strategy::node_affinity;
+  pinned.affinity_node = other;
+  f.sub.submit(spread, f.out);
+  f.sub.submit(task(3), f.out);
+  f.sub.submit(pinned, f.out);
+  auto acts = f.take();
+  // Three keys, one request each, each with its strategy.
+  REQUIRE(acts.requests.size() == 3);
+  std::map<wire::strategy, task_submitter::request> by;
+  for (auto& r : acts.requests)
+    by.emplace(r.shape.strategy, r);
+  REQUIRE(by.size() == 3);
+  CHECK(by.at(wire::strategy::node_affinity).shape.node == other);
+  // More spread tasks: a lease takes one at a time.
+  for (uint64_t n = 4; n <= 9; ++n) {
+    auto more = task(n);
+    more.scheduling = wire::strategy::spread;
+    f.sub.submit(more, f.out);
+  }
+  f.take();
+  f.sub.granted(by.at(wire::strategy::spread).token, {}, 100, local, f.out);
+  acts = f.take();
+  REQUIRE(acts.batches.size() == 1);
+  CHECK(acts.batches[0].tasks.size() == 1);
+  // A refused request hands back every queued task of its key, to fail.
+  auto refused = f.sub.refused(by.at(wire::strategy::node_affinity).token);
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0].id == pinned.id);
+  CHECK(f.sub.refused(by.at(wire::strategy::node_affinity).token).empty());
 }

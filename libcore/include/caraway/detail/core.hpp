@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "caraway/scheduling.hpp"
 #include "caraway/wire/buffer.hpp"
 #include "caraway/wire/ids.hpp"
 
@@ -32,6 +33,7 @@ struct task_options {
   /// As in Ray: a task lost with its node runs again up to 3 times.
   int32_t max_retries = 3;
   bool retry_exceptions = false;
+  scheduling_strategy scheduling;
 };
 
 struct actor_options {

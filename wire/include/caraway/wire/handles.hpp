@@ -83,9 +83,12 @@ using raylet_actor = caf::typed_actor<
   // the lease number and this node's id) once resources are free here, or
   // sends the owner on to another node (no executor; that node's id).
   // `spilled`: the owner was sent here by another node; it is not sent on
-  // again unless this node cannot run the shape at all.
-  caf::replies_to<lease_atom, resource_set, uint32_t, uint64_t, bool>::with<
-    executor_actor, uint64_t, unique_id>,
+  // again unless this node cannot run the shape at all. Then the tasks'
+  // strategy (`wire::strategy` as a number) with its node and softness for
+  // a node affinity; a hard one that cannot be met fails with
+  // `unschedulable`.
+  caf::replies_to<lease_atom, resource_set, uint32_t, uint64_t, bool, uint8_t,
+                  unique_id, bool>::with<executor_actor, uint64_t, unique_id>,
   // The owner gives a lease back: its executor is free.
   caf::reacts_to<done_atom, uint64_t>,
   // The gcs publishes the cluster's resource view: rows of nodes whose use

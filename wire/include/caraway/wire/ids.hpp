@@ -46,6 +46,9 @@ inline bool is_actor_id(const unique_id& x) noexcept {
 /// Renders an id as 32 hex digits.
 std::string to_string(const unique_id& x);
 
+/// Parses 32 hex digits as written by `to_string`; false otherwise.
+bool from_string(const std::string& text, unique_id& out);
+
 /// Writes the id's 16 bytes, big endian, to `out` (for Protobuf `bytes`).
 std::string to_bytes(const unique_id& x);
 

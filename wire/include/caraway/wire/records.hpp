@@ -36,6 +36,14 @@ enum class error_kind : uint8_t {
   function_missing,   // no function or method registered under that name
   invalid_argument,   // arguments could not be decoded
   shutting_down,      // the runtime is stopping
+  unschedulable,      // no node may run it (e.g. its hard node affinity)
+};
+
+/// Where a task may run.
+enum class strategy : uint8_t {
+  hybrid = 0,    // pack onto a node up to the spread threshold, then spread
+  spread,        // over the nodes with room, one after another
+  node_affinity, // on `affinity_node` (soft: elsewhere if it cannot)
 };
 
 struct error_info {
@@ -77,7 +85,9 @@ struct task_spec {
   uint32_t depth = 0;         // nesting level: driver submissions are 0
   int32_t max_retries = 0;    // re-runs after a failure; -1: no limit
   bool retry_exceptions = false;
-  bool spilled = false;       // sent on by a busy raylet: not again
+  strategy scheduling = strategy::hybrid;
+  unique_id affinity_node;    // for strategy::node_affinity
+  bool affinity_soft = false; // may run elsewhere if that node cannot
   uint32_t attempt = 0;       // 0 for the first run, +1 per retry
   std::string ns;             // namespace of the submitting job
   owner_actor owner;          // receives the result

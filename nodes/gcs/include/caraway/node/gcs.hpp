@@ -127,6 +127,7 @@ struct gcs_state {
   std::set<wire::unique_id> view_dirty;
   bool view_scheduled = false;
   std::chrono::steady_clock::time_point view_next;
+  uint64_t view_timer = 0;
   std::chrono::milliseconds view_period{100};
   /// Every row goes to the raylets this often, changed or not.
   std::chrono::milliseconds view_refresh{1000};
@@ -157,8 +158,9 @@ struct gcs_state {
 using gcs_impl = wire::gcs_actor::extend<
   // The time for processes to come back after a restart is over.
   caf::reacts_to<wire::retry_atom>,
-  // Time to send the raylets the rows of the view that changed.
-  caf::reacts_to<wire::view_atom>>;
+  // Time to send the raylets the rows of the view that changed (the number
+  // of the timer: only the latest counts).
+  caf::reacts_to<wire::view_atom, uint64_t>>;
 
 struct gcs_config {
   /// Keeps the tables across restarts; null: tables live in memory only.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -50,6 +51,9 @@ struct lease_request {
   uint64_t worker = 0; // the owner's ids carry it in their high word
   uint32_t depth = 0;
   bool spilled = false; // sent here by another node
+  wire::strategy strategy = wire::strategy::hybrid;
+  wire::unique_id affinity_node;
+  bool affinity_soft = false;
 };
 
 /// Scheduling state of one node; pure logic, no messaging.
@@ -84,28 +88,52 @@ struct raylet_state {
   /// A resource report to the gcs is on its way.
   bool report_scheduled = false;
 
-  /// The other live nodes, as the gcs last published them (and less what
-  /// this raylet sent owners to since).
+  /// The other live nodes, as the gcs last published them.
   std::map<wire::unique_id, wire::node_info> view;
+  /// What this raylet sent owners to each node since its last row, with
+  /// when: counted against the node's room for `sent_hold` at most (an
+  /// owner that never arrives, or a row that does not come, must not keep
+  /// the node looking full).
+  std::map<wire::unique_id,
+           std::deque<std::pair<std::chrono::steady_clock::time_point,
+                                wire::resource_set>>>
+    sent;
+  std::chrono::milliseconds sent_hold{500};
   /// Below this utilization a node takes new work itself; above it, work
   /// goes to the least used node with room (Ray's hybrid policy).
   double spread_threshold = 0.5;
 
   /// Where a lease request should go.
   struct placement {
-    enum kind_t { here, there, nowhere } kind = nowhere;
+    enum kind_t { here, there, nowhere, refused } kind = nowhere;
     wire::unique_id node; // for `there`
+    std::string why;      // for `refused`
   };
 
-  /// The hybrid policy: here while this node has room and is used below
-  /// `spread_threshold`; else the least used node with room now (here
-  /// included); else here if this node can run the shape some day; else a
-  /// node that can, the least busy one. A request another node `spilled`
-  /// here waits here unless this node can never run it.
-  placement place(const wire::resource_set& shape, bool spilled) const;
+  /// Where a request for `shape` goes, by its strategy:
+  /// - hybrid: here while this node has room and is used below
+  ///   `spread_threshold`; else the least used node with room now (here
+  ///   included); else here if this node can run the shape some day; else
+  ///   a node that can, the least busy one;
+  /// - spread: the next node with room after the last one chosen, in id
+  ///   order (here included); without room anywhere as hybrid;
+  /// - node affinity: that node if it can run the shape some day (busy or
+  ///   not); else, soft, as hybrid, and hard, `refused`.
+  /// A request another node `spilled` here (`req.spilled`, or the caller
+  /// says so) waits here unless this node can never run it.
+  placement place(const wire::resource_set& shape, const lease_request& req,
+                  bool spilled) const;
 
-  /// Counts a request sent to `node` against its room until the next view.
+  /// The last node a spread request went to.
+  mutable wire::unique_id spread_cursor;
+
+  /// Counts a request sent to `node` against its room until its next row
+  /// (or `sent_hold`).
   void sent_to(const wire::unique_id& node, const wire::resource_set& shape);
+
+  /// What is free on the other node `node` as far as this raylet knows.
+  wire::resource_set room_of(const wire::unique_id& node,
+                             const wire::node_info& row) const;
 
   /// Takes in rows of the view: changed nodes, and dead ones to forget.
   void merge_view(std::vector<wire::node_info> rows);
