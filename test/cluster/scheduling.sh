@@ -3,7 +3,12 @@
 # short tasks that one driver submits at once: each node runs a share within
 # 2x of the others. Tasks that only the workers can run (resource "pool")
 # go to both workers. A node that joins while a driver's tasks wait gets
-# some of them.
+# some of them. A driver asks the node it names for workers, and naming no
+# live node is an error. Strategies: a hard node affinity runs on its node,
+# or fails with unschedulable_error when the node is not there (a soft one
+# runs elsewhere); tasks one after another stay on the head by default and
+# visit every node with spread(). nodes() lists the nodes. The leases of a
+# driver killed with SIGKILL come back to the nodes.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh" "$1"
@@ -116,3 +121,18 @@ for n in head pool_a pool_b joiner; do
     "$work/listed.out" || fail "nodes() missed $n: $(cat "$work/listed.out")"
 done
 echo "ok: nodes() lists every node with its address, state and CPUs"
+
+# -- a driver killed while it holds leases -----------------------------------
+cpus_used() { # <name> <regex for the cluster line>
+  cli "$1" 15 --address "$address" status && grep -Eq "$2" "$work/$1.out"
+}
+start_app doomed share 2000 20
+doomed=$last_pid
+wait_for_line doomed "$doomed" '^submitted 2000$' 60
+eventually 30 "the doomed driver's tasks never ran" \
+  cpus_used busy '^cluster: .* CPU [1-9][0-9]*/8'
+kill -KILL "$doomed"
+wait_exit "$doomed" 10
+eventually 30 "the nodes kept the leases of a driver that is gone" \
+  cpus_used idle '^cluster: 4 of 4 nodes alive  CPU 0/8'
+echo "ok: the leases of a driver killed with SIGKILL came back to the nodes"
