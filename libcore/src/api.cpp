@@ -90,6 +90,22 @@ submit_task(const std::string& function, std::vector<call_arg> args,
                                           std::move(nested), opts);
 }
 
+void cancel_task(const wire::object_id& id, bool force, bool recursive) {
+  if (force)
+    throw invalid_argument_error(
+      "cancel with force kills the task's worker process, and this version "
+      "runs tasks in threads of the node: cancel without force, and check "
+      "caraway::cancelled() in the task");
+  core::require_core().cancel(id, recursive);
+}
+
+bool task_cancelled() {
+  auto ctx = owner::current_context();
+  if (ctx == nullptr || ctx->task.nil())
+    return false;
+  return core::require_core().cancel_requested(ctx->task);
+}
+
 wire::object_id
 submit_method(const wire::actor_id& actor, const std::string& method,
               std::vector<call_arg> args, std::vector<wire::object_id> nested) {
@@ -185,6 +201,10 @@ namespace caraway {
 
 std::string get_namespace() {
   return core::require_core().current_namespace();
+}
+
+bool cancelled() {
+  return detail::task_cancelled();
 }
 
 bool was_restarted() {

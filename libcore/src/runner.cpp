@@ -114,7 +114,31 @@ std::string runner::where() const {
 
 wire::task_result runner::run_task(const wire::task_spec& spec,
                                    const node::worker_context& ctx) {
+  wire::task_result result;
+  result.id = spec.id;
+  // Cancelled while it waited in its batch: it does not run.
+  if (core_.cancel_requested(spec.id)) {
+    core_.run_ended(spec.id);
+    result.error = owner::core_worker::cancelled_error_info(spec.id);
+    return result;
+  }
+  result = run_uncancelled(spec, ctx);
+  // Cancelled while it ran: its get says so (also when it failed for that,
+  // e.g. a cancelled child's get threw), unless its value holds refs (they
+  // would have to be let go of here).
+  if (core_.cancel_requested(spec.id) && result.contained.empty()) {
+    result = wire::task_result{};
+    result.id = spec.id;
+    result.error = owner::core_worker::cancelled_error_info(spec.id);
+  }
+  core_.run_ended(spec.id);
+  return result;
+}
+
+wire::task_result runner::run_uncancelled(const wire::task_spec& spec,
+                                          const node::worker_context& ctx) {
   owner::thread_context tc{&ctx, spec.depth, false, &spec.ns};
+  tc.task = spec.id;
   owner::context_guard guard{&tc};
   wire::task_result result;
   result.id = spec.id;

@@ -33,6 +33,10 @@ public:
                                const node::worker_context& ctx) override;
 
 private:
+  // Runs the task, which was not cancelled before it started.
+  wire::task_result run_uncancelled(const wire::task_spec& spec,
+                                    const node::worker_context& ctx);
+
   // Names this node in errors.
   std::string where() const;
 

@@ -55,6 +55,11 @@ node::worker_factory make_factory(process& p) {
   factory.free_owned = [store](uint64_t worker) {
     return store->release_owned_by(worker);
   };
+  std::weak_ptr<owner::core_worker> weak = p.core;
+  factory.cancel = [weak](const wire::task_id& id, bool recursive) {
+    if (auto core = weak.lock())
+      core->cancel_here(id, recursive);
+  };
   factory.load_libraries = [](const std::vector<std::string>& paths) {
     auto failed = load_libraries(paths);
     for (auto& why : failed)

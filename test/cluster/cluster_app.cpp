@@ -24,6 +24,19 @@ std::string slow_where(int64_t ms) {
   return caraway::node_id();
 }
 
+// Runs until it is cancelled (30 s at most); returns its node's id.
+std::string until_cancelled() {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!caraway::cancelled() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return caraway::node_id();
+}
+
+// Submits a task that runs until cancelled, and waits for it.
+std::string parent_of_waiter() {
+  return caraway::get(caraway::task(until_cancelled).remote());
+}
+
 std::vector<double> produce(int64_t n) {
   std::vector<double> result(static_cast<size_t>(n));
   std::iota(result.begin(), result.end(), 0.0);
@@ -138,6 +151,7 @@ std::string ns_seen() {
 
 CARAWAY_REMOTE(ns_seen, hold_until)
 
+CARAWAY_REMOTE(until_cancelled, parent_of_waiter)
 CARAWAY_REMOTE(where, slow_where, produce, consume, pulled, add_to,
                resources_seen, read_nested, make_nested)
 
@@ -252,6 +266,26 @@ int main(int argc, char** argv) {
     }
     for (auto& id : nodes)
       std::cout << "node " << id << '\n';
+  } else if (mode == "cancel") {
+    // A task running on a node, and one that waits for a child it
+    // submitted there: both cancelled from here, their gets say so.
+    auto running = caraway::task(until_cancelled).remote();
+    auto parent = caraway::task(parent_of_waiter).remote();
+    std::vector<caraway::object_ref<std::string>> both{running, parent};
+    if (!caraway::wait(both, 1, 500ms).ready.empty()) {
+      std::cout << "a task ended before it was cancelled\n";
+      return 1;
+    }
+    caraway::cancel(running);
+    caraway::cancel(parent);
+    for (auto* ref : {&running, &parent}) {
+      try {
+        auto node = caraway::get(*ref, 20s);
+        std::cout << "not cancelled " << node << '\n';
+      } catch (const caraway::cancelled_error& e) {
+        std::cout << "cancelled_error\n";
+      }
+    }
   } else if (mode == "nodes") {
     for (auto& node : caraway::nodes())
       std::cout << "node " << node.id << ' ' << node.address << ' '

@@ -7,7 +7,9 @@
 # live node is an error. Strategies: a hard node affinity runs on its node,
 # or fails with unschedulable_error when the node is not there (a soft one
 # runs elsewhere); tasks one after another stay on the head by default and
-# visit every node with spread(). nodes() lists the nodes. The leases of a
+# visit every node with spread(). nodes() lists the nodes. A task running
+# on a node, and one waiting there for its child, are cancelled from the
+# driver (the child with them). The leases of a
 # driver killed with SIGKILL come back to the nodes.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -121,6 +123,12 @@ for n in head pool_a pool_b joiner; do
     "$work/listed.out" || fail "nodes() missed $n: $(cat "$work/listed.out")"
 done
 echo "ok: nodes() lists every node with its address, state and CPUs"
+
+# -- cancellation ------------------------------------------------------------
+run_app cancel 60 cancel
+[[ $(grep -c '^cancelled_error$' "$work/cancel.out") == 2 ]] \
+  || fail "cancel printed: $(cat "$work/cancel.out")"
+echo "ok: a running task and one waiting for its child were cancelled on nodes"
 
 # -- a driver killed while it holds leases -----------------------------------
 cpus_used() { # <name> <regex for the cluster line>

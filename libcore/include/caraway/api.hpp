@@ -82,6 +82,23 @@ std::map<std::string, double> cluster_resources();
 /// Resources not in use right now, summed over the live nodes.
 std::map<std::string, double> available_resources();
 
+/// Cancels the task that makes `ref`. One that has not started (waiting for
+/// its arguments or a worker) never runs; one running is flagged, and
+/// `cancelled()` inside it says so, so that it can stop early. Either way
+/// `get` throws `cancelled_error` (unless it finished first, or returns a
+/// value holding refs). With `recursive`, the tasks it submitted are
+/// cancelled too. A finished task, an actor call or an unknown ref: nothing
+/// happens. `force` (killing the task's worker) needs worker processes,
+/// which this version does not have: it throws `invalid_argument_error`.
+template <class T>
+void cancel(const object_ref<T>& ref, bool force = false,
+            bool recursive = true) {
+  detail::cancel_task(ref.id(), force, recursive);
+}
+
+/// Inside a task: whether it was cancelled (false outside tasks).
+bool cancelled();
+
 /// A node of the cluster, as Ray's `ray.nodes()` lists it.
 struct node_view {
   std::string id;      // 32 hex digits, as `node_id()` and node_affinity take

@@ -98,6 +98,8 @@ void core_worker::apply(lock_type& lock, effects& fx) {
                    std::vector<wire::object_id>{id});
   for (auto& [owner, id] : fx.releases)
     caf::anon_send(owner, wire::release_atom::value, id);
+  for (auto& [id, recursive] : fx.cancels)
+    caf::anon_send(service_, wire::cancel_atom::value, id, recursive);
   for (auto& [owner, id] : fx.unpins)
     caf::anon_send(owner, wire::unpin_atom::value, id);
   auto& service = service_;
@@ -192,6 +194,10 @@ void core_worker::lost_with_node(pending_task& task,
                                  std::vector<wire::object_id>& settled) {
   auto id = task.spec.id;
   auto max_retries = task.spec.max_retries;
+  if (cancelled_.count(id) > 0) {
+    fail_task(id, cancelled_error_info(id), fx, settled);
+    return;
+  }
   if (task_manager::retry_lost(task)) {
     try_submit(id, fx, settled);
     return;
@@ -295,6 +301,75 @@ bool core_worker::rebuild(const wire::object_id& id,
   return started;
 }
 
+wire::error_info core_worker::cancelled_error_info(const wire::task_id& id) {
+  return {wire::error_kind::cancelled, "",
+          "task " + wire::to_string(id) + " was cancelled"};
+}
+
+void core_worker::cancel(const wire::task_id& id, bool recursive) {
+  effects fx;
+  std::vector<wire::object_id> settled;
+  lock_type lock{mtx_};
+  auto task = tasks_.find(id);
+  if (task == nullptr || !task->spec.actor.nil())
+    return;
+  if (!task->sent) {
+    // Waits for its arguments: it never runs.
+    fail_task(id, cancelled_error_info(id), fx, settled);
+  } else {
+    // With the submitter (which fails it, if it still holds it) or on a
+    // node (flagged there).
+    cancelled_.insert(id);
+    fx.cancels.emplace_back(id, recursive);
+  }
+  settle(settled, fx);
+  apply(lock, fx);
+}
+
+void core_worker::cancel_here(const wire::task_id& id, bool recursive) {
+  {
+    std::lock_guard<std::mutex> guard{cancel_mtx_};
+    if (cancelled_here_.insert(id).second)
+      cancelled_count_.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (!recursive)
+    return;
+  std::vector<wire::task_id> children;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    tasks_.for_each([&](const pending_task& task) {
+      if (task.parent == id)
+        children.push_back(task.spec.id);
+    });
+  }
+  for (auto& child : children)
+    cancel(child, true);
+}
+
+bool core_worker::cancel_requested(const wire::task_id& id) const {
+  if (cancelled_count_.load(std::memory_order_relaxed) == 0 || id.nil())
+    return false;
+  std::lock_guard<std::mutex> guard{cancel_mtx_};
+  return cancelled_here_.count(id) > 0;
+}
+
+void core_worker::run_ended(const wire::task_id& id) {
+  if (cancelled_count_.load(std::memory_order_relaxed) == 0)
+    return;
+  std::lock_guard<std::mutex> guard{cancel_mtx_};
+  if (cancelled_here_.erase(id) > 0)
+    cancelled_count_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::optional<wire::unique_id>
+core_worker::node_of(const wire::task_id& id) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto task = tasks_.find(id);
+  if (task == nullptr || !task->sent)
+    return std::nullopt;
+  return task->node;
+}
+
 void core_worker::fail_unsent(const std::vector<wire::task_spec>& tasks,
                               const wire::error_info& err) {
   effects fx;
@@ -366,6 +441,8 @@ void core_worker::fail_task(const wire::task_id& id, wire::error_info err,
   auto task = tasks_.take(id);
   if (!task)
     return;
+  if (!cancelled_.empty())
+    cancelled_.erase(id);
   // Arguments go first, so that a reader woken by the result sees them freed.
   release_holds(task->holds, fx);
   if (!task->spec.actor.nil()) {
@@ -440,6 +517,8 @@ wire::object_id core_worker::submit_task(const std::string& function,
   auto id = spec.id;
   std::vector<wire::object_id> arg_refs;
   auto task = make_task(std::move(spec), args, std::move(nested), arg_refs);
+  if (ctx != nullptr)
+    task.parent = ctx->task;
   effects fx;
   std::vector<wire::object_id> settled;
   lock_type lock{mtx_};

@@ -43,6 +43,9 @@ struct thread_context {
   bool restarted = false;
   /// Namespace of the job the running task or actor belongs to.
   const std::string* ns = nullptr;
+  /// The stateless task running (nil in actors): the parent of the tasks
+  /// it submits, and what `caraway::cancelled()` asks about.
+  wire::task_id task;
 };
 
 /// The context of the calling thread, or null outside executors.
@@ -266,6 +269,32 @@ public:
   bool rebuild(const wire::object_id& id, const std::string& location,
                const std::string& why);
 
+  // -- cancellation -----------------------------------------------------------
+
+  /// Cancels a task this process submitted: one waiting for its arguments
+  /// or a worker fails with `cancelled` at once; one sent to a node is
+  /// flagged there (and with `recursive`, the tasks it submitted are
+  /// cancelled too). A finished or unknown task: nothing happens.
+  void cancel(const wire::task_id& id, bool recursive);
+
+  /// The error of a cancelled task.
+  static wire::error_info cancelled_error_info(const wire::task_id& id);
+
+  /// The task `id` runs (or waits in a batch) in this process: flags it, and
+  /// with `recursive` cancels the tasks it submitted.
+  void cancel_here(const wire::task_id& id, bool recursive);
+
+  /// Whether the task `id`, running in this process, was cancelled.
+  bool cancel_requested(const wire::task_id& id) const;
+
+  /// The task `id` finished running here: its flag goes.
+  void run_ended(const wire::task_id& id);
+
+  /// The node holding the current attempt of a task sent to a worker: nil
+  /// in an embedded cluster (its one node); empty if the task is not
+  /// pending.
+  std::optional<wire::unique_id> node_of(const wire::task_id& id) const;
+
   /// These tasks were never sent, and never will be (`err` says why): they
   /// fail.
   void fail_unsent(const std::vector<wire::task_spec>& tasks,
@@ -344,12 +373,17 @@ private:
   static void set_strategy(wire::task_spec& spec,
                            const scheduling_strategy& strategy);
 
+
+
   /// What to do once the lock is released: messages to send and waiters of
   /// borrowers to answer. Filled under the lock, run by `apply`.
   struct effects {
     /// Tasks whose arguments are ready, for the submitter (the owner
     /// actor) to send to leased executors.
     std::vector<wire::task_spec> to_submit;
+    /// Tasks cancelled after they went to the submitter: the owner actor
+    /// takes them back from it, or has their node flag them.
+    std::vector<std::pair<wire::task_id, bool>> cancels;
     /// Actors whose handles are all gone and whose calls are answered.
     std::vector<wire::actor_id> out_of_scope;
     std::vector<std::pair<wire::object_store_actor, wire::object_id>> frees;
@@ -508,6 +542,14 @@ private:
   std::unordered_set<wire::object_id> borrower_waits_;
   // Nodes declared dead, with their addresses: no task goes there again.
   std::unordered_map<wire::unique_id, std::string> dead_nodes_;
+  /// Tasks this process submitted and cancelled while they ran elsewhere:
+  /// not run again should their node die.
+  std::unordered_set<wire::task_id> cancelled_;
+  /// Tasks running here that were cancelled; `cancelled_count_` lets the
+  /// check before each run skip the lock while there are none.
+  mutable std::mutex cancel_mtx_;
+  std::unordered_set<wire::task_id> cancelled_here_;
+  std::atomic<size_t> cancelled_count_{0};
   // Scratch list of the objects one ref removal frees.
   std::vector<freed_object> freed_;
   // Arguments held by the lineage of freed objects, still to release.

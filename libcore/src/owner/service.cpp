@@ -321,6 +321,22 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
         st.submitter.submit(std::move(spec), out);
       run(self, core, out);
     },
+    [=](wire::cancel_atom, const wire::task_id& id, bool recursive) {
+      if (auto spec = self->state.submitter.remove(id)) {
+        core->fail_unsent({*spec}, core_worker::cancelled_error_info(id));
+        return;
+      }
+      auto node = core->node_of(id);
+      if (!node)
+        return; // finished meanwhile
+      // Embedded, the executors are this process' own.
+      if (node->nil()) {
+        core->cancel_here(id, recursive);
+        return;
+      }
+      if (auto raylet = raylet_of(self, core, *node))
+        self->send(raylet, wire::cancel_atom::value, id, recursive);
+    },
     [=](wire::submit_atom, std::vector<wire::task_spec>& tasks) {
       task_submitter::actions out;
       self->state.submitter.hand_back(std::move(tasks), out);

@@ -29,6 +29,9 @@ struct pending_task {
   bool sent = false;
   /// The node whose raylet holds the current attempt (stateless tasks).
   wire::unique_id node;
+  /// The task of this process that submitted it (nil from a driver's own
+  /// threads): cancelled along with it.
+  wire::task_id parent;
 };
 
 /// Pending tasks by id. Not thread-safe: the core worker calls it under its
@@ -39,6 +42,11 @@ public:
 
   /// Null if `id` is not pending.
   pending_task* find(const wire::task_id& id);
+
+  const pending_task* find(const wire::task_id& id) const {
+    auto i = tasks_.find(id);
+    return i != tasks_.end() ? &i->second : nullptr;
+  }
 
   /// What to do with a result.
   enum class verdict : uint8_t {
@@ -79,6 +87,13 @@ public:
 
   size_t size() const {
     return tasks_.size();
+  }
+
+  /// Calls `f` with every pending task.
+  template <class F>
+  void for_each(F f) const {
+    for (auto& kvp : tasks_)
+      f(kvp.second);
   }
 
   // -- lineage: finished tasks whose result lives in another node's store --

@@ -154,6 +154,19 @@ void task_submitter::failed(uint64_t token, actions&) {
   requests_.erase(r);
 }
 
+std::optional<wire::task_spec> task_submitter::remove(const wire::task_id& id) {
+  for (auto& [key, q] : shapes_) {
+    for (auto i = q.tasks.begin(); i != q.tasks.end(); ++i) {
+      if (i->second.id == id) {
+        auto spec = std::move(i->second);
+        q.tasks.erase(i);
+        return spec;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 std::vector<wire::task_spec> task_submitter::refused(uint64_t token) {
   std::vector<wire::task_spec> result;
   auto r = requests_.find(token);

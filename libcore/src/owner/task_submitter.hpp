@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -124,6 +125,10 @@ public:
 
   /// The request `token` failed; `resume` asks again.
   void failed(uint64_t token, actions& out);
+
+  /// Takes a queued task out (it was cancelled); empty if it is not queued
+  /// here (sent already, or unknown).
+  std::optional<wire::task_spec> remove(const wire::task_id& id);
 
   /// No node may run what the request `token` asked for: its queued tasks
   /// come back, to fail.

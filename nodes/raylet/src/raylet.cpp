@@ -243,6 +243,10 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       dispatch(self);
       return promise;
     },
+    [=](wire::cancel_atom, const wire::task_id& id, bool recursive) {
+      if (self->state.factory.cancel)
+        self->state.factory.cancel(id, recursive);
+    },
     [=](wire::view_atom, std::vector<wire::node_info>& rows) {
       self->state.merge_view(std::move(rows));
       spill_waiting(self);

@@ -70,6 +70,12 @@ private:
 /// Checks a resource name and amount; throws `invalid_argument_error`.
 void check_resource(const std::string& name, double amount);
 
+/// Cancels the task that makes `id` (see `caraway::cancel`).
+void cancel_task(const wire::object_id& id, bool force, bool recursive);
+
+/// Whether the task running on this thread was cancelled.
+bool task_cancelled();
+
 wire::object_id submit_task(const std::string& function,
                             std::vector<call_arg> args,
                             std::vector<wire::object_id> nested,

@@ -59,6 +59,7 @@ using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
 using lease_atom = caf::atom_constant<caf::atom("lease")>;
 using view_atom = caf::atom_constant<caf::atom("view")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using rejoin_atom = caf::atom_constant<caf::atom("rejoin")>;
 
 /// Object store of one node: its memory is used in-process directly; these
@@ -100,6 +101,9 @@ using raylet_actor = caf::typed_actor<
   caf::reacts_to<unblocked_atom, uint64_t>,
   // Host an actor once its resources are free (sent by the gcs).
   caf::reacts_to<create_atom, actor_spec>,
+  // The owner cancelled this task, which runs (or waits in a batch) here:
+  // flag it, and with `recursive` cancel the tasks it submitted.
+  caf::reacts_to<cancel_atom, task_id, bool>,
   // Resources, queue length and object store use of this node.
   caf::replies_to<status_atom>::with<node_info>,
   // Stop this node (its daemon exits once the raylet is gone).

@@ -33,6 +33,9 @@ struct worker_factory {
   /// Frees the objects of the process `worker` from this node's store (its
   /// owner is gone); returns how many. Null: no store.
   std::function<size_t(uint64_t)> free_owned;
+  /// Flags a task running (or batched) here as cancelled, and with
+  /// `recursive` cancels the tasks it submitted. Null: nothing runs here.
+  std::function<void(const wire::task_id&, bool)> cancel;
 };
 
 /// Resources granted to an owner's tasks (one executor) or to a live actor.
