@@ -231,22 +231,20 @@ task_submitter::expire(clock::time_point now, actions& out) {
 }
 
 void task_submitter::node_died(const wire::unique_id& node, actions& out) {
-  for (auto i = leases_.begin(); i != leases_.end();) {
-    if (i->second.node == node) {
-      --shapes_[i->second.shape].leases;
-      i = leases_.erase(i);
-    } else {
-      ++i;
+  // Leases and requests alike: forget those at `node`, and count them off
+  // their shape.
+  auto drop = [&](auto& table, uint32_t shape_queue::*count) {
+    for (auto i = table.begin(); i != table.end();) {
+      if (i->second.node == node) {
+        --(shapes_[i->second.shape].*count);
+        i = table.erase(i);
+      } else {
+        ++i;
+      }
     }
-  }
-  for (auto r = requests_.begin(); r != requests_.end();) {
-    if (r->second.node == node) {
-      --shapes_[r->second.shape].requests;
-      r = requests_.erase(r);
-    } else {
-      ++r;
-    }
-  }
+  };
+  drop(leases_, &shape_queue::leases);
+  drop(requests_, &shape_queue::requests);
   if (node != local_)
     resume(out);
 }
