@@ -238,8 +238,9 @@ void lease_free(self_ptr self, core_worker* core, uint64_t lease) {
   task_submitter::actions out;
   auto now = task_submitter::clock::now();
   st.submitter.done(lease, now, out);
-  expire_later(self, st.submitter.expire(now, out));
   run(self, core, out);
+  // An idle lease goes back once it lingered, unless a task takes it.
+  expire_later(self, now + st.submitter.linger());
 }
 
 } // namespace

@@ -86,17 +86,21 @@ void task_submitter::pump(const scheduling_key& shape, actions& out) {
   if (i == shapes_.end())
     return;
   auto& q = i->second;
-  if (!q.tasks.empty() && q.leases > 0)
-    for (auto& [id, l] : leases_)
-      if (!l.busy && l.shape == shape && !feed(id, l, out))
-        break;
+  while (!q.tasks.empty() && !q.idle.empty()) {
+    auto id = q.idle.back();
+    q.idle.pop_back();
+    feed(id, leases_.at(id), out);
+  }
   if (q.tasks.empty()) {
     q.waited = false;
     return;
   }
   if (local_.nil())
     return;
-  if (q.leases > 0 && q.requests == 0 && !q.waited) {
+  // Nested tasks ask at once: their parents often wait for them in `get`,
+  // with the leases of the key blocked.
+  auto nested = q.tasks.begin()->second.depth > 0;
+  if (q.leases > 0 && q.requests == 0 && !q.waited && !nested) {
     q.waited = true;
     out.recheck = true;
     return;
@@ -199,6 +203,7 @@ void task_submitter::done(uint64_t lease, clock::time_point now,
     return;
   }
   l.idle_since = now;
+  shapes_[l.shape].idle.push_back(lease);
 }
 
 task_submitter::clock::time_point
@@ -217,7 +222,10 @@ task_submitter::expire(clock::time_point now, actions& out) {
       continue;
     }
     out.returns.push_back({l.node, i->first});
-    --shapes_[l.shape].leases;
+    auto& q = shapes_[l.shape];
+    --q.leases;
+    q.idle.erase(std::remove(q.idle.begin(), q.idle.end(), i->first),
+                 q.idle.end());
     i = leases_.erase(i);
   }
   for (auto q = shapes_.begin(); q != shapes_.end();) {
@@ -243,6 +251,12 @@ void task_submitter::node_died(const wire::unique_id& node, actions& out) {
       }
     }
   };
+  for (auto& [key, q] : shapes_)
+    q.idle.erase(std::remove_if(q.idle.begin(), q.idle.end(),
+                                [&](uint64_t id) {
+                                  return leases_.at(id).node == node;
+                                }),
+                 q.idle.end());
   drop(leases_, &shape_queue::leases);
   drop(requests_, &shape_queue::requests);
   if (node != local_)

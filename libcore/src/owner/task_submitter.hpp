@@ -59,6 +59,7 @@ public:
     /// A task that finds every lease of its shape busy (and no request in
     /// flight) waits this long for one of them before a new lease is asked
     /// for: in a loop of submit-then-get, the lease's `done` is on its way.
+    /// Nested tasks do not wait.
     std::chrono::microseconds busy_wait{1000};
   };
 
@@ -153,6 +154,10 @@ public:
 
   size_t queued() const;
 
+  std::chrono::milliseconds linger() const {
+    return opts_.linger;
+  }
+
   std::chrono::microseconds busy_wait() const {
     return opts_.busy_wait;
   }
@@ -172,6 +177,8 @@ private:
     std::map<key, wire::task_spec> tasks;
     uint32_t requests = 0;
     uint32_t leases = 0;
+    /// Leases of the key with nothing to run, most recently idle last.
+    std::vector<uint64_t> idle;
     /// Tasks waited for a busy lease once: the next `pump` asks.
     bool waited = false;
   };
