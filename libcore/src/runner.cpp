@@ -137,8 +137,7 @@ wire::task_result runner::run_task(const wire::task_spec& spec,
 
 wire::task_result runner::run_uncancelled(const wire::task_spec& spec,
                                           const node::worker_context& ctx) {
-  owner::thread_context tc{&ctx, spec.depth, false, &spec.ns};
-  tc.task = spec.id;
+  owner::thread_context tc{&ctx, spec.depth, false, &spec.ns, spec.id};
   owner::context_guard guard{&tc};
   wire::task_result result;
   result.id = spec.id;
@@ -172,7 +171,7 @@ std::shared_ptr<void> runner::construct(const wire::actor_spec& spec,
              + "' has no constructor for these arguments"};
     return nullptr;
   }
-  owner::thread_context tc{&ctx, 0, spec.num_restarts > 0, &spec.ns};
+  owner::thread_context tc{&ctx, 0, spec.num_restarts > 0, &spec.ns, {}};
   owner::context_guard guard{&tc};
   std::vector<wire::buffer_ptr> values;
   wire::error_info fetch_err;
@@ -200,7 +199,7 @@ wire::task_result runner::run_method(void* self, const wire::actor_spec& actor,
                                      const wire::task_spec& spec,
                                      const node::worker_context& ctx) {
   owner::thread_context tc{&ctx, spec.depth, actor.num_restarts > 0,
-                          &spec.ns};
+                          &spec.ns, {}};
   owner::context_guard guard{&tc};
   wire::task_result result;
   result.id = spec.id;
