@@ -163,6 +163,16 @@ void expire_later(self_ptr self, task_submitter::clock::time_point due) {
                      wire::idle_atom::value);
 }
 
+void run(self_ptr self, core_worker* core, task_submitter::actions& acts);
+
+// Lets `f` tell the submitter something, then sends what it decided.
+template <class F>
+void submit(self_ptr self, core_worker* core, F f) {
+  task_submitter::actions out;
+  f(self->state.submitter, out);
+  run(self, core, out);
+}
+
 // Sends what the submitter decided: lease requests, batches for leased
 // executors, leases given back.
 void run(self_ptr self, core_worker* core, task_submitter::actions& acts) {
@@ -171,8 +181,7 @@ void run(self_ptr self, core_worker* core, task_submitter::actions& acts) {
     auto raylet = raylet_of(self, core, req.node);
     if (!raylet) {
       // A node the gcs has not published here yet: ask again shortly.
-      task_submitter::actions ignored;
-      st.submitter.failed(req.token, ignored);
+      st.submitter.failed(req.token);
       retry_later(self);
       continue;
     }
@@ -188,13 +197,12 @@ void run(self_ptr self, core_worker* core, task_submitter::actions& acts) {
       .then(
         [=](wire::executor_actor& exec, uint64_t lease,
             wire::unique_id& node) {
-          task_submitter::actions out;
-          if (exec)
-            self->state.submitter.granted(token, std::move(exec), lease, node,
-                                          out);
-          else
-            self->state.submitter.spilled(token, node, out);
-          run(self, core, out);
+          submit(self, core, [&](task_submitter& sub, auto& out) {
+            if (exec)
+              sub.granted(token, std::move(exec), lease, node, out);
+            else
+              sub.spilled(token, node, out);
+          });
         },
         [=](caf::error& err) {
           if (wire::code_of(err) == wire::errc::unschedulable) {
@@ -212,8 +220,7 @@ void run(self_ptr self, core_worker* core, task_submitter::actions& acts) {
           CARAWAY_LOG(debug, owner)
             << "a lease request failed"
             << log::kv("error", self->system().render(err));
-          task_submitter::actions ignored;
-          self->state.submitter.failed(token, ignored);
+          self->state.submitter.failed(token);
           retry_later(self);
         });
   }
@@ -234,13 +241,12 @@ void run(self_ptr self, core_worker* core, task_submitter::actions& acts) {
 
 // The executor of `lease` ran its batch: it takes the next one, or idles.
 void lease_free(self_ptr self, core_worker* core, uint64_t lease) {
-  auto& st = self->state;
-  task_submitter::actions out;
   auto now = task_submitter::clock::now();
-  st.submitter.done(lease, now, out);
-  run(self, core, out);
+  submit(self, core, [&](task_submitter& sub, task_submitter::actions& out) {
+    sub.done(lease, now, out);
+  });
   // An idle lease goes back once it lingered, unless a task takes it.
-  expire_later(self, now + st.submitter.linger());
+  expire_later(self, now + self->state.submitter.linger());
 }
 
 } // namespace
@@ -269,9 +275,8 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
           << log::kv("now", wire::to_string(next->first));
         core->switch_raylet(next->second, next->first);
       }
-      task_submitter::actions out;
-      self->state.submitter.node_died(dead, out);
-      run(self, core, out);
+      submit(self, core,
+             [&](task_submitter& sub, auto& out) { sub.node_died(dead, out); });
       // The gcs may be gone with it (the head died): nobody else will say.
       core->on_node_died(dead, "the raylet this process submits to");
       return;
@@ -301,9 +306,9 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
         dial(self, core, info);
       } else {
         self->state.raylets.erase(info.id);
-        task_submitter::actions out;
-        self->state.submitter.node_died(info.id, out);
-        run(self, core, out);
+        submit(self, core, [&](task_submitter& sub, auto& out) {
+          sub.node_died(info.id, out);
+        });
         core->on_node_died(info.id, info.address);
       }
     },
@@ -311,16 +316,15 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
       auto raylet = core->raylet();
       if (raylet && raylet->node() != self->node())
         self->monitor(raylet);
-      task_submitter::actions out;
-      self->state.submitter.local_node(core->raylet_node(), out);
-      run(self, core, out);
+      submit(self, core, [&](task_submitter& sub, auto& out) {
+        sub.local_node(core->raylet_node(), out);
+      });
     },
     [=](queue_atom, std::vector<wire::task_spec>& tasks) {
-      auto& st = self->state;
-      task_submitter::actions out;
-      for (auto& spec : tasks)
-        st.submitter.submit(std::move(spec), out);
-      run(self, core, out);
+      submit(self, core, [&](task_submitter& sub, auto& out) {
+        for (auto& spec : tasks)
+          sub.submit(std::move(spec), out);
+      });
     },
     [=](wire::cancel_atom, const wire::task_id& id, bool recursive) {
       if (auto spec = self->state.submitter.remove(id)) {
@@ -339,25 +343,24 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
         self->send(raylet, wire::cancel_atom::value, id, recursive);
     },
     [=](wire::submit_atom, std::vector<wire::task_spec>& tasks) {
-      task_submitter::actions out;
-      self->state.submitter.hand_back(std::move(tasks), out);
-      run(self, core, out);
+      submit(self, core, [&](task_submitter& sub, auto& out) {
+        sub.hand_back(std::move(tasks), out);
+      });
     },
     [=](wire::done_atom, uint64_t lease) { lease_free(self, core, lease); },
     [=](wire::idle_atom) {
-      auto& st = self->state;
-      st.expire_scheduled = false;
-      task_submitter::actions out;
-      auto next = st.submitter.expire(task_submitter::clock::now(), out);
-      run(self, core, out);
+      self->state.expire_scheduled = false;
+      auto next = task_submitter::clock::time_point::max();
+      submit(self, core, [&](task_submitter& sub, auto& out) {
+        next = sub.expire(task_submitter::clock::now(), out);
+      });
       expire_later(self, next);
     },
     [=](wire::retry_atom) {
       self->state.retry_scheduled = false;
       self->state.recheck_scheduled = false;
-      task_submitter::actions out;
-      self->state.submitter.resume(out);
-      run(self, core, out);
+      submit(self, core,
+             [](task_submitter& sub, auto& out) { sub.resume(out); });
     },
     [=](wire::located_atom, const wire::object_id& id,
         wire::object_store_actor& store) {

@@ -150,7 +150,7 @@ void task_submitter::spilled(uint64_t token, const wire::unique_id& node,
   out.requests.push_back({token, r->second.shape, depth, node, true});
 }
 
-void task_submitter::failed(uint64_t token, actions&) {
+void task_submitter::failed(uint64_t token) {
   auto r = requests_.find(token);
   if (r == requests_.end())
     return;

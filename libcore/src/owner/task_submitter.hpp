@@ -125,7 +125,7 @@ public:
   void spilled(uint64_t token, const wire::unique_id& node, actions& out);
 
   /// The request `token` failed; `resume` asks again.
-  void failed(uint64_t token, actions& out);
+  void failed(uint64_t token);
 
   /// Takes a queued task out (it was cancelled); empty if it is not queued
   /// here (sent already, or unknown).
