@@ -23,6 +23,8 @@ bad negative_resource 'resources' --resources ssd:-1
 printf 'num-cpus = 1\nno-such-key = 3\n' >"$work/unknown_key.ini"
 bad unknown_key 'no-such-key' --config "$work/unknown_key.ini"
 bad bad_data_port 'data-port' --data-port 70000
+bad spread_above_one "invalid option 'spread-threshold'" --spread-threshold 1.5
+bad zero_view_period "invalid option 'view-period-ms'" --view-period-ms 0
 
 # Port in use: something that is not caraway already listens there.
 pick_port
