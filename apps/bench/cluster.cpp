@@ -95,6 +95,9 @@ void local_cluster::stop() {
     auto how = node.stop(stop_grace);
     if (!node.clean_exit())
       problems += "\n  " + node.name() + " " + how + node.err_tail(10);
+    else if (auto tail = node.err_tail(3);
+             tail.find("shutdown did not finish") != std::string::npos)
+      std::cerr << "caraway-bench: note: " << node.name() << tail << '\n';
   }
   auto count = nodes_.size();
   nodes_.clear();

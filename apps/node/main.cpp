@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -31,6 +32,7 @@ struct options {
   int port = -1; // -1: the role's default
   std::string resources;
   std::vector<std::string> caf;
+  uint32_t shutdown_timeout_ms = 5000;
   caraway::config cfg;
   caraway::runtime::node_options node;
 };
@@ -90,6 +92,9 @@ po::options_description describe(options& x) {
     ("view-period-ms", po::value(&x.node.view_period_ms),
      "the head: how often, at most, nodes hear of each other's resource use "
      "(default: 100)")
+    ("shutdown-timeout-ms", po::value(&x.shutdown_timeout_ms),
+     "after a stop request, how long the node may take to stop before it "
+     "exits anyway, saying so (default: 5000)")
     ("caf", po::value(&x.caf)->composing(),
      "a CAF setting as key=value, e.g. scheduler.max-threads=4; repeatable");
   return desc;
@@ -164,6 +169,8 @@ options parse(int argc, char** argv) {
   }
   if (x.node.rejoin_timeout_ms == 0)
     bad_config("invalid option 'rejoin-timeout-ms': must be positive");
+  if (x.shutdown_timeout_ms == 0)
+    bad_config("invalid option 'shutdown-timeout-ms': must be positive");
   if (x.node.view_period_ms == 0)
     bad_config("invalid option 'view-period-ms': must be positive");
   if (!(x.node.spread_threshold >= 0 && x.node.spread_threshold <= 1))
@@ -180,6 +187,20 @@ void start_signal_thread(sigset_t set) {
     int sig = 0;
     if (sigwait(&set, &sig) == 0)
       caught_signal = sig;
+  }}.detach();
+}
+
+// A stop must end the process: CAF's actor system waits in its destructor
+// for every detached actor's thread, and a thread whose actor is never
+// released (seen rarely at the end of a busy run: a terminated executor
+// whose last strong reference nothing holds) would keep it waiting forever.
+// Everything the node served is stopped by then; only the wait remains.
+void exit_within(std::chrono::milliseconds timeout, int code) {
+  std::thread{[timeout, code] {
+    std::this_thread::sleep_for(timeout);
+    std::cerr << "caraway-node: shutdown did not finish within "
+              << timeout.count() << " ms; exiting without it" << std::endl;
+    std::_Exit(code);
   }}.detach();
 }
 
@@ -213,6 +234,8 @@ int main(int argc, char** argv) {
     std::cerr << "caraway-node: stopping: " << failure << '\n';
   else
     std::cerr << "caraway-node: stopping on request\n";
+  exit_within(std::chrono::milliseconds(opts.shutdown_timeout_ms),
+              failure.empty() ? 0 : exit_failure);
   caraway::shutdown();
   return failure.empty() ? 0 : exit_failure;
 }

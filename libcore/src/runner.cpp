@@ -89,6 +89,7 @@ void runner::invoke(wire::task_result& result, const wire::task_spec& spec,
     core_.store().seal(result.id, inv.result);
     result.location = core_.data_address();
     result.store = core_.store_actor();
+    result.size = inv.result ? inv.result->size() : 0;
   }
   result.value = std::move(inv.result);
 }

@@ -286,6 +286,21 @@ int main(int argc, char** argv) {
         std::cout << "cancelled_error\n";
       }
     }
+  } else if (mode == "locality") {
+    // locality NODE: 64 MiB made on NODE (hard affinity), then read by a
+    // task with the default strategy; prints where the reader ran and how
+    // many objects NODE's store pulled meanwhile.
+    auto on_node = [&](auto t) {
+      return t.scheduling(caraway::node_affinity(arg, false));
+    };
+    auto data = on_node(caraway::task(produce)).remote(int64_t{8} << 20);
+    caraway::wait(std::vector<doubles_ref>{data}, 1, 60s);
+    auto before = caraway::get(on_node(caraway::task(pulled)).remote(), 30s);
+    auto reader = caraway::task(consume).remote(data);
+    auto ran = caraway::get(reader, 60s);
+    auto after = caraway::get(on_node(caraway::task(pulled)).remote(), 30s);
+    std::cout << "locality " << ran.substr(ran.find(' ') + 1) << " pulls "
+              << after - before << '\n';
   } else if (mode == "nodes") {
     for (auto& node : caraway::nodes())
       std::cout << "node " << node.id << ' ' << node.address << ' '

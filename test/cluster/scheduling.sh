@@ -7,7 +7,8 @@
 # live node is an error. Strategies: a hard node affinity runs on its node,
 # or fails with unschedulable_error when the node is not there (a soft one
 # runs elsewhere); tasks one after another stay on the head by default and
-# visit every node with spread(). nodes() lists the nodes. A task running
+# visit every node with spread(). A task over 64 MiB made on a worker runs
+# there, pulling nothing. nodes() lists the nodes. A task running
 # on a node, and one waiting there for its child, are cancelled from the
 # driver (the child with them). The leases of a
 # driver killed with SIGKILL come back to the nodes.
@@ -116,6 +117,12 @@ spread=$(grep -c '^node ' "$work/one_spread.out" || true)
 ((spread == 4)) \
   || fail "8 spread tasks ran on $spread of 4 nodes: $(cat "$work/one_spread.out")"
 echo "ok: tasks one by one stay on the head, or with spread() visit all nodes"
+
+# -- locality: a task runs where its argument is ----------------------------
+run_app locality 90 locality "$pool_b_id"
+[[ $(cat "$work/locality.out") == "locality $pool_b_id pulls 0" ]] \
+  || fail "a reader of 64 MiB on pool_b: $(cat "$work/locality.out")"
+echo "ok: a task over 64 MiB made on pool_b ran there, with no pull"
 
 run_app listed 30 nodes
 for n in head pool_a pool_b joiner; do

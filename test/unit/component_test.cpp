@@ -184,6 +184,37 @@ TEST_CASE("raylet_state packs work here, then spreads it to the least used "
   CHECK(st.place({{"tpu", 1}}, req, false).kind == where::nowhere);
 }
 
+TEST_CASE("raylet_state keeps a task whose arguments are here while it has "
+          "room") {
+  node::raylet_state st;
+  st.info.id = {1, 1};
+  st.info.total = {{"CPU", 4}};
+  st.info.available = {{"CPU", 1}};
+  wire::node_info b;
+  b.id = {2, 2};
+  b.total = {{"CPU", 4}};
+  b.available = b.total;
+  st.merge_view({b});
+  using where = node::raylet_state::placement;
+  wire::resource_set one{{"CPU", 1}};
+  node::lease_request plain;
+  node::lease_request near = plain;
+  near.affinity_node = st.info.id;
+  // Three quarters used: a plain request goes to b, one over data here
+  // stays.
+  CHECK(st.place(one, plain, false).kind == where::there);
+  CHECK(st.place(one, near, false).kind == where::here);
+  // Data on another node does not hold it here.
+  node::lease_request far = plain;
+  far.affinity_node = b.id;
+  CHECK(st.place(one, far, false).kind == where::there);
+  // Full: the least used node with room, as for any request.
+  st.acquire(one);
+  auto p = st.place(one, near, false);
+  CHECK(p.kind == where::there);
+  CHECK(p.node == b.id);
+}
+
 TEST_CASE("raylet_state spreads round robin and keeps node affinities") {
   node::raylet_state st;
   st.info.id = {2, 2};

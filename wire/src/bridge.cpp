@@ -78,6 +78,8 @@ void to_proto(const task_spec& x, rpc::TaskSpec* out) {
   out->set_scheduling(static_cast<uint32_t>(x.scheduling));
   out->set_affinity_node(to_bytes(x.affinity_node));
   out->set_affinity_soft(x.affinity_soft);
+  if (!x.locality_node.nil())
+    out->set_locality_node(to_bytes(x.locality_node));
   out->set_attempt(x.attempt);
   out->set_ns(x.ns);
 }
@@ -99,6 +101,7 @@ void from_proto(const rpc::TaskSpec& x, task_spec& out) {
                      : strategy::hybrid;
   out.affinity_node = from_bytes(x.affinity_node());
   out.affinity_soft = x.affinity_soft();
+  out.locality_node = from_bytes(x.locality_node());
   out.attempt = x.attempt();
   out.ns = x.ns();
 }
@@ -117,6 +120,7 @@ void to_proto(const task_result& x, rpc::TaskResult* out) {
     out->add_contained(to_bytes(id));
   out->set_attempt(x.attempt);
   out->set_lease_done(x.lease_done);
+  out->set_size(x.size);
 }
 
 void from_proto(const rpc::TaskResult& x, task_result& out) {
@@ -131,6 +135,7 @@ void from_proto(const rpc::TaskResult& x, task_result& out) {
     out.contained.emplace_back(from_bytes(id));
   out.attempt = x.attempt();
   out.lease_done = x.lease_done();
+  out.size = x.size();
 }
 
 void to_proto(const actor_spec& x, rpc::ActorSpec* out) {

@@ -185,8 +185,27 @@ void core_worker::try_submit(const wire::task_id& id, effects& fx,
     // Queued in this process until a lease takes it: no node holds it yet.
     task->sent = true;
     task->node = {};
+    if (task->spec.scheduling == wire::strategy::hybrid)
+      task->spec.locality_node = locality_of(task->spec.args);
     fx.to_submit.emplace_back(tasks_.spec_to_send(*task));
   }
+}
+
+wire::unique_id
+core_worker::locality_of(const std::vector<wire::task_arg>& args) const {
+  std::vector<wire::object_id> elsewhere;
+  uint64_t here = 0;
+  for (auto& arg : args) {
+    if (!arg.is_ref || !arg.in_store)
+      continue;
+    if (arg.value)
+      here += arg.value->size(); // in this process' store
+    else
+      elsewhere.push_back(arg.ref);
+  }
+  if (elsewhere.empty())
+    return {};
+  return directory_.heaviest(elsewhere, handles_.raylet_node, here);
 }
 
 void core_worker::lost_with_node(pending_task& task,
@@ -607,7 +626,8 @@ void core_worker::on_result(wire::task_result& result) {
       refs_.set_contains(result.id, result.contained);
       if (store)
         directory_.set_primary(result.id, std::move(location), store,
-                               task ? task->node : wire::unique_id{});
+                               task ? task->node : wire::unique_id{},
+                               result.size);
       if (lineage) {
         std::vector<pending_task> dropped;
         tasks_.keep_lineage(std::move(*task), dropped);

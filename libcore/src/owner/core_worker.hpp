@@ -443,6 +443,10 @@ private:
   // sets `err` when an argument failed.
   wire::object_id resolve(pending_task& task, wire::error_info& err);
 
+  // The node holding most bytes of these (resolved) arguments, if it is
+  // not this process' own.
+  wire::unique_id locality_of(const std::vector<wire::task_arg>& args) const;
+
   // Sends a stateless task once its arguments are ready.
   void try_submit(const wire::task_id& id, effects& fx,
                   std::vector<wire::object_id>& settled);

@@ -3,6 +3,7 @@
 // The owner's object directory: where the copies of its objects live
 // outside this process, so that freeing an object frees them all.
 
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -20,6 +21,9 @@ struct object_location {
   wire::object_store_actor primary;
   /// The node of that store, if known: the copy is lost when it dies.
   wire::unique_id node;
+  /// Bytes of the value (0 if unknown): where a task's arguments weigh most
+  /// is where it best runs.
+  uint64_t size = 0;
   /// Stores that pulled copies.
   std::vector<wire::object_store_actor> copies;
 };
@@ -30,14 +34,21 @@ class object_directory {
 public:
   /// The primary copy of `id` is in `store` on `node`, served at `address`.
   void set_primary(const wire::object_id& id, std::string address,
-                   wire::object_store_actor store,
-                   wire::unique_id node = {});
+                   wire::object_store_actor store, wire::unique_id node = {},
+                   uint64_t size = 0);
 
   /// `store` pulled a copy of `id`.
   void add_copy(const wire::object_id& id, wire::object_store_actor store);
 
   /// Null when nothing is known of `id` outside this process.
   const object_location* find(const wire::object_id& id) const;
+
+  /// The node whose store holds the most bytes of `ids` (primary copies
+  /// only), counting `local_bytes` more for `local`; nil when that is
+  /// `local` or nothing is known.
+  wire::unique_id heaviest(const std::vector<wire::object_id>& ids,
+                           const wire::unique_id& local,
+                           uint64_t local_bytes) const;
 
   /// The objects whose primary copy is on `node`.
   std::vector<wire::object_id> on_node(const wire::unique_id& node) const;

@@ -186,14 +186,18 @@ void run(self_ptr self, core_worker* core, task_submitter::actions& acts) {
       continue;
     }
     auto token = req.token;
+    // A hybrid request names the node holding the task's arguments, which
+    // keeps it while it has room.
+    auto& node = req.shape.strategy == wire::strategy::hybrid
+                   ? req.shape.locality
+                   : req.shape.node;
     // No timeout: a lease may wait long for resources. A node that dies
     // takes its requests with it (`node_died`); an answer after that is
     // given back.
     self
       ->request(raylet, caf::infinite, wire::lease_atom::value,
                 req.shape.resources, req.depth, core->worker_id(), req.spilled,
-                static_cast<uint8_t>(req.shape.strategy), req.shape.node,
-                req.shape.soft)
+                static_cast<uint8_t>(req.shape.strategy), node, req.shape.soft)
       .then(
         [=](wire::executor_actor& exec, uint64_t lease,
             wire::unique_id& node) {

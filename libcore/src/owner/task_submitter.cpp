@@ -108,7 +108,14 @@ void task_submitter::pump(const scheduling_key& shape, actions& out) {
   q.waited = false;
   auto wanted = std::min<size_t>(opts_.max_pending_requests, q.tasks.size());
   while (q.requests < wanted)
-    ask(shape, local_, false, out);
+    ask(shape, first_stop(shape), false, out);
+}
+
+const wire::unique_id&
+task_submitter::first_stop(const scheduling_key& shape) const {
+  if (!shape.locality.nil() && dead_.count(shape.locality) == 0)
+    return shape.locality;
+  return local_;
 }
 
 void task_submitter::granted(uint64_t token, wire::executor_actor executor,
@@ -239,6 +246,7 @@ task_submitter::expire(clock::time_point now, actions& out) {
 }
 
 void task_submitter::node_died(const wire::unique_id& node, actions& out) {
+  dead_.insert(node);
   // Leases and requests alike: forget those at `node`, and count them off
   // their shape.
   auto drop = [&](auto& table, uint32_t shape_queue::*count) {

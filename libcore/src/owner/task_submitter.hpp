@@ -12,6 +12,7 @@
 #include <optional>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -25,20 +26,24 @@ struct scheduling_key {
   wire::strategy strategy = wire::strategy::hybrid;
   wire::unique_id node; // of a node affinity
   bool soft = false;
+  /// Where most argument bytes are (hybrid only): leases are asked there.
+  wire::unique_id locality;
 
   static scheduling_key of(const wire::task_spec& spec) {
     return {spec.resources, spec.scheduling, spec.affinity_node,
-            spec.affinity_soft};
+            spec.affinity_soft, spec.locality_node};
+  }
+
+  auto tie() const {
+    return std::tie(resources, strategy, node, soft, locality);
   }
 
   friend bool operator<(const scheduling_key& x, const scheduling_key& y) {
-    return std::tie(x.resources, x.strategy, x.node, x.soft)
-           < std::tie(y.resources, y.strategy, y.node, y.soft);
+    return x.tie() < y.tie();
   }
 
   friend bool operator==(const scheduling_key& x, const scheduling_key& y) {
-    return std::tie(x.resources, x.strategy, x.node, x.soft)
-           == std::tie(y.resources, y.strategy, y.node, y.soft);
+    return x.tie() == y.tie();
   }
 };
 
@@ -208,8 +213,14 @@ private:
   void ask(const scheduling_key& shape, const wire::unique_id& node,
            bool spilled, actions& out);
 
+  /// The raylet a new request of `shape` goes to: the node holding its
+  /// arguments while it lives, else the local one.
+  const wire::unique_id& first_stop(const scheduling_key& shape) const;
+
   options opts_;
   wire::unique_id local_;
+  /// Nodes declared dead: no request goes there any more.
+  std::unordered_set<wire::unique_id> dead_;
   std::map<scheduling_key, shape_queue> shapes_;
   std::unordered_map<uint64_t, held_lease> leases_;
   std::unordered_map<uint64_t, pending_request> requests_;

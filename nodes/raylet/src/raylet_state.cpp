@@ -110,8 +110,12 @@ raylet_state::placement raylet_state::place(const wire::resource_set& shape,
     spilled = false;
   }
   bool room_here = fits(shape);
-  if (room_here && (spilled || shape.utilization(info.total, info.available)
-                                 < spread_threshold)
+  // Its arguments are here: running elsewhere would copy them.
+  bool data_here = req.strategy == wire::strategy::hybrid
+                   && req.affinity_node == info.id;
+  if (room_here
+      && (spilled || data_here
+          || shape.utilization(info.total, info.available) < spread_threshold)
       && req.strategy != wire::strategy::spread) {
     result.kind = placement::here;
     return result;

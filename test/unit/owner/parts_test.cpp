@@ -33,6 +33,27 @@ wire::task_result failed_result(wire::task_id id, wire::error_kind kind) {
 
 } // namespace
 
+TEST_CASE("object_directory names the node holding most argument bytes") {
+  object_directory dir;
+  const wire::unique_id here{1, 1};
+  const wire::unique_id a{2, 2};
+  const wire::unique_id b{3, 3};
+  dir.set_primary({9, 1}, "a:1", {}, a, 100);
+  dir.set_primary({9, 2}, "a:1", {}, a, 100);
+  dir.set_primary({9, 3}, "b:1", {}, b, 150);
+  dir.set_primary({9, 4}, "h:1", {}, here, 50);
+  dir.set_primary({9, 5}, "?:1", {}, {}, 1000); // node unknown: not counted
+  std::vector<wire::object_id> all{{9, 1}, {9, 2}, {9, 3}, {9, 5}};
+  CHECK(dir.heaviest(all, here, 0) == a);
+  CHECK(dir.heaviest({{9, 3}, {9, 1}}, here, 0) == b);
+  // Bytes in this process' store count for the local node, which needs no
+  // preference.
+  CHECK(dir.heaviest(all, here, 500).nil());
+  CHECK(dir.heaviest({{9, 4}, {9, 3}}, here, 101).nil());
+  CHECK(dir.heaviest({{9, 4}, {9, 3}}, here, 99) == b);
+  CHECK(dir.heaviest({{9, 5}, {9, 6}}, here, 0).nil());
+}
+
 TEST_CASE("object_directory remembers the primary and copies until taken") {
   object_directory dir;
   wire::object_id id{1, 1};

@@ -292,3 +292,28 @@ TEST_CASE("task_submitter keeps strategies apart and spreads one task per "
   CHECK(refused[0].id == pinned.id);
   CHECK(f.sub.refused(by.at(wire::strategy::node_affinity).token).empty());
 }
+
+TEST_CASE("task_submitter asks where the arguments are, while that node "
+          "lives") {
+  fixture f{1};
+  auto near = task(1);
+  near.locality_node = other;
+  f.sub.submit(near, f.out);
+  f.sub.submit(task(2), f.out);
+  auto acts = f.take();
+  // Two keys: the task over data on `other` asks there, the other here.
+  REQUIRE(acts.requests.size() == 2);
+  std::map<wire::unique_id, task_submitter::request> by;
+  for (auto& r : acts.requests)
+    by.emplace(r.node, r);
+  REQUIRE(by.count(other) == 1);
+  REQUIRE(by.count(local) == 1);
+  CHECK(by.at(other).shape.locality == other);
+  CHECK(by.at(local).shape.locality.nil());
+  // Once that node is dead, its tasks ask the local raylet again.
+  f.sub.node_died(other, f.out);
+  acts = f.take();
+  REQUIRE(acts.requests.size() == 1);
+  CHECK(acts.requests[0].node == local);
+  CHECK(acts.requests[0].shape.locality == other);
+}

@@ -88,6 +88,10 @@ struct task_spec {
   strategy scheduling = strategy::hybrid;
   unique_id affinity_node;    // for strategy::node_affinity
   bool affinity_soft = false; // may run elsewhere if that node cannot
+  /// The node holding most bytes of the arguments (hybrid strategy only):
+  /// the owner asks its raylet for a lease first. Nil when no node stands
+  /// out.
+  unique_id locality_node;
   uint32_t attempt = 0;       // 0 for the first run, +1 per retry
   std::string ns;             // namespace of the submitting job
   owner_actor owner;          // receives the result
@@ -111,6 +115,9 @@ struct task_result {
   /// Nonzero on the last result of a batch: the executor holding this lease
   /// is free for the next batch (saves a `done` message per batch).
   uint64_t lease_done = 0;
+  /// Bytes of the value (in_store only), which then stays behind: the
+  /// owner weighs where a task's arguments are by it.
+  uint64_t size = 0;
 };
 
 /// Everything needed to create an actor.

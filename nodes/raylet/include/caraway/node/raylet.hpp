@@ -55,6 +55,9 @@ struct lease_request {
   uint32_t depth = 0;
   bool spilled = false; // sent here by another node
   wire::strategy strategy = wire::strategy::hybrid;
+  /// The node of a node affinity; for the hybrid strategy, the node
+  /// holding most of the task's arguments, which keeps it while it has
+  /// room.
   wire::unique_id affinity_node;
   bool affinity_soft = false;
 };
