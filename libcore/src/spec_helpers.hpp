@@ -3,6 +3,7 @@
 // Small pieces of building task specs.
 
 #include "caraway/detail/core.hpp"
+#include "caraway/error.hpp"
 #include "caraway/wire/records.hpp"
 
 namespace caraway::core {
@@ -15,6 +16,19 @@ inline wire::resource_set make_resources(double cpus, double gpus,
   if (gpus > 0)
     result["GPU"] = gpus;
   return result;
+}
+
+/// The resources of `opts`, in its placement group's bundle if it names one.
+template <class Options>
+wire::resource_set make_resources(const Options& opts) {
+  auto result = make_resources(opts.num_cpus, opts.num_gpus, opts.resources);
+  if (opts.group.empty())
+    return result;
+  wire::unique_id group;
+  if (!wire::from_string(opts.group, group))
+    throw invalid_argument_error("not a placement group id: '" + opts.group
+                                 + "'");
+  return wire::bundle_shape(result, group, opts.bundle);
 }
 
 } // namespace caraway::core

@@ -43,6 +43,21 @@ inline wire::gcs_actor::behavior_type fake_gcs(wire::gcs_actor::pointer,
     [=](wire::create_atom, wire::actor_spec&) -> caf::result<wire::actor_id> {
       return unsupported();
     },
+    [=](wire::group_atom, wire::create_atom, wire::placement_group_info&,
+        wire::owner_actor&) -> caf::result<wire::unique_id> {
+      return unsupported();
+    },
+    [](wire::group_atom, wire::lookup_atom, const wire::unique_id&) {
+      return wire::placement_group_info{};
+    },
+    [](wire::group_atom, wire::lookup_atom, const std::string&,
+       const std::string&) { return wire::placement_group_info{}; },
+    [](wire::group_atom, wire::kill_atom, const wire::unique_id&) {
+      return false;
+    },
+    [](wire::group_atom) {
+      return std::vector<wire::placement_group_info>{};
+    },
     [](wire::alive_atom, const wire::actor_id&, wire::actor_host_actor&) {},
     [](wire::kill_atom, const wire::actor_id&, wire::error_info&) {},
     [](wire::dead_atom, const wire::actor_id&, wire::error_info&) {},

@@ -216,6 +216,40 @@ void from_proto(const rpc::NodeInfo& x, node_info& out) {
   out.alive = x.alive();
 }
 
+void to_proto(const placement_group_info& x, rpc::PlacementGroupInfo* out) {
+  out->set_id(to_bytes(x.id));
+  out->set_name(x.name);
+  out->set_ns(x.ns);
+  out->set_strategy(static_cast<uint32_t>(x.strategy));
+  for (auto& bundle : x.bundles)
+    to_proto(bundle, out->add_bundles()->mutable_resources());
+  for (auto& node : x.nodes)
+    out->add_nodes(to_bytes(node));
+  out->set_state(static_cast<uint32_t>(x.state));
+  out->set_why(x.why);
+}
+
+void from_proto(const rpc::PlacementGroupInfo& x, placement_group_info& out) {
+  out.id = from_bytes(x.id());
+  out.name = x.name();
+  out.ns = x.ns();
+  out.strategy = x.strategy() <= static_cast<uint32_t>(
+                                   placement_strategy::strict_spread)
+                   ? static_cast<placement_strategy>(x.strategy())
+                   : placement_strategy::pack;
+  out.bundles.clear();
+  for (auto& bundle : x.bundles())
+    out.bundles.emplace_back(from_proto(bundle.resources()));
+  out.nodes.clear();
+  for (auto& node : x.nodes())
+    out.nodes.emplace_back(from_bytes(node));
+  out.state = x.state() <= static_cast<uint32_t>(
+                             placement_group_state::rescheduling)
+                ? static_cast<placement_group_state>(x.state())
+                : placement_group_state::pending;
+  out.why = x.why();
+}
+
 void from_proto(const rpc::ErrorInfo& x, error_info& out) {
   out = from_proto(x);
 }
@@ -294,6 +328,14 @@ caf::error inspect(caf::deserializer& f, node_info& x) {
   return load<rpc::NodeInfo>(f, x);
 }
 
+caf::error inspect(caf::serializer& f, placement_group_info& x) {
+  return save<rpc::PlacementGroupInfo>(f, x);
+}
+
+caf::error inspect(caf::deserializer& f, placement_group_info& x) {
+  return load<rpc::PlacementGroupInfo>(f, x);
+}
+
 std::string encode(const gcs_record& x) {
   rpc::GcsRecord msg;
   if (auto actor = std::get_if<stored_actor>(&x)) {
@@ -368,6 +410,9 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<node_info>>("caraway::node_infos");
   cfg.add_message_type<std::vector<actor_info>>("caraway::actor_infos");
   cfg.add_message_type<resource_set>("caraway::resource_set");
+  cfg.add_message_type<placement_group_info>("caraway::placement_group_info");
+  cfg.add_message_type<std::vector<placement_group_info>>(
+    "caraway::placement_group_infos");
   cfg.add_message_type<std::map<uint64_t, std::string>>("caraway::job_table");
   cfg.add_message_type<gcs_actor>("caraway::gcs_actor");
   cfg.add_message_type<raylet_actor>("caraway::raylet_actor");

@@ -1,5 +1,7 @@
 #include "caraway/wire/resource_set.hpp"
 
+#include "caraway/wire/records.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -53,6 +55,56 @@ double resource_set::utilization(const resource_set& total,
   for (auto& [name, need] : *this)
     if (need > 0)
       result = std::max(result, used(name));
+  return result;
+}
+
+} // namespace caraway::wire
+
+namespace caraway::wire {
+
+namespace {
+
+// A tiny share of the bundle marker: every task in a group asks for it, so
+// that even a task asking for no resources runs on one of its nodes.
+constexpr double bundle_share = 0.001;
+constexpr double bundle_units = 1000;
+
+std::string group_suffix(const unique_id& group, int64_t index) {
+  auto id = to_string(group);
+  return index < 0 ? "_group_" + id
+                   : "_group_" + std::to_string(index) + "_" + id;
+}
+
+} // namespace
+
+resource_set bundle_shape(const resource_set& shape, const unique_id& group,
+                          int64_t index) {
+  // A task in one bundle uses the group-wide names too: what tasks of any
+  // bundle take then never adds up to more than the bundles hold.
+  resource_set result;
+  auto add = [&](int64_t i) {
+    auto suffix = group_suffix(group, i);
+    for (auto& [name, amount] : shape)
+      if (amount > 0)
+        result[name + suffix] = amount;
+    result["bundle" + suffix] = bundle_share;
+  };
+  add(-1);
+  if (index >= 0)
+    add(index);
+  return result;
+}
+
+resource_set bundle_supply(const resource_set& bundle, const unique_id& group,
+                           int64_t index) {
+  resource_set result;
+  for (auto i : {index, int64_t{-1}}) {
+    auto suffix = group_suffix(group, i);
+    for (auto& [name, amount] : bundle)
+      if (amount > 0)
+        result[name + suffix] += amount;
+    result["bundle" + suffix] += bundle_units;
+  }
   return result;
 }
 

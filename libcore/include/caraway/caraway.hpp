@@ -7,5 +7,6 @@
 #include "caraway/config.hpp"
 #include "caraway/error.hpp"
 #include "caraway/object_ref.hpp"
+#include "caraway/placement_group.hpp"
 #include "caraway/scheduling.hpp"
 #include "caraway/task.hpp"

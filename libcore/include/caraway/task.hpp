@@ -11,6 +11,7 @@
 #include "caraway/detail/registry.hpp"
 #include "caraway/error.hpp"
 #include "caraway/object_ref.hpp"
+#include "caraway/placement_group.hpp"
 
 namespace caraway::detail {
 
@@ -80,6 +81,17 @@ public:
       check_resource(name, amount);
     for (auto& [name, amount] : xs)
       opts_.resources[name] = amount;
+    return static_cast<Derived&>(*this);
+  }
+
+  /// Runs in bundle `bundle_index` of `group` (-1: any of its bundles),
+  /// drawing on that bundle's resources only; waits while the group is
+  /// pending. Throws `invalid_argument_error` for a bundle it does not have.
+  Derived& placement_group(const placement_group_handle& group,
+                           int64_t bundle_index = -1) {
+    check_bundle(group, bundle_index);
+    opts_.group = group.id();
+    opts_.bundle = bundle_index;
     return static_cast<Derived&>(*this);
   }
 

@@ -524,8 +524,7 @@ wire::object_id core_worker::submit_task(const std::string& function,
   wire::task_spec spec;
   spec.id = next_id();
   spec.function = function;
-  spec.resources = core::make_resources(opts.num_cpus, opts.num_gpus,
-                                        opts.resources);
+  spec.resources = core::make_resources(opts);
   auto ctx = current_context();
   spec.depth = ctx != nullptr ? ctx->depth + 1 : 0;
   spec.max_retries = opts.max_retries;

@@ -346,6 +346,15 @@ public:
   /// restarts left.
   void kill_actor(const wire::actor_id& actor, bool no_restart = true);
 
+  /// Placement groups, through the gcs: creates one for this process (its
+  /// id; the namespace is this job's); looks one up (nil id if unknown);
+  /// removes one (false if unknown or removed); lists them.
+  wire::unique_id create_group(wire::placement_group_info info);
+  wire::placement_group_info group(const wire::unique_id& id);
+  wire::placement_group_info group_named(const std::string& name);
+  bool remove_group(const wire::unique_id& id);
+  std::vector<wire::placement_group_info> groups();
+
   /// The gcs published an actor's state (from the owner actor).
   void on_actor_update(const wire::actor_info& info);
 

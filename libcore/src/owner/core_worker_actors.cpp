@@ -244,8 +244,7 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
     }
     spec.args.emplace_back(std::move(x));
   }
-  spec.resources = core::make_resources(opts.num_cpus, opts.num_gpus,
-                                        opts.resources);
+  spec.resources = core::make_resources(opts);
   spec.max_concurrency = opts.max_concurrency;
   spec.detached = opts.detached;
   spec.max_restarts = opts.max_restarts;
@@ -351,6 +350,35 @@ void core_worker::kill_actor(const wire::actor_id& actor, bool no_restart) {
                   fx, settled);
   settle(settled, fx);
   apply(lock, fx);
+}
+
+wire::unique_id core_worker::create_group(wire::placement_group_info info) {
+  info.id = next_id();
+  info.ns = current_namespace();
+  return ask_gcs<wire::unique_id>(wire::group_atom::value,
+                                  wire::create_atom::value, std::move(info),
+                                  handles_.owner);
+}
+
+wire::placement_group_info core_worker::group(const wire::unique_id& id) {
+  return ask_gcs<wire::placement_group_info>(wire::group_atom::value,
+                                             wire::lookup_atom::value, id);
+}
+
+wire::placement_group_info
+core_worker::group_named(const std::string& name) {
+  return ask_gcs<wire::placement_group_info>(
+    wire::group_atom::value, wire::lookup_atom::value, name,
+    current_namespace());
+}
+
+bool core_worker::remove_group(const wire::unique_id& id) {
+  return ask_gcs<bool>(wire::group_atom::value, wire::kill_atom::value, id);
+}
+
+std::vector<wire::placement_group_info> core_worker::groups() {
+  return ask_gcs<std::vector<wire::placement_group_info>>(
+    wire::group_atom::value);
 }
 
 } // namespace caraway::owner

@@ -8,6 +8,7 @@
 
 #include "caraway/log.hpp"
 #include "caraway/node/gcs_store.hpp"
+#include "groups.hpp"
 
 namespace caraway::node {
 
@@ -455,6 +456,7 @@ void node_died(self_ptr self, gcs_state::node_entry& node,
     lose_instance(self, actor,
                   {wire::error_kind::actor_died, "",
                    "the actor's node " + to_string(id) + " died"});
+  groups_lost_node(self, id);
 }
 
 // The process minting ids with `worker` as their high word is gone: its
@@ -486,6 +488,7 @@ void owner_gone(self_ptr self, uint64_t worker, const caf::actor_addr& addr) {
                {wire::error_kind::actor_died, "",
                 "the process that created the actor exited (an actor "
                 "outlives it only with lifetime(caraway::detached))"});
+  groups_of_gone_owner(self, addr);
   for (auto& [id, job] : st.jobs) {
     if (job.running
         && (addr ? job.owner == addr
@@ -830,6 +833,8 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
     [=](wire::report_atom, wire::node_info& info) {
       for (auto& node : self->state.nodes) {
         if (node.info.id == info.id && node.raylet) {
+          // Totals change too: placement group bundles add resources.
+          node.info.total = std::move(info.total);
           node.info.available = std::move(info.available);
           node.info.pending_tasks = info.pending_tasks;
           node.info.object_store_used = info.object_store_used;
@@ -891,6 +896,39 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
         if (node.info.alive && node.raylet)
           self->send(owner, wire::update_atom::value, node.info, node.raylet);
       self->state.subscribers.emplace_back(std::move(owner));
+    },
+    [=](wire::group_atom, wire::create_atom,
+        wire::placement_group_info& info,
+        const wire::owner_actor& creator) -> caf::result<wire::unique_id> {
+      auto& st = self->state;
+      if (info.bundles.empty())
+        return caf::make_error(wire::errc::invalid_request,
+                               "a placement group needs at least one bundle");
+      auto id = info.id;
+      auto name = info.name;
+      if (!st.groups.add(std::move(info), creator.address()))
+        return caf::make_error(wire::errc::name_taken,
+                               "a placement group named '" + name
+                                 + "' already exists");
+      place_groups(self);
+      return id;
+    },
+    [=](wire::group_atom, wire::lookup_atom, const wire::unique_id& id) {
+      auto e = self->state.groups.find(id);
+      return e != nullptr ? e->info : wire::placement_group_info{};
+    },
+    [=](wire::group_atom, wire::lookup_atom, const std::string& name,
+        const std::string& ns) {
+      auto e = self->state.groups.find_named(ns, name);
+      return e != nullptr ? e->info : wire::placement_group_info{};
+    },
+    [=](wire::group_atom, wire::kill_atom, const wire::unique_id& id) {
+      return remove_group(self, id);
+    },
+    [=](wire::group_atom) { return self->state.groups.list(); },
+    [=](wire::group_atom, wire::retry_atom) {
+      self->state.groups_retry_scheduled = false;
+      place_groups(self);
     },
     [=](wire::nodes_atom) {
       // From the raylets' last reports (every 50 ms while they are busy):

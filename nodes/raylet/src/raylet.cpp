@@ -1,5 +1,6 @@
 #include "caraway/node/raylet.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include <caf/all.hpp>
@@ -234,7 +235,11 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
         case raylet_state::placement::nowhere:
           break;
       }
-      if (!st.enqueue(shape, std::move(req))
+      // A placement group's task waits for its bundles, as it should.
+      auto in_group = std::any_of(shape.begin(), shape.end(), [](auto& x) {
+        return x.first.find("_group_") != std::string::npos;
+      });
+      if (!st.enqueue(shape, std::move(req)) && !in_group
           && st.warned_infeasible.insert(shape).second)
         CARAWAY_LOG(warning, raylet)
           << "a task needs " << describe(shape)
@@ -282,6 +287,35 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       }
       st.pending_actors.emplace_back(std::move(spec));
       dispatch(self);
+    },
+    [=](wire::group_atom, wire::prepare_atom, const wire::unique_id& group,
+        uint32_t index, const wire::resource_set& resources) {
+      auto ok = self->state.prepare_bundle(group, index, resources);
+      if (ok)
+        schedule_report(self);
+      return ok;
+    },
+    [=](wire::group_atom, wire::commit_atom, const wire::unique_id& group,
+        uint32_t index) {
+      auto& st = self->state;
+      if (!st.commit_bundle(group, index))
+        return false;
+      CARAWAY_LOG(debug, raylet)
+        << "bundle reserved" << log::kv("group", wire::to_string(group))
+        << log::kv("index", index);
+      // Tasks of the group may be waiting here for it.
+      st.requeue_feasible();
+      dispatch(self);
+      return true;
+    },
+    [=](wire::group_atom, wire::free_atom, const wire::unique_id& group,
+        uint32_t index) {
+      if (self->state.free_bundle(group, index)) {
+        CARAWAY_LOG(debug, raylet)
+          << "bundle given back" << log::kv("group", wire::to_string(group))
+          << log::kv("index", index);
+        dispatch(self);
+      }
     },
     [=](wire::status_atom) {
       auto& st = self->state;

@@ -20,7 +20,9 @@ void raylet_state::acquire(const wire::resource_set& req) {
 }
 
 void raylet_state::release(const wire::resource_set& req) {
-  info.available += req;
+  for (auto& [name, amount] : req)
+    if (info.total.count(name) > 0) // not of a bundle given back meanwhile
+      info.available[name] += amount;
 }
 
 bool raylet_state::enqueue(const wire::resource_set& shape,
@@ -239,6 +241,70 @@ void raylet_state::finish(uint64_t lease_id) {
   if (i->second.executor)
     idle.emplace_back(std::move(i->second.executor));
   leases.erase(i);
+}
+
+bool raylet_state::prepare_bundle(const wire::unique_id& group,
+                                  uint32_t index,
+                                  const wire::resource_set& resources) {
+  auto key = std::make_pair(group, index);
+  if (bundles.count(key) > 0)
+    return true;
+  if (!fits(resources))
+    return false;
+  acquire(resources);
+  bundles.emplace(key, bundle{resources, false});
+  return true;
+}
+
+bool raylet_state::commit_bundle(const wire::unique_id& group,
+                                 uint32_t index) {
+  auto i = bundles.find({group, index});
+  if (i == bundles.end())
+    return false;
+  if (!i->second.committed) {
+    i->second.committed = true;
+    auto supply = wire::bundle_supply(i->second.resources, group, index);
+    info.total += supply;
+    info.available += supply;
+  }
+  return true;
+}
+
+bool raylet_state::free_bundle(const wire::unique_id& group, uint32_t index) {
+  auto i = bundles.find({group, index});
+  if (i == bundles.end())
+    return false;
+  if (i->second.committed) {
+    auto supply = wire::bundle_supply(i->second.resources, group, index);
+    info.total -= supply;
+    info.available -= supply;
+    // Names no bundle supplies any more go; tasks still running in the
+    // bundle give back to nothing.
+    for (auto& [name, amount] : supply) {
+      if (info.total.amount(name) <= wire::resource_set::epsilon) {
+        info.total.erase(name);
+        info.available.erase(name);
+      }
+    }
+  }
+  release(i->second.resources);
+  bundles.erase(i);
+  return true;
+}
+
+size_t raylet_state::requeue_feasible() {
+  size_t result = 0;
+  for (auto i = infeasible.begin(); i != infeasible.end();) {
+    if (feasible(i->first)) {
+      auto [shape, req] = std::move(*i);
+      i = infeasible.erase(i);
+      enqueue(shape, std::move(req));
+      ++result;
+    } else {
+      ++i;
+    }
+  }
+  return result;
 }
 
 } // namespace caraway::node

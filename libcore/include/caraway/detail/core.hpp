@@ -34,6 +34,9 @@ struct task_options {
   int32_t max_retries = 3;
   bool retry_exceptions = false;
   scheduling_strategy scheduling;
+  /// Placement group id (empty: none) and bundle (-1: any).
+  std::string group;
+  int64_t bundle = -1;
 };
 
 struct actor_options {
@@ -47,6 +50,9 @@ struct actor_options {
   bool get_if_exists = false;
   int32_t max_restarts = 0;
   int32_t max_task_retries = 0;
+  /// Placement group id (empty: none) and bundle (-1: any).
+  std::string group;
+  int64_t bundle = -1;
 };
 
 /// Collects refs serialized inside values on this thread while alive; each

@@ -20,6 +20,7 @@ struct task_spec;
 struct task_result;
 struct actor_info;
 struct node_info;
+struct placement_group_info;
 struct actor_spec;
 
 using submit_atom = caf::atom_constant<caf::atom("submit")>;
@@ -61,6 +62,9 @@ using lease_atom = caf::atom_constant<caf::atom("lease")>;
 using view_atom = caf::atom_constant<caf::atom("view")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using rejoin_atom = caf::atom_constant<caf::atom("rejoin")>;
+using group_atom = caf::atom_constant<caf::atom("pgroup")>;
+using prepare_atom = caf::atom_constant<caf::atom("prepare")>;
+using commit_atom = caf::atom_constant<caf::atom("commit")>;
 
 /// Object store of one node: its memory is used in-process directly; these
 /// messages serve everyone else.
@@ -104,6 +108,14 @@ using raylet_actor = caf::typed_actor<
   // The owner cancelled this task, which runs (or waits in a batch) here:
   // flag it, and with `recursive` cancel the tasks it submitted.
   caf::reacts_to<cancel_atom, task_id, bool>,
+  // Placement groups, two phases (from the gcs): reserve a bundle of group
+  // `id` (false: no room now); make a reserved bundle usable by the tasks
+  // of the group (false: not reserved here); give a bundle back, reserved
+  // or usable.
+  caf::replies_to<group_atom, prepare_atom, unique_id, uint32_t,
+                  resource_set>::with<bool>,
+  caf::replies_to<group_atom, commit_atom, unique_id, uint32_t>::with<bool>,
+  caf::reacts_to<group_atom, free_atom, unique_id, uint32_t>,
   // Resources, queue length and object store use of this node.
   caf::replies_to<status_atom>::with<node_info>,
   // Stop this node (its daemon exits once the raylet is gone).

@@ -37,6 +37,19 @@ using gcs_actor = caf::typed_actor<
   caf::replies_to<rejoin_atom, uint64_t, std::string, owner_actor,
                   std::vector<std::string>>::with<uint64_t, raylet_actor,
                                                   unique_id>,
+  // Placement groups: create one for the process of this owner, which it
+  // does not outlive (fails when its name is taken in its namespace; the
+  // reply is its id, the bundles are reserved later); look
+  // one up by id or by name and namespace (nil id: no such group); remove
+  // one (false: no such group, or removed already); list them.
+  caf::replies_to<group_atom, create_atom, placement_group_info,
+                  owner_actor>::with<unique_id>,
+  caf::replies_to<group_atom, lookup_atom, unique_id>::with<
+    placement_group_info>,
+  caf::replies_to<group_atom, lookup_atom, std::string, std::string>::with<
+    placement_group_info>,
+  caf::replies_to<group_atom, kill_atom, unique_id>::with<bool>,
+  caf::replies_to<group_atom>::with<std::vector<placement_group_info>>,
   // Create an actor; fails when its name is taken in its namespace.
   caf::replies_to<create_atom, actor_spec>::with<actor_id>,
   // An actor host finished its constructor.

@@ -164,6 +164,49 @@ struct node_info {
   bool alive = true;
 };
 
+/// How a placement group's bundles go onto nodes.
+enum class placement_strategy : uint8_t {
+  pack = 0,      // as few nodes as possible
+  spread,        // as many nodes as possible
+  strict_pack,   // one node, or not at all
+  strict_spread, // one node per bundle, or not at all
+};
+
+enum class placement_group_state : uint8_t {
+  pending = 0,   // waiting for room to reserve every bundle
+  created,       // every bundle reserved on its node
+  removed,       // given back
+  rescheduling,  // a node with bundles died: they are placed again
+};
+
+/// A placement group as the gcs keeps it.
+struct placement_group_info {
+  unique_id id;
+  std::string name;           // empty for an anonymous group
+  std::string ns;             // namespace of the name
+  placement_strategy strategy = placement_strategy::pack;
+  std::vector<resource_set> bundles;
+  /// The node of each bundle, once reserved (nil while not).
+  std::vector<unique_id> nodes;
+  placement_group_state state = placement_group_state::pending;
+  /// Why it is still pending, when nothing could place it.
+  std::string why;
+};
+
+/// The resources tasks in bundle `index` of group `group` use, named after
+/// it as Ray names them: for each resource R, "R_group_<group>" (any bundle
+/// of the group) and, unless the index is negative, "R_group_<index>_<group>"
+/// (that bundle), plus a tiny "bundle" share that only the group's nodes
+/// have.
+resource_set bundle_shape(const resource_set& shape, const unique_id& group,
+                          int64_t index);
+
+/// What a reserved bundle adds to its node: both names above for each of
+/// its resources, and 1000 of "bundle_group_<index>_<group>" and
+/// "bundle_group_<group>".
+resource_set bundle_supply(const resource_set& bundle, const unique_id& group,
+                           int64_t index);
+
 // Implemented by the bridge (src/bridge.cpp) through Protobuf.
 #define CARAWAY_WIRE_RECORD(type)                                             \
   caf::error inspect(caf::serializer& f, type& x);                             \
@@ -182,6 +225,7 @@ CARAWAY_WIRE_RECORD(task_result)
 CARAWAY_WIRE_RECORD(actor_spec)
 CARAWAY_WIRE_RECORD(actor_info)
 CARAWAY_WIRE_RECORD(node_info)
+CARAWAY_WIRE_RECORD(placement_group_info)
 
 #undef CARAWAY_WIRE_RECORD
 

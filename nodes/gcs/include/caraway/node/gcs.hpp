@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "caraway/node/placement.hpp"
 #include "caraway/wire/gcs_records.hpp"
 #include "caraway/wire/interfaces.hpp"
 
@@ -152,6 +153,10 @@ struct gcs_state {
 
   /// The node has loaded the libraries of running jobs.
   void mark_ready(const wire::unique_id& id);
+
+  /// Placement groups (kept in memory only: a restarted head has none).
+  group_table groups;
+  bool groups_retry_scheduled = false;
 };
 
 /// The gcs' own view of itself: its interface plus its timer.
@@ -160,7 +165,9 @@ using gcs_impl = wire::gcs_actor::extend<
   caf::reacts_to<wire::retry_atom>,
   // Time to send the raylets the rows of the view that changed (the number
   // of the timer: only the latest counts).
-  caf::reacts_to<wire::view_atom, uint64_t>>;
+  caf::reacts_to<wire::view_atom, uint64_t>,
+  // Time to try the pending placement groups again.
+  caf::reacts_to<wire::group_atom, wire::retry_atom>>;
 
 struct gcs_config {
   /// Keeps the tables across restarts; null: tables live in memory only.

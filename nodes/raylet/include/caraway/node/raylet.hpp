@@ -176,6 +176,30 @@ struct raylet_state {
   uint64_t pending() const {
     return queued + pending_actors.size() + infeasible.size();
   }
+
+  /// A placement group's bundle on this node: its resources are set aside
+  /// (reserved); once committed, the group's tasks may use them under the
+  /// bundle's own names (`wire::bundle_supply`).
+  struct bundle {
+    wire::resource_set resources;
+    bool committed = false;
+  };
+  std::map<std::pair<wire::unique_id, uint32_t>, bundle> bundles;
+
+  /// Sets a bundle's resources aside; false without room. Asking again for
+  /// a bundle reserved already succeeds.
+  bool prepare_bundle(const wire::unique_id& group, uint32_t index,
+                      const wire::resource_set& resources);
+
+  /// Makes a reserved bundle usable; false if it is not reserved here.
+  bool commit_bundle(const wire::unique_id& group, uint32_t index);
+
+  /// Gives a bundle back, reserved or usable; false if unknown.
+  bool free_bundle(const wire::unique_id& group, uint32_t index);
+
+  /// Requests waiting for what no node had that this one has now go to the
+  /// queues; returns how many.
+  size_t requeue_feasible();
 };
 
 /// The raylet's own view of itself: its public interface plus its timers.

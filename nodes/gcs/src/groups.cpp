@@ -1,0 +1,198 @@
+#include "groups.hpp"
+
+#include <caf/all.hpp>
+
+#include "caraway/log.hpp"
+
+namespace caraway::node {
+
+namespace {
+
+using wire::placement_group_state;
+
+// A raylet that does not answer within this long has not reserved the
+// bundle; the group tries again (elsewhere, if the node died).
+constexpr auto reserve_timeout = std::chrono::seconds(5);
+
+// How often groups waiting for room try again.
+constexpr auto retry_period = std::chrono::milliseconds(200);
+
+wire::raylet_actor raylet_of(gcs_self self, const wire::unique_id& node) {
+  for (auto& n : self->state.nodes)
+    if (n.info.id == node && n.info.alive)
+      return n.raylet;
+  return {};
+}
+
+void retry_soon(gcs_self self) {
+  auto& st = self->state;
+  if (st.groups_retry_scheduled)
+    return;
+  st.groups_retry_scheduled = true;
+  self->delayed_send(self, retry_period, wire::group_atom::value,
+                     wire::retry_atom::value);
+}
+
+void give_back(gcs_self self, const wire::unique_id& group, uint32_t index,
+               const wire::unique_id& node) {
+  if (auto raylet = raylet_of(self, node))
+    self->send(raylet, wire::group_atom::value, wire::free_atom::value, group,
+               index);
+}
+
+// Every raylet answered the first phase of `attempt`: commit everywhere,
+// or give back what was reserved and wait for room again.
+void finish_attempt(gcs_self self, const wire::unique_id& id,
+                    std::vector<wire::unique_id> nodes) {
+  auto e = self->state.groups.find(id);
+  e->reserving = false;
+  bool all = std::all_of(e->prepared.begin(), e->prepared.end(),
+                         [](int8_t x) { return x == 1; });
+  auto& info = e->info;
+  if (info.state == placement_group_state::removed || !all) {
+    for (uint32_t i = 0; i < nodes.size(); ++i)
+      if (e->prepared[i] == 1)
+        give_back(self, id, i, nodes[i]);
+    if (info.state != placement_group_state::removed) {
+      info.why = "a node had no room for its bundle any more";
+      retry_soon(self);
+    }
+    return;
+  }
+  for (uint32_t i = 0; i < nodes.size(); ++i) {
+    auto raylet = raylet_of(self, nodes[i]);
+    if (!raylet)
+      continue; // died meanwhile: the group is placed again
+    auto node = nodes[i];
+    self
+      ->request(raylet, reserve_timeout, wire::group_atom::value,
+                wire::commit_atom::value, id, i)
+      .then(
+        [=](bool ok) {
+          if (!ok)
+            CARAWAY_LOG(warning, gcs)
+              << "a node did not hold a reserved bundle"
+              << log::kv("group", wire::to_string(id)) << log::kv("index", i)
+              << log::kv("node", wire::to_string(node));
+        },
+        [=](caf::error& err) {
+          CARAWAY_LOG(warning, gcs)
+            << "a node did not confirm a bundle"
+            << log::kv("group", wire::to_string(id)) << log::kv("index", i)
+            << log::kv("error", self->system().render(err));
+        });
+  }
+  info.nodes = std::move(nodes);
+  info.state = placement_group_state::created;
+  info.why.clear();
+  CARAWAY_LOG(info, gcs) << "placement group created"
+                         << log::kv("id", wire::to_string(id))
+                         << log::kv("name", info.name)
+                         << log::kv("bundles", info.bundles.size());
+}
+
+// First phase: asks each node to set its bundle aside.
+void reserve(gcs_self self, group_table::entry& e,
+             std::vector<wire::unique_id> nodes) {
+  auto id = e.info.id;
+  auto attempt = ++e.attempt;
+  e.reserving = true;
+  e.prepared.assign(nodes.size(), -1);
+  for (uint32_t i = 0; i < nodes.size(); ++i) {
+    auto answer = [=](bool ok) {
+      auto g = self->state.groups.find(id);
+      if (g == nullptr || g->attempt != attempt || !g->reserving)
+        return;
+      g->prepared[i] = ok ? 1 : 0;
+      if (std::none_of(g->prepared.begin(), g->prepared.end(),
+                       [](int8_t x) { return x < 0; }))
+        finish_attempt(self, id, nodes);
+    };
+    auto raylet = raylet_of(self, nodes[i]);
+    if (!raylet) {
+      answer(false);
+      continue;
+    }
+    self
+      ->request(raylet, reserve_timeout, wire::group_atom::value,
+                wire::prepare_atom::value, id, i, e.info.bundles[i])
+      .then([=](bool ok) { answer(ok); },
+            [=](caf::error&) {
+              // Reserved after all, perhaps: giving back is harmless.
+              give_back(self, id, i, nodes[i]);
+              answer(false);
+            });
+  }
+}
+
+} // namespace
+
+void place_groups(gcs_self self) {
+  auto& st = self->state;
+  auto waiting = st.groups.waiting();
+  if (waiting.empty())
+    return;
+  std::vector<node_room> room;
+  for (auto& node : st.nodes)
+    if (node.info.alive && node.raylet && node.ready)
+      room.push_back({node.info.id, node.info.available});
+  for (auto& id : waiting) {
+    auto e = st.groups.find(id);
+    std::string why;
+    auto nodes = place_bundles(e->info.strategy, e->info.bundles, room, why);
+    if (nodes.empty()) {
+      e->info.why = why;
+      continue;
+    }
+    // What this group takes is not there for the next one.
+    for (size_t i = 0; i < nodes.size(); ++i)
+      for (auto& r : room)
+        if (r.id == nodes[i])
+          r.free -= e->info.bundles[i];
+    reserve(self, *e, std::move(nodes));
+  }
+  if (!st.groups.waiting().empty())
+    retry_soon(self);
+}
+
+bool remove_group(gcs_self self, const wire::unique_id& id) {
+  auto e = self->state.groups.find(id);
+  bool found = false;
+  auto reserved = self->state.groups.remove(id, found);
+  if (!found)
+    return false;
+  // A reservation on its way gives back what it got when it ends.
+  if (!e->reserving)
+    for (auto& [index, node] : reserved)
+      give_back(self, id, index, node);
+  CARAWAY_LOG(info, gcs) << "placement group removed"
+                         << log::kv("id", wire::to_string(id));
+  return true;
+}
+
+void groups_lost_node(gcs_self self, const wire::unique_id& node) {
+  auto& st = self->state;
+  for (auto& id : st.groups.on_node(node)) {
+    auto e = st.groups.find(id);
+    auto& info = e->info;
+    for (uint32_t i = 0; i < info.nodes.size(); ++i)
+      if (!info.nodes[i].nil() && info.nodes[i] != node)
+        give_back(self, id, i, info.nodes[i]);
+    info.nodes.assign(info.bundles.size(), wire::unique_id{});
+    info.state = placement_group_state::rescheduling;
+    info.why = "node " + wire::to_string(node) + " with a bundle died";
+    CARAWAY_LOG(warning, gcs) << "placement group lost a node; placing it again"
+                              << log::kv("id", wire::to_string(id))
+                              << log::kv("node", wire::to_string(node));
+  }
+  place_groups(self);
+}
+
+void groups_of_gone_owner(gcs_self self, const caf::actor_addr& owner) {
+  if (!owner)
+    return;
+  for (auto& id : self->state.groups.owned_by(owner))
+    remove_group(self, id);
+}
+
+} // namespace caraway::node

@@ -1,0 +1,93 @@
+// Placement groups through the public API, on an embedded cluster.
+
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include "test_session.hpp"
+
+using namespace caraway;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string where_i_run() {
+  return node_id();
+}
+
+} // namespace
+
+CARAWAY_REMOTE(where_i_run)
+
+TEST_CASE("a placement group reserves its bundles; tasks run in them") {
+  auto s = init(test::small_cluster(2));
+  auto pg = placement_group({{{"CPU", 1}}}, strategy::pack).name("pg").remote();
+  REQUIRE(pg.wait(10s));
+  CHECK(pg.state() == placement_group_state::created);
+  CHECK(pg.name() == "pg");
+  CHECK(pg.placement_strategy() == strategy::pack);
+  REQUIRE(pg.bundles().size() == 1);
+  CHECK(pg.bundles()[0].at("CPU") == 1);
+  CHECK(pg.bundle_nodes() == std::vector<std::string>{node_id()});
+  CHECK(get(pg.ready(), 10s));
+  // The bundle's CPU is set aside: one of two is left for everyone else.
+  CHECK(available_resources()["CPU"] == doctest::Approx(1));
+  // Tasks in the bundle, and in any bundle.
+  CHECK(get(task(where_i_run).placement_group(pg, 0).remote(), 10s)
+        == node_id());
+  CHECK(get(task(where_i_run).placement_group(pg).remote(), 10s) == node_id());
+  // Found by name; a second group of that name is refused.
+  CHECK(get_placement_group("pg") == pg);
+  CHECK_THROWS_AS(placement_group({{{"CPU", 1}}}).name("pg").remote(),
+                  invalid_argument_error);
+  auto listed = placement_groups();
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0] == pg);
+  // A bundle the group does not have.
+  CHECK_THROWS_AS(task(where_i_run).placement_group(pg, 1),
+                  invalid_argument_error);
+  remove_placement_group(pg);
+  CHECK(pg.state() == placement_group_state::removed);
+  CHECK_THROWS_AS(get_placement_group("pg"), invalid_argument_error);
+  // The CPU is back.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (available_resources()["CPU"] < 2
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  CHECK(available_resources()["CPU"] == doctest::Approx(2));
+}
+
+TEST_CASE("a placement group that cannot be placed stays pending") {
+  auto s = init(test::small_cluster(2));
+  // Two bundles on two nodes: one node has them both only together.
+  auto spread = placement_group({{{"CPU", 1}}, {{"CPU", 1}}},
+                                strategy::strict_spread)
+                  .remote();
+  auto packed = placement_group({{{"CPU", 2}}, {{"CPU", 1}}},
+                                strategy::strict_pack)
+                  .remote();
+  CHECK_FALSE(spread.wait(300ms));
+  CHECK(spread.state() == placement_group_state::pending);
+  CHECK(packed.state() == placement_group_state::pending);
+  // A task in a pending group waits.
+  auto in_group = task(where_i_run).placement_group(spread, 0).remote();
+  std::vector<object_ref<std::string>> refs{in_group};
+  CHECK(wait(refs, 1, 100ms).ready.empty());
+  cancel(in_group);
+  // Nothing is held meanwhile.
+  CHECK(available_resources()["CPU"] == doctest::Approx(2));
+  CHECK_THROWS_AS(placement_group({}).remote(), invalid_argument_error);
+  CHECK_THROWS_AS(placement_group({{{"CPU", 0}}}).remote(),
+                  invalid_argument_error);
+}
+
+TEST_CASE("a pending placement group is created once there is room") {
+  auto s = init(test::small_cluster(2));
+  auto first = placement_group({{{"CPU", 2}}}).remote();
+  REQUIRE(first.wait(10s));
+  auto second = placement_group({{{"CPU", 1}}}).remote();
+  CHECK_FALSE(second.wait(200ms));
+  remove_placement_group(first);
+  CHECK(second.wait(10s));
+  CHECK(second.state() == placement_group_state::created);
+}

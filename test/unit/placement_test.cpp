@@ -1,0 +1,127 @@
+// Where placement group bundles go (the gcs' pure part), and a raylet's
+// bundles: reserved, usable under their own names, given back.
+
+#include <doctest/doctest.h>
+
+#include <set>
+
+#include "caraway/node/placement.hpp"
+#include "caraway/node/raylet.hpp"
+
+using namespace caraway;
+using wire::placement_strategy;
+
+namespace {
+
+const wire::unique_id a{1, 1};
+const wire::unique_id b{2, 2};
+const wire::unique_id c{3, 3};
+
+std::vector<node::node_room> rooms(double ca, double cb, double cc) {
+  return {{a, {{"CPU", ca}}}, {b, {{"CPU", cb}}}, {c, {{"CPU", cc}}}};
+}
+
+const wire::resource_set one{{"CPU", 1}};
+
+size_t distinct(const std::vector<wire::unique_id>& xs) {
+  return std::set<wire::unique_id>(xs.begin(), xs.end()).size();
+}
+
+} // namespace
+
+TEST_CASE("place_bundles packs onto one node when it can") {
+  std::string why;
+  auto nodes = node::place_bundles(placement_strategy::pack, {one, one},
+                                   rooms(1, 4, 2), why);
+  CHECK(nodes == std::vector<wire::unique_id>{b, b});
+  // No node has room for all: as few as the greedy pass finds.
+  nodes = node::place_bundles(placement_strategy::pack, {one, one, one},
+                              rooms(1, 2, 0), why);
+  REQUIRE(nodes.size() == 3);
+  CHECK(distinct(nodes) == 2);
+  // strict pack: one node or nothing.
+  CHECK(node::place_bundles(placement_strategy::strict_pack, {one, one, one},
+                            rooms(1, 2, 2), why)
+          .empty());
+  CHECK(why.find("together") != std::string::npos);
+}
+
+TEST_CASE("place_bundles spreads over distinct nodes") {
+  std::string why;
+  auto nodes = node::place_bundles(placement_strategy::spread, {one, one, one},
+                                   rooms(2, 2, 2), why);
+  CHECK(distinct(nodes) == 3);
+  // More bundles than nodes: spread reuses nodes, strict spread fails.
+  nodes = node::place_bundles(placement_strategy::spread,
+                              {one, one, one, one}, rooms(2, 2, 2), why);
+  CHECK(nodes.size() == 4);
+  CHECK(distinct(nodes) == 3);
+  CHECK(node::place_bundles(placement_strategy::strict_spread,
+                            {one, one, one, one}, rooms(2, 2, 2), why)
+          .empty());
+  CHECK(why.find("STRICT_SPREAD needs 4 nodes") != std::string::npos);
+  // Room counts: a node without it takes no bundle.
+  CHECK(node::place_bundles(placement_strategy::strict_spread,
+                            {one, one, one}, rooms(2, 0, 2), why)
+          .empty());
+  CHECK(node::place_bundles(placement_strategy::pack, {{{"GPU", 1}}},
+                            rooms(2, 2, 2), why)
+          .empty());
+}
+
+TEST_CASE("group_table refuses a taken name until the group is removed") {
+  node::group_table t;
+  wire::placement_group_info x;
+  x.id = a;
+  x.name = "pg";
+  x.bundles = {one};
+  CHECK(t.add(x, {}));
+  auto y = x;
+  y.id = b;
+  CHECK_FALSE(t.add(y, {}));
+  CHECK(t.find_named("", "pg")->info.id == a);
+  CHECK(t.waiting() == std::vector<wire::unique_id>{a});
+  bool found = false;
+  t.remove(a, found);
+  CHECK(found);
+  t.remove(a, found);
+  CHECK_FALSE(found);
+  CHECK(t.find_named("", "pg") == nullptr);
+  CHECK(t.add(y, {}));
+  CHECK(t.find(a)->info.state == wire::placement_group_state::removed);
+}
+
+TEST_CASE("raylet_state reserves bundles, then lends them to the group") {
+  node::raylet_state st;
+  st.info.id = a;
+  st.info.total = {{"CPU", 2}};
+  st.info.available = st.info.total;
+  const wire::unique_id g{9, 9};
+  CHECK(st.prepare_bundle(g, 0, one));
+  CHECK(st.prepare_bundle(g, 0, one)); // again: no more taken
+  CHECK(st.info.available.at("CPU") == doctest::Approx(1));
+  CHECK_FALSE(st.prepare_bundle(g, 1, {{"CPU", 2}}));
+  // Reserved only: the group's tasks cannot run yet.
+  auto in_bundle = wire::bundle_shape(one, g, 0);
+  auto in_any = wire::bundle_shape(one, g, -1);
+  CHECK_FALSE(st.feasible(in_bundle));
+  CHECK(st.commit_bundle(g, 0));
+  CHECK_FALSE(st.commit_bundle(g, 1));
+  CHECK(st.fits(in_bundle));
+  CHECK(st.fits(in_any));
+  CHECK_FALSE(st.fits(wire::bundle_shape(one, g, 1)));
+  CHECK_FALSE(st.fits(wire::bundle_shape({{"CPU", 2}}, g, 0)));
+  // A task in the bundle takes its CPU, not the node's.
+  st.acquire(in_bundle);
+  CHECK(st.info.available.at("CPU") == doctest::Approx(1));
+  CHECK_FALSE(st.fits(in_any));
+  // Given back: the names go, the CPU returns; the task's release later
+  // adds nothing back.
+  CHECK(st.free_bundle(g, 0));
+  CHECK_FALSE(st.free_bundle(g, 0));
+  CHECK(st.info.available.at("CPU") == doctest::Approx(2));
+  st.release(in_bundle);
+  CHECK_FALSE(st.feasible(in_bundle));
+  CHECK(st.info.total.size() == 1);
+  CHECK(st.info.available.size() == 1);
+}
