@@ -70,7 +70,8 @@ struct options {
 
 void usage() {
   std::cerr << "usage: caraway-bench [--quick] [--trials N] [--trial-ms MS]\n"
-               "         [--only baseline|tasks|actors|objects|fib|queue|scaling]\n"
+               "         [--only baseline|tasks|actors|objects|groups|fib|queue|\n"
+               "                 scaling]\n"
                "         [--address HOST:PORT | --cluster 1|2|3]\n"
                "         [--caraway-...]\n"
                "  --address: drive the running cluster with this head\n"
@@ -128,7 +129,8 @@ options parse_flags(int argc, char** argv) {
     }
   }
   if (!cfg.only.empty() && cfg.only != "baseline" && cfg.only != "tasks"
-      && cfg.only != "actors" && cfg.only != "objects" && cfg.only != "fib"
+      && cfg.only != "actors" && cfg.only != "objects"
+      && cfg.only != "groups" && cfg.only != "fib"
       && cfg.only != "queue" && cfg.only != "scaling")
     throw std::invalid_argument("unknown group for --only: " + cfg.only);
   if (quick) {
@@ -317,6 +319,22 @@ void run_objects(const settings& cfg, report& out) {
     });
   });
   out.print("single_client_wait_1k_refs", wait, "ops/s");
+}
+
+// One op: a placement group of one 1-CPU bundle made, waited for until its
+// bundle is reserved, and removed (Ray's placement_group_create/removal).
+void run_groups(const settings& cfg, report& out) {
+  auto rate = median_of_trials(cfg, [&](clock::duration length) {
+    return ops_per_second(length, [&] {
+      auto pg = caraway::placement_group({{{"CPU", 1}}}).remote();
+      expect(pg.wait(std::chrono::duration_cast<std::chrono::milliseconds>(
+               get_timeout)),
+             "placement group");
+      caraway::remove_placement_group(pg);
+      return 1;
+    });
+  });
+  out.print("placement_group_create_removal", rate, "ops/s");
 }
 
 // A million small tasks submitted at once, then got: the whole queue's time
@@ -627,6 +645,8 @@ int main(int argc, char** argv) {
             std::cerr << "caraway-bench: skipped object_transfer: "
                       << skip_transfer << '\n';
         }
+        if (cfg.runs("groups"))
+          run_groups(cfg, out);
         if (cfg.runs("fib"))
           run_fib(cfg, out);
         // Only on request: it takes a while and a GiB.

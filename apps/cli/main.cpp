@@ -38,6 +38,9 @@ constexpr char commands_text[] = R"(commands:
   list nodes    every node with its address, state and resources
   list actors   every actor with its state, class and name
   list jobs     every driver that joined the cluster
+  list placement-groups
+                every placement group with its state, strategy and bundles
+                (with the node of each)
   stop          stop every node of the cluster
 
 The head's address comes from --address, else the environment variable
@@ -83,7 +86,8 @@ bool known_command(const std::vector<std::string>& cmd) {
   if (cmd.size() == 1)
     return cmd[0] == "status" || cmd[0] == "stop";
   if (cmd.size() == 2 && cmd[0] == "list")
-    return cmd[1] == "nodes" || cmd[1] == "actors" || cmd[1] == "jobs";
+    return cmd[1] == "nodes" || cmd[1] == "actors" || cmd[1] == "jobs"
+           || cmd[1] == "placement-groups";
   return false;
 }
 
@@ -193,6 +197,11 @@ size_t address_width(const std::vector<wire::node_info>& nodes) {
   return result;
 }
 
+// Resources placement group bundles add to their nodes ("CPU_group_...").
+bool of_group(const std::string& name) {
+  return name.find("_group_") != std::string::npos;
+}
+
 void print_status(const std::vector<wire::node_info>& nodes) {
   auto width = address_width(nodes);
   wire::resource_set total;
@@ -207,11 +216,14 @@ void print_status(const std::vector<wire::node_info>& nodes) {
     // cluster: show what it had, count none of it.
     if (!node.alive) {
       for (auto& [name, amount_total] : node.total)
-        std::cout << "  " << name << " -/" << amount(amount_total);
+        if (!of_group(name))
+          std::cout << "  " << name << " -/" << amount(amount_total);
       std::cout << "  pending -\n";
       continue;
     }
     for (auto& [name, amount_total] : node.total) {
+      if (of_group(name))
+        continue;
       auto i = node.available.find(name);
       auto in_use = amount_total - (i != node.available.end() ? i->second : 0);
       std::cout << "  " << name << ' ' << amount(in_use) << '/'
@@ -241,7 +253,8 @@ void print_nodes(const std::vector<wire::node_info>& nodes) {
               << std::setw(static_cast<int>(width)) << address_of(node)
               << "  " << (node.alive ? "alive" : "dead ") << ' ';
     for (auto& [name, amount_total] : node.total)
-      std::cout << ' ' << name << ':' << amount(amount_total);
+      if (!of_group(name))
+        std::cout << ' ' << name << ':' << amount(amount_total);
     std::cout << '\n';
   }
   if (nodes.empty())
@@ -276,6 +289,60 @@ void print_actors(const std::vector<wire::actor_info>& actors) {
   }
   if (actors.empty())
     std::cout << "no actors\n";
+}
+
+const char* state_name(wire::placement_group_state state) {
+  switch (state) {
+    case wire::placement_group_state::pending:
+      return "PENDING     ";
+    case wire::placement_group_state::created:
+      return "CREATED     ";
+    case wire::placement_group_state::removed:
+      return "REMOVED     ";
+    default:
+      return "RESCHEDULING";
+  }
+}
+
+const char* strategy_name(wire::placement_strategy x) {
+  switch (x) {
+    case wire::placement_strategy::pack:
+      return "PACK";
+    case wire::placement_strategy::spread:
+      return "SPREAD";
+    case wire::placement_strategy::strict_pack:
+      return "STRICT_PACK";
+    default:
+      return "STRICT_SPREAD";
+  }
+}
+
+// id, state, strategy, then each bundle with the node it is on (the first
+// 8 digits of its id) and the name; why a group waits, if known.
+void print_groups(const std::vector<wire::placement_group_info>& groups) {
+  for (auto& g : groups) {
+    std::cout << wire::to_string(g.id) << "  " << state_name(g.state) << "  "
+              << strategy_name(g.strategy);
+    for (size_t i = 0; i < g.bundles.size(); ++i) {
+      std::cout << "  {";
+      bool first = true;
+      for (auto& [name, x] : g.bundles[i]) {
+        std::cout << (first ? "" : " ") << name << ':' << amount(x);
+        first = false;
+      }
+      std::cout << '}';
+      if (i < g.nodes.size() && !g.nodes[i].nil())
+        std::cout << '@' << wire::to_string(g.nodes[i]).substr(0, 8);
+    }
+    if (!g.name.empty())
+      std::cout << "  " << g.ns << '/' << g.name;
+    if (g.state != wire::placement_group_state::created
+        && g.state != wire::placement_group_state::removed && !g.why.empty())
+      std::cout << "  (" << g.why << ')';
+    std::cout << '\n';
+  }
+  if (groups.empty())
+    std::cout << "no placement groups\n";
 }
 
 void print_jobs(const std::map<uint64_t, std::string>& jobs) {
@@ -351,6 +418,11 @@ int run(caf::actor_system& sys, const settings& cfg) {
       std::cout << "stopping " << alive << (alive == 1 ? " node" : " nodes")
                 << std::endl;
     }
+  } else if (cmd[1] == "placement-groups") {
+    std::vector<wire::placement_group_info> groups;
+    if (!client.ask(groups, wire::group_atom::value))
+      return exit_failure;
+    print_groups(groups);
   } else if (cmd[1] == "actors") {
     std::vector<wire::actor_info> actors;
     if (!client.ask(actors, wire::actors_atom::value))

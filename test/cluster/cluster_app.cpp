@@ -301,6 +301,50 @@ int main(int argc, char** argv) {
     auto after = caraway::get(on_node(caraway::task(pulled)).remote(), 30s);
     std::cout << "locality " << ran.substr(ran.find(' ') + 1) << " pulls "
               << after - before << '\n';
+  } else if (mode == "pg") {
+    // pg STRATEGY N RESOURCE WAIT_S [hold PATH AFTER_S]: a group "pg" of N
+    // bundles of one RESOURCE; prints its state after waiting at most
+    // WAIT_S, the node of each bundle and where a task in each ran. With
+    // hold, waits for the file PATH, then up to AFTER_S for the group to be
+    // created again, and prints the same. Removes the group at the end.
+    static const std::map<std::string, caraway::strategy> strategies{
+      {"pack", caraway::strategy::pack},
+      {"spread", caraway::strategy::spread},
+      {"strict_pack", caraway::strategy::strict_pack},
+      {"strict_spread", caraway::strategy::strict_spread}};
+    auto n = std::stoi(argv[3]);
+    std::vector<caraway::bundle> bundles(static_cast<size_t>(n),
+                                         {{argv[4], 1}});
+    auto pg = caraway::placement_group(bundles, strategies.at(arg))
+                .name("pg")
+                .remote();
+    auto report = [&](const char* label, bool created) {
+      std::cout << label << ' ' << caraway::to_string(pg.state()) << '\n';
+      std::cout << "nodes";
+      for (auto& node : pg.bundle_nodes())
+        std::cout << ' ' << (node.empty() ? "-" : node);
+      std::cout << std::endl;
+      if (!created)
+        return;
+      for (int i = 0; i < n; ++i)
+        std::cout << "bundle " << i << ' '
+                  << caraway::get(caraway::task(where)
+                                    .num_cpus(0)
+                                    .placement_group(pg, i)
+                                    .remote(),
+                                  30s)
+                  << '\n';
+    };
+    report("state", pg.wait(std::chrono::seconds(std::stoi(argv[5]))));
+    if (argc > 8 && std::string{argv[6]} == "hold") {
+      std::cout << "holding" << std::endl;
+      auto until = std::chrono::steady_clock::now() + 60s;
+      while (!std::ifstream{argv[7]} && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(10ms);
+      report("after", pg.wait(std::chrono::seconds(std::stoi(argv[8]))));
+    }
+    caraway::remove_placement_group(pg);
+    std::cout << "removed " << caraway::to_string(pg.state()) << '\n';
   } else if (mode == "nodes") {
     for (auto& node : caraway::nodes())
       std::cout << "node " << node.id << ' ' << node.address << ' '
