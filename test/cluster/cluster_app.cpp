@@ -209,8 +209,10 @@ int main(int argc, char** argv) {
     for (auto& id : nodes)
       std::cout << "spread-node " << id << '\n';
   } else if (mode == "share") {
-    // share N MS [RESOURCE]: N tasks of MS ms each (each needing one of
-    // RESOURCE, if given), submitted at once; prints how many ran per node.
+    // share N MS [RESOURCE|-] [spread]: N tasks of MS ms each (each
+    // needing one of RESOURCE, unless "-"), submitted at once, with the
+    // spread strategy if asked; prints how many ran per node and how long
+    // they took.
     // Arguments after the mode's own end at the first --caraway- flag.
     auto positional = [&](int i) -> std::string {
       for (int j = 1; j <= i; ++j)
@@ -222,12 +224,16 @@ int main(int argc, char** argv) {
     auto ms_text = positional(3);
     auto ms = ms_text.empty() ? int64_t{10} : std::stoll(ms_text);
     auto resource = positional(4);
+    auto spread = positional(5) == "spread";
+    auto start = std::chrono::steady_clock::now();
     std::vector<caraway::object_ref<std::string>> refs;
     refs.reserve(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) {
       auto t = caraway::task(slow_where);
-      if (!resource.empty())
+      if (!resource.empty() && resource != "-")
         t.resources({{resource, 1}});
+      if (spread)
+        t.scheduling(caraway::spread());
       refs.emplace_back(t.remote(ms));
     }
     std::cout << "submitted " << n << std::endl;
@@ -236,6 +242,11 @@ int main(int argc, char** argv) {
       ++per_node[id];
     for (auto& [id, count] : per_node)
       std::cout << "share " << id << ' ' << count << '\n';
+    std::cout << "seconds "
+              << std::chrono::duration<double>(
+                   std::chrono::steady_clock::now() - start)
+                   .count()
+              << '\n';
   } else if (mode == "pinned") {
     // pinned NODE hard|soft: 20 short tasks with a node affinity; prints
     // how many ran per node, or the error their gets threw.

@@ -15,9 +15,20 @@ std::string where_i_run() {
   return node_id();
 }
 
+class group_member {
+public:
+  int64_t add(int64_t x) {
+    return total_ += x;
+  }
+
+private:
+  int64_t total_ = 0;
+};
+
 } // namespace
 
 CARAWAY_REMOTE(where_i_run)
+CARAWAY_ACTOR(group_member, caraway::ctor<>, &group_member::add)
 
 TEST_CASE("a placement group reserves its bundles; tasks run in them") {
   auto s = init(test::small_cluster(2));
@@ -90,4 +101,23 @@ TEST_CASE("a pending placement group is created once there is room") {
   remove_placement_group(first);
   CHECK(second.wait(10s));
   CHECK(second.state() == placement_group_state::created);
+}
+
+TEST_CASE("an actor in a bundle holds the bundle's resources") {
+  auto s = init(test::small_cluster(2));
+  auto pg = placement_group({{{"CPU", 1}}}).remote();
+  REQUIRE(pg.wait(10s));
+  auto a = actor<group_member>().num_cpus(1).placement_group(pg, 0).remote();
+  CHECK(get(a.task(&group_member::add).remote(int64_t{2}), 10s) == 2);
+  // The bundle's CPU is the actor's now: a task in the bundle waits, one
+  // outside runs on the node's other CPU.
+  auto waiting = task(where_i_run).placement_group(pg, 0).remote();
+  std::vector<object_ref<std::string>> refs{waiting};
+  CHECK(wait(refs, 1, 100ms).ready.empty());
+  CHECK(get(task(where_i_run).remote(), 10s) == node_id());
+  cancel(waiting);
+  // An actor asking for more than its bundle has never starts.
+  auto big = actor<group_member>().num_cpus(2).placement_group(pg, 0).remote();
+  CHECK_THROWS_AS(get(big.task(&group_member::add).remote(int64_t{1}), 200ms),
+                  timeout_error);
 }
