@@ -60,6 +60,8 @@ void raise(const caf::error& err, const std::string& text) {
     case wire::errc::name_taken:
     case wire::errc::invalid_request:
       throw invalid_argument_error(text);
+    case wire::errc::unschedulable:
+      throw unschedulable_error(text);
     case wire::errc::none:
       break;
     default:

@@ -18,6 +18,29 @@ inline wire::resource_set make_resources(double cpus, double gpus,
   return result;
 }
 
+/// Where a task or actor runs, on its spec; throws `invalid_argument_error`
+/// for a malformed node id.
+template <class Spec>
+void set_strategy(Spec& spec, const scheduling_strategy& strategy) {
+  using kind = scheduling_strategy::kind;
+  switch (strategy.type) {
+    case kind::hybrid:
+      return;
+    case kind::spread:
+      spec.scheduling = wire::strategy::spread;
+      return;
+    case kind::node_affinity:
+      if (!wire::from_string(strategy.node, spec.affinity_node))
+        throw invalid_argument_error("node_affinity needs a node id of 32 "
+                                     "hex digits, not '"
+                                     + strategy.node + "'");
+      spec.scheduling = wire::strategy::node_affinity;
+      spec.affinity_soft = strategy.soft;
+      return;
+  }
+  throw invalid_argument_error("unknown scheduling strategy");
+}
+
 /// The resources of `opts`, in its placement group's bundle if it names one.
 template <class Options>
 wire::resource_set make_resources(const Options& opts) {

@@ -356,6 +356,29 @@ int main(int argc, char** argv) {
     }
     caraway::remove_placement_group(pg);
     std::cout << "removed " << caraway::to_string(pg.state()) << '\n';
+  } else if (mode == "actor-spread") {
+    // actor-spread N: N actors with spread(); prints the node of each.
+    std::vector<caraway::actor_handle<tally>> actors;
+    for (int i = 0; i < std::stoi(arg); ++i)
+      actors.emplace_back(
+        caraway::actor<tally>().scheduling(caraway::spread()).remote());
+    for (auto& a : actors) {
+      auto text = caraway::get(a.task(&tally::describe).remote(), 30s);
+      std::cout << "actor-node " << text.substr(text.rfind(' ') + 1) << '\n';
+    }
+  } else if (mode == "actor-pinned") {
+    // actor-pinned NODE hard|soft: an actor with a node affinity; prints
+    // its node, or the error its creation threw.
+    auto soft = argc > 3 && std::string{argv[3]} == "soft";
+    try {
+      auto a = caraway::actor<tally>()
+                 .scheduling(caraway::node_affinity(arg, soft))
+                 .remote();
+      auto text = caraway::get(a.task(&tally::describe).remote(), 30s);
+      std::cout << "actor-node " << text.substr(text.rfind(' ') + 1) << '\n';
+    } catch (const caraway::unschedulable_error& e) {
+      std::cout << "unschedulable_error " << e.what() << '\n';
+    }
   } else if (mode == "nodes") {
     for (auto& node : caraway::nodes())
       std::cout << "node " << node.id << ' ' << node.address << ' '

@@ -8,7 +8,8 @@
 # or fails with unschedulable_error when the node is not there (a soft one
 # runs elsewhere); tasks one after another stay on the head by default and
 # visit every node with spread(). A task over 64 MiB made on a worker runs
-# there, pulling nothing. nodes() lists the nodes. A task running
+# there, pulling nothing. Actors take spread() and node affinities too.
+# nodes() lists the nodes. A task running
 # on a node, and one waiting there for its child, are cancelled from the
 # driver (the child with them). The leases of a
 # driver killed with SIGKILL come back to the nodes.
@@ -123,6 +124,23 @@ run_app locality 90 locality "$pool_b_id"
 [[ $(cat "$work/locality.out") == "locality $pool_b_id pulls 0" ]] \
   || fail "a reader of 64 MiB on pool_b: $(cat "$work/locality.out")"
 echo "ok: a task over 64 MiB made on pool_b ran there, with no pull"
+
+# -- actors: spread, and node affinity ----------------------------------------
+run_app actor_spread 60 actor-spread 4
+spread=$(sort -u <(sed -n 's/^actor-node //p' "$work/actor_spread.out") | wc -l)
+((spread == 4)) \
+  || fail "4 spread actors went to $spread nodes: $(cat "$work/actor_spread.out")"
+run_app actor_pinned 60 actor-pinned "$pool_b_id" hard
+[[ $(cat "$work/actor_pinned.out") == "actor-node $pool_b_id" ]] \
+  || fail "an actor pinned to pool_b: $(cat "$work/actor_pinned.out")"
+run_app actor_gone 60 actor-pinned 0123456789abcdef0123456789abcdef hard
+grep -q "^unschedulable_error .*node 0123456789abcdef0123456789abcdef is dead or unknown" \
+  "$work/actor_gone.out" \
+  || fail "an actor pinned to no node: $(cat "$work/actor_gone.out")"
+run_app actor_soft 60 actor-pinned 0123456789abcdef0123456789abcdef soft
+grep -q "^actor-node " "$work/actor_soft.out" \
+  || fail "an actor softly pinned to no node: $(cat "$work/actor_soft.out")"
+echo "ok: spread actors went to every node; pinned ones to their node, or failed saying why"
 
 run_app listed 30 nodes
 for n in head pool_a pool_b joiner; do

@@ -64,6 +64,12 @@ task_arg from_proto(const rpc::TaskArg& x) {
   return result;
 }
 
+strategy strategy_from(uint32_t x) {
+  return x <= static_cast<uint32_t>(strategy::node_affinity)
+           ? static_cast<strategy>(x)
+           : strategy::hybrid;
+}
+
 void to_proto(const task_spec& x, rpc::TaskSpec* out) {
   out->set_id(to_bytes(x.id));
   if (!x.actor.nil())
@@ -95,10 +101,7 @@ void from_proto(const rpc::TaskSpec& x, task_spec& out) {
   out.depth = x.depth();
   out.max_retries = x.max_retries();
   out.retry_exceptions = x.retry_exceptions();
-  out.scheduling = x.scheduling() <= static_cast<uint32_t>(
-                                       strategy::node_affinity)
-                     ? static_cast<strategy>(x.scheduling())
-                     : strategy::hybrid;
+  out.scheduling = strategy_from(x.scheduling());
   out.affinity_node = from_bytes(x.affinity_node());
   out.affinity_soft = x.affinity_soft();
   out.locality_node = from_bytes(x.locality_node());
@@ -153,6 +156,10 @@ void to_proto(const actor_spec& x, rpc::ActorSpec* out) {
   out->set_max_restarts(x.max_restarts);
   out->set_max_task_retries(x.max_task_retries);
   out->set_num_restarts(x.num_restarts);
+  out->set_scheduling(static_cast<uint32_t>(x.scheduling));
+  if (!x.affinity_node.nil())
+    out->set_affinity_node(to_bytes(x.affinity_node));
+  out->set_affinity_soft(x.affinity_soft);
 }
 
 void from_proto(const rpc::ActorSpec& x, actor_spec& out) {
@@ -170,6 +177,9 @@ void from_proto(const rpc::ActorSpec& x, actor_spec& out) {
   out.max_restarts = x.max_restarts();
   out.max_task_retries = x.max_task_retries();
   out.num_restarts = x.num_restarts();
+  out.scheduling = strategy_from(x.scheduling());
+  out.affinity_node = from_bytes(x.affinity_node());
+  out.affinity_soft = x.affinity_soft();
 }
 
 void to_proto(const actor_info& x, rpc::ActorInfo* out) {

@@ -174,6 +174,14 @@ public:
     return *this;
   }
 
+  /// Where the actor runs: `caraway::spread()` (the nodes with room one
+  /// after another) or `caraway::node_affinity(id, soft)`; by default the
+  /// least used node with room.
+  actor_builder& scheduling(scheduling_strategy strategy) {
+    this->opts_.scheduling = std::move(strategy);
+    return *this;
+  }
+
   /// Lets up to `n` method calls run at once.
   actor_builder& max_concurrency(uint32_t n) {
     if (n == 0)

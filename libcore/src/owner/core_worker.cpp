@@ -496,27 +496,6 @@ void core_worker::settle(std::vector<wire::object_id>& settled, effects& fx) {
   }
 }
 
-void core_worker::set_strategy(wire::task_spec& spec,
-                               const scheduling_strategy& strategy) {
-  using kind = scheduling_strategy::kind;
-  switch (strategy.type) {
-    case kind::hybrid:
-      return;
-    case kind::spread:
-      spec.scheduling = wire::strategy::spread;
-      return;
-    case kind::node_affinity:
-      if (!wire::from_string(strategy.node, spec.affinity_node))
-        throw invalid_argument_error("node_affinity needs a node id of 32 "
-                                     "hex digits, not '"
-                                     + strategy.node + "'");
-      spec.scheduling = wire::strategy::node_affinity;
-      spec.affinity_soft = strategy.soft;
-      return;
-  }
-  throw invalid_argument_error("unknown scheduling strategy");
-}
-
 wire::object_id core_worker::submit_task(const std::string& function,
                                          std::vector<detail::call_arg> args,
                                          std::vector<wire::object_id> nested,
@@ -529,7 +508,7 @@ wire::object_id core_worker::submit_task(const std::string& function,
   spec.depth = ctx != nullptr ? ctx->depth + 1 : 0;
   spec.max_retries = opts.max_retries;
   spec.retry_exceptions = opts.retry_exceptions;
-  set_strategy(spec, opts.scheduling);
+  core::set_strategy(spec, opts.scheduling);
   spec.owner = handles_.owner;
   spec.ns = current_namespace();
   auto id = spec.id;

@@ -377,13 +377,6 @@ public:
   ref_counts refs_of(const wire::object_id& id);
 
 private:
-  /// Puts the task's scheduling strategy into its spec; throws
-  /// `invalid_argument_error` for a malformed node id.
-  static void set_strategy(wire::task_spec& spec,
-                           const scheduling_strategy& strategy);
-
-
-
   /// What to do once the lock is released: messages to send and waiters of
   /// borrowers to answer. Filled under the lock, run by `apply`.
   struct effects {

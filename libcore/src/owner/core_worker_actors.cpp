@@ -245,6 +245,7 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
     spec.args.emplace_back(std::move(x));
   }
   spec.resources = core::make_resources(opts);
+  core::set_strategy(spec, opts.scheduling);
   spec.max_concurrency = opts.max_concurrency;
   spec.detached = opts.detached;
   spec.max_restarts = opts.max_restarts;

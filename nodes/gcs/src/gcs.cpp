@@ -111,6 +111,44 @@ gcs_state::pick_node(const wire::resource_set& req) const {
   return first_feasible != nullptr ? first_feasible : first_live;
 }
 
+const gcs_state::node_entry* gcs_state::place(const wire::actor_spec& spec,
+                                              std::string& why) {
+  auto& req = spec.resources;
+  if (spec.scheduling == wire::strategy::node_affinity) {
+    auto where = "node " + to_string(spec.affinity_node);
+    auto i = std::find_if(nodes.begin(), nodes.end(), [&](auto& n) {
+      return n.info.id == spec.affinity_node && n.raylet && n.info.alive;
+    });
+    if (i != nodes.end() && req.fits_in(i->info.total))
+      return &*i;
+    why = i == nodes.end() ? where + " is dead or unknown"
+                           : where + " does not have the resources the actor "
+                                     "needs";
+    if (!spec.affinity_soft)
+      return nullptr;
+  } else if (spec.scheduling == wire::strategy::spread) {
+    const node_entry* first = nullptr;
+    const node_entry* next = nullptr;
+    for (auto& node : nodes) {
+      if (!node.raylet || !node.ready || !req.fits_in(node.info.available))
+        continue;
+      if (first == nullptr || node.info.id < first->info.id)
+        first = &node;
+      if (spread_cursor < node.info.id
+          && (next == nullptr || node.info.id < next->info.id))
+        next = &node;
+    }
+    if (auto chosen = next != nullptr ? next : first) {
+      spread_cursor = chosen->info.id;
+      return chosen;
+    }
+  }
+  auto result = pick_node(req);
+  if (result == nullptr && why.empty())
+    why = "no node to place the actor on";
+  return result;
+}
+
 std::vector<wire::node_info>
 gcs_state::view_rows(const std::set<wire::unique_id>& ids) const {
   std::vector<wire::node_info> result;
@@ -383,15 +421,19 @@ void changed(self_ptr self, const gcs_state::node_entry& node) {
 }
 
 // Places an actor on a node whose resources cover it and has that node's
-// raylet make it; false (the actor dead) without a node.
-bool place_actor(self_ptr self, const wire::actor_id& id) {
+// raylet make it; false (the actor dead, with the reason in `why_out` if
+// given) without a node.
+bool place_actor(self_ptr self, const wire::actor_id& id,
+                 std::string* why_out = nullptr) {
   auto& st = self->state;
   auto& entry = st.actors[id];
   entry.needs_placing = false;
-  auto node = st.pick_node(entry.spec.resources);
+  std::string why;
+  auto node = st.place(entry.spec, why);
   if (node == nullptr) {
-    st.mark_dead(id, {wire::error_kind::actor_died, "",
-                      "no node to place the actor on"});
+    if (why_out != nullptr)
+      *why_out = why;
+    st.mark_dead(id, {wire::error_kind::actor_died, "", why});
     changed(self, entry);
     return false;
   }
@@ -766,16 +808,12 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
                                "an actor named '" + spec.name
                                  + "' already exists in namespace '" + spec.ns
                                  + "'");
-      if (st.pick_node(spec.resources) == nullptr) {
-        // Frees the name again.
-        st.mark_dead(spec.id, {wire::error_kind::actor_died, "",
-                               "no node to place the actor on"});
-        return caf::make_error(wire::errc::unschedulable,
-                               "no node to place the actor on");
-      }
+      // Dead (its name free again) if nothing can host it.
+      std::string why;
+      if (!place_actor(self, spec.id, &why))
+        return caf::make_error(wire::errc::unschedulable, why);
       if (!spec.detached && spec.owner)
         self->monitor(spec.owner);
-      place_actor(self, spec.id);
       return spec.id;
     },
     [=](wire::alive_atom, const wire::actor_id& id,

@@ -50,6 +50,7 @@ struct actor_options {
   bool get_if_exists = false;
   int32_t max_restarts = 0;
   int32_t max_task_retries = 0;
+  scheduling_strategy scheduling;
   /// Placement group id (empty: none) and bundle (-1: any).
   std::string group;
   int64_t bundle = -1;

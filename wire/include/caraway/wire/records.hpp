@@ -134,6 +134,9 @@ struct actor_spec {
   int32_t max_restarts = 0;   // made again after a failure; -1: no limit
   int32_t max_task_retries = 0; // calls in flight then sent again; -1: no limit
   uint32_t num_restarts = 0;  // 0 for the first instance
+  strategy scheduling = strategy::hybrid; // where the gcs places it
+  unique_id affinity_node;    // for strategy::node_affinity
+  bool affinity_soft = false; // may run elsewhere if that node cannot
   owner_actor owner;          // the creating process
 };
 

@@ -118,6 +118,16 @@ struct gcs_state {
   /// nodes.
   const node_entry* pick_node(const wire::resource_set& req) const;
 
+  /// Where an actor goes by its strategy: `pick_node` by default; with
+  /// spread, the next node with room after the last one chosen (in id
+  /// order), else `pick_node`; with a node affinity, that node if its total
+  /// covers the actor, else (soft) `pick_node`, else null with the reason
+  /// in `why`.
+  const node_entry* place(const wire::actor_spec& spec, std::string& why);
+
+  /// The last node a spread actor went to.
+  wire::unique_id spread_cursor;
+
   /// The view rows of these nodes for the raylets: live ready nodes as
   /// they are, dead ones marked dead; nodes still loading libraries are
   /// left out until they are ready.
