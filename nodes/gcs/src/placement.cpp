@@ -151,35 +151,38 @@ group_table::remove(const wire::unique_id& id, bool& found) {
   return result;
 }
 
-std::vector<wire::unique_id> group_table::waiting() const {
+template <class Pred>
+std::vector<wire::unique_id> group_table::select(Pred pred) const {
   std::vector<wire::unique_id> result;
   for (auto& [id, e] : groups_)
-    if (!e.reserving
-        && (e.info.state == wire::placement_group_state::pending
-            || e.info.state == wire::placement_group_state::rescheduling))
+    if (pred(e))
       result.push_back(id);
   return result;
+}
+
+std::vector<wire::unique_id> group_table::waiting() const {
+  return select([](const entry& e) {
+    return !e.reserving
+           && (e.info.state == wire::placement_group_state::pending
+               || e.info.state == wire::placement_group_state::rescheduling);
+  });
 }
 
 std::vector<wire::unique_id>
 group_table::owned_by(const caf::actor_addr& owner) const {
-  std::vector<wire::unique_id> result;
-  for (auto& [id, e] : groups_)
-    if (e.owner && e.owner == owner
-        && e.info.state != wire::placement_group_state::removed)
-      result.push_back(id);
-  return result;
+  return select([&](const entry& e) {
+    return e.owner && e.owner == owner
+           && e.info.state != wire::placement_group_state::removed;
+  });
 }
 
 std::vector<wire::unique_id>
 group_table::on_node(const wire::unique_id& node) const {
-  std::vector<wire::unique_id> result;
-  for (auto& [id, e] : groups_)
-    if (e.info.state != wire::placement_group_state::removed
-        && std::find(e.info.nodes.begin(), e.info.nodes.end(), node)
-             != e.info.nodes.end())
-      result.push_back(id);
-  return result;
+  return select([&](const entry& e) {
+    return e.info.state != wire::placement_group_state::removed
+           && std::find(e.info.nodes.begin(), e.info.nodes.end(), node)
+                != e.info.nodes.end();
+  });
 }
 
 std::vector<wire::placement_group_info> group_table::list() const {

@@ -78,6 +78,10 @@ public:
   std::vector<wire::placement_group_info> list() const;
 
 private:
+  /// The ids of the groups `pred` accepts.
+  template <class Pred>
+  std::vector<wire::unique_id> select(Pred pred) const;
+
   std::map<wire::unique_id, entry> groups_;
   std::map<std::pair<std::string, std::string>, wire::unique_id> names_;
 };
