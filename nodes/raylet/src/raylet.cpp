@@ -236,10 +236,12 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
           break;
       }
       // A placement group's task waits for its bundles, as it should.
-      auto in_group = std::any_of(shape.begin(), shape.end(), [](auto& x) {
-        return x.first.find("_group_") != std::string::npos;
-      });
-      if (!st.enqueue(shape, std::move(req)) && !in_group
+      auto in_group = [&shape] {
+        return std::any_of(shape.begin(), shape.end(), [](auto& x) {
+          return x.first.find("_group_") != std::string::npos;
+        });
+      };
+      if (!st.enqueue(shape, std::move(req)) && !in_group()
           && st.warned_infeasible.insert(shape).second)
         CARAWAY_LOG(warning, raylet)
           << "a task needs " << describe(shape)
