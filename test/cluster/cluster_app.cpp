@@ -514,6 +514,20 @@ int main(int argc, char** argv) {
     auto first = caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s);
     auto on = caraway::get(caraway::task(where).resources({{"ssd", 1}}).remote(),
                            30s);
+    // A placement group over both workers' "pool", to outlive the head too.
+    auto pg = caraway::placement_group({{{"pool", 1}}, {{"pool", 1}}},
+                                       caraway::strategy::strict_spread)
+                .name("kept")
+                .remote();
+    auto print_group = [](const char* label,
+                          const caraway::placement_group_handle& g) {
+      std::cout << label << ' ' << caraway::to_string(g.state());
+      for (auto& node : g.bundle_nodes())
+        std::cout << ' ' << (node.empty() ? "-" : node);
+      std::cout << std::endl;
+    };
+    pg.wait(30s);
+    print_group("group", pg);
     std::cout << "ready " << first << " on " << on << std::endl;
     if (!wait_for_file(mode, arg, 60s))
       return 1;
@@ -543,6 +557,17 @@ int main(int argc, char** argv) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
     }
+    // The group came back with the head, where it was; then it goes.
+    auto again = caraway::get_placement_group("kept");
+    print_group("group-after", again);
+    std::cout << "group-task "
+              << caraway::get(caraway::task(where)
+                                .num_cpus(0)
+                                .placement_group(again, 1)
+                                .remote(),
+                              30s)
+              << std::endl;
+    caraway::remove_placement_group(again);
   } else if (mode == "lend") {
     // Makes the actor "lent", lets go of its handle once another driver
     // holds one (the file `arg`), then stays until the file `arg`-done.

@@ -4,8 +4,9 @@
 # serve on, a driver still calls its actor and runs tasks on a worker
 # instead of the head's node; once it is back, the workers
 # rejoin under their ids, the driver rejoins its job and runs tasks again,
-# the detached named actor is found by a new driver with its state, and the
-# head's old node is declared dead. A head restarted without its data dir
+# the detached named actor is found by a new driver with its state, a
+# placement group is back on its nodes (and gives them back once removed),
+# and the head's old node is declared dead. A head restarted without its data dir
 # knows no one: the workers are fenced and stop, and a driver's request
 # fails saying so. A second head on a data dir in use does not start, and a
 # worker whose head stays away stops after its reconnect timeout.
@@ -31,11 +32,11 @@ start_head() { # <name> [<option>...]
 start_head head --data-dir "$data"
 head_id=$(node_id_of head)
 start worker_ssd "$node" --role worker --head-address "$address" \
-  --num-cpus 1 --resources ssd:2 --libraries "$library" "${timing[@]}"
+  --num-cpus 1 --resources ssd:2,pool:1 --libraries "$library" "${timing[@]}"
 ssd=$last_pid
 wait_listening worker_ssd "$ssd"
 start worker_tpu "$node" --role worker --head-address "$address" \
-  --num-cpus 1 --resources tpu:1 --libraries "$library" "${timing[@]}"
+  --num-cpus 1 --resources tpu:1,pool:1 --libraries "$library" "${timing[@]}"
 tpu=$last_pid
 wait_listening worker_tpu "$tpu"
 ssd_id=$(node_id_of worker_ssd)
@@ -49,6 +50,9 @@ expect_exit rival "$last_pid" 30 1 "another head uses the data directory"
 start_app driver outlive-head "$work/go"
 driver=$last_pid
 wait_for_line driver "$driver" "^ready 5 on $ssd_id$" 60
+group=$(sed -n 's/^group CREATED //p' "$work/driver.out")
+[[ $group == "$ssd_id $tpu_id" || $group == "$tpu_id $ssd_id" ]] \
+  || fail "the placement group over both workers: $(cat "$work/driver.out")"
 
 # -- the head is away ------------------------------------------------------------
 kill -KILL "$head"
@@ -67,6 +71,18 @@ finish_app driver "$driver" 60
 grep -qx "task-after $tpu_id" "$work/driver.out" \
   || fail "the driver ran no task after the restart: $(cat "$work/driver.out")"
 echo "ok: the driver rejoined its job and ran a task on the tpu worker"
+grep -qx "group-after CREATED $group" "$work/driver.out" \
+  || fail "the placement group after the restart: $(cat "$work/driver.out")"
+grep -qx "group-task ${group#* }" "$work/driver.out" \
+  || fail "the task in bundle 1: $(cat "$work/driver.out")"
+pool_free() {
+  cli pool 15 --address "$address" status \
+    && grep -Eq '^cluster: .*  pool 0/2' "$work/pool.out"
+}
+eventually 20 "the removed group kept its bundles" \
+  pool_free
+echo "ok: the placement group came back where it was, ran a task, and once"
+echo "ok: removed gave its bundles back"
 nodes_back() {
   cli nodes 15 --address "$address" list nodes \
     && grep -q "^$ssd_id .* alive" "$work/nodes.out" \

@@ -5,6 +5,8 @@
 // that keeps every batch, for tests of whoever submits to them.
 
 #include <memory>
+#include <optional>
+#include <utility>
 #include <tuple>
 #include <vector>
 
@@ -30,6 +32,10 @@ struct raylet_log {
   std::vector<uint64_t> done;
   /// Owners whose work and objects the raylet was told to drop.
   std::vector<uint64_t> freed;
+  /// Placement groups it was told were removed.
+  std::vector<wire::unique_id> removed_groups;
+  /// The bundles a restarted head told it to keep, once it did.
+  std::optional<std::vector<std::pair<wire::unique_id, uint32_t>>> kept;
 };
 
 inline wire::raylet_actor::behavior_type
@@ -59,6 +65,16 @@ fake_raylet(wire::raylet_actor::pointer self,
     [](wire::group_atom, wire::commit_atom, const wire::unique_id&,
        uint32_t) { return false; },
     [](wire::group_atom, wire::free_atom, const wire::unique_id&, uint32_t) {},
+    [=](wire::group_atom, wire::kill_atom, const wire::unique_id& group) {
+      log->removed_groups.push_back(group);
+    },
+    [=](wire::group_atom, wire::rejoin_atom,
+        const std::vector<wire::unique_id>& groups,
+        const std::vector<uint32_t>& indices) {
+      log->kept.emplace();
+      for (size_t i = 0; i < groups.size() && i < indices.size(); ++i)
+        log->kept->emplace_back(groups[i], indices[i]);
+    },
     [](wire::status_atom) { return wire::node_info{}; },
     [](wire::stop_atom) {},
     [=](wire::free_atom, uint64_t worker) { log->freed.push_back(worker); },

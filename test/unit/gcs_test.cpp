@@ -66,6 +66,19 @@ wire::stored_actor actor_row(uint64_t owner, uint64_t seq, uint64_t node,
   return row;
 }
 
+// A placement group of owner `worker` with bundles on nodes 1 and 2.
+wire::stored_group group_row(uint64_t worker, uint64_t seq,
+                             wire::placement_group_state state) {
+  wire::stored_group row;
+  row.info.id = {worker, seq};
+  row.info.name = "pg";
+  row.info.bundles = {{{"CPU", 1}}, {{"CPU", 1}}};
+  row.info.nodes = {{1, 1}, {1, 2}};
+  row.info.strategy = wire::placement_strategy::strict_spread;
+  row.info.state = state;
+  return row;
+}
+
 } // namespace
 
 TEST_CASE("the gcs store reads back what it wrote, later rows last") {
@@ -77,11 +90,18 @@ TEST_CASE("the gcs store reads back what it wrote, later rows last") {
     CHECK(store.append(wire::stored_job{1, "driver pid 7", 9, true, {"/x.so"}}));
     CHECK(store.append(wire::stored_owner{9, false}));
     CHECK(store.append(node_row(1, /*alive=*/false)));
-    CHECK(store.log_records() == 4);
+    CHECK(store.append(group_row(9, 1, wire::placement_group_state::created)));
+    CHECK(store.log_records() == 5);
   }
   node::gcs_store again{dir.path};
   auto rows = again.take_loaded();
-  REQUIRE(rows.size() == 4);
+  REQUIRE(rows.size() == 5);
+  auto& group = std::get<wire::stored_group>(rows[4]).info;
+  CHECK(group.id == wire::unique_id{9, 1});
+  CHECK(group.name == "pg");
+  CHECK(group.state == wire::placement_group_state::created);
+  CHECK(group.nodes == std::vector<wire::unique_id>{{1, 1}, {1, 2}});
+  CHECK(group.bundles.size() == 2);
   auto& job = std::get<wire::stored_job>(rows[1]);
   CHECK(job.driver == "driver pid 7");
   CHECK(job.owner == 9);
@@ -194,10 +214,15 @@ struct restored_gcs : test::deterministic_fixture {
       node::gcs_store store{dir.path};
       auto keeper = actor_row(9, 1, 1, "keeper");
       keeper.spec.detached = true;
+      // A placement group of owner 9 over both nodes, and one removed.
       for (auto& row : std::vector<wire::gcs_record>{
              node_row(1), node_row(2), keeper, actor_row(9, 2, 2),
              wire::stored_job{4, "driver pid 7", 9, true, {}},
-             wire::stored_owner{9, false}})
+             wire::stored_owner{9, false},
+             group_row(9, 7, wire::placement_group_state::pending),
+             group_row(9, 7, wire::placement_group_state::created),
+             group_row(9, 8, wire::placement_group_state::created),
+             group_row(9, 8, wire::placement_group_state::removed)})
         store.append(row);
     }
     node::gcs_config cfg;
@@ -229,6 +254,13 @@ struct restored_gcs : test::deterministic_fixture {
     return ask<bool>(wire::rejoin_atom::value, node_row(node).info, raylet);
   }
 
+  wire::placement_group_info group(uint64_t seq) {
+    return ask<wire::placement_group_info>(wire::group_atom::value,
+                                           wire::lookup_atom::value,
+                                           wire::unique_id{9, seq})
+      .value_or(wire::placement_group_info{});
+  }
+
   wire::actor_info lookup(uint64_t seq) {
     return ask<wire::actor_info>(wire::lookup_atom::value,
                                  wire::actor_id{9, seq})
@@ -251,6 +283,13 @@ TEST_CASE_FIXTURE(restored_gcs,
                   "the rest") {
   CHECK(rejoin(1) == std::optional<bool>{true});
   CHECK(rejoin(3) == std::optional<bool>{false}); // never known
+  // The placement group is back as it was; node 1 keeps its bundle (and
+  // gives back any other); the removed group is gone.
+  CHECK(group(7).state == wire::placement_group_state::created);
+  CHECK(group(8).id.nil());
+  using bundle = std::pair<wire::unique_id, uint32_t>;
+  CHECK(raylet_log->kept
+        == std::optional<std::vector<bundle>>{{{{9, 7}, 0}}});
   // The named actor's host announces itself again: it is alive as before.
   auto host = sys.spawn(quiet_host);
   caf::anon_send(gcs, wire::alive_atom::value, wire::actor_id{9, 1},
@@ -273,8 +312,12 @@ TEST_CASE_FIXTURE(restored_gcs,
   auto jobs = ask<std::map<uint64_t, std::string>>(wire::jobs_atom::value);
   REQUIRE(jobs.has_value());
   CHECK(jobs->at(4) == "driver pid 7 finished");
-  // The owner that did not come back has its objects freed on the node.
+  // The owner that did not come back has its objects freed on the node,
+  // and its placement group is removed (node 1 hears it).
   CHECK(raylet_log->freed == std::vector<uint64_t>{9});
+  CHECK(group(7).state == wire::placement_group_state::removed);
+  CHECK(raylet_log->removed_groups
+        == std::vector<wire::unique_id>{{9, 7}});
   caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
 }
 

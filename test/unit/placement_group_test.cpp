@@ -121,3 +121,32 @@ TEST_CASE("an actor in a bundle holds the bundle's resources") {
   CHECK_THROWS_AS(get(big.task(&group_member::add).remote(int64_t{1}), 200ms),
                   timeout_error);
 }
+
+TEST_CASE("removing a placement group ends the work waiting for it") {
+  auto s = init(test::small_cluster(2));
+  auto pg = placement_group({{{"CPU", 1}}}).remote();
+  REQUIRE(pg.wait(10s));
+  auto a = actor<group_member>().num_cpus(1).placement_group(pg, 0).remote();
+  CHECK(get(a.task(&group_member::add).remote(int64_t{2}), 10s) == 2);
+  // The actor holds the bundle's CPU, so this task waits for it.
+  auto waiting = task(where_i_run).placement_group(pg, 0).remote();
+  std::vector<object_ref<std::string>> refs{waiting};
+  CHECK(wait(refs, 1, 100ms).ready.empty());
+  remove_placement_group(pg);
+  CHECK_THROWS_WITH_AS(get(waiting, 10s), doctest::Contains("was removed"),
+                       unschedulable_error);
+  CHECK_THROWS_WITH_AS(get(a.task(&group_member::add).remote(int64_t{1}), 10s),
+                       doctest::Contains("was removed"), actor_died_error);
+  // Work asking for it afterwards fails at once.
+  CHECK_THROWS_WITH_AS(get(task(where_i_run).placement_group(pg).remote(), 10s),
+                       doctest::Contains("was removed"), unschedulable_error);
+  CHECK_THROWS_WITH_AS(
+    actor<group_member>().placement_group(pg, 0).remote(),
+    doctest::Contains("was removed"), unschedulable_error);
+  // Everything it held is back.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (available_resources()["CPU"] < 2
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  CHECK(available_resources()["CPU"] == doctest::Approx(2));
+}

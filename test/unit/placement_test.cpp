@@ -125,3 +125,82 @@ TEST_CASE("raylet_state reserves bundles, then lends them to the group") {
   CHECK(st.info.total.size() == 1);
   CHECK(st.info.available.size() == 1);
 }
+
+TEST_CASE("group_of names the group a bundle shape draws on") {
+  const wire::unique_id g{0xabc, 0x123};
+  CHECK(wire::group_of(wire::bundle_shape(one, g, 0)) == g);
+  CHECK(wire::group_of(wire::bundle_shape(one, g, -1)) == g);
+  CHECK(wire::group_of(wire::bundle_shape({}, g, 3)) == g);
+  CHECK(wire::group_of(one).nil());
+  CHECK(wire::group_of({{"bundle_group_junk", 1}}).nil());
+}
+
+TEST_CASE("raylet_state ends a removed group's work and refuses it after") {
+  node::raylet_state st;
+  st.info.id = a;
+  st.info.total = {{"CPU", 2}};
+  st.info.available = st.info.total;
+  const wire::unique_id g{9, 9};
+  const wire::unique_id other{8, 8};
+  REQUIRE(st.prepare_bundle(g, 0, one));
+  REQUIRE(st.commit_bundle(g, 0));
+  // Waiting: one request the bundle can run, one it never can, one outside
+  // the group, and an actor of the group.
+  CHECK(st.enqueue(wire::bundle_shape(one, g, 0), {}));
+  CHECK_FALSE(st.enqueue(wire::bundle_shape(one, g, 1), {}));
+  CHECK(st.enqueue(one, {}));
+  CHECK_FALSE(st.enqueue(wire::bundle_shape(one, other, 0), {}));
+  wire::actor_spec actor;
+  actor.resources = wire::bundle_shape(one, g, 0);
+  st.pending_actors.push_back(actor);
+  CHECK(st.waiting_groups() == std::set<wire::unique_id>{g, other});
+  size_t actors = 0;
+  auto dropped = st.remove_group(g, actors);
+  CHECK(dropped.size() == 2);
+  CHECK(actors == 1);
+  CHECK(st.pending() == 2); // the request outside and the other group's
+  CHECK(st.waiting_groups() == std::set<wire::unique_id>{other});
+  // Its bundle went back, and it gets none again.
+  CHECK(st.bundles.empty());
+  CHECK(st.info.available.at("CPU") == doctest::Approx(2));
+  CHECK(st.group_removed(g));
+  CHECK_FALSE(st.prepare_bundle(g, 1, one));
+  CHECK_FALSE(st.group_removed(other));
+  // Only the most recent removals are kept.
+  st.removed_groups_kept = 2;
+  st.remove_group({7, 1}, actors);
+  st.remove_group({7, 2}, actors);
+  CHECK_FALSE(st.group_removed(g));
+  CHECK(st.group_removed({7, 2}));
+}
+
+TEST_CASE("group_table takes groups back after a restart of the head") {
+  node::group_table t;
+  wire::placement_group_info x;
+  x.id = {5, 1};
+  x.name = "pg";
+  x.bundles = {one, one};
+  x.nodes = {a, b};
+  x.state = wire::placement_group_state::created;
+  t.put(x);
+  CHECK(t.find_named("", "pg") != nullptr);
+  CHECK(t.waiting().empty());
+  using bundle = std::pair<wire::unique_id, uint32_t>;
+  CHECK(t.bundles_on(a) == std::vector<bundle>{{x.id, 0}});
+  CHECK(t.bundles_on(c).empty());
+  // No owner until its process is back; found by its ids meanwhile.
+  caf::actor_addr none;
+  CHECK(t.owned_by(none, 5) == std::vector<wire::unique_id>{x.id});
+  CHECK(t.owned_by(none, 6).empty());
+  CHECK(t.owned_by(none, 0).empty());
+  // A later row of the same group replaces it.
+  x.state = wire::placement_group_state::rescheduling;
+  x.name = "renamed";
+  t.put(x);
+  CHECK(t.find_named("", "pg") == nullptr);
+  CHECK(t.waiting() == std::vector<wire::unique_id>{x.id});
+  CHECK(t.bundles_on(a).empty()); // not created: nothing placed
+  t.erase(x.id);
+  CHECK(t.find(x.id) == nullptr);
+  CHECK(t.find_named("", "renamed") == nullptr);
+}

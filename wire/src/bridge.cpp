@@ -368,6 +368,8 @@ std::string encode(const gcs_record& x) {
   } else if (auto owner = std::get_if<stored_owner>(&x)) {
     msg.mutable_owner()->set_worker(owner->worker);
     msg.mutable_owner()->set_gone(owner->gone);
+  } else if (auto group = std::get_if<stored_group>(&x)) {
+    to_proto(group->info, msg.mutable_group());
   }
   return msg.SerializeAsString();
 }
@@ -402,6 +404,12 @@ bool decode(const char* data, size_t size, gcs_record& out) {
     case rpc::GcsRecord::kOwner:
       out = stored_owner{msg.owner().worker(), msg.owner().gone()};
       return msg.owner().worker() != 0;
+    case rpc::GcsRecord::kGroup: {
+      stored_group x;
+      from_proto(msg.group(), x.info);
+      out = std::move(x);
+      return !std::get<stored_group>(out).info.id.nil();
+    }
     default:
       return false;
   }
@@ -410,6 +418,7 @@ bool decode(const char* data, size_t size, gcs_record& out) {
 void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<unique_id>("caraway::unique_id");
   cfg.add_message_type<std::vector<unique_id>>("caraway::unique_ids");
+  cfg.add_message_type<std::vector<uint32_t>>("caraway::u32s");
   cfg.add_message_type<error_info>("caraway::error_info");
   cfg.add_message_type<task_spec>("caraway::task_spec");
   cfg.add_message_type<std::vector<task_spec>>("caraway::task_specs");

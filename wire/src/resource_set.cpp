@@ -108,4 +108,18 @@ resource_set bundle_supply(const resource_set& bundle, const unique_id& group,
   return result;
 }
 
+unique_id group_of(const resource_set& shape) {
+  // Every bundle shape has the group-wide marker "bundle_group_<group>".
+  static const std::string marker = "bundle_group_";
+  for (auto& [name, amount] : shape) {
+    if (name.compare(0, marker.size(), marker) != 0)
+      continue;
+    unique_id id;
+    auto tail = name.substr(name.rfind('_') + 1);
+    if (from_string(tail, id))
+      return id;
+  }
+  return {};
+}
+
 } // namespace caraway::wire

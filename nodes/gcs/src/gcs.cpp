@@ -114,6 +114,14 @@ gcs_state::pick_node(const wire::resource_set& req) const {
 const gcs_state::node_entry* gcs_state::place(const wire::actor_spec& spec,
                                               std::string& why) {
   auto& req = spec.resources;
+  auto group = wire::group_of(req);
+  if (!group.nil()) {
+    auto e = groups.find(group);
+    if (e == nullptr || e->info.state == wire::placement_group_state::removed) {
+      why = "its placement group " + to_string(group) + " was removed";
+      return nullptr;
+    }
+  }
   if (spec.scheduling == wire::strategy::node_affinity) {
     auto where = "node " + to_string(spec.affinity_node);
     auto i = std::find_if(nodes.begin(), nodes.end(), [&](auto& n) {
@@ -274,6 +282,12 @@ void gcs_state::save_owner(uint64_t worker, bool gone) {
     write(wire::stored_owner{worker, gone});
 }
 
+void gcs_state::save_group(const wire::unique_id& id) {
+  auto e = groups.find(id);
+  if (store && e != nullptr)
+    write(wire::stored_group{e->info});
+}
+
 std::vector<wire::gcs_record> gcs_state::rows() const {
   std::vector<wire::gcs_record> result;
   for (auto& node : nodes)
@@ -286,6 +300,9 @@ std::vector<wire::gcs_record> gcs_state::rows() const {
     result.emplace_back(wire::stored_owner{worker, false});
   for (auto worker : awaited_owners)
     result.emplace_back(wire::stored_owner{worker, false});
+  for (auto& info : groups.list())
+    if (info.state != wire::placement_group_state::removed)
+      result.emplace_back(wire::stored_group{info});
   return result;
 }
 
@@ -315,6 +332,11 @@ void gcs_state::restore(std::vector<wire::gcs_record> records) {
         awaited_owners.erase(o->worker);
       else
         awaited_owners.insert(o->worker);
+    } else if (auto g = std::get_if<wire::stored_group>(&rec)) {
+      if (g->info.state == wire::placement_group_state::removed)
+        groups.erase(g->info.id);
+      else
+        groups.put(std::move(g->info));
     }
   }
   // Nodes that were alive wait to rejoin; the head's own node ended with
@@ -344,6 +366,7 @@ void gcs_state::restore(std::vector<wire::gcs_record> records) {
 
 void gcs_state::adopt_owner(uint64_t worker, const caf::actor_addr& owner) {
   awaited_owners.erase(worker);
+  groups.adopt(worker, owner);
   for (auto& [id, e] : actors)
     if (!e.owner && !e.detached && id.hi == worker
         && e.info.state != wire::actor_state::dead)
@@ -464,9 +487,9 @@ void lose_instance(self_ptr self, const wire::actor_id& id,
   }
 }
 
-// Marks an actor dead, tells everyone and stops its host; false if it was
-// dead or unknown already.
-bool kill_actor(self_ptr self, const wire::actor_id& id,
+} // namespace
+
+bool kill_actor(gcs_self self, const wire::actor_id& id,
                 wire::error_info why) {
   auto& st = self->state;
   auto i = st.actors.find(id);
@@ -481,6 +504,8 @@ bool kill_actor(self_ptr self, const wire::actor_id& id,
     self->send(host, wire::kill_atom::value);
   return true;
 }
+
+namespace {
 
 // A node is dead: owners run its tasks again elsewhere, its actors restart
 // elsewhere or die (also those still starting).
@@ -530,7 +555,7 @@ void owner_gone(self_ptr self, uint64_t worker, const caf::actor_addr& addr) {
                {wire::error_kind::actor_died, "",
                 "the process that created the actor exited (an actor "
                 "outlives it only with lifetime(caraway::detached))"});
-  groups_of_gone_owner(self, addr);
+  groups_of_gone_owner(self, worker, addr);
   for (auto& [id, job] : st.jobs) {
     if (job.running
         && (addr ? job.owner == addr
@@ -617,6 +642,7 @@ void end_rejoin(self_ptr self) {
                    "restarted"});
   for (auto& id : unplaced)
     place_actor(self, id);
+  place_groups(self);
   CARAWAY_LOG(info, gcs) << "the time to rejoin is over"
                          << log::kv("actors_lost", lost.size())
                          << log::kv("actors_placed", unplaced.size());
@@ -740,6 +766,7 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       i->ready = true;
       changed(self, *i);
       send_view(self, raylet);
+      groups_rejoined_node(self, i->info.id, raylet);
       return true;
     },
     [=](wire::job_atom, const std::string& driver, wire::owner_actor& owner,
@@ -942,12 +969,16 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       if (info.bundles.empty())
         return caf::make_error(wire::errc::invalid_request,
                                "a placement group needs at least one bundle");
+      if (info.id.nil() || st.groups.find(info.id) != nullptr)
+        return caf::make_error(wire::errc::invalid_request,
+                               "a placement group needs a new id");
       auto id = info.id;
       auto name = info.name;
       if (!st.groups.add(std::move(info), creator.address()))
         return caf::make_error(wire::errc::name_taken,
                                "a placement group named '" + name
                                  + "' already exists");
+      st.save_group(id);
       place_groups(self);
       return id;
     },

@@ -40,6 +40,44 @@ void give_back(gcs_self self, const wire::unique_id& group, uint32_t index,
                index);
 }
 
+// Gives back the group's bundles (but on `lost`) and waits to place it
+// again, saying why.
+void reschedule_group(gcs_self self, const wire::unique_id& id,
+                      const wire::unique_id& lost, const std::string& why) {
+  auto e = self->state.groups.find(id);
+  if (e == nullptr || e->info.state != placement_group_state::created)
+    return;
+  auto& info = e->info;
+  for (uint32_t i = 0; i < info.nodes.size(); ++i)
+    if (!info.nodes[i].nil() && info.nodes[i] != lost)
+      give_back(self, id, i, info.nodes[i]);
+  info.nodes.assign(info.bundles.size(), wire::unique_id{});
+  info.state = placement_group_state::rescheduling;
+  info.why = why;
+  self->state.save_group(id);
+  CARAWAY_LOG(warning, gcs) << "placement group lost a bundle; placing it again"
+                            << log::kv("id", wire::to_string(id))
+                            << log::kv("why", why);
+}
+
+// A bundle of a created group did not become usable: the group is placed
+// again (the node's reservation, if any, given back too).
+void commit_failed(gcs_self self, const wire::unique_id& id, uint64_t attempt,
+                   uint32_t index, const wire::unique_id& node,
+                   const std::string& why) {
+  auto e = self->state.groups.find(id);
+  if (e == nullptr || e->attempt != attempt)
+    return;
+  CARAWAY_LOG(warning, gcs)
+    << "a bundle was not committed" << log::kv("group", wire::to_string(id))
+    << log::kv("index", index) << log::kv("node", wire::to_string(node))
+    << log::kv("why", why);
+  reschedule_group(self, id, wire::unique_id{},
+                   "bundle " + std::to_string(index) + " on node "
+                     + wire::to_string(node) + " failed: " + why);
+  place_groups(self);
+}
+
 // Every raylet answered the first phase of `attempt`: commit everywhere,
 // or give back what was reserved and wait for room again.
 void finish_attempt(gcs_self self, const wire::unique_id& id,
@@ -59,6 +97,7 @@ void finish_attempt(gcs_self self, const wire::unique_id& id,
     }
     return;
   }
+  auto attempt = e->attempt;
   for (uint32_t i = 0; i < nodes.size(); ++i) {
     auto raylet = raylet_of(self, nodes[i]);
     if (!raylet)
@@ -70,21 +109,19 @@ void finish_attempt(gcs_self self, const wire::unique_id& id,
       .then(
         [=](bool ok) {
           if (!ok)
-            CARAWAY_LOG(warning, gcs)
-              << "a node did not hold a reserved bundle"
-              << log::kv("group", wire::to_string(id)) << log::kv("index", i)
-              << log::kv("node", wire::to_string(node));
+            commit_failed(self, id, attempt, i, node,
+                          "the node no longer held the reserved bundle");
         },
         [=](caf::error& err) {
-          CARAWAY_LOG(warning, gcs)
-            << "a node did not confirm a bundle"
-            << log::kv("group", wire::to_string(id)) << log::kv("index", i)
-            << log::kv("error", self->system().render(err));
+          commit_failed(self, id, attempt, i, node,
+                        "the node did not confirm the bundle: "
+                          + self->system().render(err));
         });
   }
   info.nodes = std::move(nodes);
   info.state = placement_group_state::created;
   info.why.clear();
+  self->state.save_group(id);
   CARAWAY_LOG(info, gcs) << "placement group created"
                          << log::kv("id", wire::to_string(id))
                          << log::kv("name", info.name)
@@ -156,43 +193,60 @@ void place_groups(gcs_self self) {
 }
 
 bool remove_group(gcs_self self, const wire::unique_id& id) {
-  auto e = self->state.groups.find(id);
+  auto& st = self->state;
   bool found = false;
-  auto reserved = self->state.groups.remove(id, found);
+  st.groups.remove(id, found);
   if (!found)
     return false;
-  // A reservation on its way gives back what it got when it ends.
-  if (!e->reserving)
-    for (auto& [index, node] : reserved)
-      give_back(self, id, index, node);
+  st.save_group(id);
+  // Every node hears it, not only those with bundles: tasks of the group
+  // may wait anywhere. A node then refuses to reserve for it, so a
+  // reservation on its way ends given back too.
+  for (auto& node : st.nodes)
+    if (node.info.alive && node.raylet)
+      self->send(node.raylet, wire::group_atom::value, wire::kill_atom::value,
+                 id);
+  std::vector<wire::actor_id> actors;
+  for (auto& [actor, entry] : st.actors)
+    if (entry.info.state != wire::actor_state::dead
+        && wire::group_of(entry.spec.resources) == id)
+      actors.push_back(actor);
+  for (auto& actor : actors)
+    kill_actor(self, actor,
+               {wire::error_kind::actor_died, "",
+                "its placement group " + wire::to_string(id)
+                  + " was removed"});
   CARAWAY_LOG(info, gcs) << "placement group removed"
-                         << log::kv("id", wire::to_string(id));
+                         << log::kv("id", wire::to_string(id))
+                         << log::kv("actors_ended", actors.size());
   return true;
 }
 
+
 void groups_lost_node(gcs_self self, const wire::unique_id& node) {
-  auto& st = self->state;
-  for (auto& id : st.groups.on_node(node)) {
-    auto e = st.groups.find(id);
-    auto& info = e->info;
-    for (uint32_t i = 0; i < info.nodes.size(); ++i)
-      if (!info.nodes[i].nil() && info.nodes[i] != node)
-        give_back(self, id, i, info.nodes[i]);
-    info.nodes.assign(info.bundles.size(), wire::unique_id{});
-    info.state = placement_group_state::rescheduling;
-    info.why = "node " + wire::to_string(node) + " with a bundle died";
-    CARAWAY_LOG(warning, gcs) << "placement group lost a node; placing it again"
-                              << log::kv("id", wire::to_string(id))
-                              << log::kv("node", wire::to_string(node));
-  }
+  for (auto& id : self->state.groups.on_node(node))
+    reschedule_group(self, id, node,
+                     "node " + wire::to_string(node) + " with a bundle died");
   place_groups(self);
 }
 
-void groups_of_gone_owner(gcs_self self, const caf::actor_addr& owner) {
-  if (!owner)
-    return;
-  for (auto& id : self->state.groups.owned_by(owner))
+void groups_of_gone_owner(gcs_self self, uint64_t worker,
+                          const caf::actor_addr& owner) {
+  for (auto& id : self->state.groups.owned_by(owner, worker))
     remove_group(self, id);
+}
+
+void groups_rejoined_node(gcs_self self, const wire::unique_id& node,
+                          const wire::raylet_actor& raylet) {
+  std::vector<wire::unique_id> groups;
+  std::vector<uint32_t> indices;
+  for (auto& [id, index] : self->state.groups.bundles_on(node)) {
+    groups.push_back(id);
+    indices.push_back(index);
+  }
+  self->send(raylet, wire::group_atom::value, wire::rejoin_atom::value,
+             std::move(groups), std::move(indices));
+  place_groups(self);
 }
 
 } // namespace caraway::node

@@ -169,11 +169,50 @@ std::vector<wire::unique_id> group_table::waiting() const {
 }
 
 std::vector<wire::unique_id>
-group_table::owned_by(const caf::actor_addr& owner) const {
+group_table::owned_by(const caf::actor_addr& owner, uint64_t worker) const {
   return select([&](const entry& e) {
-    return e.owner && e.owner == owner
+    return ((e.owner && e.owner == owner)
+            || (worker != 0 && e.info.id.hi == worker))
            && e.info.state != wire::placement_group_state::removed;
   });
+}
+
+void group_table::put(wire::placement_group_info info) {
+  auto id = info.id;
+  erase(id);
+  if (!info.name.empty()
+      && info.state != wire::placement_group_state::removed)
+    names_[{info.ns, info.name}] = id;
+  groups_[id].info = std::move(info);
+}
+
+void group_table::erase(const wire::unique_id& id) {
+  auto i = groups_.find(id);
+  if (i == groups_.end())
+    return;
+  auto n = names_.find({i->second.info.ns, i->second.info.name});
+  if (n != names_.end() && n->second == id)
+    names_.erase(n);
+  groups_.erase(i);
+}
+
+void group_table::adopt(uint64_t worker, const caf::actor_addr& owner) {
+  for (auto& [id, e] : groups_)
+    if (!e.owner && id.hi == worker)
+      e.owner = owner;
+}
+
+std::vector<std::pair<wire::unique_id, uint32_t>>
+group_table::bundles_on(const wire::unique_id& node) const {
+  std::vector<std::pair<wire::unique_id, uint32_t>> result;
+  for (auto& [id, e] : groups_) {
+    if (e.info.state != wire::placement_group_state::created)
+      continue;
+    for (uint32_t i = 0; i < e.info.nodes.size(); ++i)
+      if (e.info.nodes[i] == node)
+        result.emplace_back(id, i);
+  }
+  return result;
 }
 
 std::vector<wire::unique_id>

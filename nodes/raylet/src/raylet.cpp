@@ -98,6 +98,50 @@ void spill_waiting(self_ptr self) {
   }
 }
 
+std::string removed_why(const wire::unique_id& group) {
+  return "placement group " + wire::to_string(group) + " was removed";
+}
+
+// The group was removed: its bundles here go back, the tasks waiting for
+// it fail, saying so (the gcs ends its actors).
+void group_gone(self_ptr self, const wire::unique_id& group) {
+  auto& st = self->state;
+  size_t actors = 0;
+  auto dropped = st.remove_group(group, actors);
+  for (auto& req : dropped)
+    req.promise.deliver(
+      caf::make_error(wire::errc::unschedulable, removed_why(group)));
+  if (!dropped.empty() || actors > 0)
+    CARAWAY_LOG(info, raylet)
+      << "a placement group was removed; its waiting work ends"
+      << log::kv("group", wire::to_string(group))
+      << log::kv("requests", dropped.size()) << log::kv("actors", actors);
+  schedule_report(self);
+  dispatch(self);
+}
+
+// A request for the group found no node: if that is because the group is
+// gone (removed before this node heard of it), its requests fail.
+void check_group(self_ptr self, const wire::unique_id& group) {
+  auto& st = self->state;
+  if (!st.gcs || !st.groups_asked.insert(group).second)
+    return;
+  self
+    ->request(st.gcs, std::chrono::seconds(5), wire::group_atom::value,
+              wire::lookup_atom::value, group)
+    .then(
+      [=](const wire::placement_group_info& info) {
+        self->state.groups_asked.erase(group);
+        if (info.id.nil()
+            || info.state == wire::placement_group_state::removed)
+          group_gone(self, group);
+      },
+      [=](caf::error&) {
+        // Asked again by the next request that finds no node.
+        self->state.groups_asked.erase(group);
+      });
+}
+
 // Starts whatever fits: actors waiting for resources first, then leases.
 void dispatch(self_ptr self) {
   auto& st = self->state;
@@ -214,6 +258,10 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       req.strategy = static_cast<wire::strategy>(strategy);
       req.affinity_node = affinity_node;
       req.affinity_soft = affinity_soft;
+      auto group = wire::group_of(shape);
+      if (!group.nil() && st.group_removed(group))
+        return caf::make_error(wire::errc::unschedulable,
+                               removed_why(group));
       auto where = st.place(shape, req, spilled);
       // Before the promise: once made, it answers instead of the handler.
       if (where.kind == raylet_state::placement::refused)
@@ -235,18 +283,17 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
         case raylet_state::placement::nowhere:
           break;
       }
-      // A placement group's task waits for its bundles, as it should.
-      auto in_group = [&shape] {
-        return std::any_of(shape.begin(), shape.end(), [](auto& x) {
-          return x.first.find("_group_") != std::string::npos;
-        });
-      };
-      if (!st.enqueue(shape, std::move(req)) && !in_group()
-          && st.warned_infeasible.insert(shape).second)
-        CARAWAY_LOG(warning, raylet)
+      // A placement group's task waits for its bundles, as it should,
+      // unless the group is gone.
+      if (!st.enqueue(shape, std::move(req))) {
+        if (!group.nil())
+          check_group(self, group);
+        else if (st.warned_infeasible.insert(shape).second)
+          CARAWAY_LOG(warning, raylet)
           << "a task needs " << describe(shape)
           << " but no node has it; it stays pending until a node that has "
              "it joins";
+      }
       dispatch(self);
       return promise;
     },
@@ -318,6 +365,32 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
           << log::kv("index", index);
         dispatch(self);
       }
+    },
+    [=](wire::group_atom, wire::kill_atom, const wire::unique_id& group) {
+      group_gone(self, group);
+    },
+    [=](wire::group_atom, wire::rejoin_atom,
+        const std::vector<wire::unique_id>& groups,
+        const std::vector<uint32_t>& indices) {
+      auto& st = self->state;
+      std::set<std::pair<wire::unique_id, uint32_t>> keep;
+      for (size_t i = 0; i < groups.size() && i < indices.size(); ++i)
+        keep.emplace(groups[i], indices[i]);
+      std::vector<std::pair<wire::unique_id, uint32_t>> stale;
+      for (auto& [key, b] : st.bundles)
+        if (keep.count(key) == 0)
+          stale.push_back(key);
+      for (auto& [group, index] : stale)
+        st.free_bundle(group, index);
+      if (!stale.empty())
+        CARAWAY_LOG(info, raylet)
+          << "gave back bundles the restarted head does not place here"
+          << log::kv("bundles", stale.size());
+      // Groups removed while the head was away fail their waiting tasks.
+      for (auto& group : st.waiting_groups())
+        check_group(self, group);
+      schedule_report(self);
+      dispatch(self);
     },
     [=](wire::status_atom) {
       auto& st = self->state;

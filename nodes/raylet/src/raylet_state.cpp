@@ -249,6 +249,8 @@ bool raylet_state::prepare_bundle(const wire::unique_id& group,
   auto key = std::make_pair(group, index);
   if (bundles.count(key) > 0)
     return true;
+  if (group_removed(group))
+    return false;
   if (!fits(resources))
     return false;
   acquire(resources);
@@ -305,6 +307,68 @@ size_t raylet_state::requeue_feasible() {
     }
   }
   return result;
+}
+
+std::set<wire::unique_id> raylet_state::waiting_groups() const {
+  std::set<wire::unique_id> result;
+  auto add = [&](const wire::resource_set& shape) {
+    auto group = wire::group_of(shape);
+    if (!group.nil())
+      result.insert(group);
+  };
+  for (auto& [shape, requests] : queues)
+    add(shape);
+  for (auto& [shape, req] : infeasible)
+    add(shape);
+  for (auto& spec : pending_actors)
+    add(spec.resources);
+  return result;
+}
+
+std::vector<lease_request>
+raylet_state::remove_group(const wire::unique_id& group,
+                           size_t& dropped_actors) {
+  if (removed_groups.insert(group).second) {
+    removed_order.push_back(group);
+    while (removed_order.size() > removed_groups_kept) {
+      removed_groups.erase(removed_order.front());
+      removed_order.pop_front();
+    }
+  }
+  for (auto i = bundles.begin(); i != bundles.end();) {
+    auto key = (i++)->first;
+    if (key.first == group)
+      free_bundle(key.first, key.second);
+  }
+  std::vector<lease_request> dropped;
+  for (auto q = queues.begin(); q != queues.end();) {
+    if (wire::group_of(q->first) != group) {
+      ++q;
+      continue;
+    }
+    for (auto& [key, req] : q->second)
+      dropped.emplace_back(std::move(req));
+    queued -= q->second.size();
+    q = queues.erase(q);
+  }
+  for (auto i = infeasible.begin(); i != infeasible.end();) {
+    if (wire::group_of(i->first) == group) {
+      dropped.emplace_back(std::move(i->second));
+      i = infeasible.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  auto n = pending_actors.size();
+  pending_actors.erase(std::remove_if(pending_actors.begin(),
+                                      pending_actors.end(),
+                                      [&](const wire::actor_spec& spec) {
+                                        return wire::group_of(spec.resources)
+                                               == group;
+                                      }),
+                       pending_actors.end());
+  dropped_actors = n - pending_actors.size();
+  return dropped;
 }
 
 } // namespace caraway::node

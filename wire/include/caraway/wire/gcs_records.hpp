@@ -41,8 +41,14 @@ struct stored_owner {
   bool gone = false;
 };
 
-using gcs_record
-  = std::variant<stored_actor, stored_node, stored_job, stored_owner>;
+/// A placement group; the process that created it mints ids with the
+/// group id's high word.
+struct stored_group {
+  placement_group_info info;
+};
+
+using gcs_record = std::variant<stored_actor, stored_node, stored_job,
+                                stored_owner, stored_group>;
 
 /// The record's Protobuf bytes.
 std::string encode(const gcs_record& x);

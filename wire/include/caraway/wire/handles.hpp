@@ -111,11 +111,18 @@ using raylet_actor = caf::typed_actor<
   // Placement groups, two phases (from the gcs): reserve a bundle of group
   // `id` (false: no room now); make a reserved bundle usable by the tasks
   // of the group (false: not reserved here); give a bundle back, reserved
-  // or usable.
+  // or usable; the group was removed: give back its bundles here, and
+  // fail the tasks and drop the actors that wait for it.
   caf::replies_to<group_atom, prepare_atom, unique_id, uint32_t,
                   resource_set>::with<bool>,
   caf::replies_to<group_atom, commit_atom, unique_id, uint32_t>::with<bool>,
   caf::reacts_to<group_atom, free_atom, unique_id, uint32_t>,
+  caf::reacts_to<group_atom, kill_atom, unique_id>,
+  // This node rejoined a restarted head, whose tables place these bundles
+  // (group, index) here: keep those, give back the others, and fail the
+  // waiting tasks of groups that are gone.
+  caf::reacts_to<group_atom, rejoin_atom, std::vector<unique_id>,
+                 std::vector<uint32_t>>,
   // Resources, queue length and object store use of this node.
   caf::replies_to<status_atom>::with<node_info>,
   // Stop this node (its daemon exits once the raylet is gone).

@@ -210,6 +210,10 @@ resource_set bundle_shape(const resource_set& shape, const unique_id& group,
 resource_set bundle_supply(const resource_set& bundle, const unique_id& group,
                            int64_t index);
 
+/// The placement group a shape made by `bundle_shape` draws on; nil for a
+/// shape outside any group.
+unique_id group_of(const resource_set& shape);
+
 // Implemented by the bridge (src/bridge.cpp) through Protobuf.
 #define CARAWAY_WIRE_RECORD(type)                                             \
   caf::error inspect(caf::serializer& f, type& x);                             \

@@ -82,6 +82,7 @@ struct gcs_state {
   void save_node(const node_entry& node);
   void save_job(uint64_t id);
   void save_owner(uint64_t worker, bool gone);
+  void save_group(const wire::unique_id& id);
 
   /// Appends a row to the store, rewriting the snapshot now and then.
   void write(const wire::gcs_record& row);
@@ -164,7 +165,7 @@ struct gcs_state {
   /// The node has loaded the libraries of running jobs.
   void mark_ready(const wire::unique_id& id);
 
-  /// Placement groups (kept in memory only: a restarted head has none).
+  /// Placement groups (removed ones only until the head restarts).
   group_table groups;
   bool groups_retry_scheduled = false;
 };

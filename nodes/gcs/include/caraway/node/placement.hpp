@@ -69,8 +69,25 @@ public:
   /// its way).
   std::vector<wire::unique_id> waiting() const;
 
-  /// Groups created by `owner`, not removed.
-  std::vector<wire::unique_id> owned_by(const caf::actor_addr& owner) const;
+  /// Groups created by `owner`, or by the process minting ids with
+  /// `worker` as their high word (unless 0), not removed.
+  std::vector<wire::unique_id> owned_by(const caf::actor_addr& owner,
+                                        uint64_t worker) const;
+
+  /// Takes a group back as a restarted head read it (replacing what it had
+  /// of it): without its owner until `adopt` gives it.
+  void put(wire::placement_group_info info);
+
+  /// Forgets a group.
+  void erase(const wire::unique_id& id);
+
+  /// The process minting ids with `worker` is back, as `owner`: its groups
+  /// go with it from now on.
+  void adopt(uint64_t worker, const caf::actor_addr& owner);
+
+  /// The bundles the table places on `node` (group, index).
+  std::vector<std::pair<wire::unique_id, uint32_t>>
+  bundles_on(const wire::unique_id& node) const;
 
   /// Groups with a bundle on `node`, not removed.
   std::vector<wire::unique_id> on_node(const wire::unique_id& node) const;

@@ -200,6 +200,29 @@ struct raylet_state {
   /// Requests waiting for what no node had that this one has now go to the
   /// queues; returns how many.
   size_t requeue_feasible();
+
+  /// Placement groups known to be removed, the most recent
+  /// `removed_groups_kept` of them: requests for them are refused. An older
+  /// one is found again by asking the gcs (`groups_asked`).
+  std::set<wire::unique_id> removed_groups;
+  std::deque<wire::unique_id> removed_order;
+  size_t removed_groups_kept = 4096;
+  /// Groups the raylet asked the gcs about (a request of theirs found no
+  /// node), until it answers.
+  std::set<wire::unique_id> groups_asked;
+
+  bool group_removed(const wire::unique_id& group) const {
+    return removed_groups.count(group) > 0;
+  }
+
+  /// The groups that waiting requests and actors draw on.
+  std::set<wire::unique_id> waiting_groups() const;
+
+  /// The group was removed: gives back its bundles here and takes out its
+  /// waiting requests (returned) and actors not yet started (counted in
+  /// `dropped_actors`). Later requests and reservations for it are refused.
+  std::vector<lease_request> remove_group(const wire::unique_id& group,
+                                          size_t& dropped_actors);
 };
 
 /// The raylet's own view of itself: its public interface plus its timers.
