@@ -111,6 +111,9 @@ after=$(sed -n 's/^nodes //p' "$work/moved.out" | tail -1)
 read -r -a now <<<"$after"
 grep -qx "bundle 0 ${now[0]}" "$work/moved.out" \
   || fail "the task in the moved bundle: $(cat "$work/moved.out")"
-grep -q 'placing it again' "$work/head.err" \
+[[ ${now[1]} == "${before[1]}" ]] \
+  || fail "bundle 1 moved although its node lives: ${before[*]} -> $after"
+grep -q 'placement group lost bundles; placing them again' "$work/head.err" \
   || fail "the head did not log the rescheduling"
-echo "ok: a group whose node was killed was placed again; its task ran on the new node"
+echo "ok: a group whose node was killed placed its lost bundle again (the other"
+echo "ok: stayed); its task ran on the new node"

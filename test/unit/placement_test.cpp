@@ -69,6 +69,40 @@ TEST_CASE("place_bundles spreads over distinct nodes") {
           .empty());
 }
 
+TEST_CASE("place_bundles places lost bundles around those kept") {
+  std::string why;
+  using ids = std::vector<wire::unique_id>;
+  const wire::unique_id none;
+  // Node c died with bundle 1: strict spread keeps a and b, and needs a
+  // node neither uses; pack goes where the group is.
+  auto rooms_without_c = std::vector<node::node_room>{{a, {{"CPU", 2}}},
+                                                      {b, {{"CPU", 2}}}};
+  CHECK(node::place_bundles(placement_strategy::strict_spread, {one, one, one},
+                            rooms_without_c, why, {a, none, b})
+          .empty());
+  auto four = rooms_without_c;
+  four.push_back({{4, 4}, {{"CPU", 1}}});
+  CHECK(node::place_bundles(placement_strategy::strict_spread, {one, one, one},
+                            four, why, {a, none, b})
+        == ids{a, {4, 4}, b});
+  // Pack prefers the group's node even with more room elsewhere.
+  CHECK(node::place_bundles(placement_strategy::pack, {one, one},
+                            rooms(1, 2, 2), why, {a, none})
+        == ids{a, a});
+  CHECK(node::place_bundles(placement_strategy::strict_pack, {one, one},
+                            rooms(0, 2, 2), why, {a, none})
+          .empty());
+  // Spread avoids the kept node while another has room.
+  CHECK(node::place_bundles(placement_strategy::spread, {one, one},
+                            rooms(2, 1, 0), why, {a, none})
+        == ids{a, b});
+  // A kept node the gcs no longer lists (dead) is no reason to fail.
+  CHECK(node::place_bundles(placement_strategy::pack, {one, one},
+                            rooms_without_c, why, {c, none})
+          .size()
+        == 2);
+}
+
 TEST_CASE("group_table refuses a taken name until the group is removed") {
   node::group_table t;
   wire::placement_group_info x;
@@ -196,10 +230,12 @@ TEST_CASE("group_table takes groups back after a restart of the head") {
   // A later row of the same group replaces it.
   x.state = wire::placement_group_state::rescheduling;
   x.name = "renamed";
+  x.nodes = {{}, b}; // bundle 0 lost, bundle 1 kept
   t.put(x);
   CHECK(t.find_named("", "pg") == nullptr);
   CHECK(t.waiting() == std::vector<wire::unique_id>{x.id});
-  CHECK(t.bundles_on(a).empty()); // not created: nothing placed
+  CHECK(t.bundles_on(a).empty());
+  CHECK(t.bundles_on(b) == std::vector<bundle>{{x.id, 1}});
   t.erase(x.id);
   CHECK(t.find(x.id) == nullptr);
   CHECK(t.find_named("", "renamed") == nullptr);

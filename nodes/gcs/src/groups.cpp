@@ -40,24 +40,30 @@ void give_back(gcs_self self, const wire::unique_id& group, uint32_t index,
                index);
 }
 
-// Gives back the group's bundles (but on `lost`) and waits to place it
-// again, saying why.
-void reschedule_group(gcs_self self, const wire::unique_id& id,
-                      const wire::unique_id& lost, const std::string& why) {
+// Gives back the group's bundles that `lost` names (by index) and waits to
+// place them again, saying why; the others stay where they are.
+template <class Lost>
+void reschedule_group(gcs_self self, const wire::unique_id& id, Lost lost,
+                      const std::string& why) {
   auto e = self->state.groups.find(id);
   if (e == nullptr || e->info.state != placement_group_state::created)
     return;
   auto& info = e->info;
-  for (uint32_t i = 0; i < info.nodes.size(); ++i)
-    if (!info.nodes[i].nil() && info.nodes[i] != lost)
-      give_back(self, id, i, info.nodes[i]);
-  info.nodes.assign(info.bundles.size(), wire::unique_id{});
+  size_t n = 0;
+  for (uint32_t i = 0; i < info.nodes.size(); ++i) {
+    if (info.nodes[i].nil() || !lost(i))
+      continue;
+    give_back(self, id, i, info.nodes[i]);
+    info.nodes[i] = {};
+    ++n;
+  }
   info.state = placement_group_state::rescheduling;
   info.why = why;
   self->state.save_group(id);
-  CARAWAY_LOG(warning, gcs) << "placement group lost a bundle; placing it again"
+  CARAWAY_LOG(warning, gcs) << "placement group lost bundles; placing them "
+                               "again"
                             << log::kv("id", wire::to_string(id))
-                            << log::kv("why", why);
+                            << log::kv("bundles", n) << log::kv("why", why);
 }
 
 // A bundle of a created group did not become usable: the group is placed
@@ -72,11 +78,19 @@ void commit_failed(gcs_self self, const wire::unique_id& id, uint64_t attempt,
     << "a bundle was not committed" << log::kv("group", wire::to_string(id))
     << log::kv("index", index) << log::kv("node", wire::to_string(node))
     << log::kv("why", why);
-  reschedule_group(self, id, wire::unique_id{},
+  // All of it: its other bundles may be on that node too.
+  reschedule_group(self, id, [](uint32_t) { return true; },
                    "bundle " + std::to_string(index) + " on node "
                      + wire::to_string(node) + " failed: " + why);
   place_groups(self);
 }
+
+// What a node said of a bundle in the first phase.
+constexpr int8_t unanswered = -1;
+constexpr int8_t refused = 0;
+constexpr int8_t reserved = 1;
+// Reserved before this attempt: a bundle the group kept.
+constexpr int8_t kept = 2;
 
 // Every raylet answered the first phase of `attempt`: commit everywhere,
 // or give back what was reserved and wait for room again.
@@ -84,12 +98,12 @@ void finish_attempt(gcs_self self, const wire::unique_id& id,
                     std::vector<wire::unique_id> nodes) {
   auto e = self->state.groups.find(id);
   e->reserving = false;
-  bool all = std::all_of(e->prepared.begin(), e->prepared.end(),
-                         [](int8_t x) { return x == 1; });
+  bool all = std::none_of(e->prepared.begin(), e->prepared.end(),
+                          [](int8_t x) { return x == refused; });
   auto& info = e->info;
   if (info.state == placement_group_state::removed || !all) {
     for (uint32_t i = 0; i < nodes.size(); ++i)
-      if (e->prepared[i] == 1)
+      if (e->prepared[i] == reserved)
         give_back(self, id, i, nodes[i]);
     if (info.state != placement_group_state::removed) {
       info.why = "a node had no room for its bundle any more";
@@ -99,6 +113,8 @@ void finish_attempt(gcs_self self, const wire::unique_id& id,
   }
   auto attempt = e->attempt;
   for (uint32_t i = 0; i < nodes.size(); ++i) {
+    if (e->prepared[i] == kept)
+      continue;
     auto raylet = raylet_of(self, nodes[i]);
     if (!raylet)
       continue; // died meanwhile: the group is placed again
@@ -134,15 +150,20 @@ void reserve(gcs_self self, group_table::entry& e,
   auto id = e.info.id;
   auto attempt = ++e.attempt;
   e.reserving = true;
-  e.prepared.assign(nodes.size(), -1);
+  e.prepared.assign(nodes.size(), unanswered);
+  for (uint32_t i = 0; i < nodes.size(); ++i)
+    if (!e.info.nodes[i].nil())
+      e.prepared[i] = kept;
   for (uint32_t i = 0; i < nodes.size(); ++i) {
+    if (e.prepared[i] == kept)
+      continue;
     auto answer = [=](bool ok) {
       auto g = self->state.groups.find(id);
       if (g == nullptr || g->attempt != attempt || !g->reserving)
         return;
-      g->prepared[i] = ok ? 1 : 0;
+      g->prepared[i] = ok ? reserved : refused;
       if (std::none_of(g->prepared.begin(), g->prepared.end(),
-                       [](int8_t x) { return x < 0; }))
+                       [](int8_t x) { return x == unanswered; }))
         finish_attempt(self, id, nodes);
     };
     auto raylet = raylet_of(self, nodes[i]);
@@ -176,16 +197,18 @@ void place_groups(gcs_self self) {
   for (auto& id : waiting) {
     auto e = st.groups.find(id);
     std::string why;
-    auto nodes = place_bundles(e->info.strategy, e->info.bundles, room, why);
+    auto nodes = place_bundles(e->info.strategy, e->info.bundles, room, why,
+                               e->info.nodes);
     if (nodes.empty()) {
       e->info.why = why;
       continue;
     }
     // What this group takes is not there for the next one.
     for (size_t i = 0; i < nodes.size(); ++i)
-      for (auto& r : room)
-        if (r.id == nodes[i])
-          r.free -= e->info.bundles[i];
+      if (e->info.nodes[i].nil())
+        for (auto& r : room)
+          if (r.id == nodes[i])
+            r.free -= e->info.bundles[i];
     reserve(self, *e, std::move(nodes));
   }
   if (!st.groups.waiting().empty())
@@ -224,9 +247,12 @@ bool remove_group(gcs_self self, const wire::unique_id& id) {
 
 
 void groups_lost_node(gcs_self self, const wire::unique_id& node) {
-  for (auto& id : self->state.groups.on_node(node))
-    reschedule_group(self, id, node,
+  for (auto& id : self->state.groups.on_node(node)) {
+    auto e = self->state.groups.find(id);
+    reschedule_group(self, id,
+                     [&](uint32_t i) { return e->info.nodes[i] == node; },
                      "node " + wire::to_string(node) + " with a bundle died");
+  }
   place_groups(self);
 }
 

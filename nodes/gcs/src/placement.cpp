@@ -38,28 +38,50 @@ std::string count(size_t n, const char* what) {
 std::vector<wire::unique_id>
 place_bundles(placement_strategy strategy,
               const std::vector<wire::resource_set>& bundles,
-              std::vector<node_room> nodes, std::string& why) {
+              std::vector<node_room> nodes, std::string& why,
+              const std::vector<wire::unique_id>& kept) {
   std::vector<wire::unique_id> result;
   if (bundles.empty())
     return result;
+  auto kept_at = [&](size_t i) {
+    return i < kept.size() ? kept[i] : wire::unique_id{};
+  };
+  // The nodes the group keeps bundles on, and what it still has to place.
+  std::set<wire::unique_id> used;
   wire::resource_set all;
-  for (auto& b : bundles)
-    all += b;
+  size_t missing = 0;
+  for (size_t i = 0; i < bundles.size(); ++i) {
+    if (kept_at(i).nil()) {
+      all += bundles[i];
+      ++missing;
+    } else {
+      used.insert(kept_at(i));
+    }
+  }
   if (strategy == placement_strategy::pack
       || strategy == placement_strategy::strict_pack) {
-    if (auto* node = roomiest(nodes, all, [](auto&) { return true; })) {
-      result.assign(bundles.size(), node->id);
+    // One node for the rest: the one kept, if any (strict_pack keeps at
+    // most one).
+    auto on_kept = [&](const node_room& n) {
+      return used.empty() || used.count(n.id) > 0;
+    };
+    if (auto* node = roomiest(nodes, all, on_kept)) {
+      for (size_t i = 0; i < bundles.size(); ++i)
+        result.push_back(kept_at(i).nil() ? node->id : kept_at(i));
       return result;
     }
     if (strategy == placement_strategy::strict_pack) {
-      why = "no node has room for all " + count(bundles.size(), "bundle")
+      why = "no node has room for all " + count(missing, "bundle")
             + " together";
       return {};
     }
   }
-  std::set<wire::unique_id> used;
   for (size_t i = 0; i < bundles.size(); ++i) {
     auto& bundle = bundles[i];
+    if (!kept_at(i).nil()) {
+      result.push_back(kept_at(i));
+      continue;
+    }
     node_room* node = nullptr;
     switch (strategy) {
       case placement_strategy::pack:
@@ -67,7 +89,7 @@ place_bundles(placement_strategy strategy,
         for (auto& id : result) {
           auto j = std::find_if(nodes.begin(), nodes.end(),
                                 [&](auto& n) { return n.id == id; });
-          if (bundle.fits_in(j->free)) {
+          if (j != nodes.end() && bundle.fits_in(j->free)) {
             node = &*j;
             break;
           }
@@ -206,7 +228,7 @@ std::vector<std::pair<wire::unique_id, uint32_t>>
 group_table::bundles_on(const wire::unique_id& node) const {
   std::vector<std::pair<wire::unique_id, uint32_t>> result;
   for (auto& [id, e] : groups_) {
-    if (e.info.state != wire::placement_group_state::created)
+    if (e.info.state == wire::placement_group_state::removed)
       continue;
     for (uint32_t i = 0; i < e.info.nodes.size(); ++i)
       if (e.info.nodes[i] == node)

@@ -31,10 +31,15 @@ struct node_room {
 ///   with room, else on any with room;
 /// - strict_pack: all on one node, or not at all;
 /// - strict_spread: each on a node of its own, or not at all.
+/// With `kept` (a node per bundle, nil for those to place), the bundles
+/// with a node stay on it, reserved already, and the others are placed
+/// around them by the same rules: a group that lost some bundles keeps the
+/// rest.
 std::vector<wire::unique_id>
 place_bundles(wire::placement_strategy strategy,
               const std::vector<wire::resource_set>& bundles,
-              std::vector<node_room> nodes, std::string& why);
+              std::vector<node_room> nodes, std::string& why,
+              const std::vector<wire::unique_id>& kept = {});
 
 /// The gcs' placement groups.
 class group_table {
@@ -85,7 +90,8 @@ public:
   /// go with it from now on.
   void adopt(uint64_t worker, const caf::actor_addr& owner);
 
-  /// The bundles the table places on `node` (group, index).
+  /// The bundles the table places on `node` (group, index), of groups
+  /// not removed.
   std::vector<std::pair<wire::unique_id, uint32_t>>
   bundles_on(const wire::unique_id& node) const;
 
