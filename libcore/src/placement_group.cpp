@@ -12,9 +12,7 @@
 #include "owner/core_worker.hpp"
 
 // Runs in a group's bundles once they are reserved: `ready` waits for it.
-bool caraway_placement_group_ready() {
-  return true;
-}
+void caraway_placement_group_ready() {}
 
 CARAWAY_REMOTE(caraway_placement_group_ready)
 
@@ -90,7 +88,7 @@ std::vector<std::string> placement_group_handle::bundle_nodes() const {
   return result;
 }
 
-object_ref<bool> placement_group_handle::ready() const {
+object_ref<void> placement_group_handle::ready() const {
   return task(&caraway_placement_group_ready)
     .num_cpus(0)
     .max_retries(-1)
@@ -101,10 +99,13 @@ object_ref<bool> placement_group_handle::ready() const {
 bool placement_group_handle::wait(std::chrono::milliseconds timeout) const {
   auto ref = ready();
   try {
-    return get(ref, timeout);
+    get(ref, timeout);
+    return true;
   } catch (const timeout_error&) {
     cancel(ref);
     return false;
+  } catch (const unschedulable_error&) {
+    return false; // removed
   }
 }
 

@@ -40,7 +40,8 @@ TEST_CASE("a placement group reserves its bundles; tasks run in them") {
   REQUIRE(pg.bundles().size() == 1);
   CHECK(pg.bundles()[0].at("CPU") == 1);
   CHECK(pg.bundle_nodes() == std::vector<std::string>{node_id()});
-  CHECK(get(pg.ready(), 10s));
+  object_ref<void> ready = pg.ready();
+  CHECK_NOTHROW(get(ready, 10s));
   // The bundle's CPU is set aside: one of two is left for everyone else.
   CHECK(available_resources()["CPU"] == doctest::Approx(1));
   // Tasks in the bundle, and in any bundle.
@@ -135,6 +136,8 @@ TEST_CASE("removing a placement group ends the work waiting for it") {
   remove_placement_group(pg);
   CHECK_THROWS_WITH_AS(get(waiting, 10s), doctest::Contains("was removed"),
                        unschedulable_error);
+  CHECK_FALSE(pg.wait(10s));
+  CHECK_THROWS_AS(get(pg.ready(), 10s), unschedulable_error);
   CHECK_THROWS_WITH_AS(get(a.task(&group_member::add).remote(int64_t{1}), 10s),
                        doctest::Contains("was removed"), actor_died_error);
   // Work asking for it afterwards fails at once.

@@ -75,12 +75,13 @@ public:
   std::vector<std::string> bundle_nodes() const;
 
   /// Waits until every bundle is reserved: true then, false after
-  /// `timeout`.
+  /// `timeout` or once the group is removed.
   bool wait(std::chrono::milliseconds timeout) const;
 
-  /// Becomes ready (true) once every bundle is reserved: a task that runs
-  /// in the group, as Ray does it.
-  object_ref<bool> ready() const;
+  /// Becomes ready once every bundle is reserved: a task that runs in the
+  /// group, as Ray does it. Its `get` throws `unschedulable_error` if the
+  /// group is removed first.
+  object_ref<void> ready() const;
 
   bool valid() const {
     return !id_.empty();
