@@ -104,17 +104,31 @@ TEST_CASE("a pending placement group is created once there is room") {
   CHECK(second.state() == placement_group_state::created);
 }
 
-TEST_CASE("an actor in a bundle holds the bundle's resources") {
-  auto s = init(test::small_cluster(2));
-  auto pg = placement_group({{{"CPU", 1}}}).remote();
-  REQUIRE(pg.wait(10s));
-  auto a = actor<group_member>().num_cpus(1).placement_group(pg, 0).remote();
-  CHECK(get(a.task(&group_member::add).remote(int64_t{2}), 10s) == 2);
-  // The bundle's CPU is the actor's now: a task in the bundle waits, one
-  // outside runs on the node's other CPU.
-  auto waiting = task(where_i_run).placement_group(pg, 0).remote();
-  std::vector<object_ref<std::string>> refs{waiting};
-  CHECK(wait(refs, 1, 100ms).ready.empty());
+namespace {
+
+// A group of one 1-CPU bundle on a 2-CPU node, an actor holding the
+// bundle's CPU, and a task of the bundle waiting for it.
+struct busy_bundle {
+  session s = init(test::small_cluster(2));
+  placement_group_handle pg = placement_group({{{"CPU", 1}}}).remote();
+  actor_handle<group_member> a;
+  object_ref<std::string> waiting;
+
+  busy_bundle() {
+    REQUIRE(pg.wait(10s));
+    a = actor<group_member>().num_cpus(1).placement_group(pg, 0).remote();
+    CHECK(get(a.task(&group_member::add).remote(int64_t{2}), 10s) == 2);
+    waiting = task(where_i_run).placement_group(pg, 0).remote();
+    std::vector<object_ref<std::string>> refs{waiting};
+    CHECK(wait(refs, 1, 100ms).ready.empty());
+  }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(busy_bundle,
+                  "an actor in a bundle holds the bundle's resources") {
+  // A task outside the bundle runs on the node's other CPU.
   CHECK(get(task(where_i_run).remote(), 10s) == node_id());
   cancel(waiting);
   // An actor asking for more than its bundle has never starts.
@@ -123,16 +137,8 @@ TEST_CASE("an actor in a bundle holds the bundle's resources") {
                   timeout_error);
 }
 
-TEST_CASE("removing a placement group ends the work waiting for it") {
-  auto s = init(test::small_cluster(2));
-  auto pg = placement_group({{{"CPU", 1}}}).remote();
-  REQUIRE(pg.wait(10s));
-  auto a = actor<group_member>().num_cpus(1).placement_group(pg, 0).remote();
-  CHECK(get(a.task(&group_member::add).remote(int64_t{2}), 10s) == 2);
-  // The actor holds the bundle's CPU, so this task waits for it.
-  auto waiting = task(where_i_run).placement_group(pg, 0).remote();
-  std::vector<object_ref<std::string>> refs{waiting};
-  CHECK(wait(refs, 1, 100ms).ready.empty());
+TEST_CASE_FIXTURE(busy_bundle,
+                  "removing a placement group ends the work waiting for it") {
   remove_placement_group(pg);
   CHECK_THROWS_WITH_AS(get(waiting, 10s), doctest::Contains("was removed"),
                        unschedulable_error);

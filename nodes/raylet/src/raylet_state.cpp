@@ -7,6 +7,47 @@
 
 namespace caraway::node {
 
+namespace {
+
+// Takes out the waiting requests `takes` (shape, request) and the actors
+// not yet started `takes_actor` accepts; returns the requests and counts
+// the actors in `dropped_actors`.
+template <class Takes, class TakesActor>
+std::vector<lease_request> take_waiting(raylet_state& st, Takes takes,
+                                        TakesActor takes_actor,
+                                        size_t& dropped_actors) {
+  std::vector<lease_request> dropped;
+  for (auto q = st.queues.begin(); q != st.queues.end();) {
+    auto& [shape, requests] = *q;
+    for (auto i = requests.begin(); i != requests.end();) {
+      if (takes(shape, i->second)) {
+        dropped.emplace_back(std::move(i->second));
+        i = requests.erase(i);
+        --st.queued;
+      } else {
+        ++i;
+      }
+    }
+    q = requests.empty() ? st.queues.erase(q) : std::next(q);
+  }
+  for (auto i = st.infeasible.begin(); i != st.infeasible.end();) {
+    if (takes(i->first, i->second)) {
+      dropped.emplace_back(std::move(i->second));
+      i = st.infeasible.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  auto& actors = st.pending_actors;
+  auto n = actors.size();
+  actors.erase(std::remove_if(actors.begin(), actors.end(), takes_actor),
+               actors.end());
+  dropped_actors = n - actors.size();
+  return dropped;
+}
+
+} // namespace
+
 bool raylet_state::fits(const wire::resource_set& req) const {
   return req.fits_in(info.available);
 }
@@ -40,37 +81,15 @@ bool raylet_state::enqueue(const wire::resource_set& shape,
 std::vector<lease_request> raylet_state::drop_work_of(uint64_t worker,
                                                       size_t& dropped_actors,
                                                       size_t& ended_leases) {
-  std::vector<lease_request> dropped;
-  for (auto q = queues.begin(); q != queues.end();) {
-    auto& requests = q->second;
-    for (auto i = requests.begin(); i != requests.end();) {
-      if (i->second.worker == worker) {
-        dropped.emplace_back(std::move(i->second));
-        i = requests.erase(i);
-        --queued;
-      } else {
-        ++i;
-      }
-    }
-    q = requests.empty() ? queues.erase(q) : std::next(q);
-  }
-  for (auto i = infeasible.begin(); i != infeasible.end();) {
-    if (i->second.worker == worker) {
-      dropped.emplace_back(std::move(i->second));
-      i = infeasible.erase(i);
-    } else {
-      ++i;
-    }
-  }
-  auto n = pending_actors.size();
-  pending_actors.erase(std::remove_if(pending_actors.begin(),
-                                      pending_actors.end(),
-                                      [worker](const wire::actor_spec& spec) {
-                                        return spec.id.hi == worker
-                                               && !spec.detached;
-                                      }),
-                       pending_actors.end());
-  dropped_actors = n - pending_actors.size();
+  auto dropped = take_waiting(
+    *this,
+    [worker](const wire::resource_set&, const lease_request& req) {
+      return req.worker == worker;
+    },
+    [worker](const wire::actor_spec& spec) {
+      return spec.id.hi == worker && !spec.detached;
+    },
+    dropped_actors);
   std::vector<uint64_t> held;
   for (auto& [id, l] : leases)
     if (l.executor && l.worker == worker)
@@ -340,34 +359,16 @@ raylet_state::remove_group(const wire::unique_id& group,
     if (key.first == group)
       free_bundle(key.first, key.second);
   }
-  std::vector<lease_request> dropped;
-  for (auto q = queues.begin(); q != queues.end();) {
-    if (wire::group_of(q->first) != group) {
-      ++q;
-      continue;
-    }
-    for (auto& [key, req] : q->second)
-      dropped.emplace_back(std::move(req));
-    queued -= q->second.size();
-    q = queues.erase(q);
-  }
-  for (auto i = infeasible.begin(); i != infeasible.end();) {
-    if (wire::group_of(i->first) == group) {
-      dropped.emplace_back(std::move(i->second));
-      i = infeasible.erase(i);
-    } else {
-      ++i;
-    }
-  }
-  auto n = pending_actors.size();
-  pending_actors.erase(std::remove_if(pending_actors.begin(),
-                                      pending_actors.end(),
-                                      [&](const wire::actor_spec& spec) {
-                                        return wire::group_of(spec.resources)
-                                               == group;
-                                      }),
-                       pending_actors.end());
-  dropped_actors = n - pending_actors.size();
+  auto of_group = [&](const wire::resource_set& shape) {
+    return wire::group_of(shape) == group;
+  };
+  auto dropped = take_waiting(
+    *this,
+    [&](const wire::resource_set& shape, const lease_request&) {
+      return of_group(shape);
+    },
+    [&](const wire::actor_spec& spec) { return of_group(spec.resources); },
+    dropped_actors);
   return dropped;
 }
 
