@@ -20,8 +20,11 @@ void cpu_relax() {
 
 void memory_store::wake(wakeups& waiters) {
   for (auto& w : waiters) {
+    // The waiter checks its count under `mtx` before it sleeps: taking the
+    // lock to notify means the wake-up cannot fall between the two.
+    if (w->ready.fetch_add(1, std::memory_order_acq_rel) + 1 != w->needed)
+      continue;
     std::lock_guard<std::mutex> guard{w->mtx};
-    w->ready.fetch_add(1, std::memory_order_release);
     w->cv.notify_one();
   }
   waiters.clear();
@@ -180,6 +183,7 @@ std::vector<bool> memory_store::wait(const std::vector<wire::object_id>& ids,
     }
     if (done >= n || stopped_)
       return result;
+    w->needed = n - done;
     for (size_t i = 0; i < ids.size(); ++i)
       if (!result[i])
         entries_[ids[i]].waiters.emplace_back(w);

@@ -113,9 +113,12 @@ public:
   struct waiter {
     std::mutex mtx;
     std::condition_variable cv;
-    /// Written under `mtx`; a spinning reader checks it without the lock,
-    /// so that the waking thread never waits for the spinner's lock.
+    /// Objects settled since the waiter registered; a spinning reader
+    /// checks it without the lock.
     std::atomic<size_t> ready{0};
+    /// How many it waits for: only the one that completes the count wakes
+    /// the thread (a get of 1,000 refs sleeps through the first 999).
+    size_t needed = 1;
   };
 
 private:

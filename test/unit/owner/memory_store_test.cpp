@@ -117,6 +117,22 @@ TEST_CASE("memory_store wakes a waiter when an object settles") {
   CHECK(blocked == unblocked);
 }
 
+TEST_CASE("memory_store wakes a waiter for n objects once n settled") {
+  const wire::object_id c{1, 3};
+  memory_store ms;
+  for (auto& id : {a, b, c})
+    ms.add_pending(id);
+  auto waiter = std::async(std::launch::async, [&] {
+    auto deadline = in(10000ms);
+    return ms.wait({a, b, c}, 2, &deadline, {}, {});
+  });
+  // One of two (settled before or after the waiter registered): it waits on.
+  ms.complete(a, wire::make_buffer("x", 1), false);
+  CHECK(waiter.wait_for(50ms) == std::future_status::timeout);
+  ms.fail(c, {wire::error_kind::task_failed, "", "boom"});
+  CHECK(waiter.get() == std::vector<bool>{true, false, true});
+}
+
 TEST_CASE("memory_store shutdown wakes waiters and ends later waits") {
   memory_store ms;
   ms.add_pending(a);
