@@ -27,6 +27,15 @@ size_t distinct(const std::vector<wire::unique_id>& xs) {
   return std::set<wire::unique_id>(xs.begin(), xs.end()).size();
 }
 
+// A raylet's state with 2 CPUs, all free.
+node::raylet_state two_cpu_node() {
+  node::raylet_state st;
+  st.info.id = a;
+  st.info.total = {{"CPU", 2}};
+  st.info.available = st.info.total;
+  return st;
+}
+
 } // namespace
 
 TEST_CASE("place_bundles packs onto one node when it can") {
@@ -126,10 +135,7 @@ TEST_CASE("group_table refuses a taken name until the group is removed") {
 }
 
 TEST_CASE("raylet_state reserves bundles, then lends them to the group") {
-  node::raylet_state st;
-  st.info.id = a;
-  st.info.total = {{"CPU", 2}};
-  st.info.available = st.info.total;
+  auto st = two_cpu_node();
   const wire::unique_id g{9, 9};
   CHECK(st.prepare_bundle(g, 0, one));
   CHECK(st.prepare_bundle(g, 0, one)); // again: no more taken
@@ -170,10 +176,7 @@ TEST_CASE("group_of names the group a bundle shape draws on") {
 }
 
 TEST_CASE("raylet_state ends a removed group's work and refuses it after") {
-  node::raylet_state st;
-  st.info.id = a;
-  st.info.total = {{"CPU", 2}};
-  st.info.available = st.info.total;
+  auto st = two_cpu_node();
   const wire::unique_id g{9, 9};
   const wire::unique_id other{8, 8};
   REQUIRE(st.prepare_bundle(g, 0, one));
