@@ -12,6 +12,7 @@ packages=(
   libboost-program-options-dev
   doctest-dev
   libssl-dev
+  nlohmann-json3-dev
 )
 
 missing=()

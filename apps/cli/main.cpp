@@ -3,16 +3,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <iomanip>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/program_options.hpp>
@@ -24,6 +22,7 @@
 #include "caraway/runtime/connect.hpp"
 #include "caraway/wire/interfaces.hpp"
 #include "caraway/wire/records.hpp"
+#include "views.hpp"
 
 namespace po = boost::program_options;
 namespace runtime = caraway::runtime;
@@ -35,17 +34,47 @@ constexpr char default_address[] = "127.0.0.1:6380";
 
 constexpr char commands_text[] = R"(commands:
   status        resource use of every node, then of the whole cluster
-  list nodes    every node with its address, state and resources
-  list actors   every actor with its state, class and name
-  list jobs     every driver that joined the cluster
-  list placement-groups
-                every placement group with its state, strategy and bundles
-                (with the node of each)
+  list nodes|actors|jobs|placement-groups
+                one row each, with headers
+  get node|actor|placement-group ID
+                every field of one (ID: its first 8 or more digits)
+  kill ACTOR_ID | kill --name NAME [--namespace NS]
+                end an actor (it does not restart)
   stop          stop every node of the cluster
+  help COMMAND  what a command does and takes
 
 The head's address comes from --address, else the environment variable
-CARAWAY_ADDRESS, else `address = host:port` in the config file (or the
-`head-address` of a worker's config), else )";
+CARAWAY_ADDRESS, else the config file (`address`, a worker's
+`head-address`, or a head's own `port`), else )";
+
+// `caraway help COMMAND`.
+const std::map<std::string, std::string> command_help{
+  {"status",
+   "caraway status [--format table|json]\n"
+   "  Each node (first 8 digits of its id, address, alive or dead) with its\n"
+   "  resources in use/total, object store use and pending tasks, then the\n"
+   "  cluster's totals over its live nodes.\n"},
+  {"list",
+   "caraway list nodes|actors|jobs|placement-groups [--format table|json]\n"
+   "             [--filter KEY=VALUE]... [--limit N]\n"
+   "  One row per node, actor, job (driver) or placement group. --filter\n"
+   "  keeps rows whose field KEY (a JSON key or a column header) equals\n"
+   "  VALUE, ignoring case, e.g. --filter state=dead --filter name=fib;\n"
+   "  --limit shows the first N (default 100) and says how many there were.\n"},
+  {"get",
+   "caraway get node|actor|placement-group ID [--format table|json]\n"
+   "  Every field of one, found by its id or the id's first 8 or more\n"
+   "  digits.\n"},
+  {"kill",
+   "caraway kill ACTOR_ID\n"
+   "caraway kill --name NAME [--namespace NS]\n"
+   "  Ends the actor without a restart; calls to it fail with\n"
+   "  actor_died_error. Waits until the head reports it dead.\n"},
+  {"stop",
+   "caraway stop\n"
+   "  Stops every node of the cluster; prints how many were alive.\n"},
+  {"help", "caraway help COMMAND\n  What a command does and takes.\n"},
+};
 
 enum exit_code : int { exit_ok = 0, exit_failure = 1, exit_usage = 2 };
 
@@ -55,18 +84,33 @@ struct settings {
   uint16_t port = 0;
   std::chrono::milliseconds timeout{5000};
   std::vector<std::string> command;
+  bool json = false;
+  size_t limit = 100;
+  std::vector<std::string> filters;
+  std::string name;
+  std::string ns;
 };
 
 po::options_description make_options() {
   po::options_description opts{"options"};
   opts.add_options()
     ("help,h", "print this text")
+    ("version", "print the version")
     ("address", po::value<std::string>(),
      "host:port of the head node")
     ("config", po::value<std::string>(),
-     "INI file with `address = host:port`")
+     "INI file with `address = host:port` (or a node's config)")
     ("timeout-ms", po::value<int64_t>()->default_value(5000),
-     "how long to wait for the head's connection and for each reply");
+     "how long to wait for the head's connection and for each reply")
+    ("format", po::value<std::string>()->default_value("table"),
+     "table or json")
+    ("filter", po::value<std::vector<std::string>>(),
+     "list: keep rows with KEY=VALUE (repeatable)")
+    ("limit", po::value<int64_t>()->default_value(100),
+     "list: show at most this many rows")
+    ("name", po::value<std::string>(), "kill: the actor's name")
+    ("namespace", po::value<std::string>()->default_value(""),
+     "kill: the namespace of --name");
   return opts;
 }
 
@@ -82,13 +126,45 @@ int usage_error(const std::string& what, const po::options_description& opts) {
   return exit_usage;
 }
 
-bool known_command(const std::vector<std::string>& cmd) {
-  if (cmd.size() == 1)
-    return cmd[0] == "status" || cmd[0] == "stop";
-  if (cmd.size() == 2 && cmd[0] == "list")
+bool known_command(const std::vector<std::string>& cmd, bool by_name) {
+  auto is = [&](size_t n, const char* word) {
+    return cmd.size() == n && cmd[0] == word;
+  };
+  if (is(1, "status") || is(1, "stop"))
+    return true;
+  if (is(2, "list"))
     return cmd[1] == "nodes" || cmd[1] == "actors" || cmd[1] == "jobs"
            || cmd[1] == "placement-groups";
-  return false;
+  if (is(3, "get"))
+    return cmd[1] == "node" || cmd[1] == "actor"
+           || cmd[1] == "placement-group";
+  return by_name ? is(1, "kill") : is(2, "kill");
+}
+
+// Where a node's config says the head is: a worker names it, a head is it
+// (on its own port, 6380 unless set).
+std::optional<std::string> address_in(std::istream& in) {
+  po::options_description file_opts;
+  file_opts.add_options()
+    ("address", po::value<std::string>())
+    ("head-address", po::value<std::string>())
+    ("role", po::value<std::string>())
+    ("host", po::value<std::string>())
+    ("port", po::value<int64_t>());
+  po::variables_map vm;
+  po::store(po::parse_config_file(in, file_opts, true), vm);
+  if (vm.count("address"))
+    return vm["address"].as<std::string>();
+  if (vm.count("head-address"))
+    return vm["head-address"].as<std::string>();
+  if (vm.count("role") && vm["role"].as<std::string>() == "head") {
+    auto host = vm.count("host") ? vm["host"].as<std::string>() : "127.0.0.1";
+    if (host == "0.0.0.0")
+      host = "127.0.0.1";
+    auto port = vm.count("port") ? vm["port"].as<int64_t>() : 6380;
+    return host + ":" + std::to_string(port);
+  }
+  return std::nullopt;
 }
 
 /// Fills `out` from the command line, the environment and the config file;
@@ -115,18 +191,14 @@ std::optional<int> parse(int argc, char** argv, settings& out) {
       if (!in)
         return usage_error("cannot read config file '" + path + "'", opts);
       // The file may be a daemon's config: keys other than ours are fine.
+      if (auto address = address_in(in))
+        out.address = *address;
+      in.clear();
+      in.seekg(0);
       po::options_description file_opts;
-      file_opts.add_options()
-        ("address", po::value<std::string>())
-        ("head-address", po::value<std::string>())
-        ("timeout-ms", po::value<int64_t>());
+      file_opts.add_options()("timeout-ms", po::value<int64_t>());
       po::variables_map file_vm;
       po::store(po::parse_config_file(in, file_opts, true), file_vm);
-      // A worker's config names the head as `head-address`.
-      if (file_vm.count("address"))
-        out.address = file_vm["address"].as<std::string>();
-      else if (file_vm.count("head-address"))
-        out.address = file_vm["head-address"].as<std::string>();
       if (file_vm.count("timeout-ms") && vm["timeout-ms"].defaulted())
         out.timeout = std::chrono::milliseconds{
           file_vm["timeout-ms"].as<int64_t>()};
@@ -135,7 +207,20 @@ std::optional<int> parse(int argc, char** argv, settings& out) {
   } catch (const po::error& err) {
     return usage_error(err.what(), opts);
   }
-  if (vm.count("help")) {
+  if (vm.count("version")) {
+    std::cout << "caraway " << CARAWAY_VERSION << '\n';
+    return exit_ok;
+  }
+  if (vm.count("command"))
+    out.command = vm["command"].as<std::vector<std::string>>();
+  if (vm.count("help") || (!out.command.empty() && out.command[0] == "help")) {
+    if (out.command.size() == 2 && out.command[0] == "help") {
+      auto i = command_help.find(out.command[1]);
+      if (i == command_help.end())
+        return usage_error("no command '" + out.command[1] + "'", opts);
+      std::cout << i->second;
+      return exit_ok;
+    }
     print_usage(std::cout, opts);
     return exit_ok;
   }
@@ -143,6 +228,20 @@ std::optional<int> parse(int argc, char** argv, settings& out) {
     out.timeout = std::chrono::milliseconds{vm["timeout-ms"].as<int64_t>()};
   if (out.timeout.count() <= 0)
     return usage_error("--timeout-ms must be positive", opts);
+  auto format = vm["format"].as<std::string>();
+  if (format != "table" && format != "json")
+    return usage_error("--format is table or json, not '" + format + "'",
+                       opts);
+  out.json = format == "json";
+  auto limit = vm["limit"].as<int64_t>();
+  if (limit <= 0)
+    return usage_error("--limit must be positive", opts);
+  out.limit = static_cast<size_t>(limit);
+  if (vm.count("filter"))
+    out.filters = vm["filter"].as<std::vector<std::string>>();
+  if (vm.count("name"))
+    out.name = vm["name"].as<std::string>();
+  out.ns = vm["namespace"].as<std::string>();
   if (vm.count("address"))
     out.address = vm["address"].as<std::string>();
   else if (auto env = std::getenv("CARAWAY_ADDRESS"); env && *env)
@@ -152,11 +251,9 @@ std::optional<int> parse(int argc, char** argv, settings& out) {
   std::string why;
   if (!wire::split_address(out.address, out.host, out.port, why))
     return usage_error("invalid address: " + why, opts);
-  if (vm.count("command"))
-    out.command = vm["command"].as<std::vector<std::string>>();
   if (out.command.empty())
     return usage_error("no command given", opts);
-  if (!known_command(out.command)) {
+  if (!known_command(out.command, !out.name.empty())) {
     std::string text;
     for (auto& word : out.command)
       text += (text.empty() ? "" : " ") + word;
@@ -173,183 +270,6 @@ std::string describe(caf::actor_system& sys, const caf::error& err,
   if (ctx.match_elements<std::string>())
     return ctx.get_as<std::string>(0);
   return sys.render(err);
-}
-
-/// Renders a resource amount: whole numbers without a fraction.
-std::string amount(double x) {
-  char buf[32];
-  if (x == std::floor(x) && std::fabs(x) < 1e15)
-    std::snprintf(buf, sizeof(buf), "%.0f", x + 0.0);
-  else
-    std::snprintf(buf, sizeof(buf), "%g", x);
-  return buf;
-}
-
-std::string address_of(const wire::node_info& node) {
-  // Nodes embedded in a driver have no address of their own.
-  return node.address.empty() ? "(embedded)" : node.address;
-}
-
-size_t address_width(const std::vector<wire::node_info>& nodes) {
-  size_t result = 0;
-  for (auto& node : nodes)
-    result = std::max(result, address_of(node).size());
-  return result;
-}
-
-// Resources placement group bundles add to their nodes ("CPU_group_...").
-bool of_group(const std::string& name) {
-  return name.find("_group_") != std::string::npos;
-}
-
-void print_status(const std::vector<wire::node_info>& nodes) {
-  auto width = address_width(nodes);
-  wire::resource_set total;
-  wire::resource_set used;
-  uint64_t pending = 0;
-  size_t alive = 0;
-  for (auto& node : nodes) {
-    std::cout << wire::to_string(node.id).substr(0, 8) << "  " << std::left
-              << std::setw(static_cast<int>(width)) << address_of(node)
-              << "  " << (node.alive ? "alive" : "dead ");
-    // A dead node's use is unknown, and its resources are gone from the
-    // cluster: show what it had, count none of it.
-    if (!node.alive) {
-      for (auto& [name, amount_total] : node.total)
-        if (!of_group(name))
-          std::cout << "  " << name << " -/" << amount(amount_total);
-      std::cout << "  pending -\n";
-      continue;
-    }
-    for (auto& [name, amount_total] : node.total) {
-      if (of_group(name))
-        continue;
-      auto i = node.available.find(name);
-      auto in_use = amount_total - (i != node.available.end() ? i->second : 0);
-      std::cout << "  " << name << ' ' << amount(in_use) << '/'
-                << amount(amount_total);
-      total[name] += amount_total;
-      used[name] += in_use;
-    }
-    constexpr uint64_t mib = 1 << 20;
-    std::cout << "  store " << (node.object_store_used + mib - 1) / mib << '/'
-              << node.object_store_capacity / mib << " MiB";
-    std::cout << "  pending " << node.pending_tasks << '\n';
-    ++alive;
-    pending += node.pending_tasks;
-  }
-  std::cout << "cluster: " << alive << " of " << nodes.size()
-            << " nodes alive";
-  for (auto& [name, amount_total] : total)
-    std::cout << "  " << name << ' ' << amount(used[name]) << '/'
-              << amount(amount_total);
-  std::cout << "\npending tasks: " << pending << '\n';
-}
-
-void print_nodes(const std::vector<wire::node_info>& nodes) {
-  auto width = address_width(nodes);
-  for (auto& node : nodes) {
-    std::cout << wire::to_string(node.id) << "  " << std::left
-              << std::setw(static_cast<int>(width)) << address_of(node)
-              << "  " << (node.alive ? "alive" : "dead ") << ' ';
-    for (auto& [name, amount_total] : node.total)
-      if (!of_group(name))
-        std::cout << ' ' << name << ':' << amount(amount_total);
-    std::cout << '\n';
-  }
-  if (nodes.empty())
-    std::cout << "no nodes\n";
-}
-
-const char* state_name(wire::actor_state state) {
-  switch (state) {
-    case wire::actor_state::pending:
-      return "pending   ";
-    case wire::actor_state::alive:
-      return "alive     ";
-    case wire::actor_state::restarting:
-      return "restarting";
-    default:
-      return "dead      ";
-  }
-}
-
-void print_actors(const std::vector<wire::actor_info>& actors) {
-  for (auto& actor : actors) {
-    std::cout << wire::to_string(actor.id) << "  " << state_name(actor.state)
-              << "  " << actor.class_name;
-    if (!actor.name.empty())
-      std::cout << "  " << actor.ns << '/' << actor.name;
-    if (actor.num_restarts > 0)
-      std::cout << "  restarts " << actor.num_restarts;
-    if (actor.state == wire::actor_state::dead
-        && !actor.death.message.empty())
-      std::cout << "  (" << actor.death.message << ')';
-    std::cout << '\n';
-  }
-  if (actors.empty())
-    std::cout << "no actors\n";
-}
-
-const char* state_name(wire::placement_group_state state) {
-  switch (state) {
-    case wire::placement_group_state::pending:
-      return "PENDING     ";
-    case wire::placement_group_state::created:
-      return "CREATED     ";
-    case wire::placement_group_state::removed:
-      return "REMOVED     ";
-    default:
-      return "RESCHEDULING";
-  }
-}
-
-const char* strategy_name(wire::placement_strategy x) {
-  switch (x) {
-    case wire::placement_strategy::pack:
-      return "PACK";
-    case wire::placement_strategy::spread:
-      return "SPREAD";
-    case wire::placement_strategy::strict_pack:
-      return "STRICT_PACK";
-    default:
-      return "STRICT_SPREAD";
-  }
-}
-
-// id, state, strategy, then each bundle with the node it is on (the first
-// 8 digits of its id) and the name; why a group waits, if known.
-void print_groups(const std::vector<wire::placement_group_info>& groups) {
-  for (auto& g : groups) {
-    std::cout << wire::to_string(g.id) << "  " << state_name(g.state) << "  "
-              << strategy_name(g.strategy);
-    for (size_t i = 0; i < g.bundles.size(); ++i) {
-      std::cout << "  {";
-      bool first = true;
-      for (auto& [name, x] : g.bundles[i]) {
-        std::cout << (first ? "" : " ") << name << ':' << amount(x);
-        first = false;
-      }
-      std::cout << '}';
-      if (i < g.nodes.size() && !g.nodes[i].nil())
-        std::cout << '@' << wire::to_string(g.nodes[i]).substr(0, 8);
-    }
-    if (!g.name.empty())
-      std::cout << "  " << g.ns << '/' << g.name;
-    if (g.state != wire::placement_group_state::created
-        && g.state != wire::placement_group_state::removed && !g.why.empty())
-      std::cout << "  (" << g.why << ')';
-    std::cout << '\n';
-  }
-  if (groups.empty())
-    std::cout << "no placement groups\n";
-}
-
-void print_jobs(const std::map<uint64_t, std::string>& jobs) {
-  for (auto& [number, driver] : jobs)
-    std::cout << "job " << number << "  " << driver << '\n';
-  if (jobs.empty())
-    std::cout << "no jobs\n";
 }
 
 /// Talks to the gcs through one blocking actor, each reply bounded by the
@@ -384,6 +304,80 @@ private:
   caf::scoped_actor self_;
 };
 
+// Prints a listing as the options ask: filtered, cut to the limit (saying
+// so on stderr), as a table or JSON.
+int print_view(caraway::cli::view v, const settings& cfg) {
+  std::string why;
+  if (!caraway::cli::apply_filters(v, cfg.filters, why)) {
+    std::cerr << "caraway: " << why << '\n';
+    return exit_usage;
+  }
+  auto n = caraway::cli::apply_limit(v, cfg.limit);
+  std::cout << (cfg.json ? caraway::cli::render_json(v)
+                         : caraway::cli::render_table(v));
+  if (n > cfg.limit)
+    std::cerr << "caraway: showing " << cfg.limit << " of " << n
+              << " (--limit)\n";
+  return exit_ok;
+}
+
+int print_one(const caraway::cli::view& v, const std::string& id,
+              const settings& cfg) {
+  std::string why;
+  auto row = caraway::cli::find_row(v, id, why);
+  if (row == nullptr) {
+    std::cerr << "caraway: " << why << '\n';
+    return exit_failure;
+  }
+  std::cout << (cfg.json ? row->dump(2) + '\n'
+                         : caraway::cli::render_fields(*row));
+  return exit_ok;
+}
+
+// Ends an actor without a restart and waits until the head has it dead.
+int kill_actor(gcs_client& client, const settings& cfg) {
+  wire::actor_info info;
+  if (!cfg.name.empty()) {
+    if (!client.ask(info, wire::lookup_atom::value, cfg.name, cfg.ns))
+      return exit_failure;
+    if (info.id.nil()) {
+      std::cerr << "caraway: no actor named '" << cfg.name
+                << "' in namespace '" << cfg.ns << "'\n";
+      return exit_failure;
+    }
+  } else {
+    auto& text = cfg.command[1];
+    if (!wire::from_string(text, info.id)) {
+      std::cerr << "caraway: an actor id is 32 hex digits, not '" << text
+                << "'\n";
+      return exit_usage;
+    }
+  }
+  auto id = info.id;
+  bool killed = false;
+  if (!client.ask(killed, wire::kill_atom::value, id, true))
+    return exit_failure;
+  if (!killed) {
+    std::cerr << "caraway: no live actor " << wire::to_string(id) << '\n';
+    return exit_failure;
+  }
+  auto deadline = std::chrono::steady_clock::now() + cfg.timeout;
+  for (;;) {
+    if (!client.ask(info, wire::lookup_atom::value, id))
+      return exit_failure;
+    if (info.state == wire::actor_state::dead) {
+      std::cout << "killed " << wire::to_string(id) << '\n';
+      return exit_ok;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::cerr << "caraway: actor " << wire::to_string(id)
+                << " is not dead after " << cfg.timeout.count() << " ms\n";
+      return exit_failure;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 int run(caf::actor_system& sys, const settings& cfg) {
   auto gcs = runtime::connect_gcs(sys, cfg.host, cfg.port, cfg.timeout);
   if (!gcs) {
@@ -396,14 +390,21 @@ int run(caf::actor_system& sys, const settings& cfg) {
   }
   gcs_client client{sys, cfg, std::move(*gcs)};
   auto& cmd = cfg.command;
-  if (cmd[0] == "status" || cmd[0] == "stop" || cmd[1] == "nodes") {
+  auto what = cmd.size() > 1 ? cmd[1] : std::string{};
+  if (cmd[0] == "kill")
+    return kill_actor(client, cfg);
+  if (cmd[0] == "status" || cmd[0] == "stop" || what == "nodes"
+      || what == "node") {
     std::vector<wire::node_info> nodes;
     if (!client.ask(nodes, wire::nodes_atom::value))
       return exit_failure;
     if (cmd[0] == "status") {
-      print_status(nodes);
+      std::cout << (cfg.json ? caraway::cli::status_json(nodes).dump(2) + '\n'
+                             : caraway::cli::status_text(nodes));
     } else if (cmd[0] == "list") {
-      print_nodes(nodes);
+      return print_view(caraway::cli::nodes_view(nodes), cfg);
+    } else if (cmd[0] == "get") {
+      return print_one(caraway::cli::nodes_view(nodes), cmd[2], cfg);
     } else {
       size_t alive = 0;
       for (auto& node : nodes)
@@ -418,23 +419,26 @@ int run(caf::actor_system& sys, const settings& cfg) {
       std::cout << "stopping " << alive << (alive == 1 ? " node" : " nodes")
                 << std::endl;
     }
-  } else if (cmd[1] == "placement-groups") {
+    return exit_ok;
+  }
+  caraway::cli::view v;
+  if (what == "placement-groups" || what == "placement-group") {
     std::vector<wire::placement_group_info> groups;
     if (!client.ask(groups, wire::group_atom::value))
       return exit_failure;
-    print_groups(groups);
-  } else if (cmd[1] == "actors") {
+    v = caraway::cli::groups_view(groups);
+  } else if (what == "actors" || what == "actor") {
     std::vector<wire::actor_info> actors;
     if (!client.ask(actors, wire::actors_atom::value))
       return exit_failure;
-    print_actors(actors);
+    v = caraway::cli::actors_view(actors);
   } else {
     std::map<uint64_t, std::string> jobs;
     if (!client.ask(jobs, wire::jobs_atom::value))
       return exit_failure;
-    print_jobs(jobs);
+    v = caraway::cli::jobs_view(jobs);
   }
-  return exit_ok;
+  return cmd[0] == "get" ? print_one(v, cmd[2], cfg) : print_view(v, cfg);
 }
 
 } // namespace

@@ -65,6 +65,11 @@ expect_cli env_wins 1 5000 "127\.0\.0\.1:$from_env: " \
 unset CARAWAY_ADDRESS
 expect_cli file_address 1 5000 "127\.0\.0\.1:$from_file: " \
   --config "$work/client.ini" status
+# A head's own config: the head is on its port.
+printf 'role = head\nport = %s\nnum-cpus = 2\n' "$from_file" \
+  >"$work/head.ini"
+expect_cli head_config 1 5000 "127\.0\.0\.1:$from_file: " \
+  --config "$work/head.ini" list nodes
 
 # Usage errors.
 expect_cli no_command 2 5000 'no command' --address "127.0.0.1:$closed"
@@ -74,4 +79,18 @@ expect_cli bad_option 2 5000 'no-such-option' --no-such-option status
 expect_cli bad_address 2 5000 'invalid address' --address nowhere status
 expect_cli bad_timeout 2 5000 'timeout-ms' --timeout-ms 0 status
 expect_cli missing_config 2 5000 'config file' --config "$work/none.ini" status
+expect_cli bad_format 2 5000 "--format is table or json, not 'xml'" \
+  --format xml list nodes
+expect_cli bad_limit 2 5000 'limit must be positive' --limit 0 list nodes
+expect_cli kill_nothing 2 5000 "unknown command 'kill'" kill
+expect_cli help_unknown 2 5000 "no command 'fly'" help fly
+
+# Answers without a cluster.
+cli version 10 --version
+((status == 0)) && grep -Eqx 'caraway [0-9]+\.[0-9]+\.[0-9]+' "$work/version.out" \
+  || fail "--version: exit $status, $(cat "$work/version.out")"
+cli help_kill 10 help kill
+((status == 0)) && grep -q -- '--name NAME' "$work/help_kill.out" \
+  || fail "help kill: exit $status, $(cat "$work/help_kill.out")"
+echo "ok: --version and help COMMAND"
 echo "PASS"

@@ -75,6 +75,25 @@ grep -qx "got newcomer total 5" "$work/fresh.out" \
   || fail "get-or-make printed: $(cat "$work/fresh.out")"
 echo "ok: a detached actor outlived its driver; get_if_exists found it"
 
+# -- the caraway tool finds, shows and ends an actor --------------------------
+cli keepers 15 --address "$address" list actors --filter name=keeper \
+  --format json
+grep -q '"qualified_name": "shared/keeper"' "$work/keepers.out" \
+  && (($(grep -c '"id":' "$work/keepers.out") == 1)) \
+  || fail "list actors --filter name=keeper: $(cat "$work/keepers.out")"
+cli kill_keeper 15 --address "$address" kill --name keeper --namespace shared
+((status == 0)) && grep -Eqx 'killed [0-9a-f]{32}' "$work/kill_keeper.out" \
+  || fail "kill --name keeper: $(cat "$work/kill_keeper.out" "$work/kill_keeper.err")"
+keeper_id=$(sed -n 's/^killed //p' "$work/kill_keeper.out")
+cli keeper 15 --address "$address" get actor "${keeper_id:0:20}"
+grep -qx 'state: dead' "$work/keeper.out" \
+  && grep -qx 'death: the actor was killed' "$work/keeper.out" \
+  || fail "get actor after kill: $(cat "$work/keeper.out")"
+cli kill_again 15 --address "$address" kill --name keeper --namespace shared
+((status == 1)) && grep -q "no actor named 'keeper'" "$work/kill_again.err" \
+  || fail "a second kill: exit $status, $(cat "$work/kill_again.err")"
+echo "ok: caraway list --filter, kill --name and get actor"
+
 # -- an actor ends with the last handle to it, wherever that is ---------------
 start_app lender lend "$work/lent"
 lender=$last_pid

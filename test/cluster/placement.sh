@@ -69,7 +69,7 @@ wait_for_line pending "$pending" '^holding$' 60
 grep -qx 'state PENDING' "$work/pending.out" \
   || fail "5 bundles on 4 nodes: $(cat "$work/pending.out")"
 cli listed 15 --address "$address" list placement-groups
-grep -Eq '^[0-9a-f]{32}  PENDING +STRICT_SPREAD .*/pg  \(STRICT_SPREAD needs 5 nodes' \
+grep -Eq '^[0-9a-f]{32}  PENDING +STRICT_SPREAD .*/pg +STRICT_SPREAD needs 5 nodes' \
   "$work/listed.out" || fail "the pending group as listed: $(cat "$work/listed.out")"
 grep -Eq '^[0-9a-f]{32}  REMOVED +PACK ' "$work/listed.out" \
   || fail "removed groups as listed: $(cat "$work/listed.out")"

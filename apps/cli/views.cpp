@@ -1,0 +1,389 @@
+#include "views.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <iomanip>
+#include <sstream>
+
+namespace caraway::cli {
+
+using json = nlohmann::ordered_json;
+
+namespace {
+
+std::string address_of(const wire::node_info& node) {
+  // Nodes embedded in a driver have no address of their own.
+  return node.address.empty() ? "(embedded)" : node.address;
+}
+
+// Resources placement group bundles add to their nodes ("CPU_group_...").
+bool of_group(const std::string& name) {
+  return name.find("_group_") != std::string::npos;
+}
+
+json resources(const wire::resource_set& xs) {
+  json result = json::object();
+  for (auto& [name, x] : xs)
+    if (!of_group(name))
+      result[name] = x;
+  return result;
+}
+
+std::string lower(std::string x) {
+  std::transform(x.begin(), x.end(), x.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return x;
+}
+
+// A field as the table shows it.
+std::string cell(const json& x) {
+  if (x.is_null())
+    return "-";
+  if (x.is_string())
+    return x.get<std::string>().empty() ? "-" : x.get<std::string>();
+  if (x.is_boolean())
+    return x.get<bool>() ? "true" : "false";
+  if (x.is_number())
+    return amount(x.get<double>());
+  std::string result;
+  if (x.is_object()) {
+    for (auto& [key, value] : x.items())
+      result += (result.empty() ? "" : " ") + key + ':' + cell(value);
+  } else {
+    for (auto& value : x)
+      result += (result.empty() ? "" : " ") + cell(value);
+  }
+  return result.empty() ? "-" : result;
+}
+
+const char* state_name(wire::actor_state state) {
+  switch (state) {
+    case wire::actor_state::pending:
+      return "pending";
+    case wire::actor_state::alive:
+      return "alive";
+    case wire::actor_state::restarting:
+      return "restarting";
+    default:
+      return "dead";
+  }
+}
+
+const char* state_name(wire::placement_group_state state) {
+  switch (state) {
+    case wire::placement_group_state::pending:
+      return "PENDING";
+    case wire::placement_group_state::created:
+      return "CREATED";
+    case wire::placement_group_state::removed:
+      return "REMOVED";
+    default:
+      return "RESCHEDULING";
+  }
+}
+
+const char* strategy_name(wire::placement_strategy x) {
+  switch (x) {
+    case wire::placement_strategy::pack:
+      return "PACK";
+    case wire::placement_strategy::spread:
+      return "SPREAD";
+    case wire::placement_strategy::strict_pack:
+      return "STRICT_PACK";
+    default:
+      return "STRICT_SPREAD";
+  }
+}
+
+std::string qualified(const std::string& ns, const std::string& name) {
+  return name.empty() ? "" : ns + '/' + name;
+}
+
+} // namespace
+
+std::string amount(double x) {
+  char buf[32];
+  if (x == std::floor(x) && std::fabs(x) < 1e15)
+    std::snprintf(buf, sizeof(buf), "%.0f", x + 0.0);
+  else
+    std::snprintf(buf, sizeof(buf), "%g", x);
+  return buf;
+}
+
+view nodes_view(const std::vector<wire::node_info>& nodes) {
+  view v;
+  v.columns = {{"id", "ID"},
+               {"address", "ADDRESS"},
+               {"state", "STATE"},
+               {"total", "RESOURCES"},
+               {"pending_tasks", "PENDING"}};
+  v.empty_text = "no nodes";
+  for (auto& node : nodes)
+    v.rows.push_back({{"id", wire::to_string(node.id)},
+                      {"address", address_of(node)},
+                      {"state", node.alive ? "alive" : "dead"},
+                      {"total", resources(node.total)},
+                      {"available", resources(node.available)},
+                      {"pending_tasks", node.pending_tasks},
+                      {"object_store_used", node.object_store_used},
+                      {"object_store_capacity", node.object_store_capacity}});
+  return v;
+}
+
+view actors_view(const std::vector<wire::actor_info>& actors) {
+  view v;
+  v.columns = {{"id", "ID"},           {"state", "STATE"},
+               {"class", "CLASS"},     {"qualified_name", "NAME"},
+               {"restarts", "RESTARTS"}, {"death", "DEATH"}};
+  v.empty_text = "no actors";
+  for (auto& actor : actors) {
+    auto dead = actor.state == wire::actor_state::dead;
+    v.rows.push_back({{"id", wire::to_string(actor.id)},
+                      {"state", state_name(actor.state)},
+                      {"class", actor.class_name},
+                      {"name", actor.name},
+                      {"namespace", actor.ns},
+                      {"qualified_name", qualified(actor.ns, actor.name)},
+                      {"restarts", actor.num_restarts},
+                      {"death", dead ? actor.death.message : ""}});
+  }
+  return v;
+}
+
+view jobs_view(const std::map<uint64_t, std::string>& jobs) {
+  view v;
+  v.columns = {{"job", "JOB"}, {"driver", "DRIVER"}};
+  v.empty_text = "no jobs";
+  for (auto& [number, driver] : jobs)
+    v.rows.push_back({{"job", number}, {"driver", driver}});
+  return v;
+}
+
+view groups_view(const std::vector<wire::placement_group_info>& groups) {
+  view v;
+  v.columns = {{"id", "ID"},           {"state", "STATE"},
+               {"strategy", "STRATEGY"}, {"bundles_at", "BUNDLES"},
+               {"qualified_name", "NAME"}, {"why", "WHY"}};
+  v.empty_text = "no placement groups";
+  for (auto& g : groups) {
+    json bundles = json::array();
+    json at = json::array();
+    for (size_t i = 0; i < g.bundles.size(); ++i) {
+      auto node = i < g.nodes.size() && !g.nodes[i].nil()
+                    ? wire::to_string(g.nodes[i])
+                    : std::string{};
+      bundles.push_back({{"resources", resources(g.bundles[i])},
+                         {"node", node}});
+      // The node by the first 8 digits of its id, as `status` shows it.
+      auto text = '{' + cell(resources(g.bundles[i])) + '}';
+      if (!node.empty())
+        text += '@' + node.substr(0, 8);
+      at.push_back(text);
+    }
+    auto waiting = g.state != wire::placement_group_state::created
+                   && g.state != wire::placement_group_state::removed;
+    v.rows.push_back({{"id", wire::to_string(g.id)},
+                      {"state", state_name(g.state)},
+                      {"strategy", strategy_name(g.strategy)},
+                      {"bundles", bundles},
+                      {"bundles_at", at},
+                      {"name", g.name},
+                      {"namespace", g.ns},
+                      {"qualified_name", qualified(g.ns, g.name)},
+                      {"why", waiting ? g.why : ""}});
+  }
+  return v;
+}
+
+bool apply_filters(view& v, const std::vector<std::string>& filters,
+                   std::string& why) {
+  for (auto& filter : filters) {
+    auto eq = filter.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      why = "a filter is key=value, not '" + filter + "'";
+      return false;
+    }
+    auto key = lower(filter.substr(0, eq));
+    auto value = lower(filter.substr(eq + 1));
+    // Headers name fields too (NAME is the qualified name in the table).
+    for (auto& c : v.columns)
+      if (lower(c.header) == key && key != c.key
+          && (v.rows.empty() || !v.rows[0].contains(key)))
+        key = c.key;
+    if (!v.rows.empty() && !v.rows[0].contains(key)) {
+      std::string keys;
+      for (auto& [k, x] : v.rows[0].items())
+        keys += (keys.empty() ? "" : ", ") + k;
+      why = "no field '" + key + "' to filter on; fields: " + keys;
+      return false;
+    }
+    json kept = json::array();
+    for (auto& row : v.rows) {
+      auto& field = row[key];
+      auto text = field.is_string() ? field.get<std::string>() : cell(field);
+      if (lower(text) == value)
+        kept.push_back(row);
+    }
+    v.rows = std::move(kept);
+  }
+  return true;
+}
+
+size_t apply_limit(view& v, size_t limit) {
+  auto n = v.rows.size();
+  if (n > limit)
+    v.rows.erase(v.rows.begin() + static_cast<std::ptrdiff_t>(limit),
+                 v.rows.end());
+  return n;
+}
+
+std::string render_table(const view& v) {
+  if (v.rows.empty())
+    return v.empty_text + '\n';
+  std::vector<std::vector<std::string>> lines;
+  std::vector<size_t> width(v.columns.size(), 0);
+  std::vector<std::string> header;
+  for (auto& c : v.columns)
+    header.push_back(c.header);
+  lines.push_back(std::move(header));
+  for (auto& row : v.rows) {
+    std::vector<std::string> line;
+    for (auto& c : v.columns)
+      line.push_back(row.contains(c.key) ? cell(row.at(c.key)) : "-");
+    lines.push_back(std::move(line));
+  }
+  for (auto& line : lines)
+    for (size_t i = 0; i < line.size(); ++i)
+      width[i] = std::max(width[i], line[i].size());
+  std::ostringstream out;
+  for (auto& line : lines) {
+    std::string text;
+    for (size_t i = 0; i < line.size(); ++i) {
+      text += line[i];
+      if (i + 1 < line.size())
+        text += std::string(width[i] - line[i].size() + 2, ' ');
+    }
+    // Trailing blanks of empty last columns go.
+    text.erase(text.find_last_not_of(' ') + 1);
+    out << text << '\n';
+  }
+  return out.str();
+}
+
+std::string render_json(const view& v) {
+  return v.rows.dump(2) + '\n';
+}
+
+const json* find_row(const view& v, const std::string& id, std::string& why) {
+  const json* found = nullptr;
+  if (id.size() < 8) {
+    why = "an id needs at least 8 hex digits, not '" + id + "'";
+    return nullptr;
+  }
+  for (auto& row : v.rows) {
+    if (!row.contains("id"))
+      continue;
+    auto& x = row.at("id").get_ref<const std::string&>();
+    if (x.compare(0, id.size(), lower(id)) != 0)
+      continue;
+    if (found != nullptr) {
+      why = "more than one id starts with " + id;
+      return nullptr;
+    }
+    found = &row;
+  }
+  if (found == nullptr)
+    why = "no id starts with " + id;
+  return found;
+}
+
+std::string render_fields(const json& row) {
+  std::ostringstream out;
+  for (auto& [key, value] : row.items()) {
+    if (value.is_array() && !value.empty() && value[0].is_object()) {
+      // Bundles: one line each.
+      for (size_t i = 0; i < value.size(); ++i)
+        out << key << '[' << i << "]: " << cell(value[i]) << '\n';
+      continue;
+    }
+    out << key << ": " << cell(value) << '\n';
+  }
+  return out.str();
+}
+
+std::string status_text(const std::vector<wire::node_info>& nodes) {
+  size_t width = 0;
+  for (auto& node : nodes)
+    width = std::max(width, address_of(node).size());
+  wire::resource_set total;
+  wire::resource_set used;
+  uint64_t pending = 0;
+  size_t alive = 0;
+  std::ostringstream out;
+  for (auto& node : nodes) {
+    out << wire::to_string(node.id).substr(0, 8) << "  " << std::left
+        << std::setw(static_cast<int>(width)) << address_of(node) << "  "
+        << (node.alive ? "alive" : "dead ");
+    // A dead node's use is unknown, and its resources are gone from the
+    // cluster: show what it had, count none of it.
+    if (!node.alive) {
+      for (auto& [name, amount_total] : node.total)
+        if (!of_group(name))
+          out << "  " << name << " -/" << amount(amount_total);
+      out << "  pending -\n";
+      continue;
+    }
+    for (auto& [name, amount_total] : node.total) {
+      if (of_group(name))
+        continue;
+      auto i = node.available.find(name);
+      auto in_use = amount_total - (i != node.available.end() ? i->second : 0);
+      out << "  " << name << ' ' << amount(in_use) << '/'
+          << amount(amount_total);
+      total[name] += amount_total;
+      used[name] += in_use;
+    }
+    constexpr uint64_t mib = 1 << 20;
+    out << "  store " << (node.object_store_used + mib - 1) / mib << '/'
+        << node.object_store_capacity / mib << " MiB";
+    out << "  pending " << node.pending_tasks << '\n';
+    ++alive;
+    pending += node.pending_tasks;
+  }
+  out << "cluster: " << alive << " of " << nodes.size() << " nodes alive";
+  for (auto& [name, amount_total] : total)
+    out << "  " << name << ' ' << amount(used[name]) << '/'
+        << amount(amount_total);
+  out << "\npending tasks: " << pending << '\n';
+  return out.str();
+}
+
+json status_json(const std::vector<wire::node_info>& nodes) {
+  json total = json::object();
+  json used = json::object();
+  uint64_t pending = 0;
+  size_t alive = 0;
+  for (auto& node : nodes) {
+    if (!node.alive)
+      continue;
+    ++alive;
+    pending += node.pending_tasks;
+    for (auto& [name, x] : node.total) {
+      if (of_group(name))
+        continue;
+      auto i = node.available.find(name);
+      total[name] = total.value(name, 0.0) + x;
+      used[name] = used.value(name, 0.0) + x
+                   - (i != node.available.end() ? i->second : 0);
+    }
+  }
+  return {{"nodes", nodes_view(nodes).rows},
+          {"alive_nodes", alive},
+          {"total", total},
+          {"used", used},
+          {"pending_tasks", pending}};
+}
+
+} // namespace caraway::cli

@@ -1,0 +1,66 @@
+#pragma once
+
+// What the caraway tool shows of the cluster: each listing as rows of
+// named fields, filtered and cut to a limit, then printed as a table with
+// headers or as JSON. Pure: no connection, so it is tested on its own.
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "caraway/wire/records.hpp"
+
+namespace caraway::cli {
+
+struct column {
+  std::string key;    // field of each row
+  std::string header; // table header
+};
+
+struct view {
+  std::vector<column> columns;
+  /// One JSON object per row, with at least the columns' keys.
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  /// Printed instead of an empty table, e.g. "no actors".
+  std::string empty_text;
+};
+
+view nodes_view(const std::vector<wire::node_info>& nodes);
+view actors_view(const std::vector<wire::actor_info>& actors);
+view jobs_view(const std::map<uint64_t, std::string>& jobs);
+view groups_view(const std::vector<wire::placement_group_info>& groups);
+
+/// Keeps the rows matching every `key=value` filter: the row's field
+/// `key`, as the table shows it, equals `value`, both ignoring case. False
+/// (with the reason in `why`) for a malformed filter or an unknown key.
+bool apply_filters(view& v, const std::vector<std::string>& filters,
+                   std::string& why);
+
+/// Keeps the first `limit` rows; returns how many there were.
+size_t apply_limit(view& v, size_t limit);
+
+/// A header line and one line per row, columns two spaces apart.
+std::string render_table(const view& v);
+
+/// The rows as a JSON array.
+std::string render_json(const view& v);
+
+/// The row whose "id" is `id` or starts with it (at least 8 digits);
+/// null if none or more than one.
+const nlohmann::ordered_json* find_row(const view& v, const std::string& id,
+                               std::string& why);
+
+/// A row as "key: value" lines, in the order of its fields.
+std::string render_fields(const nlohmann::ordered_json& row);
+
+/// `caraway status`: each node's use and the cluster's, as text or JSON.
+std::string status_text(const std::vector<wire::node_info>& nodes);
+nlohmann::ordered_json status_json(const std::vector<wire::node_info>& nodes);
+
+/// A resource amount: whole numbers without a fraction.
+std::string amount(double x);
+
+} // namespace caraway::cli

@@ -1,0 +1,119 @@
+// What the caraway tool prints: tables with headers, JSON, filters, limits.
+
+#include <doctest/doctest.h>
+
+#include "views.hpp"
+
+using namespace caraway;
+
+namespace {
+
+std::vector<wire::actor_info> three_actors() {
+  std::vector<wire::actor_info> result(3);
+  result[0].id = {1, 1};
+  result[0].class_name = "counter";
+  result[0].name = "fib";
+  result[0].ns = "shared";
+  result[0].state = wire::actor_state::alive;
+  result[1].id = {1, 2};
+  result[1].class_name = "counter";
+  result[1].state = wire::actor_state::dead;
+  result[1].death.message = "the actor was killed";
+  result[1].num_restarts = 2;
+  result[2].id = {2, 3};
+  result[2].class_name = "tally";
+  result[2].state = wire::actor_state::pending;
+  return result;
+}
+
+} // namespace
+
+TEST_CASE("cli tables have headers and aligned columns") {
+  auto text = cli::render_table(cli::actors_view(three_actors()));
+  auto first = text.substr(0, text.find('\n'));
+  CHECK(first.rfind("ID", 0) == 0);
+  CHECK(first.find("STATE") == 34); // 32 digits and two spaces
+  CHECK(text.find(wire::to_string({1, 1}) + "  alive    ") != std::string::npos);
+  CHECK(text.find("  shared/fib  ") != std::string::npos);
+  CHECK(text.find("the actor was killed") != std::string::npos);
+  // An empty field shows as "-"; no line ends in blanks.
+  CHECK(text.find(" \n") == std::string::npos);
+  CHECK(cli::render_table(cli::actors_view({})) == "no actors\n");
+}
+
+TEST_CASE("cli filters keep matching rows and refuse unknown fields") {
+  auto v = cli::actors_view(three_actors());
+  std::string why;
+  REQUIRE(cli::apply_filters(v, {"class=COUNTER", "state=dead"}, why));
+  REQUIRE(v.rows.size() == 1);
+  CHECK(v.rows[0]["id"] == wire::to_string({1, 2}));
+  v = cli::actors_view(three_actors());
+  REQUIRE(cli::apply_filters(v, {"name=fib"}, why));
+  CHECK(v.rows.size() == 1);
+  v = cli::actors_view(three_actors());
+  REQUIRE(cli::apply_filters(v, {"restarts=2"}, why));
+  CHECK(v.rows.size() == 1);
+  CHECK_FALSE(cli::apply_filters(v, {"colour=red"}, why));
+  CHECK(why.find("no field 'colour'") != std::string::npos);
+  CHECK_FALSE(cli::apply_filters(v, {"state"}, why));
+  CHECK(why.find("key=value") != std::string::npos);
+}
+
+TEST_CASE("cli limits rows and says how many there were") {
+  auto v = cli::actors_view(three_actors());
+  CHECK(cli::apply_limit(v, 2) == 3);
+  CHECK(v.rows.size() == 2);
+  CHECK(cli::apply_limit(v, 5) == 2);
+}
+
+TEST_CASE("cli JSON keeps every field, resources as objects") {
+  wire::node_info node;
+  node.id = {7, 7};
+  node.address = "127.0.0.1:6380";
+  node.total = {{"CPU", 2}, {"CPU_group_abc", 1}};
+  node.available = {{"CPU", 1.5}};
+  node.pending_tasks = 3;
+  auto rows = nlohmann::json::parse(cli::render_json(cli::nodes_view({node})));
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["address"] == "127.0.0.1:6380");
+  CHECK(rows[0]["state"] == "alive");
+  CHECK(rows[0]["total"] == nlohmann::json{{"CPU", 2.0}}); // bundles hidden
+  CHECK(rows[0]["available"]["CPU"] == 1.5);
+  CHECK(rows[0]["pending_tasks"] == 3);
+  auto status = cli::status_json({node});
+  CHECK(status["alive_nodes"] == 1);
+  CHECK(status["used"]["CPU"] == 0.5);
+}
+
+TEST_CASE("cli finds one row by an id prefix") {
+  auto v = cli::actors_view(three_actors());
+  std::string why;
+  auto id = wire::to_string({2, 3});
+  auto row = cli::find_row(v, id.substr(0, 16) + "0000", why);
+  REQUIRE(row != nullptr);
+  CHECK((*row)["class"] == "tally");
+  CHECK(cli::find_row(v, "0000000000000001", why) == nullptr);
+  CHECK(why.find("more than one") != std::string::npos);
+  CHECK(cli::find_row(v, "ffffffff", why) == nullptr);
+  CHECK(why.find("no id starts with") != std::string::npos);
+  CHECK(cli::find_row(v, "abc", why) == nullptr);
+  CHECK(why.find("at least 8") != std::string::npos);
+  auto fields = cli::render_fields(*row);
+  CHECK(fields.find("class: tally\n") != std::string::npos);
+}
+
+TEST_CASE("cli lists placement groups with the node of each bundle") {
+  wire::placement_group_info g;
+  g.id = {5, 5};
+  g.name = "pg";
+  g.strategy = wire::placement_strategy::strict_spread;
+  g.bundles = {{{"CPU", 1}}, {{"GPU", 1}}};
+  g.nodes = {{0xabcdef12, 1}, {}};
+  g.state = wire::placement_group_state::rescheduling;
+  g.why = "node x with a bundle died";
+  auto text = cli::render_table(cli::groups_view({g}));
+  INFO(text);
+  CHECK(text.find("RESCHEDULING  STRICT_SPREAD  {CPU:1}@00000000 {GPU:1}  /pg")
+        != std::string::npos);
+  CHECK(text.find("  node x with a bundle died\n") != std::string::npos);
+}
