@@ -34,9 +34,10 @@ constexpr char default_address[] = "127.0.0.1:6380";
 
 constexpr char commands_text[] = R"(commands:
   status        resource use of every node, then of the whole cluster
-  list nodes|actors|jobs|placement-groups
+  list nodes|actors|jobs|placement-groups|tasks
                 one row each, with headers
-  get node|actor|placement-group ID
+  summary tasks the latest tasks counted by function and state
+  get node|actor|placement-group|task ID
                 every field of one (ID: its first 8 or more digits)
   kill ACTOR_ID | kill --name NAME [--namespace NS]
                 end an actor (it does not restart)
@@ -55,14 +56,18 @@ const std::map<std::string, std::string> command_help{
    "  resources in use/total, object store use and pending tasks, then the\n"
    "  cluster's totals over its live nodes.\n"},
   {"list",
-   "caraway list nodes|actors|jobs|placement-groups [--format table|json]\n"
-   "             [--filter KEY=VALUE]... [--limit N]\n"
-   "  One row per node, actor, job (driver) or placement group. --filter\n"
+   "caraway list nodes|actors|jobs|placement-groups|tasks\n"
+   "             [--format table|json] [--filter KEY=VALUE]... [--limit N]\n"
+   "  One row per node, actor, job (driver), placement group or task (the\n"
+   "  latest the head keeps, --task-table-size of them). --filter\n"
    "  keeps rows whose field KEY (a JSON key or a column header) equals\n"
    "  VALUE, ignoring case, e.g. --filter state=dead --filter name=fib;\n"
    "  --limit shows the first N (default 100) and says how many there were.\n"},
+  {"summary",
+   "caraway summary tasks [--format table|json]\n"
+   "  The tasks the head keeps, counted by function and state.\n"},
   {"get",
-   "caraway get node|actor|placement-group ID [--format table|json]\n"
+   "caraway get node|actor|placement-group|task ID [--format table|json]\n"
    "  Every field of one, found by its id or the id's first 8 or more\n"
    "  digits.\n"},
   {"kill",
@@ -134,10 +139,12 @@ bool known_command(const std::vector<std::string>& cmd, bool by_name) {
     return true;
   if (is(2, "list"))
     return cmd[1] == "nodes" || cmd[1] == "actors" || cmd[1] == "jobs"
-           || cmd[1] == "placement-groups";
+           || cmd[1] == "placement-groups" || cmd[1] == "tasks";
+  if (is(2, "summary"))
+    return cmd[1] == "tasks";
   if (is(3, "get"))
     return cmd[1] == "node" || cmd[1] == "actor"
-           || cmd[1] == "placement-group";
+           || cmd[1] == "placement-group" || cmd[1] == "task";
   return by_name ? is(1, "kill") : is(2, "kill");
 }
 
@@ -427,6 +434,12 @@ int run(caf::actor_system& sys, const settings& cfg) {
     if (!client.ask(groups, wire::group_atom::value))
       return exit_failure;
     v = caraway::cli::groups_view(groups);
+  } else if (what == "tasks" || what == "task") {
+    std::vector<wire::task_info> tasks;
+    if (!client.ask(tasks, wire::tasks_atom::value))
+      return exit_failure;
+    v = cmd[0] == "summary" ? caraway::cli::task_summary(tasks)
+                            : caraway::cli::tasks_view(tasks);
   } else if (what == "actors" || what == "actor") {
     std::vector<wire::actor_info> actors;
     if (!client.ask(actors, wire::actors_atom::value))

@@ -197,6 +197,80 @@ view groups_view(const std::vector<wire::placement_group_info>& groups) {
   return v;
 }
 
+namespace {
+
+const char* state_name(wire::task_state x) {
+  switch (x) {
+    case wire::task_state::pending:
+      return "PENDING";
+    case wire::task_state::scheduled:
+      return "SCHEDULED";
+    case wire::task_state::finished:
+      return "FINISHED";
+    default:
+      return "FAILED";
+  }
+}
+
+// Milliseconds between two times in ns, or null if either is unknown.
+json millis(int64_t from, int64_t to) {
+  if (from == 0 || to == 0 || to < from)
+    return nullptr;
+  return std::round(static_cast<double>(to - from) / 1e4) / 100;
+}
+
+} // namespace
+
+view tasks_view(const std::vector<wire::task_info>& tasks) {
+  view v;
+  v.columns = {{"id", "ID"},
+               {"state", "STATE"},
+               {"function", "FUNCTION"},
+               {"node_short", "NODE"},
+               {"attempts", "ATTEMPTS"},
+               {"run_ms", "RUN_MS"},
+               {"error", "ERROR"}};
+  v.empty_text = "no tasks";
+  for (auto& t : tasks) {
+    auto node = t.node.nil() ? std::string{} : wire::to_string(t.node);
+    v.rows.push_back(
+      {{"id", wire::to_string(t.id)},
+       {"state", state_name(t.state)},
+       {"function", t.function},
+       {"node", node},
+       {"node_short", node.substr(0, std::min<size_t>(node.size(), 8))},
+       {"attempts", t.attempts},
+       {"submitted_ns", t.submitted_ns},
+       {"scheduled_ns", t.scheduled_ns},
+       {"ended_ns", t.ended_ns},
+       {"wait_ms", millis(t.submitted_ns, t.scheduled_ns)},
+       {"run_ms", millis(t.scheduled_ns, t.ended_ns)},
+       {"error", t.error}});
+  }
+  return v;
+}
+
+view task_summary(const std::vector<wire::task_info>& tasks) {
+  view v;
+  v.columns = {{"function", "FUNCTION"},   {"PENDING", "PENDING"},
+               {"SCHEDULED", "SCHEDULED"}, {"FINISHED", "FINISHED"},
+               {"FAILED", "FAILED"},       {"total", "TOTAL"}};
+  v.empty_text = "no tasks";
+  std::map<std::string, json> by_function;
+  for (auto& t : tasks) {
+    auto name = t.function.empty() ? "(unknown)" : t.function;
+    auto& row = by_function[name];
+    if (row.is_null())
+      row = {{"function", name}, {"PENDING", 0},  {"SCHEDULED", 0},
+             {"FINISHED", 0},    {"FAILED", 0},   {"total", 0}};
+    row[state_name(t.state)] = row[state_name(t.state)].get<int64_t>() + 1;
+    row["total"] = row["total"].get<int64_t>() + 1;
+  }
+  for (auto& [name, row] : by_function)
+    v.rows.push_back(std::move(row));
+  return v;
+}
+
 bool apply_filters(view& v, const std::vector<std::string>& filters,
                    std::string& why) {
   for (auto& filter : filters) {
@@ -208,10 +282,10 @@ bool apply_filters(view& v, const std::vector<std::string>& filters,
     auto key = lower(filter.substr(0, eq));
     auto value = lower(filter.substr(eq + 1));
     // Headers name fields too (NAME is the qualified name in the table).
-    for (auto& c : v.columns)
-      if (lower(c.header) == key && key != c.key
-          && (v.rows.empty() || !v.rows[0].contains(key)))
-        key = c.key;
+    if (!v.rows.empty() && !v.rows[0].contains(key))
+      for (auto& c : v.columns)
+        if (lower(c.header) == key)
+          key = c.key;
     if (!v.rows.empty() && !v.rows[0].contains(key)) {
       std::string keys;
       for (auto& [k, x] : v.rows[0].items())

@@ -32,6 +32,10 @@ view nodes_view(const std::vector<wire::node_info>& nodes);
 view actors_view(const std::vector<wire::actor_info>& actors);
 view jobs_view(const std::map<uint64_t, std::string>& jobs);
 view groups_view(const std::vector<wire::placement_group_info>& groups);
+view tasks_view(const std::vector<wire::task_info>& tasks);
+
+/// Tasks counted by function and state, as `ray summary tasks` does.
+view task_summary(const std::vector<wire::task_info>& tasks);
 
 /// Keeps the rows matching every `key=value` filter: the row's field
 /// `key`, as the table shows it, equals `value`, both ignoring case. False

@@ -79,6 +79,9 @@ po::options_description describe(options& x) {
      "directory for the node's files, created if missing; the head keeps "
      "the cluster's tables there and takes them back when it restarts "
      "(default: none, nothing is kept)")
+    ("task-table-size", po::value(&x.node.task_table_size),
+     "the head: how many of the latest tasks `caraway list tasks` can show "
+     "(default: 10000; 0 keeps none)")
     ("rejoin-timeout-ms", po::value(&x.node.rejoin_timeout_ms),
      "a head restarted with its data dir: how long nodes, drivers and "
      "actors have to come back before they count as dead (default: 10000)")

@@ -37,6 +37,9 @@ make_options(config& cfg, std::vector<std::string>& caf_opts,
     ("namespace", po::value(&cfg.ns), "namespace for named actors")
     ("max-workers", po::value(&cfg.max_workers),
      "most executor threads of the embedded node")
+    ("task-events", po::value(&cfg.task_events),
+     "in a cluster, report what becomes of each task to the head's task "
+     "table, in batches (true or false)")
     ("get-spin-us", po::value(&cfg.get_spin_us),
      "how long an embedded driver's get spins before it sleeps "
      "(microseconds)")

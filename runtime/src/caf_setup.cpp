@@ -67,12 +67,14 @@ void make_system(process& p, const config& cfg, bool networked,
   p.sys = std::make_unique<caf::actor_system>(*p.caf_cfg);
 }
 
-void make_owner_core(process& p, const config& cfg, uint32_t get_spin_us) {
+void make_owner_core(process& p, const config& cfg, uint32_t get_spin_us,
+                     bool task_events) {
   auto capacity = cfg.object_store_memory > 0 ? cfg.object_store_memory
                                               : default_store_memory();
   p.store = std::make_shared<node::store_memory>(capacity, capacity);
   auto core_cfg = cfg;
   core_cfg.get_spin_us = get_spin_us;
+  core_cfg.task_events = task_events;
   p.core = std::make_shared<owner::core_worker>(*p.sys, core_cfg);
   p.store_actor = p.sys->spawn(node::object_store, p.store);
 }

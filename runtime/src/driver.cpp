@@ -198,7 +198,7 @@ std::unique_ptr<process> start_cluster_driver(const config& cfg) {
     make_system(p, cfg, /*networked=*/true, defaults);
     // A cluster's driver waits for results from other processes: its get
     // spins long enough to cover a remote round trip.
-    make_owner_core(p, cfg, cfg.cluster_get_spin_us);
+    make_owner_core(p, cfg, cfg.cluster_get_spin_us, cfg.task_events);
     connect_head(p, cfg.address, cfg.connect_timeout_ms,
                  cfg.head_reconnect_timeout_ms, /*driver=*/true);
     // Serves on the address that routes to the head.

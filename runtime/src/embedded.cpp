@@ -10,7 +10,7 @@ std::unique_ptr<process> start_embedded(const config& cfg) {
   return start_process([&](process& p) {
     node_options defaults;
     make_system(p, cfg, /*networked=*/false, defaults);
-    make_owner_core(p, cfg, cfg.get_spin_us);
+    make_owner_core(p, cfg, cfg.get_spin_us, /*task_events=*/false);
     p.embedded = true;
     add_head(p, nullptr);
     add_node(p, cfg, /*daemon=*/nullptr, /*started=*/nullptr);

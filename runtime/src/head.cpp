@@ -12,8 +12,10 @@ namespace caraway::runtime {
 
 void add_head(process& p, const node_options* daemon) {
   node::gcs_config cfg;
-  if (daemon != nullptr)
+  if (daemon != nullptr) {
     cfg.view_period = std::chrono::milliseconds(daemon->view_period_ms);
+    cfg.task_table_size = daemon->task_table_size;
+  }
   if (daemon != nullptr && !daemon->data_dir.empty()) {
     try {
       cfg.store = std::make_shared<node::gcs_store>(daemon->data_dir);

@@ -131,7 +131,7 @@ std::unique_ptr<process> start_daemon(const config& cfg,
                                       node_started& started) {
   return start_process([&](process& p) {
     make_system(p, cfg, /*networked=*/true, opts);
-    make_owner_core(p, cfg, cfg.get_spin_us);
+    make_owner_core(p, cfg, cfg.get_spin_us, cfg.task_events);
     std::string peer;
     if (opts.head) {
       add_head(p, &opts);

@@ -55,8 +55,10 @@ void make_system(process& p, const config& cfg, bool networked,
                  const node_options& timing);
 
 /// The store and the core worker every process has. `get_spin_us` is the
-/// driver's spin in `get`.
-void make_owner_core(process& p, const config& cfg, uint32_t get_spin_us);
+/// driver's spin in `get`; `task_events` whether its tasks go to the task
+/// table (nothing can read an embedded cluster's: it is off there).
+void make_owner_core(process& p, const config& cfg, uint32_t get_spin_us,
+                     bool task_events);
 
 /// Spawns the owner actor, on the I/O thread when configured.
 void spawn_owner(process& p, const config& cfg, std::string own_address);

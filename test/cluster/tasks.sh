@@ -26,6 +26,20 @@ for line in "driver total CPU:4 ssd:2 tpu:1" \
 done
 echo "ok: drivers and tasks see the resources of all nodes, summed"
 
+# The driver's task is in the head's task table, with its node, although
+# the driver exited right after it.
+task_listed() {
+  cli tasks 15 --address "$address" list tasks \
+    --filter function=resources_seen --format json \
+    && grep -q '"state": "FINISHED"' "$work/tasks.out" \
+    && grep -q "\"node\": \"$tpu_id\"" "$work/tasks.out"
+}
+eventually 10 "the task table lacks the driver's task" task_listed
+cli summary 15 --address "$address" summary tasks
+grep -Eq '^resources_seen +0 +0 +1 +0 +1$' "$work/summary.out" \
+  || fail "summary tasks: $(cat "$work/summary.out")"
+echo "ok: caraway list tasks and summary tasks show the driver's task"
+
 run_app where 60 where
 expect_where where
 echo "ok: tasks ran on the nodes with their resources"

@@ -58,6 +58,8 @@ inline wire::gcs_actor::behavior_type fake_gcs(wire::gcs_actor::pointer,
     [](wire::group_atom) {
       return std::vector<wire::placement_group_info>{};
     },
+    [](wire::events_atom, std::vector<wire::task_info>&) {},
+    [](wire::tasks_atom) { return std::vector<wire::task_info>{}; },
     [](wire::alive_atom, const wire::actor_id&, wire::actor_host_actor&) {},
     [](wire::kill_atom, const wire::actor_id&, wire::error_info&) {},
     [](wire::dead_atom, const wire::actor_id&, wire::error_info&) {},

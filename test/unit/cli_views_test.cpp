@@ -117,3 +117,34 @@ TEST_CASE("cli lists placement groups with the node of each bundle") {
         != std::string::npos);
   CHECK(text.find("  node x with a bundle died\n") != std::string::npos);
 }
+
+TEST_CASE("cli lists tasks and counts them by function and state") {
+  std::vector<wire::task_info> tasks(3);
+  tasks[0].id = {1, 1};
+  tasks[0].function = "fib";
+  tasks[0].state = wire::task_state::finished;
+  tasks[0].node = {9, 9};
+  tasks[0].attempts = 1;
+  tasks[0].submitted_ns = 1'000'000;
+  tasks[0].scheduled_ns = 2'000'000;
+  tasks[0].ended_ns = 4'500'000;
+  tasks[1].id = {1, 2};
+  tasks[1].function = "fib";
+  tasks[1].state = wire::task_state::failed;
+  tasks[1].error = "boom";
+  tasks[2].id = {1, 3};
+  tasks[2].function = "sum";
+  auto v = cli::tasks_view(tasks);
+  CHECK(v.rows[0]["run_ms"] == 2.5);
+  CHECK(v.rows[0]["wait_ms"] == 1.0);
+  CHECK(v.rows[2]["run_ms"].is_null());
+  std::string why;
+  REQUIRE(cli::apply_filters(v, {"state=failed"}, why));
+  REQUIRE(v.rows.size() == 1);
+  CHECK(v.rows[0]["error"] == "boom");
+  auto text = cli::render_table(cli::task_summary(tasks));
+  CHECK(text
+        == "FUNCTION  PENDING  SCHEDULED  FINISHED  FAILED  TOTAL\n"
+           "fib       0        0          1         1       2\n"
+           "sum       1        0          0         0       1\n");
+}

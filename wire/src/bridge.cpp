@@ -338,6 +338,41 @@ caf::error inspect(caf::deserializer& f, node_info& x) {
   return load<rpc::NodeInfo>(f, x);
 }
 
+void to_proto(const task_info& x, rpc::TaskInfo* out) {
+  out->set_id(to_bytes(x.id));
+  out->set_function(x.function);
+  out->set_state(static_cast<uint32_t>(x.state));
+  if (!x.node.nil())
+    out->set_node(to_bytes(x.node));
+  out->set_error(x.error);
+  out->set_submitted_ns(x.submitted_ns);
+  out->set_scheduled_ns(x.scheduled_ns);
+  out->set_ended_ns(x.ended_ns);
+  out->set_attempts(x.attempts);
+}
+
+void from_proto(const rpc::TaskInfo& x, task_info& out) {
+  out.id = from_bytes(x.id());
+  out.function = x.function();
+  out.state = x.state() <= static_cast<uint32_t>(task_state::failed)
+                ? static_cast<task_state>(x.state())
+                : task_state::pending;
+  out.node = from_bytes(x.node());
+  out.error = x.error();
+  out.submitted_ns = x.submitted_ns();
+  out.scheduled_ns = x.scheduled_ns();
+  out.ended_ns = x.ended_ns();
+  out.attempts = x.attempts();
+}
+
+caf::error inspect(caf::serializer& f, task_info& x) {
+  return save<rpc::TaskInfo>(f, x);
+}
+
+caf::error inspect(caf::deserializer& f, task_info& x) {
+  return load<rpc::TaskInfo>(f, x);
+}
+
 caf::error inspect(caf::serializer& f, placement_group_info& x) {
   return save<rpc::PlacementGroupInfo>(f, x);
 }
@@ -429,6 +464,8 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<node_info>>("caraway::node_infos");
   cfg.add_message_type<std::vector<actor_info>>("caraway::actor_infos");
   cfg.add_message_type<resource_set>("caraway::resource_set");
+  cfg.add_message_type<task_info>("caraway::task_info");
+  cfg.add_message_type<std::vector<task_info>>("caraway::task_infos");
   cfg.add_message_type<placement_group_info>("caraway::placement_group_info");
   cfg.add_message_type<std::vector<placement_group_info>>(
     "caraway::placement_group_infos");

@@ -31,6 +31,10 @@ struct config {
   std::string ns = "default";
   /// Most executor threads the embedded node starts.
   uint32_t max_workers = 512;
+  /// In a cluster, report what becomes of each task (submitted, sent to a
+  /// node, ended) to the head's task table, in batches (`caraway list
+  /// tasks`). An embedded cluster, which no tool can read, keeps none.
+  bool task_events = true;
   /// How long an embedded driver's `get` spins before it sleeps, in
   /// microseconds.
   uint32_t get_spin_us = 100;

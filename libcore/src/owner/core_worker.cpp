@@ -403,20 +403,105 @@ void core_worker::fail_unsent(const std::vector<wire::task_spec>& tasks,
   apply(lock, fx);
 }
 
+namespace {
+
+// A bound on the events buffered between two flushes: a burst beyond it is
+// counted, not kept.
+constexpr size_t max_task_events = 100000;
+
+// A task still pending or running this long after it was submitted shows in
+// the task table before it ends.
+constexpr int64_t task_events_age_ns = 500'000'000;
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+} // namespace
+
+void core_worker::record_locked(wire::task_info x) {
+  if (task_events_.size() >= max_task_events) {
+    ++task_events_dropped_;
+    return;
+  }
+  task_events_.emplace_back(std::move(x));
+}
+
+void core_worker::record_end_locked(const pending_task& task,
+                                    const wire::error_info& err) {
+  if (!cfg_.task_events || !task.spec.actor.nil())
+    return;
+  wire::task_info x;
+  x.id = task.spec.id;
+  x.function = task.spec.function;
+  x.state = err.kind == wire::error_kind::none ? wire::task_state::finished
+                                               : wire::task_state::failed;
+  x.error = err.message;
+  // Embedded, sent tasks are not tracked by node: they ran on this one.
+  x.node = task.node.nil() && task.sent ? handles_.raylet_node : task.node;
+  x.submitted_ns = task.submitted_ns;
+  x.scheduled_ns = task.scheduled_ns;
+  x.ended_ns = now_ns();
+  x.attempts = static_cast<uint32_t>(task.attempts) + (task.sent ? 1 : 0);
+  record_locked(std::move(x));
+}
+
+void core_worker::flush_task_events() {
+  std::vector<wire::task_info> events;
+  uint64_t dropped = 0;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    // Tasks submitted before the last flush and still not ended show as
+    // they are now; the others were (or will be) reported when they ended.
+    auto cutoff = now_ns() - task_events_age_ns;
+    while (!unreported_.empty() && unreported_.front().second < cutoff) {
+      auto id = unreported_.front().first;
+      unreported_.pop_front();
+      auto task = tasks_.find(id);
+      if (task == nullptr)
+        continue;
+      wire::task_info x;
+      x.id = id;
+      x.function = task->spec.function;
+      x.state = task->sent ? wire::task_state::scheduled
+                           : wire::task_state::pending;
+      x.node = task->node.nil() && task->sent ? handles_.raylet_node
+                                              : task->node;
+      x.submitted_ns = task->submitted_ns;
+      x.scheduled_ns = task->scheduled_ns;
+      x.attempts = static_cast<uint32_t>(task->attempts) + (task->sent ? 1 : 0);
+      record_locked(std::move(x));
+    }
+    events.swap(task_events_);
+    std::swap(dropped, task_events_dropped_);
+  }
+  if (dropped > 0)
+    CARAWAY_LOG(warning, owner)
+      << "task events dropped: more than the buffer holds between reports"
+      << log::kv("dropped", dropped) << log::kv("kept", max_task_events);
+  if (!events.empty() && handles_.gcs)
+    caf::anon_send(handles_.gcs, wire::events_atom::value, std::move(events));
+}
+
 void core_worker::on_sent(const std::vector<wire::task_spec>& sent,
                           const wire::unique_id& node) {
-  // In an embedded cluster no node dies alone: nothing to track.
+  // In an embedded cluster no node dies alone: nothing to track (and the
+  // task table has no time for when a task was sent).
   if (handles_.data_address.empty())
     return;
   effects fx;
   std::vector<wire::object_id> settled;
   lock_type lock{mtx_};
+  auto now = cfg_.task_events ? now_ns() : 0;
   for (auto& spec : sent) {
     auto task = tasks_.find(spec.id);
     if (task == nullptr || !task->sent
         || static_cast<uint32_t>(task->attempts) != spec.attempt)
       continue;
     task->node = node;
+    task->scheduled_ns = now;
     // Sent to a node that died meanwhile.
     if (dead_nodes_.count(node) > 0)
       lost_with_node(*task, node, fx, settled);
@@ -460,6 +545,7 @@ void core_worker::fail_task(const wire::task_id& id, wire::error_info err,
   auto task = tasks_.take(id);
   if (!task)
     return;
+  record_end_locked(*task, err);
   if (!cancelled_.empty())
     cancelled_.erase(id);
   // Arguments go first, so that a reader woken by the result sees them freed.
@@ -518,7 +604,11 @@ wire::object_id core_worker::submit_task(const std::string& function,
     task.parent = ctx->task;
   effects fx;
   std::vector<wire::object_id> settled;
+  if (cfg_.task_events)
+    task.submitted_ns = now_ns();
   lock_type lock{mtx_};
+  if (cfg_.task_events)
+    unreported_.emplace_back(id, task.submitted_ns);
   add_task_locked(std::move(task), arg_refs);
   try_submit(id, fx, settled);
   settle(settled, fx);
@@ -582,6 +672,8 @@ void core_worker::on_result(wire::task_result& result) {
                  && result.in_store && result.store
                  && result.store != handles_.store_actor
                  && tasks_.can_rerun(*task);
+  if (task)
+    record_end_locked(*task, result.error);
   // Arguments go first, so that a reader woken by the result sees them freed.
   if (task) {
     if (!lineage)
@@ -635,6 +727,8 @@ void core_worker::on_result(wire::task_result& result) {
 }
 
 void core_worker::shutdown() {
+  // The last events, while the gcs may still hear them.
+  flush_task_events();
   // A detached actor's thread lives until the last handle to it is gone.
   std::lock_guard<std::mutex> guard{mtx_};
   memory_.shutdown();

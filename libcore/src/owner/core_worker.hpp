@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -300,6 +301,11 @@ public:
   void fail_unsent(const std::vector<wire::task_spec>& tasks,
                    const wire::error_info& err);
 
+  /// Sends the task events recorded since the last call to the gcs' task
+  /// table, in one message (the owner actor calls it twice a second, and
+  /// shutdown once more).
+  void flush_task_events();
+
   /// These tasks go to a leased executor on `node` (called before they are
   /// sent): they run again should that node die.
   void on_sent(const std::vector<wire::task_spec>& tasks,
@@ -556,6 +562,16 @@ private:
   mutable std::mutex cancel_mtx_;
   std::unordered_set<wire::task_id> cancelled_here_;
   std::atomic<size_t> cancelled_count_{0};
+  // Task events not yet sent to the gcs, at most `max_task_events`; those
+  // past the bound are only counted. A task makes one when it ends; one
+  // still pending or running at a flush after the one following its
+  // submission makes one then too (`unreported_`, oldest first).
+  std::vector<wire::task_info> task_events_;
+  uint64_t task_events_dropped_ = 0;
+  std::deque<std::pair<wire::task_id, int64_t>> unreported_;
+  void record_locked(wire::task_info x);
+  void record_end_locked(const pending_task& task,
+                         const wire::error_info& err);
   // Scratch list of the objects one ref removal frees.
   std::vector<freed_object> freed_;
   // Arguments held by the lineage of freed objects, still to release.

@@ -263,6 +263,10 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
   submit_opts.max_pending_requests
     = std::max<uint32_t>(1, core->cfg().max_lease_requests);
   self->state.submitter = task_submitter{submit_opts};
+  // Task events go to the gcs in one message per period, not one each.
+  constexpr auto task_events_period = std::chrono::milliseconds(500);
+  if (core->cfg().task_events)
+    self->delayed_send(self, task_events_period, wire::events_atom::value);
   self->set_down_handler([=](caf::down_msg& msg) {
     if (auto raylet = core->raylet(); raylet && msg.source == raylet.address()) {
       auto dead = core->raylet_node();
@@ -352,6 +356,10 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
       });
     },
     [=](wire::done_atom, uint64_t lease) { lease_free(self, core, lease); },
+    [=](wire::events_atom) {
+      core->flush_task_events();
+      self->delayed_send(self, task_events_period, wire::events_atom::value);
+    },
     [=](wire::idle_atom) {
       self->state.expire_scheduled = false;
       auto next = task_submitter::clock::time_point::max();

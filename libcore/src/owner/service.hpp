@@ -71,7 +71,9 @@ using service_actor = wire::owner_actor::extend<
   // `pinned_by` kept for this process (if valid).
   caf::reacts_to<wire::adopt_atom, wire::object_id, wire::owner_actor>,
   // An object a borrower waits for settled.
-  caf::reacts_to<wire::ready_atom, wire::object_id>>;
+  caf::reacts_to<wire::ready_atom, wire::object_id>,
+  // Time to send the task events recorded meanwhile to the gcs.
+  caf::reacts_to<wire::events_atom>>;
 
 service_actor::behavior_type
 service(service_actor::stateful_pointer<service_state> self, core_worker* core,

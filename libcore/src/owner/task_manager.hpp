@@ -32,6 +32,10 @@ struct pending_task {
   /// The task of this process that submitted it (nil from a driver's own
   /// threads): cancelled along with it.
   wire::task_id parent;
+  /// For the task table: when it was submitted and last sent (ns since the
+  /// epoch, 0 if task events are off).
+  int64_t submitted_ns = 0;
+  int64_t scheduled_ns = 0;
 };
 
 /// Pending tasks by id. Not thread-safe: the core worker calls it under its

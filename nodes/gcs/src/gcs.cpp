@@ -654,6 +654,7 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
   auto& st0 = self->state;
   st0.store = cfg.store;
   st0.view_period = cfg.view_period;
+  st0.tasks = task_table{cfg.task_table_size};
   if (st0.store) {
     st0.restore(st0.store->take_loaded());
     // The snapshot starts from what was read, in its restored form.
@@ -995,6 +996,10 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       return remove_group(self, id);
     },
     [=](wire::group_atom) { return self->state.groups.list(); },
+    [=](wire::events_atom, const std::vector<wire::task_info>& changes) {
+      self->state.tasks.apply(changes);
+    },
+    [=](wire::tasks_atom) { return self->state.tasks.list(); },
     [=](wire::group_atom, wire::retry_atom) {
       self->state.groups_retry_scheduled = false;
       place_groups(self);

@@ -36,6 +36,8 @@ struct node_options {
   /// The head, restarted: how long nodes, drivers and actors that were
   /// alive have to come back before they count as dead.
   uint32_t rejoin_timeout_ms = 10000;
+  /// The head: how many tasks its task table keeps (the latest).
+  uint32_t task_table_size = 10000;
   /// A worker that lost the head: how long it serves on and tries to reach
   /// the head again before it stops.
   uint32_t head_reconnect_timeout_ms = 30000;

@@ -65,6 +65,8 @@ using rejoin_atom = caf::atom_constant<caf::atom("rejoin")>;
 using group_atom = caf::atom_constant<caf::atom("pgroup")>;
 using prepare_atom = caf::atom_constant<caf::atom("prepare")>;
 using commit_atom = caf::atom_constant<caf::atom("commit")>;
+using events_atom = caf::atom_constant<caf::atom("events")>;
+using tasks_atom = caf::atom_constant<caf::atom("tasks")>;
 
 /// Object store of one node: its memory is used in-process directly; these
 /// messages serve everyone else.

@@ -75,6 +75,10 @@ using gcs_actor = caf::typed_actor<
   caf::replies_to<nodes_atom>::with<std::vector<node_info>>,
   caf::replies_to<actors_atom>::with<std::vector<actor_info>>,
   caf::replies_to<jobs_atom>::with<std::map<uint64_t, std::string>>,
+  // Owners report what became of their tasks, in batches; the task table
+  // (the latest tasks, up to a bound) answers `caraway list tasks`.
+  caf::reacts_to<events_atom, std::vector<task_info>>,
+  caf::replies_to<tasks_atom>::with<std::vector<task_info>>,
   // A process announces its owner: the ids it mints carry `worker` in
   // their high word.
   caf::reacts_to<owner_atom, uint64_t, owner_actor>,

@@ -196,6 +196,23 @@ struct placement_group_info {
   std::string why;
 };
 
+enum class task_state : uint8_t { pending, scheduled, finished, failed };
+
+/// A task in the gcs' task table (what `caraway list tasks` shows), and a
+/// change to one as its owner reports it: fields left empty (or 0) are
+/// unchanged.
+struct task_info {
+  task_id id;
+  std::string function;
+  task_state state = task_state::pending;
+  unique_id node;
+  std::string error;
+  int64_t submitted_ns = 0;
+  int64_t scheduled_ns = 0;
+  int64_t ended_ns = 0;
+  uint32_t attempts = 0;
+};
+
 /// The resources tasks in bundle `index` of group `group` use, named after
 /// it as Ray names them: for each resource R, "R_group_<group>" (any bundle
 /// of the group) and, unless the index is negative, "R_group_<index>_<group>"
@@ -233,6 +250,7 @@ CARAWAY_WIRE_RECORD(actor_spec)
 CARAWAY_WIRE_RECORD(actor_info)
 CARAWAY_WIRE_RECORD(node_info)
 CARAWAY_WIRE_RECORD(placement_group_info)
+CARAWAY_WIRE_RECORD(task_info)
 
 #undef CARAWAY_WIRE_RECORD
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "caraway/node/placement.hpp"
+#include "caraway/node/task_table.hpp"
 #include "caraway/wire/gcs_records.hpp"
 #include "caraway/wire/interfaces.hpp"
 
@@ -165,6 +166,9 @@ struct gcs_state {
   /// The node has loaded the libraries of running jobs.
   void mark_ready(const wire::unique_id& id);
 
+  /// The latest tasks, as owners report them (memory only).
+  task_table tasks;
+
   /// Placement groups (removed ones only until the head restarts).
   group_table groups;
   bool groups_retry_scheduled = false;
@@ -189,6 +193,8 @@ struct gcs_config {
   /// How often, at most, the raylets hear of the nodes whose resource use
   /// changed.
   std::chrono::milliseconds view_period{100};
+  /// How many tasks the task table keeps.
+  size_t task_table_size = 10000;
 };
 
 gcs_impl::behavior_type gcs(gcs_impl::stateful_pointer<gcs_state> self,

@@ -1,0 +1,62 @@
+#include "caraway/node/task_table.hpp"
+
+#include <algorithm>
+
+namespace caraway::node {
+
+namespace {
+
+bool ended(wire::task_state x) {
+  return x == wire::task_state::finished || x == wire::task_state::failed;
+}
+
+} // namespace
+
+void task_table::apply(const std::vector<wire::task_info>& changes) {
+  if (capacity_ == 0)
+    return;
+  for (auto& x : changes) {
+    auto i = rows_.find(x.id);
+    if (i == rows_.end()) {
+      if (ring_.size() < capacity_) {
+        rows_.emplace(x.id, ring_.size());
+        ring_.push_back(x);
+        continue;
+      }
+      // Full: the oldest row makes room.
+      rows_.erase(ring_[next_].id);
+      ++evicted_;
+      ring_[next_] = x;
+      rows_.emplace(x.id, next_);
+      next_ = (next_ + 1) % capacity_;
+      continue;
+    }
+    auto& row = ring_[i->second];
+    if (!x.function.empty())
+      row.function = x.function;
+    // Batches of one owner arrive in order: the latest state holds.
+    row.state = x.state;
+    if (!x.node.nil())
+      row.node = x.node;
+    if (x.state == wire::task_state::failed || !x.error.empty())
+      row.error = x.error;
+    if (x.submitted_ns != 0)
+      row.submitted_ns = x.submitted_ns;
+    if (x.scheduled_ns != 0)
+      row.scheduled_ns = x.scheduled_ns;
+    if (x.ended_ns != 0 || !ended(x.state))
+      row.ended_ns = x.ended_ns;
+    row.attempts = std::max(row.attempts, x.attempts);
+  }
+}
+
+std::vector<wire::task_info> task_table::list() const {
+  // Oldest first: from `next_` round the ring.
+  std::vector<wire::task_info> result;
+  result.reserve(ring_.size());
+  for (size_t k = 0; k < ring_.size(); ++k)
+    result.push_back(ring_[(next_ + k) % ring_.size()]);
+  return result;
+}
+
+} // namespace caraway::node
