@@ -71,6 +71,13 @@ echo "ok: all 2000 results right; $rerun tasks ran again after the kill"
 grep -q "^no-retry node_died_error .*$victim_id" "$work/survive.out" \
   || fail "a task without retries did not fail naming its node: $(cat "$work/survive.out")"
 echo "ok: a task without retries failed with node_died_error naming the node"
+failed_listed() {
+  cli failed_tasks 15 --address "$address" list tasks --filter state=failed \
+    --format json \
+    && grep -q "\"error\": \".*$victim_id" "$work/failed_tasks.out"
+}
+eventually 10 "the task table lacks the task lost with its node" failed_listed
+echo "ok: caraway list tasks shows it FAILED, with the error"
 
 # -- a lost object is made again ---------------------------------------------
 # The 4 MiB result lands on the survivor (the only node with "pool" then); its

@@ -418,6 +418,36 @@ TEST_CASE("records cross processes through their Protobuf form") {
   CHECK_FALSE(copy.args[1].value);
 }
 
+TEST_CASE("a task table row survives the wire") {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  wire::task_info info;
+  info.id = {3, 4};
+  info.function = "fib";
+  info.state = wire::task_state::failed;
+  info.node = {5, 6};
+  info.error = "boom";
+  info.submitted_ns = 1;
+  info.scheduled_ns = 2;
+  info.ended_ns = 3;
+  info.attempts = 2;
+  std::vector<char> bytes;
+  caf::binary_serializer sink{sys, bytes};
+  REQUIRE_FALSE(sink(info));
+  wire::task_info copy;
+  caf::binary_deserializer source{sys, bytes};
+  REQUIRE_FALSE(source(copy));
+  CHECK(copy.id == info.id);
+  CHECK(copy.function == "fib");
+  CHECK(copy.state == wire::task_state::failed);
+  CHECK(copy.node == info.node);
+  CHECK(copy.error == "boom");
+  CHECK(copy.submitted_ns == 1);
+  CHECK(copy.scheduled_ns == 2);
+  CHECK(copy.ended_ns == 3);
+  CHECK(copy.attempts == 2);
+}
+
 TEST_CASE("a truncated record is rejected, not misread") {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
