@@ -32,6 +32,8 @@ struct raylet_log {
   std::vector<uint64_t> done;
   /// Owners whose work and objects the raylet was told to drop.
   std::vector<uint64_t> freed;
+  /// Reserves every placement group bundle it is asked for.
+  bool reserve_bundles = false;
   /// Placement groups it was told were removed.
   std::vector<wire::unique_id> removed_groups;
   /// The bundles a restarted head told it to keep, once it did.
@@ -60,10 +62,10 @@ fake_raylet(wire::raylet_actor::pointer self,
     [=](wire::blocked_atom, uint64_t lease) { log->blocked.push_back(lease); },
     [](wire::unblocked_atom, uint64_t) {},
     [](wire::create_atom, wire::actor_spec&) {},
-    [](wire::group_atom, wire::prepare_atom, const wire::unique_id&,
-       uint32_t, const wire::resource_set&) { return false; },
-    [](wire::group_atom, wire::commit_atom, const wire::unique_id&,
-       uint32_t) { return false; },
+    [=](wire::group_atom, wire::prepare_atom, const wire::unique_id&,
+        uint32_t, const wire::resource_set&) { return log->reserve_bundles; },
+    [=](wire::group_atom, wire::commit_atom, const wire::unique_id&,
+        uint32_t) { return log->reserve_bundles; },
     [](wire::group_atom, wire::free_atom, const wire::unique_id&, uint32_t) {},
     [=](wire::group_atom, wire::kill_atom, const wire::unique_id& group) {
       log->removed_groups.push_back(group);

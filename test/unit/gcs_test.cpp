@@ -16,6 +16,7 @@
 #include "caraway/node/gcs_store.hpp"
 #include "deterministic.hpp"
 #include "fake_gcs.hpp"
+#include "fake_owner.hpp"
 #include "fake_raylet.hpp"
 #include "gcs_client.hpp"
 
@@ -352,4 +353,97 @@ TEST_CASE_FIXTURE(test::deterministic_fixture,
                    caf::actor_cast<caf::actor>(upstream)})
     caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
   run();
+}
+
+namespace {
+
+// A gcs with three nodes whose raylets reserve bundles if `reserving` says
+// so, and a STRICT_SPREAD group of two 1-CPU bundles.
+struct group_cluster : test::deterministic_fixture {
+  wire::gcs_actor gcs = sys.spawn(node::gcs, node::gcs_config{});
+  std::vector<wire::raylet_actor> raylets;
+  wire::owner_actor owner
+    = sys.spawn(test::fake_owner, std::make_shared<test::owner_log>());
+  const wire::unique_id group{9, 1};
+
+  void start(std::vector<bool> reserving) {
+    for (uint64_t n = 1; n <= reserving.size(); ++n) {
+      auto log = std::make_shared<test::raylet_log>();
+      log->reserve_bundles = reserving[n - 1];
+      raylets.push_back(sys.spawn(test::fake_raylet, log));
+      caf::anon_send(gcs, wire::register_atom::value, node_row(n).info,
+                     raylets.back());
+    }
+    wire::placement_group_info pg;
+    pg.id = group;
+    pg.strategy = wire::placement_strategy::strict_spread;
+    pg.bundles = {{{"CPU", 1}}, {{"CPU", 1}}};
+    caf::anon_send(gcs, wire::group_atom::value, wire::create_atom::value, pg,
+                   owner);
+    run();
+  }
+
+  wire::placement_group_info lookup() {
+    auto result = std::make_shared<wire::placement_group_info>();
+    sys.spawn([=](caf::event_based_actor* self) {
+      self
+        ->request(gcs, caf::infinite, wire::group_atom::value,
+                  wire::lookup_atom::value, group)
+        .then([=](wire::placement_group_info& x) { *result = std::move(x); });
+    });
+    run();
+    return *result;
+  }
+
+  void kill_node(const wire::unique_id& node) {
+    caf::anon_send_exit(raylets.at(node.lo - 1), caf::exit_reason::kill);
+    run();
+  }
+
+  ~group_cluster() {
+    for (auto& r : raylets)
+      caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(gcs, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
+    run();
+  }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(group_cluster,
+                  "a group that loses a node places only that node's bundle "
+                  "again") {
+  start({true, true, true});
+  auto before = lookup();
+  REQUIRE(before.state == wire::placement_group_state::created);
+  REQUIRE(before.nodes.size() == 2);
+  // The node of bundle 0 dies: bundle 1 stays, bundle 0 goes to the node
+  // neither used.
+  kill_node(before.nodes[0]);
+  auto after = lookup();
+  CHECK(after.state == wire::placement_group_state::created);
+  CHECK(after.nodes[1] == before.nodes[1]);
+  CHECK(after.nodes[0] != before.nodes[0]);
+  CHECK(after.nodes[0] != before.nodes[1]);
+  CHECK_FALSE(after.nodes[0].nil());
+}
+
+TEST_CASE_FIXTURE(group_cluster,
+                  "a group placing a lost bundle again can lose the others") {
+  // The third node refuses: after a loss the group waits with one bundle.
+  start({true, true, false});
+  auto before = lookup();
+  REQUIRE(before.state == wire::placement_group_state::created);
+  kill_node(before.nodes[0]);
+  auto waiting = lookup();
+  CHECK(waiting.state == wire::placement_group_state::rescheduling);
+  CHECK(waiting.nodes[0].nil());
+  CHECK(waiting.nodes[1] == before.nodes[1]);
+  // Then the node it kept dies too: nothing stays on a dead node.
+  kill_node(before.nodes[1]);
+  auto after = lookup();
+  CHECK(after.state == wire::placement_group_state::rescheduling);
+  CHECK(after.nodes[0].nil());
+  CHECK(after.nodes[1].nil());
 }

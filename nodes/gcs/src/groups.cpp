@@ -46,7 +46,7 @@ template <class Lost>
 void reschedule_group(gcs_self self, const wire::unique_id& id, Lost lost,
                       const std::string& why) {
   auto e = self->state.groups.find(id);
-  if (e == nullptr || e->info.state != placement_group_state::created)
+  if (e == nullptr || e->info.state == placement_group_state::removed)
     return;
   auto& info = e->info;
   size_t n = 0;
@@ -57,6 +57,9 @@ void reschedule_group(gcs_self self, const wire::unique_id& id, Lost lost,
     info.nodes[i] = {};
     ++n;
   }
+  // Also a group placing lost bundles again may lose more.
+  if (n == 0)
+    return;
   info.state = placement_group_state::rescheduling;
   info.why = why;
   self->state.save_group(id);
@@ -101,6 +104,11 @@ void finish_attempt(gcs_self self, const wire::unique_id& id,
   bool all = std::none_of(e->prepared.begin(), e->prepared.end(),
                           [](int8_t x) { return x == refused; });
   auto& info = e->info;
+  // A bundle kept from before was lost meanwhile (its node died): that one
+  // is placed again with the next attempt.
+  for (uint32_t i = 0; i < nodes.size(); ++i)
+    if (e->prepared[i] == kept && info.nodes[i].nil())
+      all = false;
   if (info.state == placement_group_state::removed || !all) {
     for (uint32_t i = 0; i < nodes.size(); ++i)
       if (e->prepared[i] == reserved)
