@@ -13,6 +13,8 @@ packages=(
   doctest-dev
   libssl-dev
   nlohmann-json3-dev
+  libcpp-httplib-dev
+  pkgconf
 )
 
 missing=()

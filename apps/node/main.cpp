@@ -79,6 +79,9 @@ po::options_description describe(options& x) {
      "directory for the node's files, created if missing; the head keeps "
      "the cluster's tables there and takes them back when it restarts "
      "(default: none, nothing is kept)")
+    ("metrics-port", po::value(&x.node.metrics_port),
+     "serve Prometheus metrics on this port of `host` (0: a free one; "
+     "default: none)")
     ("task-table-size", po::value(&x.node.task_table_size),
      "the head: how many of the latest tasks `caraway list tasks` can show "
      "(default: 10000; 0 keeps none)")
@@ -172,6 +175,10 @@ options parse(int argc, char** argv) {
   }
   if (x.node.rejoin_timeout_ms == 0)
     bad_config("invalid option 'rejoin-timeout-ms': must be positive");
+  if (x.node.metrics_port < -1 || x.node.metrics_port > 65535)
+    bad_config("invalid option 'metrics-port': "
+               + std::to_string(x.node.metrics_port)
+               + " is not a port (0 picks a free one)");
   if (x.shutdown_timeout_ms == 0)
     bad_config("invalid option 'shutdown-timeout-ms': must be positive");
   if (x.node.view_period_ms == 0)
@@ -228,7 +235,10 @@ int main(int argc, char** argv) {
   }
   std::cout << "caraway-node " << opts.role << " listening on "
             << opts.node.host << ':' << started.port << " node "
-            << started.node_id << std::endl;
+            << started.node_id;
+  if (started.metrics_port != 0)
+    std::cout << " metrics " << opts.node.host << ':' << started.metrics_port;
+  std::cout << std::endl;
   auto failure
     = caraway::runtime::wait_node([] { return caught_signal.load() != 0; });
   if (auto sig = caught_signal.load())

@@ -145,6 +145,13 @@ std::unique_ptr<process> start_daemon(const config& cfg,
     }
     start_data_path(p, cfg, opts.host, opts.data_port, peer);
     add_node(p, cfg, &opts, &started);
+    if (opts.metrics_port >= 0) {
+      // The head's endpoint also shows the cluster's tables.
+      p.metrics = std::make_unique<metrics_server>(
+        *p.sys, p.raylet, opts.head ? p.gcs : wire::gcs_actor{}, opts.host,
+        static_cast<uint16_t>(opts.metrics_port), 2000);
+      started.metrics_port = p.metrics->port();
+    }
   });
 }
 

@@ -17,6 +17,7 @@
 #include "caraway/node/store_memory.hpp"
 #include "caraway/runtime/node.hpp"
 #include "caraway/wire/interfaces.hpp"
+#include "metrics.hpp"
 #include "owner/core_worker.hpp"
 
 namespace caraway::runtime {
@@ -32,6 +33,8 @@ struct process {
   wire::object_store_actor store_actor;
   // The data path of a cluster process: serves its objects, pulls others'.
   std::unique_ptr<node::data_server> data;
+  // A daemon's Prometheus endpoint, if it serves one.
+  std::unique_ptr<metrics_server> metrics;
   std::shared_ptr<node::object_puller> puller;
   std::string data_address;
   // A driver borrows the raylet of another process: shutdown must leave it

@@ -22,6 +22,8 @@ namespace caraway {
 namespace runtime {
 
 void abort_start(process& p) {
+  // Its scrapes ask actors of the system that goes next.
+  p.metrics.reset();
   if (p.data)
     p.data->stop();
   std::vector<caf::actor> owned{caf::actor_cast<caf::actor>(p.store_actor),
@@ -57,6 +59,8 @@ std::unique_ptr<process> active_runtime;
 std::shared_ptr<owner::core_worker> retired_core;
 
 void stop(process& p) {
+  // Its scrapes ask actors of the system that goes next.
+  p.metrics.reset();
   if (p.data)
     p.data->stop();
   p.core->shutdown();

@@ -13,7 +13,7 @@ pick_port
 address=127.0.0.1:$free
 
 start head "$node" --config "$config_dir/head.ini" --host 127.0.0.1 \
-  --port "$free" --num-cpus 2
+  --port "$free" --num-cpus 2 --metrics-port 0
 head=$last_pid
 wait_listening head "$head"
 grep -q "^caraway-node head listening on $address " "$work/head.out" \
@@ -21,7 +21,7 @@ grep -q "^caraway-node head listening on $address " "$work/head.out" \
 
 # Workers take any free port (the default, 0).
 start worker_ssd "$node" --role worker --host 127.0.0.1 \
-  --head-address "$address" --num-cpus 1 --resources ssd:2
+  --head-address "$address" --num-cpus 1 --resources ssd:2 --metrics-port 0
 worker_ssd=$last_pid
 start worker_tpu "$node" --config "$config_dir/worker.ini" --host 127.0.0.1 \
   --head-address "$address" --num-cpus 1 --resources tpu:1
@@ -40,6 +40,27 @@ while :; do
 done
 echo "ok: 3 alive nodes"
 cat "$work/nodes.out"
+
+# Prometheus metrics: the head's show the cluster, a worker's its node.
+metrics_port() {
+  sed -n 's/^caraway-node .* metrics 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$1.out"
+}
+head_metrics=$(metrics_port head)
+ssd_metrics=$(metrics_port worker_ssd)
+[[ -n $head_metrics && -n $ssd_metrics ]] \
+  || fail "no metrics port in the start lines"
+http_get 5 "$head_metrics" /metrics >"$work/head_metrics.txt" \
+  || fail "GET /metrics on the head failed"
+grep -qx 'caraway_cluster_nodes{state="ALIVE"} 3' "$work/head_metrics.txt" \
+  && grep -q '^# TYPE caraway_node_resources_total gauge$' "$work/head_metrics.txt" \
+  || fail "the head's metrics: $(cat "$work/head_metrics.txt")"
+http_get 5 "$ssd_metrics" /metrics >"$work/ssd_metrics.txt" \
+  || fail "GET /metrics on a worker failed"
+grep -q '^caraway_node_resources_total{node="[0-9a-f]*",resource="ssd"} 2$' \
+  "$work/ssd_metrics.txt" \
+  && ! grep -q '^caraway_cluster_nodes' "$work/ssd_metrics.txt" \
+  || fail "the worker's metrics: $(cat "$work/ssd_metrics.txt")"
+echo "ok: the head's /metrics count 3 alive nodes; a worker's show its ssd"
 
 cli status 15 --address "$address" status
 ((status == 0)) || fail "caraway status exited with $status"

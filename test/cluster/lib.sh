@@ -140,7 +140,7 @@ eventually() {
 # its form.
 wait_listening() {
   local regex='^caraway-node (head|worker) listening on 127\.0\.0\.1:[0-9]+'
-  regex+=' node [0-9a-f]+$'
+  regex+=' node [0-9a-f]+( metrics 127\.0\.0\.1:[0-9]+)?$'
   wait_for_line "$1" "$2" "$regex" 30
 }
 
@@ -180,6 +180,19 @@ run() {
   start "$name" "$@"
   wait_exit "$last_pid" "$seconds"
   elapsed_ms=$(($(now_ms) - begin))
+}
+
+# http_get <seconds> <port> <path>: the body of GET http://127.0.0.1:<port><path>
+# on stdout; fails unless the answer is 200.
+http_get() {
+  local seconds=$1 port=$2 path=$3 reply
+  reply=$(timeout "$seconds" bash -c '
+    exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
+    printf "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" "$1" >&3
+    cat <&3' "$port" "$path") || return 1
+  [[ $reply == "HTTP/1."?" 200 "* ]] || return 1
+  # The body follows the first empty line.
+  printf '%s\n' "$reply" | tr -d '\r' | sed '1,/^$/d'
 }
 
 # cli <name> <seconds> <args...>: runs the caraway tool that way.

@@ -20,6 +20,8 @@ struct node_options {
   uint16_t port = 6380;
   /// Port of the object data path; 0 picks a free one.
   uint16_t data_port = 0;
+  /// Port of the Prometheus endpoint (on `host`): -1 none, 0 a free one.
+  int32_t metrics_port = -1;
   /// host:port of the head (workers only).
   std::string head_address;
   /// How often nodes tell peers they are alive.
@@ -52,6 +54,8 @@ struct node_options {
 struct node_started {
   uint16_t port = 0;
   std::string node_id;
+  /// Where the metrics are served; 0 if not.
+  uint16_t metrics_port = 0;
 };
 
 /// Starts the node; throws `caraway::error` naming what failed (a port in

@@ -1,0 +1,275 @@
+#include "metrics.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include <httplib.h>
+
+#include <caf/all.hpp>
+
+#include "caraway/error.hpp"
+#include "caraway/log.hpp"
+
+namespace caraway::runtime {
+
+namespace {
+
+// A label value, escaped as the text format wants.
+std::string quoted(const std::string& x) {
+  std::string result = "\"";
+  for (auto c : x) {
+    if (c == '\\' || c == '"')
+      result += '\\';
+    if (c == '\n') {
+      result += "\\n";
+      continue;
+    }
+    result += c;
+  }
+  return result + '"';
+}
+
+class writer {
+public:
+  void family(const std::string& name, const std::string& help) {
+    out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name
+         << " gauge\n";
+  }
+
+  void sample(const std::string& name,
+              const std::vector<std::pair<std::string, std::string>>& labels,
+              double value) {
+    out_ << name;
+    if (!labels.empty()) {
+      out_ << '{';
+      for (size_t i = 0; i < labels.size(); ++i)
+        out_ << (i > 0 ? "," : "") << labels[i].first << '='
+             << quoted(labels[i].second);
+      out_ << '}';
+    }
+    // Counts and bytes exactly; fractions of resources as they are.
+    char buf[32];
+    if (value == std::floor(value) && std::fabs(value) < 9e15)
+      std::snprintf(buf, sizeof(buf), "%.0f", value);
+    else
+      std::snprintf(buf, sizeof(buf), "%.17g", value);
+    out_ << ' ' << buf << '\n';
+  }
+
+  std::string str() const {
+    return out_.str();
+  }
+
+private:
+  std::ostringstream out_;
+};
+
+// Placement group bundles add resources under their own names.
+bool of_group(const std::string& name) {
+  return name.find("_group_") != std::string::npos;
+}
+
+template <class T, class F>
+void count_by(writer& w, const std::string& name, const std::string& help,
+              const std::vector<T>& xs, F state_of,
+              const std::vector<std::string>& states) {
+  std::map<std::string, double> counts;
+  for (auto& state : states)
+    counts[state] = 0;
+  for (auto& x : xs)
+    counts[state_of(x)] += 1;
+  w.family(name, help);
+  for (auto& [state, n] : counts)
+    w.sample(name, {{"state", state}}, n);
+}
+
+const char* name_of(wire::actor_state x) {
+  switch (x) {
+    case wire::actor_state::pending:
+      return "PENDING";
+    case wire::actor_state::alive:
+      return "ALIVE";
+    case wire::actor_state::restarting:
+      return "RESTARTING";
+    default:
+      return "DEAD";
+  }
+}
+
+const char* name_of(wire::task_state x) {
+  switch (x) {
+    case wire::task_state::pending:
+      return "PENDING";
+    case wire::task_state::scheduled:
+      return "SCHEDULED";
+    case wire::task_state::finished:
+      return "FINISHED";
+    default:
+      return "FAILED";
+  }
+}
+
+const char* name_of(wire::placement_group_state x) {
+  switch (x) {
+    case wire::placement_group_state::pending:
+      return "PENDING";
+    case wire::placement_group_state::created:
+      return "CREATED";
+    case wire::placement_group_state::removed:
+      return "REMOVED";
+    default:
+      return "RESCHEDULING";
+  }
+}
+
+} // namespace
+
+std::string render_metrics(const wire::node_info& node,
+                           const std::optional<cluster_view>& cluster) {
+  writer w;
+  auto id = wire::to_string(node.id);
+  auto resources = [&](const std::string& name, const std::string& help,
+                       const wire::resource_set& xs) {
+    w.family(name, help);
+    for (auto& [resource, amount] : xs)
+      if (!of_group(resource))
+        w.sample(name, {{"node", id}, {"resource", resource}}, amount);
+  };
+  resources("caraway_node_resources_total", "Resources of this node.",
+            node.total);
+  resources("caraway_node_resources_available",
+            "Resources of this node not in use.", node.available);
+  w.family("caraway_node_pending_tasks",
+           "Tasks and actors waiting for this node's resources.");
+  w.sample("caraway_node_pending_tasks", {{"node", id}},
+           static_cast<double>(node.pending_tasks));
+  w.family("caraway_object_store_used_bytes",
+           "Bytes in this node's object store.");
+  w.sample("caraway_object_store_used_bytes", {{"node", id}},
+           static_cast<double>(node.object_store_used));
+  w.family("caraway_object_store_capacity_bytes",
+           "Capacity of this node's object store.");
+  w.sample("caraway_object_store_capacity_bytes", {{"node", id}},
+           static_cast<double>(node.object_store_capacity));
+  if (!cluster)
+    return w.str();
+  count_by(
+    w, "caraway_cluster_nodes", "Nodes the head knows, by state.",
+    cluster->nodes,
+    [](const wire::node_info& x) -> std::string {
+      return x.alive ? "ALIVE" : "DEAD";
+    },
+    {"ALIVE", "DEAD"});
+  count_by(
+    w, "caraway_actors", "Actors by state.", cluster->actors,
+    [](const wire::actor_info& x) -> std::string { return name_of(x.state); },
+    {"PENDING", "ALIVE", "RESTARTING", "DEAD"});
+  count_by(
+    w, "caraway_tasks",
+    "Tasks in the head's task table (the latest --task-table-size), by "
+    "state.",
+    cluster->tasks,
+    [](const wire::task_info& x) -> std::string { return name_of(x.state); },
+    {"PENDING", "SCHEDULED", "FINISHED", "FAILED"});
+  count_by(
+    w, "caraway_placement_groups", "Placement groups by state.",
+    cluster->groups,
+    [](const wire::placement_group_info& x) -> std::string {
+      return name_of(x.state);
+    },
+    {"PENDING", "CREATED", "REMOVED", "RESCHEDULING"});
+  return w.str();
+}
+
+struct metrics_server::impl {
+  caf::actor_system& sys;
+  wire::raylet_actor raylet;
+  wire::gcs_actor gcs;
+  std::chrono::milliseconds timeout;
+  httplib::Server server;
+  int port = 0;
+  std::thread thread;
+
+  impl(caf::actor_system& sys, wire::raylet_actor raylet, wire::gcs_actor gcs,
+       uint32_t timeout_ms)
+    : sys(sys),
+      raylet(std::move(raylet)),
+      gcs(std::move(gcs)),
+      timeout(timeout_ms) {
+    // nop
+  }
+
+  template <class T, class Handle, class... Ts>
+  bool ask(caf::scoped_actor& self, const Handle& hdl, T& out, Ts... xs) {
+    bool ok = false;
+    self->request(hdl, timeout, xs...)
+      .receive(
+        [&](T& x) {
+          out = std::move(x);
+          ok = true;
+        },
+        [&](caf::error&) {});
+    return ok;
+  }
+
+  // One scrape: false if the raylet (or gcs) did not answer in time.
+  bool scrape(std::string& text) {
+    caf::scoped_actor self{sys};
+    wire::node_info node;
+    if (!ask(self, raylet, node, wire::status_atom::value))
+      return false;
+    std::optional<cluster_view> cluster;
+    if (gcs) {
+      cluster.emplace();
+      if (!ask(self, gcs, cluster->nodes, wire::nodes_atom::value)
+          || !ask(self, gcs, cluster->actors, wire::actors_atom::value)
+          || !ask(self, gcs, cluster->tasks, wire::tasks_atom::value)
+          || !ask(self, gcs, cluster->groups, wire::group_atom::value))
+        return false;
+    }
+    text = render_metrics(node, cluster);
+    return true;
+  }
+};
+
+metrics_server::metrics_server(caf::actor_system& sys,
+                               wire::raylet_actor raylet, wire::gcs_actor gcs,
+                               const std::string& host, uint16_t port,
+                               uint32_t timeout_ms)
+  : impl_(std::make_unique<impl>(sys, std::move(raylet), std::move(gcs),
+                                 timeout_ms)) {
+  auto* state = impl_.get();
+  state->server.Get("/metrics", [state](const httplib::Request&,
+                                        httplib::Response& res) {
+    std::string text;
+    if (!state->scrape(text)) {
+      res.status = 503;
+      res.set_content("the node did not answer in time\n", "text/plain");
+      return;
+    }
+    res.set_content(text, "text/plain; version=0.0.4");
+  });
+  if (port == 0)
+    state->port = state->server.bind_to_any_port(host.c_str());
+  else
+    state->port = state->server.bind_to_port(host.c_str(), port) ? port : -1;
+  if (state->port < 0)
+    throw error("cannot serve metrics on " + host + ":" + std::to_string(port)
+                + " (in use?)");
+  state->thread = std::thread{[state] { state->server.listen_after_bind(); }};
+}
+
+metrics_server::~metrics_server() {
+  impl_->server.stop();
+  if (impl_->thread.joinable())
+    impl_->thread.join();
+}
+
+uint16_t metrics_server::port() const {
+  return static_cast<uint16_t>(impl_->port);
+}
+
+} // namespace caraway::runtime
