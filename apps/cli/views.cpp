@@ -1,5 +1,7 @@
 #include "views.hpp"
 
+#include "caraway/wire/names.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -58,43 +60,11 @@ std::string cell(const json& x) {
   return result.empty() ? "-" : result;
 }
 
-const char* state_name(wire::actor_state state) {
-  switch (state) {
-    case wire::actor_state::pending:
-      return "pending";
-    case wire::actor_state::alive:
-      return "alive";
-    case wire::actor_state::restarting:
-      return "restarting";
-    default:
-      return "dead";
-  }
-}
-
-const char* state_name(wire::placement_group_state state) {
-  switch (state) {
-    case wire::placement_group_state::pending:
-      return "PENDING";
-    case wire::placement_group_state::created:
-      return "CREATED";
-    case wire::placement_group_state::removed:
-      return "REMOVED";
-    default:
-      return "RESCHEDULING";
-  }
-}
-
-const char* strategy_name(wire::placement_strategy x) {
-  switch (x) {
-    case wire::placement_strategy::pack:
-      return "PACK";
-    case wire::placement_strategy::spread:
-      return "SPREAD";
-    case wire::placement_strategy::strict_pack:
-      return "STRICT_PACK";
-    default:
-      return "STRICT_SPREAD";
-  }
+// Milliseconds between two times in ns, or null if either is unknown.
+json millis(int64_t from, int64_t to) {
+  if (from == 0 || to == 0 || to < from)
+    return nullptr;
+  return std::round(static_cast<double>(to - from) / 1e4) / 100;
 }
 
 std::string qualified(const std::string& ns, const std::string& name) {
@@ -141,7 +111,7 @@ view actors_view(const std::vector<wire::actor_info>& actors) {
   for (auto& actor : actors) {
     auto dead = actor.state == wire::actor_state::dead;
     v.rows.push_back({{"id", wire::to_string(actor.id)},
-                      {"state", state_name(actor.state)},
+                      {"state", lower(wire::name_of(actor.state))},
                       {"class", actor.class_name},
                       {"name", actor.name},
                       {"namespace", actor.ns},
@@ -185,8 +155,8 @@ view groups_view(const std::vector<wire::placement_group_info>& groups) {
     auto waiting = g.state != wire::placement_group_state::created
                    && g.state != wire::placement_group_state::removed;
     v.rows.push_back({{"id", wire::to_string(g.id)},
-                      {"state", state_name(g.state)},
-                      {"strategy", strategy_name(g.strategy)},
+                      {"state", wire::name_of(g.state)},
+                      {"strategy", wire::name_of(g.strategy)},
                       {"bundles", bundles},
                       {"bundles_at", at},
                       {"name", g.name},
@@ -196,30 +166,6 @@ view groups_view(const std::vector<wire::placement_group_info>& groups) {
   }
   return v;
 }
-
-namespace {
-
-const char* state_name(wire::task_state x) {
-  switch (x) {
-    case wire::task_state::pending:
-      return "PENDING";
-    case wire::task_state::scheduled:
-      return "SCHEDULED";
-    case wire::task_state::finished:
-      return "FINISHED";
-    default:
-      return "FAILED";
-  }
-}
-
-// Milliseconds between two times in ns, or null if either is unknown.
-json millis(int64_t from, int64_t to) {
-  if (from == 0 || to == 0 || to < from)
-    return nullptr;
-  return std::round(static_cast<double>(to - from) / 1e4) / 100;
-}
-
-} // namespace
 
 view tasks_view(const std::vector<wire::task_info>& tasks) {
   view v;
@@ -235,7 +181,7 @@ view tasks_view(const std::vector<wire::task_info>& tasks) {
     auto node = t.node.nil() ? std::string{} : wire::to_string(t.node);
     v.rows.push_back(
       {{"id", wire::to_string(t.id)},
-       {"state", state_name(t.state)},
+       {"state", wire::name_of(t.state)},
        {"function", t.function},
        {"node", node},
        {"node_short", node.substr(0, std::min<size_t>(node.size(), 8))},
@@ -263,7 +209,8 @@ view task_summary(const std::vector<wire::task_info>& tasks) {
     if (row.is_null())
       row = {{"function", name}, {"PENDING", 0},  {"SCHEDULED", 0},
              {"FINISHED", 0},    {"FAILED", 0},   {"total", 0}};
-    row[state_name(t.state)] = row[state_name(t.state)].get<int64_t>() + 1;
+    auto state = wire::name_of(t.state);
+    row[state] = row[state].get<int64_t>() + 1;
     row["total"] = row["total"].get<int64_t>() + 1;
   }
   for (auto& [name, row] : by_function)

@@ -9,6 +9,7 @@
 #include "caraway/api.hpp"
 #include "caraway/task.hpp"
 #include "current_core.hpp"
+#include "caraway/wire/names.hpp"
 #include "owner/core_worker.hpp"
 
 // Runs in a group's bundles once they are reserved: `ready` waits for it.
@@ -49,32 +50,13 @@ wire::placement_group_info info_of(const placement_group_handle& group) {
 
 } // namespace
 
+// The public enums have the wire's values (see `remote` and `state`).
 std::string to_string(strategy x) {
-  switch (x) {
-    case strategy::pack:
-      return "PACK";
-    case strategy::spread:
-      return "SPREAD";
-    case strategy::strict_pack:
-      return "STRICT_PACK";
-    case strategy::strict_spread:
-      return "STRICT_SPREAD";
-  }
-  return "?";
+  return wire::name_of(static_cast<wire::placement_strategy>(x));
 }
 
 std::string to_string(placement_group_state x) {
-  switch (x) {
-    case placement_group_state::pending:
-      return "PENDING";
-    case placement_group_state::created:
-      return "CREATED";
-    case placement_group_state::removed:
-      return "REMOVED";
-    case placement_group_state::rescheduling:
-      return "RESCHEDULING";
-  }
-  return "?";
+  return wire::name_of(static_cast<wire::placement_group_state>(x));
 }
 
 placement_group_state placement_group_handle::state() const {

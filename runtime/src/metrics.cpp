@@ -12,6 +12,7 @@
 
 #include "caraway/error.hpp"
 #include "caraway/log.hpp"
+#include "caraway/wire/names.hpp"
 
 namespace caraway::runtime {
 
@@ -86,45 +87,6 @@ void count_by(writer& w, const std::string& name, const std::string& help,
     w.sample(name, {{"state", state}}, n);
 }
 
-const char* name_of(wire::actor_state x) {
-  switch (x) {
-    case wire::actor_state::pending:
-      return "PENDING";
-    case wire::actor_state::alive:
-      return "ALIVE";
-    case wire::actor_state::restarting:
-      return "RESTARTING";
-    default:
-      return "DEAD";
-  }
-}
-
-const char* name_of(wire::task_state x) {
-  switch (x) {
-    case wire::task_state::pending:
-      return "PENDING";
-    case wire::task_state::scheduled:
-      return "SCHEDULED";
-    case wire::task_state::finished:
-      return "FINISHED";
-    default:
-      return "FAILED";
-  }
-}
-
-const char* name_of(wire::placement_group_state x) {
-  switch (x) {
-    case wire::placement_group_state::pending:
-      return "PENDING";
-    case wire::placement_group_state::created:
-      return "CREATED";
-    case wire::placement_group_state::removed:
-      return "REMOVED";
-    default:
-      return "RESCHEDULING";
-  }
-}
-
 } // namespace
 
 std::string render_metrics(const wire::node_info& node,
@@ -163,24 +125,19 @@ std::string render_metrics(const wire::node_info& node,
       return x.alive ? "ALIVE" : "DEAD";
     },
     {"ALIVE", "DEAD"});
-  count_by(
-    w, "caraway_actors", "Actors by state.", cluster->actors,
-    [](const wire::actor_info& x) -> std::string { return name_of(x.state); },
-    {"PENDING", "ALIVE", "RESTARTING", "DEAD"});
-  count_by(
-    w, "caraway_tasks",
-    "Tasks in the head's task table (the latest --task-table-size), by "
-    "state.",
-    cluster->tasks,
-    [](const wire::task_info& x) -> std::string { return name_of(x.state); },
-    {"PENDING", "SCHEDULED", "FINISHED", "FAILED"});
-  count_by(
-    w, "caraway_placement_groups", "Placement groups by state.",
-    cluster->groups,
-    [](const wire::placement_group_info& x) -> std::string {
-      return name_of(x.state);
-    },
-    {"PENDING", "CREATED", "REMOVED", "RESCHEDULING"});
+  auto by_state = [](const auto& x) -> std::string {
+    return wire::name_of(x.state);
+  };
+  count_by(w, "caraway_actors", "Actors by state.", cluster->actors, by_state,
+           {"PENDING", "ALIVE", "RESTARTING", "DEAD"});
+  count_by(w, "caraway_tasks",
+           "Tasks in the head's task table (the latest --task-table-size), "
+           "by state.",
+           cluster->tasks, by_state,
+           {"PENDING", "SCHEDULED", "FINISHED", "FAILED"});
+  count_by(w, "caraway_placement_groups", "Placement groups by state.",
+           cluster->groups, by_state,
+           {"PENDING", "CREATED", "REMOVED", "RESCHEDULING"});
   return w.str();
 }
 

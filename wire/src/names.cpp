@@ -1,0 +1,57 @@
+#include "caraway/wire/names.hpp"
+
+namespace caraway::wire {
+
+const char* name_of(actor_state x) {
+  switch (x) {
+    case actor_state::pending:
+      return "PENDING";
+    case actor_state::alive:
+      return "ALIVE";
+    case actor_state::restarting:
+      return "RESTARTING";
+    default:
+      return "DEAD";
+  }
+}
+
+const char* name_of(task_state x) {
+  switch (x) {
+    case task_state::pending:
+      return "PENDING";
+    case task_state::scheduled:
+      return "SCHEDULED";
+    case task_state::finished:
+      return "FINISHED";
+    default:
+      return "FAILED";
+  }
+}
+
+const char* name_of(placement_group_state x) {
+  switch (x) {
+    case placement_group_state::pending:
+      return "PENDING";
+    case placement_group_state::created:
+      return "CREATED";
+    case placement_group_state::removed:
+      return "REMOVED";
+    default:
+      return "RESCHEDULING";
+  }
+}
+
+const char* name_of(placement_strategy x) {
+  switch (x) {
+    case placement_strategy::pack:
+      return "PACK";
+    case placement_strategy::spread:
+      return "SPREAD";
+    case placement_strategy::strict_pack:
+      return "STRICT_PACK";
+    default:
+      return "STRICT_SPREAD";
+  }
+}
+
+} // namespace caraway::wire
