@@ -20,15 +20,10 @@ std::string address_of(const wire::node_info& node) {
   return node.address.empty() ? "(embedded)" : node.address;
 }
 
-// Resources placement group bundles add to their nodes ("CPU_group_...").
-bool of_group(const std::string& name) {
-  return name.find("_group_") != std::string::npos;
-}
-
 json resources(const wire::resource_set& xs) {
   json result = json::object();
   for (auto& [name, x] : xs)
-    if (!of_group(name))
+    if (!wire::of_bundle(name))
       result[name] = x;
   return result;
 }
@@ -351,13 +346,13 @@ std::string status_text(const std::vector<wire::node_info>& nodes) {
     // cluster: show what it had, count none of it.
     if (!node.alive) {
       for (auto& [name, amount_total] : node.total)
-        if (!of_group(name))
+        if (!wire::of_bundle(name))
           out << "  " << name << " -/" << amount(amount_total);
       out << "  pending -\n";
       continue;
     }
     for (auto& [name, amount_total] : node.total) {
-      if (of_group(name))
+      if (wire::of_bundle(name))
         continue;
       auto i = node.available.find(name);
       auto in_use = amount_total - (i != node.available.end() ? i->second : 0);
@@ -392,7 +387,7 @@ json status_json(const std::vector<wire::node_info>& nodes) {
     ++alive;
     pending += node.pending_tasks;
     for (auto& [name, x] : node.total) {
-      if (of_group(name))
+      if (wire::of_bundle(name))
         continue;
       auto i = node.available.find(name);
       total[name] = total.value(name, 0.0) + x;

@@ -68,11 +68,6 @@ private:
   std::ostringstream out_;
 };
 
-// Placement group bundles add resources under their own names.
-bool of_group(const std::string& name) {
-  return name.find("_group_") != std::string::npos;
-}
-
 template <class T, class F>
 void count_by(writer& w, const std::string& name, const std::string& help,
               const std::vector<T>& xs, F state_of,
@@ -97,7 +92,7 @@ std::string render_metrics(const wire::node_info& node,
                        const wire::resource_set& xs) {
     w.family(name, help);
     for (auto& [resource, amount] : xs)
-      if (!of_group(resource))
+      if (!wire::of_bundle(resource))
         w.sample(name, {{"node", id}, {"resource", resource}}, amount);
   };
   resources("caraway_node_resources_total", "Resources of this node.",

@@ -40,6 +40,8 @@ while :; do
 done
 echo "ok: 3 alive nodes"
 cat "$work/nodes.out"
+grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z INFO \[gcs\] node joined ' \
+  "$work/head.err" || fail "log lines without a date: $(head -3 "$work/head.err")"
 
 # Prometheus metrics: the head's show the cluster, a worker's its node.
 metrics_port() {

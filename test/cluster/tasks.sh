@@ -39,6 +39,15 @@ cli summary 15 --address "$address" summary tasks
 grep -Eq '^resources_seen +0 +0 +1 +0 +1$' "$work/summary.out" \
   || fail "summary tasks: $(cat "$work/summary.out")"
 echo "ok: caraway list tasks and summary tasks show the driver's task"
+# A driver with events off reports nothing; the next one reports again.
+run_app quiet 60 resources --caraway-task-events false
+run_app loud 60 resources
+two_listed() {
+  cli summary2 15 --address "$address" summary tasks \
+    && grep -Eq '^resources_seen +0 +0 +2 +0 +2$' "$work/summary2.out"
+}
+eventually 10 "not exactly the two reporting drivers' tasks listed" two_listed
+echo "ok: --caraway-task-events false keeps a driver's tasks out of the table"
 
 run_app where 60 where
 expect_where where

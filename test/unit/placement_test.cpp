@@ -124,10 +124,9 @@ TEST_CASE("group_table refuses a taken name until the group is removed") {
   CHECK_FALSE(t.add(y, {}));
   CHECK(t.find_named("", "pg")->info.id == a);
   CHECK(t.waiting() == std::vector<wire::unique_id>{a});
-  bool found = false;
-  t.remove(a, found);
+  bool found = t.remove(a);
   CHECK(found);
-  t.remove(a, found);
+  found = t.remove(a);
   CHECK_FALSE(found);
   CHECK(t.find_named("", "pg") == nullptr);
   CHECK(t.add(y, {}));

@@ -54,4 +54,8 @@ const char* name_of(placement_strategy x) {
   }
 }
 
+bool of_bundle(const std::string& resource) {
+  return resource.find("_group_") != std::string::npos;
+}
+
 } // namespace caraway::wire

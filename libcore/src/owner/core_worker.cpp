@@ -429,22 +429,28 @@ void core_worker::record_locked(wire::task_info x) {
   task_events_.emplace_back(std::move(x));
 }
 
-void core_worker::record_end_locked(const pending_task& task,
-                                    const wire::error_info& err) {
-  if (!cfg_.task_events || !task.spec.actor.nil())
-    return;
+wire::task_info core_worker::task_info_locked(const pending_task& task) const {
   wire::task_info x;
   x.id = task.spec.id;
   x.function = task.spec.function;
-  x.state = err.kind == wire::error_kind::none ? wire::task_state::finished
-                                               : wire::task_state::failed;
-  x.error = err.message;
+  x.state = task.sent ? wire::task_state::scheduled : wire::task_state::pending;
   // Embedded, sent tasks are not tracked by node: they ran on this one.
   x.node = task.node.nil() && task.sent ? handles_.raylet_node : task.node;
   x.submitted_ns = task.submitted_ns;
   x.scheduled_ns = task.scheduled_ns;
-  x.ended_ns = now_ns();
   x.attempts = static_cast<uint32_t>(task.attempts) + (task.sent ? 1 : 0);
+  return x;
+}
+
+void core_worker::record_end_locked(const pending_task& task,
+                                    const wire::error_info& err) {
+  if (!cfg_.task_events || !task.spec.actor.nil())
+    return;
+  auto x = task_info_locked(task);
+  x.state = err.kind == wire::error_kind::none ? wire::task_state::finished
+                                               : wire::task_state::failed;
+  x.error = err.message;
+  x.ended_ns = now_ns();
   record_locked(std::move(x));
 }
 
@@ -459,20 +465,8 @@ void core_worker::flush_task_events() {
     while (!unreported_.empty() && unreported_.front().second < cutoff) {
       auto id = unreported_.front().first;
       unreported_.pop_front();
-      auto task = tasks_.find(id);
-      if (task == nullptr)
-        continue;
-      wire::task_info x;
-      x.id = id;
-      x.function = task->spec.function;
-      x.state = task->sent ? wire::task_state::scheduled
-                           : wire::task_state::pending;
-      x.node = task->node.nil() && task->sent ? handles_.raylet_node
-                                              : task->node;
-      x.submitted_ns = task->submitted_ns;
-      x.scheduled_ns = task->scheduled_ns;
-      x.attempts = static_cast<uint32_t>(task->attempts) + (task->sent ? 1 : 0);
-      record_locked(std::move(x));
+      if (auto task = tasks_.find(id))
+        record_locked(task_info_locked(*task));
     }
     events.swap(task_events_);
     std::swap(dropped, task_events_dropped_);

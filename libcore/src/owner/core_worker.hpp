@@ -570,6 +570,8 @@ private:
   uint64_t task_events_dropped_ = 0;
   std::deque<std::pair<wire::task_id, int64_t>> unreported_;
   void record_locked(wire::task_info x);
+  // The task as the task table shows it now.
+  wire::task_info task_info_locked(const pending_task& task) const;
   void record_end_locked(const pending_task& task,
                          const wire::error_info& err);
   // Scratch list of the objects one ref removal frees.

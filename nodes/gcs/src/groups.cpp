@@ -225,9 +225,7 @@ void place_groups(gcs_self self) {
 
 bool remove_group(gcs_self self, const wire::unique_id& id) {
   auto& st = self->state;
-  bool found = false;
-  st.groups.remove(id, found);
-  if (!found)
+  if (!st.groups.remove(id))
     return false;
   st.save_group(id);
   // Every node hears it, not only those with bundles: tasks of the group
@@ -252,7 +250,6 @@ bool remove_group(gcs_self self, const wire::unique_id& id) {
                          << log::kv("actors_ended", actors.size());
   return true;
 }
-
 
 void groups_lost_node(gcs_self self, const wire::unique_id& node) {
   for (auto& id : self->state.groups.on_node(node)) {

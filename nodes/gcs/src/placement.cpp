@@ -155,22 +155,15 @@ group_table::find_named(const std::string& ns, const std::string& name) const {
   return j != groups_.end() ? &j->second : nullptr;
 }
 
-std::vector<std::pair<uint32_t, wire::unique_id>>
-group_table::remove(const wire::unique_id& id, bool& found) {
-  std::vector<std::pair<uint32_t, wire::unique_id>> result;
+bool group_table::remove(const wire::unique_id& id) {
   auto e = find(id);
-  found = e != nullptr
-          && e->info.state != wire::placement_group_state::removed;
-  if (!found)
-    return result;
-  for (uint32_t i = 0; i < e->info.nodes.size(); ++i)
-    if (!e->info.nodes[i].nil())
-      result.emplace_back(i, e->info.nodes[i]);
+  if (e == nullptr || e->info.state == wire::placement_group_state::removed)
+    return false;
   e->info.state = wire::placement_group_state::removed;
   e->info.why.clear();
   if (!e->info.name.empty())
     names_.erase({e->info.ns, e->info.name});
-  return result;
+  return true;
 }
 
 template <class Pred>

@@ -290,9 +290,9 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
           check_group(self, group);
         else if (st.warned_infeasible.insert(shape).second)
           CARAWAY_LOG(warning, raylet)
-          << "a task needs " << describe(shape)
-          << " but no node has it; it stays pending until a node that has "
-             "it joins";
+            << "a task needs " << describe(shape)
+            << " but no node has it; it stays pending until a node that "
+               "has it joins";
       }
       dispatch(self);
       return promise;

@@ -3,6 +3,8 @@
 // States and strategies by the names the tools show (CLI, metrics):
 // "ALIVE", "PENDING", "STRICT_SPREAD", ...
 
+#include <string>
+
 #include "caraway/wire/records.hpp"
 
 namespace caraway::wire {
@@ -11,5 +13,9 @@ const char* name_of(actor_state x);
 const char* name_of(task_state x);
 const char* name_of(placement_group_state x);
 const char* name_of(placement_strategy x);
+
+/// True for the resource names placement group bundles add to their nodes
+/// ("CPU_group_<id>", ...), which the tools leave out.
+bool of_bundle(const std::string& resource);
 
 } // namespace caraway::wire

@@ -64,11 +64,9 @@ public:
   /// The group named so, unless removed; null if none.
   const entry* find_named(const std::string& ns, const std::string& name) const;
 
-  /// Marks a group removed and frees its name; returns the nodes of the
-  /// bundles reserved (or being reserved) to give back, by index; false in
-  /// `found` when there is no such group or it was removed before.
-  std::vector<std::pair<uint32_t, wire::unique_id>>
-  remove(const wire::unique_id& id, bool& found);
+  /// Marks a group removed and frees its name; false when there is no such
+  /// group or it was removed before.
+  bool remove(const wire::unique_id& id);
 
   /// Groups waiting for room (pending or rescheduling, no reservation on
   /// its way).
