@@ -72,7 +72,12 @@ po::options_description describe(options& x) {
      "the raylet and the owner run on the network I/O thread (default: "
      "true)")
     ("max-workers", po::value(&x.cfg.max_workers),
-     "most executor threads (default: 512)")
+     "most executor threads, or worker processes (default: 512)")
+    ("worker-mode", po::value(&x.node.worker_mode),
+     "threads: tasks run on threads of this daemon; processes: in worker "
+     "processes the node starts per job (default: threads)")
+    ("worker-binary", po::value(&x.node.worker_binary),
+     "the worker program (default: caraway-worker next to caraway-node)")
     ("log-level", po::value(&x.cfg.log_level),
      "trace, debug, info, warning, error or off (default: info)")
     ("data-dir", po::value(&x.node.data_dir),
@@ -173,6 +178,9 @@ options parse(int argc, char** argv) {
       bad_config("invalid option 'data-dir': cannot create '"
                  + x.node.data_dir + "': " + ec.message());
   }
+  if (x.node.worker_mode != "threads" && x.node.worker_mode != "processes")
+    bad_config("invalid option 'worker-mode': '" + x.node.worker_mode
+               + "' is neither threads nor processes");
   if (x.node.rejoin_timeout_ms == 0)
     bad_config("invalid option 'rejoin-timeout-ms': must be positive");
   if (x.node.metrics_port < -1 || x.node.metrics_port > 65535)

@@ -42,6 +42,8 @@ void raise(const wire::error_info& err) {
       throw owner_died_error(err.message);
     case error_kind::node_died:
       throw node_died_error(err.message);
+    case error_kind::worker_died:
+      throw worker_crashed_error(err.message);
     case error_kind::cancelled:
       throw cancelled_error(err.message);
     case error_kind::unschedulable:

@@ -177,6 +177,7 @@ void add_driver(process& p, const config& cfg) {
             << "joined the cluster" << log::kv("job", job)
             << log::kv("submits_to", wire::to_string(node));
           p.raylet = std::move(raylet);
+          p.core->job(job);
           raylet_node = node;
         },
         [&](caf::error& err) { failure = render(sys, err); });

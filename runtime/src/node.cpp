@@ -3,6 +3,7 @@
 // listens for peers: the head with its gcs (head.cpp), a worker with its
 // raylet.
 
+#include <filesystem>
 #include <thread>
 
 #include <caf/all.hpp>
@@ -34,6 +35,28 @@ wire::node_info describe_node(process& p, const config& cfg) {
     info.total["GPU"] = cfg.num_gpus;
   info.object_store_capacity = p.store->get_stats().capacity_bytes;
   return info;
+}
+
+// The worker program: the one configured, else `caraway-worker` next to
+// this executable.
+std::string worker_binary(const node_options& opts) {
+  if (!opts.worker_binary.empty())
+    return opts.worker_binary;
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return (exe.parent_path() / "caraway-worker").string();
+}
+
+// Tasks go to worker processes the node starts per job (`launcher`).
+void use_worker_processes(node::worker_factory& factory,
+                          std::shared_ptr<worker_launcher> launcher) {
+  factory.start_worker = [launcher](uint64_t job,
+                                    const std::vector<std::string>& libs,
+                                    uint64_t token, std::string& why) {
+    return launcher->start(job, libs, token, why);
+  };
+  factory.reap_worker = [launcher](int32_t pid) { return launcher->reap(pid); };
+  factory.kill_worker = [launcher](int32_t pid) { launcher->kill(pid); };
 }
 
 node::worker_factory make_factory(process& p) {
@@ -77,6 +100,15 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
   auto& sys = *p.sys;
   auto info = describe_node(p, cfg);
   auto factory = make_factory(p);
+  bool processes = daemon != nullptr && daemon->worker_mode == "processes";
+  if (processes) {
+    worker_launcher::options opts;
+    opts.binary = worker_binary(*daemon);
+    opts.node_id = wire::to_string(info.id);
+    opts.log_level = cfg.log_level;
+    p.workers = std::make_shared<worker_launcher>(std::move(opts));
+    use_worker_processes(factory, p.workers);
+  }
   // Tasks from other processes arrive on the I/O thread; so may the raylet.
   // Its handlers do not block, except that loading a job's libraries holds
   // up this node's network traffic until they are loaded.
@@ -104,6 +136,17 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
                   + std::to_string(daemon->port) + ": "
                   + render(sys, published.error()));
     info.address = daemon->host + ":" + std::to_string(*published);
+    if (processes) {
+      // Worker processes reach their raylet on loopback only.
+      auto local = sys.middleman().publish(p.raylet, 0, "127.0.0.1", true);
+      if (!local)
+        throw error("cannot listen for worker processes on 127.0.0.1: "
+                    + render(sys, local.error()));
+      auto head = daemon->head ? info.address : daemon->head_address;
+      if (daemon->head && (daemon->host == "0.0.0.0" || daemon->host.empty()))
+        head = "127.0.0.1:" + std::to_string(*published);
+      p.workers->addresses("127.0.0.1:" + std::to_string(*local), head);
+    }
     if (started != nullptr) {
       started->port = *published;
       started->node_id = wire::to_string(info.id);
@@ -113,8 +156,12 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
   p.raylet_stopped_future = p.raylet_stopped->get_future().share();
   auto stopped = p.raylet_stopped;
   auto sys_ptr = &sys;
+  auto workers = p.workers;
   caf::actor_cast<caf::abstract_actor*>(p.raylet)->attach_functor(
-    [stopped, sys_ptr](const caf::error& reason) {
+    [stopped, sys_ptr, workers](const caf::error& reason) {
+      // The node's worker processes end with its raylet.
+      if (workers)
+        workers->stop_all();
       bool asked = !reason || reason == caf::exit_reason::user_shutdown;
       stopped->set_value(asked ? std::string{} : render(*sys_ptr, reason));
     });

@@ -16,9 +16,11 @@
 #include "caraway/node/object_puller.hpp"
 #include "caraway/node/store_memory.hpp"
 #include "caraway/runtime/node.hpp"
+#include "caraway/runtime/worker.hpp"
 #include "caraway/wire/interfaces.hpp"
 #include "metrics.hpp"
 #include "owner/core_worker.hpp"
+#include "worker_launcher.hpp"
 
 namespace caraway::runtime {
 
@@ -36,6 +38,11 @@ struct process {
   // A daemon's Prometheus endpoint, if it serves one.
   std::unique_ptr<metrics_server> metrics;
   std::shared_ptr<node::object_puller> puller;
+  // Other actors of this process' roles, which stop with it (a worker
+  // process' executor).
+  std::vector<caf::actor> others;
+  // A node running user code in worker processes starts them here.
+  std::shared_ptr<worker_launcher> workers;
   std::string data_address;
   // A driver borrows the raylet of another process: shutdown must leave it
   // alone. The gcs of a driver or worker is its own link to the head.
@@ -103,6 +110,10 @@ std::unique_ptr<process> start_embedded(const config& cfg);
 
 /// driver.cpp: a driver of the cluster at `cfg.address`.
 std::unique_ptr<process> start_cluster_driver(const config& cfg);
+
+/// worker.cpp: a worker process a node started for one job.
+std::unique_ptr<process> start_worker_process(const config& cfg,
+                                              const worker_options& opts);
 
 /// node.cpp: a head or worker node daemon.
 std::unique_ptr<process> start_daemon(const config& cfg,

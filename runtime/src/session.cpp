@@ -32,6 +32,8 @@ void abort_start(process& p) {
     owned.emplace_back(caf::actor_cast<caf::actor>(p.raylet));
   if (p.owns_gcs)
     owned.emplace_back(caf::actor_cast<caf::actor>(p.gcs));
+  owned.insert(owned.end(), p.others.begin(), p.others.end());
+  p.others.clear();
   for (auto& hdl : owned)
     if (hdl)
       caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
@@ -64,6 +66,9 @@ void stop(process& p) {
   if (p.data)
     p.data->stop();
   p.core->shutdown();
+  // Worker processes end first: nothing of theirs outlives the node.
+  if (p.workers)
+    p.workers->stop_all();
   // The raylet takes its executors and actor hosts along.
   if (p.owns_raylet)
     caf::anon_send_exit(p.raylet, caf::exit_reason::user_shutdown);
@@ -71,6 +76,9 @@ void stop(process& p) {
     caf::anon_send_exit(p.gcs, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(p.store_actor, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(p.owner, caf::exit_reason::user_shutdown);
+  for (auto& hdl : p.others)
+    caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+  p.others.clear();
   p.raylet = nullptr;
   p.gcs = nullptr;
   p.store_actor = nullptr;
@@ -167,6 +175,17 @@ node_started start_node(const config& cfg, const node_options& opts) {
   CARAWAY_LOG(info, runtime) << (opts.head ? "head" : "worker")
                              << " node started" << log::kv("port", result.port);
   return result;
+}
+
+void start_worker(const config& cfg, const worker_options& opts) {
+  std::lock_guard<std::mutex> guard{runtime_mtx};
+  // Its code first: registrations run as the libraries load.
+  auto failed = load_libraries(opts.libraries);
+  if (!failed.empty())
+    throw error(failed.front());
+  start(cfg, [&] { return start_worker_process(cfg, opts); });
+  CARAWAY_LOG(debug, runtime)
+    << "worker process started" << log::kv("job", opts.job);
 }
 
 std::string wait_node(const std::function<bool()>& interrupted) {

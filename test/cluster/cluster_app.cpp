@@ -3,6 +3,9 @@
 
 #include <caraway/caraway.hpp>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -151,6 +154,33 @@ std::string ns_seen() {
 
 CARAWAY_REMOTE(ns_seen, hold_until)
 
+// The program running the task and its pid: "caraway-worker 1234" in a
+// worker process.
+std::string process_name() {
+  std::string comm;
+  std::getline(std::ifstream{"/proc/self/comm"}, comm);
+  return comm + " " + std::to_string(getpid());
+}
+
+// Ends its process as `how` says (abort, exit with code 3, segfault), unless
+// the file `once` exists; it makes the file first, so that the task's retry
+// returns. Returns its pid.
+int64_t crash(const std::string& how, const std::string& once) {
+  if (!once.empty()) {
+    if (std::ifstream{once})
+      return getpid();
+    std::ofstream{once} << "crashed\n";
+  }
+  if (how == "abort")
+    std::abort();
+  if (how == "exit")
+    std::exit(3);
+  if (how == "segv")
+    raise(SIGSEGV);
+  return getpid();
+}
+
+CARAWAY_REMOTE(process_name, crash)
 CARAWAY_REMOTE(until_cancelled, parent_of_waiter)
 CARAWAY_REMOTE(where, slow_where, produce, consume, pulled, add_to,
                resources_seen, read_nested, make_nested)
@@ -693,6 +723,36 @@ int main(int argc, char** argv) {
     auto third
       = caraway::task(read_nested).resources({{"tpu", 1}}).remote(inner);
     std::cout << "nested-third " << caraway::get(third, 60s) << '\n';
+  } else if (mode == "crash") {
+    // In worker processes: tasks that abort, exit or segfault fail only
+    // themselves, with the cause; one retried runs again in another worker.
+    std::cout << "runs-in "
+              << caraway::get(caraway::task(process_name).remote(), 30s)
+              << std::endl;
+    auto retried = caraway::task(crash).max_retries(1).remote(
+      std::string{"abort"}, arg + "/once");
+    std::cout << "retried " << caraway::get(retried, 60s) << std::endl;
+    for (std::string how : {"abort", "exit", "segv"}) {
+      try {
+        caraway::get(
+          caraway::task(crash).max_retries(0).remote(how, std::string{}), 60s);
+        std::cout << how << "-returned\n";
+      } catch (const caraway::worker_crashed_error& e) {
+        std::cout << how << "-error " << e.what() << std::endl;
+      }
+    }
+    std::cout << "after "
+              << caraway::get(caraway::task(process_name).remote(), 30s)
+              << std::endl;
+  } else if (mode == "busy") {
+    // A task that runs for a minute, waited for: the cluster stops meanwhile.
+    auto ref = caraway::task(slow_where).remote(int64_t{60000});
+    std::cout << "submitted" << std::endl;
+    try {
+      caraway::get(ref, 90s);
+    } catch (const caraway::error& e) {
+      std::cout << "busy-error " << e.what() << std::endl;
+    }
   } else if (mode == "direct") {
     // An actor on the tpu node; once the file `arg` exists (the test has
     // frozen the head by then), it is called again: straight to its host.

@@ -19,6 +19,8 @@ struct owner_log {
   std::vector<wire::task_result> results;
   /// Leases whose executor said it ran its batch.
   std::vector<uint64_t> done;
+  /// Leases whose worker process died, with why.
+  std::vector<std::pair<uint64_t, std::string>> dead_leases;
   /// Tasks an executor handed back unrun.
   std::vector<wire::task_spec> handed_back;
 
@@ -40,6 +42,10 @@ fake_owner(wire::owner_actor::pointer, std::shared_ptr<owner_log> log) {
     [log](wire::done_atom, uint64_t lease) {
       std::lock_guard<std::mutex> guard{log->mtx};
       log->done.push_back(lease);
+    },
+    [log](wire::dead_atom, uint64_t lease, const std::string& why) {
+      std::lock_guard<std::mutex> guard{log->mtx};
+      log->dead_leases.emplace_back(lease, why);
     },
     [log](wire::submit_atom, std::vector<wire::task_spec>& tasks) {
       std::lock_guard<std::mutex> guard{log->mtx};

@@ -45,7 +45,8 @@ fake_raylet(wire::raylet_actor::pointer self,
             std::shared_ptr<raylet_log> log) {
   return {
     [=](wire::lease_atom, const wire::resource_set& shape, uint32_t depth,
-        uint64_t worker, bool spilled, uint8_t, const wire::unique_id&, bool)
+        uint64_t worker, bool spilled, uint8_t, const wire::unique_id&, bool,
+        uint64_t)
       -> caf::result<wire::executor_actor, uint64_t, wire::unique_id> {
       log->requests.emplace_back(shape, depth, worker, spilled);
       if (!log->executor) {
@@ -62,10 +63,11 @@ fake_raylet(wire::raylet_actor::pointer self,
     [=](wire::blocked_atom, uint64_t lease) { log->blocked.push_back(lease); },
     [](wire::unblocked_atom, uint64_t) {},
     [](wire::create_atom, wire::actor_spec&) {},
-    [=](wire::group_atom, wire::prepare_atom, const wire::unique_id&,
-        uint32_t, const wire::resource_set&) { return log->reserve_bundles; },
-    [=](wire::group_atom, wire::commit_atom, const wire::unique_id&,
-        uint32_t) { return log->reserve_bundles; },
+    [=](wire::group_atom, wire::prepare_atom, const wire::unique_id&, uint32_t,
+        const wire::resource_set&) { return log->reserve_bundles; },
+    [=](wire::group_atom, wire::commit_atom, const wire::unique_id&, uint32_t) {
+      return log->reserve_bundles;
+    },
     [](wire::group_atom, wire::free_atom, const wire::unique_id&, uint32_t) {},
     [=](wire::group_atom, wire::kill_atom, const wire::unique_id& group) {
       log->removed_groups.push_back(group);
@@ -80,9 +82,11 @@ fake_raylet(wire::raylet_actor::pointer self,
     [](wire::status_atom) { return wire::node_info{}; },
     [](wire::stop_atom) {},
     [=](wire::free_atom, uint64_t worker) { log->freed.push_back(worker); },
-    [](wire::load_atom, const std::vector<std::string>&) {
+    [](wire::load_atom, uint64_t, const std::vector<std::string>&) {
       return std::vector<std::string>{};
     },
+    [](wire::free_atom, wire::job_atom, uint64_t) {},
+    [](wire::register_atom, uint64_t, wire::executor_actor&, int32_t) {},
   };
 }
 

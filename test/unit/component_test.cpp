@@ -344,8 +344,10 @@ TEST_CASE("gcs_state: actors die with their owner unless detached") {
     return {
       [](wire::result_atom, wire::task_result&) {},
       [](wire::update_atom, const wire::actor_info&) {},
-      [](wire::update_atom, const wire::node_info&, const wire::raylet_actor&) {},
+      [](wire::update_atom, const wire::node_info&, const wire::raylet_actor&) {
+      },
       [](wire::done_atom, uint64_t) {},
+      [](wire::dead_atom, uint64_t, const std::string&) {},
       [](wire::submit_atom, std::vector<wire::task_spec>&) {},
       [](wire::located_atom, const wire::object_id&,
          const wire::object_store_actor&) {},

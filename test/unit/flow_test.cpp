@@ -80,7 +80,8 @@ lessee_actor::behavior_type lessee(lessee_actor::pointer self,
         uint64_t worker) {
       self
         ->request(raylet, caf::infinite, wire::lease_atom::value, shape, depth,
-                  worker, false, uint8_t{0}, wire::unique_id{}, false)
+                  worker, false, uint8_t{0}, wire::unique_id{}, false,
+                  uint64_t{1})
         .then(
           [=](wire::executor_actor& exec, uint64_t lease,
               wire::unique_id& node) {

@@ -205,6 +205,9 @@ TEST_CASE("gcs_state sends no work to a node still loading libraries") {
   st.jobs[1] = {"a", {}, true, {"/x/a.so", "/x/b.so"}};
   st.jobs[2] = {"b", {}, false, {"/x/c.so"}};
   st.jobs[3] = {"c", {}, true, {"/x/b.so", "/x/d.so"}};
-  CHECK(st.running_libraries() == strings{"/x/a.so", "/x/b.so", "/x/d.so"});
+  auto running = st.running_libraries();
+  REQUIRE(running.size() == 2);
+  CHECK(running[1] == strings{"/x/a.so", "/x/b.so"});
+  CHECK(running[3] == strings{"/x/b.so", "/x/d.so"});
   caf::anon_send_exit(dummy, caf::exit_reason::user_shutdown);
 }

@@ -56,6 +56,14 @@ public:
   using error::error;
 };
 
+/// The worker process running the task crashed (abort, segfault, exit) or
+/// was killed, and the task has no retries left; names the signal or exit
+/// code and the node.
+class worker_crashed_error : public error {
+public:
+  using error::error;
+};
+
 /// No node may run the task: e.g. its hard node affinity names a node that
 /// is dead, unknown or without the resources.
 class unschedulable_error : public error {

@@ -208,9 +208,9 @@ core_worker::locality_of(const std::vector<wire::task_arg>& args) const {
   return directory_.heaviest(elsewhere, handles_.raylet_node, here);
 }
 
-void core_worker::lost_with_node(pending_task& task,
-                                 const wire::unique_id& node, effects& fx,
-                                 std::vector<wire::object_id>& settled) {
+void core_worker::lost_attempt(pending_task& task, wire::error_kind kind,
+                               const std::string& why, effects& fx,
+                               std::vector<wire::object_id>& settled) {
   auto id = task.spec.id;
   auto max_retries = task.spec.max_retries;
   if (cancelled_.count(id) > 0) {
@@ -221,17 +221,42 @@ void core_worker::lost_with_node(pending_task& task,
     try_submit(id, fx, settled);
     return;
   }
+  fail_task(id,
+            {kind, "",
+             "task " + wire::to_string(id) + " was lost: " + why
+               + "; no retries left (max_retries " + std::to_string(max_retries)
+               + ")"},
+            fx, settled);
+}
+
+void core_worker::lost_with_node(pending_task& task,
+                                 const wire::unique_id& node, effects& fx,
+                                 std::vector<wire::object_id>& settled) {
   auto i = dead_nodes_.find(node);
   auto where = wire::to_string(node)
                + (i != dead_nodes_.end() && !i->second.empty()
                     ? " (" + i->second + ")"
                     : std::string{});
-  fail_task(id,
-            {wire::error_kind::node_died, "",
-             "task " + wire::to_string(id) + " was lost with node " + where
-               + ", which died; no retries left (max_retries "
-               + std::to_string(max_retries) + ")"},
-            fx, settled);
+  lost_attempt(task, wire::error_kind::node_died, "node " + where + " died", fx,
+               settled);
+}
+
+void core_worker::on_worker_died(uint64_t lease, const std::string& why) {
+  effects fx;
+  std::vector<wire::object_id> settled;
+  lock_type lock{mtx_};
+  if (memory_.stopped())
+    return;
+  auto lost = tasks_.on_lease(lease);
+  if (!lost.empty())
+    CARAWAY_LOG(warning, owner)
+      << "a worker process died; running its tasks again" << log::kv("why", why)
+      << log::kv("tasks", lost.size());
+  for (auto& id : lost)
+    if (auto task = tasks_.find(id))
+      lost_attempt(*task, wire::error_kind::worker_died, why, fx, settled);
+  settle(settled, fx);
+  apply(lock, fx);
 }
 
 bool core_worker::rebuild_locked(const wire::object_id& id,
@@ -480,7 +505,7 @@ void core_worker::flush_task_events() {
 }
 
 void core_worker::on_sent(const std::vector<wire::task_spec>& sent,
-                          const wire::unique_id& node) {
+                          const wire::unique_id& node, uint64_t lease) {
   // In an embedded cluster no node dies alone: nothing to track (and the
   // task table has no time for when a task was sent).
   if (handles_.data_address.empty())
@@ -495,6 +520,7 @@ void core_worker::on_sent(const std::vector<wire::task_spec>& sent,
         || static_cast<uint32_t>(task->attempts) != spec.attempt)
       continue;
     task->node = node;
+    task->lease = lease;
     task->scheduled_ns = now;
     // Sent to a node that died meanwhile.
     if (dead_nodes_.count(node) > 0)

@@ -106,6 +106,15 @@ public:
     return cfg_;
   }
 
+  /// The job this process belongs to (0: none, e.g. a node daemon).
+  uint64_t job() const {
+    return job_.load(std::memory_order_relaxed);
+  }
+
+  void job(uint64_t id) {
+    job_.store(id, std::memory_order_relaxed);
+  }
+
   /// Id of the node this process runs (empty in a driver).
   const std::string& node_id() const {
     return node_id_;
@@ -306,10 +315,15 @@ public:
   /// shutdown once more).
   void flush_task_events();
 
-  /// These tasks go to a leased executor on `node` (called before they are
-  /// sent): they run again should that node die.
+  /// These tasks go to the executor of `lease` on `node` (called before
+  /// they are sent): they run again should that node or worker die.
   void on_sent(const std::vector<wire::task_spec>& tasks,
-               const wire::unique_id& node);
+               const wire::unique_id& node, uint64_t lease);
+
+  /// The worker process holding `lease` died (`why` names its signal or
+  /// exit code and its node): the tasks sent to it run again, or fail with
+  /// `worker_died` once out of retries.
+  void on_worker_died(uint64_t lease, const std::string& why);
 
   /// `node` died (the gcs said so, or the connection to the raylet this
   /// process submits to is gone): its tasks run again elsewhere, or fail
@@ -487,6 +501,12 @@ private:
   void lost_with_node(pending_task& task, const wire::unique_id& node,
                       effects& fx, std::vector<wire::object_id>& settled);
 
+  // The current attempt of a sent task is lost (`why`, an error of kind
+  // `kind` once out of retries): sends it again, or fails it.
+  void lost_attempt(pending_task& task, wire::error_kind kind,
+                    const std::string& why, effects& fx,
+                    std::vector<wire::object_id>& settled);
+
   // Ends a task with an error; releases what it held.
   void fail_task(const wire::task_id& id, wire::error_info err, effects& fx,
                  std::vector<wire::object_id>& settled);
@@ -533,6 +553,7 @@ private:
   caf::actor_system& sys_;
   config cfg_;
   uint64_t worker_id_;
+  std::atomic<uint64_t> job_{0};
   std::atomic<uint64_t> next_seq_{1};
   cluster_handles handles_;
   // The owner actor with its private messages, for what this sends it.

@@ -197,10 +197,10 @@ void run(self_ptr self, core_worker* core, task_submitter::actions& acts) {
     self
       ->request(raylet, caf::infinite, wire::lease_atom::value,
                 req.shape.resources, req.depth, core->worker_id(), req.spilled,
-                static_cast<uint8_t>(req.shape.strategy), node, req.shape.soft)
+                static_cast<uint8_t>(req.shape.strategy), node, req.shape.soft,
+                core->job())
       .then(
-        [=](wire::executor_actor& exec, uint64_t lease,
-            wire::unique_id& node) {
+        [=](wire::executor_actor& exec, uint64_t lease, wire::unique_id& node) {
           submit(self, core, [&](task_submitter& sub, auto& out) {
             if (exec)
               sub.granted(token, std::move(exec), lease, node, out);
@@ -229,7 +229,7 @@ void run(self_ptr self, core_worker* core, task_submitter::actions& acts) {
         });
   }
   for (auto& b : acts.batches) {
-    core->on_sent(b.tasks, b.node);
+    core->on_sent(b.tasks, b.node, b.lease);
     self->send(b.executor, wire::execute_atom::value, std::move(b.tasks),
                b.lease);
   }
@@ -356,6 +356,12 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
       });
     },
     [=](wire::done_atom, uint64_t lease) { lease_free(self, core, lease); },
+    [=](wire::dead_atom, uint64_t lease, const std::string& why) {
+      submit(self, core, [&](task_submitter& sub, auto& out) {
+        sub.lease_lost(lease, out);
+      });
+      core->on_worker_died(lease, why);
+    },
     [=](wire::events_atom) {
       core->flush_task_events();
       self->delayed_send(self, task_events_period, wire::events_atom::value);
@@ -386,9 +392,7 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
     [=](wire::release_atom, const wire::object_id& id) {
       core->remove_borrower(id);
     },
-    [=](wire::unpin_atom, const wire::object_id& id) {
-      core->unpin(id);
-    },
+    [=](wire::unpin_atom, const wire::object_id& id) { core->unpin(id); },
     [=](wire::get_atom,
         const wire::object_id& id) -> caf::result<wire::task_result> {
       auto promise = self->make_response_promise<wire::task_result>();
@@ -409,9 +413,7 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
       self->state.awaited.erase(i);
     },
     [=](wire::adopt_atom, const wire::object_id& id,
-        wire::owner_actor& pinned_by) {
-      borrow(self, core, id, pinned_by);
-    },
+        wire::owner_actor& pinned_by) { borrow(self, core, id, pinned_by); },
   };
 }
 

@@ -49,7 +49,16 @@ bool task_manager::retry_lost(pending_task& task) {
   ++task.attempts;
   task.sent = false;
   task.node = {};
+  task.lease = 0;
   return true;
+}
+
+std::vector<wire::task_id> task_manager::on_lease(uint64_t lease) const {
+  std::vector<wire::task_id> result;
+  for (auto& [id, task] : tasks_)
+    if (task.sent && task.lease == lease && task.spec.actor.nil())
+      result.push_back(id);
+  return result;
 }
 
 std::vector<wire::task_id>

@@ -27,8 +27,10 @@ struct pending_task {
   int32_t attempts = 0;
   /// Handed to a raylet or an actor host for the current attempt.
   bool sent = false;
-  /// The node whose raylet holds the current attempt (stateless tasks).
+  /// The node whose raylet holds the current attempt (stateless tasks),
+  /// and the lease it went to (0 before it was sent to one).
   wire::unique_id node;
+  uint64_t lease = 0;
   /// The task of this process that submitted it (nil from a driver's own
   /// threads): cancelled along with it.
   wire::task_id parent;
@@ -73,6 +75,9 @@ public:
 
   /// The sent stateless tasks whose current attempt is on `node`.
   std::vector<wire::task_id> on_node(const wire::unique_id& node) const;
+
+  /// The sent stateless tasks whose current attempt went to `lease`.
+  std::vector<wire::task_id> on_lease(uint64_t lease) const;
 
   /// Keep each spec after sending it while a retry could need it: with
   /// `system_retries`, for every task with retries (its node may die);

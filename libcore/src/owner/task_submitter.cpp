@@ -271,6 +271,20 @@ void task_submitter::node_died(const wire::unique_id& node, actions& out) {
     resume(out);
 }
 
+void task_submitter::lease_lost(uint64_t lease, actions& out) {
+  auto i = leases_.find(lease);
+  if (i == leases_.end())
+    return;
+  auto& q = shapes_[i->second.shape];
+  --q.leases;
+  q.idle.erase(std::remove(q.idle.begin(), q.idle.end(), lease), q.idle.end());
+  auto shape = i->second.shape;
+  leases_.erase(i);
+  // Its tasks come back through the core worker; the others of its shape
+  // may need a new lease.
+  pump(shape, out);
+}
+
 size_t task_submitter::queued() const {
   size_t result = 0;
   for (auto& kvp : shapes_)

@@ -152,6 +152,10 @@ public:
   /// (the core worker runs the tasks they held again).
   void node_died(const wire::unique_id& node, actions& out);
 
+  /// The executor of `lease` is gone with its worker process: the lease
+  /// is forgotten (the core worker runs the tasks it held again).
+  void lease_lost(uint64_t lease, actions& out);
+
   /// Whether `token` is a request in flight.
   bool waiting(uint64_t token) const {
     return requests_.count(token) > 0;

@@ -200,13 +200,12 @@ const gcs_state::actor_entry* gcs_state::find(const wire::actor_id& id) const {
   return i != actors.end() ? &i->second : nullptr;
 }
 
-std::vector<std::string> gcs_state::running_libraries() const {
-  std::vector<std::string> result;
+std::map<uint64_t, std::vector<std::string>>
+gcs_state::running_libraries() const {
+  std::map<uint64_t, std::vector<std::string>> result;
   for (auto& [id, job] : jobs)
-    if (job.running)
-      for (auto& path : job.libraries)
-        if (std::find(result.begin(), result.end(), path) == result.end())
-          result.emplace_back(path);
+    if (job.running && !job.libraries.empty())
+      result.emplace(id, job.libraries);
   return result;
 }
 
@@ -563,6 +562,11 @@ void owner_gone(self_ptr self, uint64_t worker, const caf::actor_addr& addr) {
       CARAWAY_LOG(info, gcs) << "driver left" << log::kv("job", id);
       job.running = false;
       st.save_job(id);
+      // Its worker processes end with it.
+      for (auto& node : st.nodes)
+        if (node.raylet)
+          self->send(node.raylet, wire::free_atom::value, wire::job_atom::value,
+                     id);
     }
   }
 }
@@ -571,9 +575,9 @@ void owner_gone(self_ptr self, uint64_t worker, const caf::actor_addr& addr) {
 // A library that fails to load fails only the tasks that need it.
 template <class F>
 void load_on(self_ptr self, const wire::raylet_actor& raylet,
-             const wire::unique_id& node, const std::vector<std::string>& paths,
-             F done) {
-  self->request(raylet, load_timeout, wire::load_atom::value, paths)
+             const wire::unique_id& node, uint64_t job,
+             const std::vector<std::string>& paths, F done) {
+  self->request(raylet, load_timeout, wire::load_atom::value, job, paths)
     .then(
       [=](std::vector<std::string>& failed) mutable {
         for (auto& why : failed)
@@ -593,8 +597,8 @@ void load_on(self_ptr self, const wire::raylet_actor& raylet,
 
 // Has every live raylet load `paths`; `done` runs once all answered.
 template <class F>
-void load_everywhere(self_ptr self, const std::vector<std::string>& paths,
-                     F done) {
+void load_everywhere(self_ptr self, uint64_t job,
+                     const std::vector<std::string>& paths, F done) {
   auto& st = self->state;
   auto pending = std::make_shared<size_t>(0);
   for (auto& node : st.nodes)
@@ -606,7 +610,7 @@ void load_everywhere(self_ptr self, const std::vector<std::string>& paths,
   }
   for (auto& node : st.nodes)
     if (node.raylet)
-      load_on(self, node.raylet, node.info.id, paths, [=]() mutable {
+      load_on(self, node.raylet, node.info.id, job, paths, [=]() mutable {
         if (--*pending == 0)
           done();
       });
@@ -729,12 +733,16 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       view_changed(self, id);
       // Work the gcs itself sends (actors) queues behind the load at the
       // raylet; other senders wait until the node is ready.
-      if (!libraries.empty())
-        load_on(self, raylet, id, libraries,
-                [=] {
-                  self->state.mark_ready(id);
-                  view_changed(self, id);
-                });
+      if (!libraries.empty()) {
+        auto pending = std::make_shared<size_t>(libraries.size());
+        for (auto& [job, paths] : libraries)
+          load_on(self, raylet, id, job, paths, [=] {
+            if (--*pending > 0)
+              return;
+            self->state.mark_ready(id);
+            view_changed(self, id);
+          });
+      }
     },
     [=](wire::rejoin_atom, wire::node_info& info,
         wire::raylet_actor& raylet) {
@@ -795,7 +803,7 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       // Nodes joining from now on load them as they register.
       auto promise = self->make_response_promise<uint64_t, wire::raylet_actor,
                                                   wire::unique_id>();
-      load_everywhere(self, libraries, [=]() mutable {
+      load_everywhere(self, id, libraries, [=]() mutable {
         if (auto node = self->state.entry_node())
           promise.deliver(id, node->raylet, node->info.id);
         else

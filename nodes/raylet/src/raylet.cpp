@@ -142,6 +142,118 @@ void check_group(self_ptr self, const wire::unique_id& group) {
       });
 }
 
+// Looks for ended worker processes every so often while there are any.
+constexpr auto reap_period = std::chrono::milliseconds(100);
+
+void schedule_reap(self_ptr self) {
+  auto& st = self->state;
+  if (st.reap_scheduled || st.workers.empty())
+    return;
+  st.reap_scheduled = true;
+  self->delayed_send(self, reap_period, wire::idle_atom::value);
+}
+
+// Fails the waiting requests of `job`: its worker processes do not start.
+void fail_job_requests(self_ptr self, uint64_t job, const std::string& why) {
+  auto dropped = self->state.drop_requests_of_job(job);
+  for (auto& req : dropped)
+    req.promise.deliver(caf::make_error(wire::errc::unschedulable, why));
+}
+
+// Starts the worker processes that waiting requests need.
+void start_workers(self_ptr self) {
+  auto& st = self->state;
+  for (auto& [job, n] : st.workers_wanted()) {
+    auto libs = st.job_libraries.find(job);
+    static const std::vector<std::string> none;
+    auto& paths = libs != st.job_libraries.end() ? libs->second : none;
+    for (uint32_t i = 0; i < n; ++i) {
+      auto token = st.next_token++;
+      std::string why;
+      auto pid = st.factory.start_worker(job, paths, token, why);
+      if (pid <= 0) {
+        CARAWAY_LOG(error, raylet)
+          << "cannot start a worker process" << log::kv("job", job)
+          << log::kv("error", why);
+        fail_job_requests(self, job,
+                          "node " + wire::to_string(st.info.id)
+                            + " cannot start a worker process for job "
+                            + std::to_string(job) + ": " + why);
+        break;
+      }
+      CARAWAY_LOG(debug, raylet) << "started a worker process"
+                                 << log::kv("job", job) << log::kv("pid", pid);
+      worker_process w;
+      w.job = job;
+      w.pid = pid;
+      st.workers.emplace(token, std::move(w));
+      ++st.starting[job];
+    }
+  }
+  schedule_reap(self);
+}
+
+// The worker process `token` ended (`why`: its exit code or signal): the
+// owner holding its lease hears, and its resources go back.
+void worker_ended(self_ptr self, uint64_t token, const std::string& why) {
+  auto& st = self->state;
+  auto w = st.workers.find(token);
+  if (w == st.workers.end())
+    return;
+  auto job = w->second.job;
+  bool registered = static_cast<bool>(w->second.executor);
+  auto what = "the worker process (pid " + std::to_string(w->second.pid)
+              + ") on node " + wire::to_string(st.info.id) + " " + why;
+  auto [owner, lease_id] = st.worker_gone(token);
+  if (owner) {
+    CARAWAY_LOG(warning, raylet) << "a worker process died running tasks"
+                                 << log::kv("job", job) << log::kv("why", why);
+    self->send(owner, wire::dead_atom::value, lease_id, what);
+  } else {
+    CARAWAY_LOG(info, raylet)
+      << "a worker process ended" << log::kv("job", job) << log::kv("why", why);
+  }
+  if (!registered && ++st.start_failures[job] >= st.max_start_failures) {
+    st.start_failures.erase(job);
+    fail_job_requests(self, job,
+                      "worker processes for job " + std::to_string(job)
+                        + " do not start: " + what);
+  }
+  dispatch(self);
+}
+
+// Grants the requests that have a worker process of their job and room.
+void dispatch_to_processes(self_ptr self) {
+  auto& st = self->state;
+  for (auto q = st.queues.begin(); q != st.queues.end();) {
+    auto& [shape, requests] = *q;
+    for (auto i = requests.begin(); i != requests.end() && st.fits(shape);) {
+      auto token = st.take_idle_worker(i->second.job);
+      if (token == 0) {
+        ++i;
+        continue;
+      }
+      auto& w = st.workers.at(token);
+      auto lease_id = st.next_lease++;
+      st.acquire(shape);
+      auto req = std::move(i->second);
+      i = requests.erase(i);
+      --st.queued;
+      lease l;
+      l.held = shape;
+      l.executor = w.executor;
+      l.worker = req.worker;
+      l.token = token;
+      l.owner = req.owner;
+      w.lease = lease_id;
+      st.leases.emplace(lease_id, std::move(l));
+      req.promise.deliver(w.executor, lease_id, st.info.id);
+    }
+    q = requests.empty() ? st.queues.erase(q) : std::next(q);
+  }
+  start_workers(self);
+}
+
 // Starts whatever fits: actors waiting for resources first, then leases.
 void dispatch(self_ptr self) {
   auto& st = self->state;
@@ -152,6 +264,12 @@ void dispatch(self_ptr self) {
     } else {
       ++i;
     }
+  }
+  if (st.processes()) {
+    dispatch_to_processes(self);
+    spill_waiting(self);
+    schedule_report(self);
+    return;
   }
   for (auto q = st.queues.begin(); q != st.queues.end();) {
     auto& [shape, requests] = *q;
@@ -192,6 +310,20 @@ void dispatch(self_ptr self) {
   schedule_report(self);
 }
 
+// The connection to a worker process broke: a process that cannot be
+// reached any more is useless (frozen, or its link is gone), so it is
+// killed; its end is reaped and reported like any other.
+void lost_worker(self_ptr self, const caf::actor_addr& source) {
+  auto& st = self->state;
+  for (auto& [token, w] : st.workers)
+    if (w.executor && w.executor.address() == source) {
+      if (st.factory.kill_worker)
+        st.factory.kill_worker(w.pid);
+      schedule_reap(self);
+      return;
+    }
+}
+
 } // namespace
 
 raylet_impl::behavior_type
@@ -225,26 +357,28 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
   // serving stale work (and a node the gcs fenced off ends here too). A
   // worker's gcs is its link to the head, which ends only once the head
   // stopped, stayed away too long or would not take the node back.
-  if (st.gcs) {
+  // Worker processes' executors are monitored too.
+  if (st.gcs)
     self->monitor(st.gcs);
-    self->set_down_handler([=](caf::down_msg& msg) {
-      if (msg.source != self->state.gcs.address())
-        return;
-      if (msg.reason == caf::exit_reason::user_shutdown) {
-        CARAWAY_LOG(info, raylet) << "the head stopped; this node stops";
-        self->quit(caf::exit_reason::user_shutdown);
-        return;
-      }
-      CARAWAY_LOG(error, raylet)
-        << "lost the head; this node stops"
-        << log::kv("reason", self->system().render(msg.reason));
-      self->quit(msg.reason);
-    });
-  }
+  self->set_down_handler([=](caf::down_msg& msg) {
+    if (!self->state.gcs || msg.source != self->state.gcs.address()) {
+      lost_worker(self, msg.source);
+      return;
+    }
+    if (msg.reason == caf::exit_reason::user_shutdown) {
+      CARAWAY_LOG(info, raylet) << "the head stopped; this node stops";
+      self->quit(caf::exit_reason::user_shutdown);
+      return;
+    }
+    CARAWAY_LOG(error, raylet)
+      << "lost the head; this node stops"
+      << log::kv("reason", self->system().render(msg.reason));
+    self->quit(msg.reason);
+  });
   return {
     [=](wire::lease_atom, const wire::resource_set& shape, uint32_t depth,
         uint64_t worker, bool spilled, uint8_t strategy,
-        const wire::unique_id& affinity_node, bool affinity_soft)
+        const wire::unique_id& affinity_node, bool affinity_soft, uint64_t job)
       -> caf::result<wire::executor_actor, uint64_t, wire::unique_id> {
       auto& st = self->state;
       if (strategy > static_cast<uint8_t>(wire::strategy::node_affinity))
@@ -258,6 +392,8 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       req.strategy = static_cast<wire::strategy>(strategy);
       req.affinity_node = affinity_node;
       req.affinity_soft = affinity_soft;
+      req.job = job;
+      req.owner = caf::actor_cast<wire::owner_actor>(self->current_sender());
       auto group = wire::group_of(shape);
       if (!group.nil() && st.group_removed(group))
         return caf::make_error(wire::errc::unschedulable,
@@ -419,10 +555,12 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
         dispatch(self);
       }
     },
-    [=](wire::load_atom, const std::vector<std::string>& paths) {
+    [=](wire::load_atom, uint64_t job, const std::vector<std::string>& paths) {
       // Loads before this raylet takes its next message: the gcs announces
-      // a job's libraries before anyone can send the job's tasks here.
+      // a job's libraries before anyone can send the job's tasks here. The
+      // job's worker processes load them as they start.
       auto& st = self->state;
+      st.job_libraries[job] = paths;
       if (st.factory.load_libraries)
         return st.factory.load_libraries(paths);
       std::vector<std::string> failed;
@@ -430,6 +568,55 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
         failed.emplace_back("node " + wire::to_string(st.info.id)
                             + " loads no libraries: " + path);
       return failed;
+    },
+    [=](wire::free_atom, wire::job_atom, uint64_t job) {
+      auto& st = self->state;
+      st.job_libraries.erase(job);
+      st.start_failures.erase(job);
+      size_t ended = 0;
+      for (auto& [token, w] : st.workers)
+        if (w.job == job && st.factory.kill_worker) {
+          st.factory.kill_worker(w.pid);
+          ++ended;
+        }
+      if (ended > 0)
+        CARAWAY_LOG(info, raylet)
+          << "the job ended; ending its worker processes" << log::kv("job", job)
+          << log::kv("workers", ended);
+    },
+    [=](wire::register_atom, uint64_t token, wire::executor_actor& executor,
+        int32_t pid) {
+      auto& st = self->state;
+      auto w = st.workers.find(token);
+      if (w == st.workers.end() || w->second.pid != pid || w->second.executor
+          || !executor) {
+        CARAWAY_LOG(warning, raylet)
+          << "a process registered as a worker this node did not start"
+          << log::kv("pid", pid);
+        return;
+      }
+      w->second.executor = executor;
+      auto job = w->second.job;
+      if (auto i = st.starting.find(job);
+          i != st.starting.end() && --i->second == 0)
+        st.starting.erase(i);
+      st.start_failures.erase(job);
+      st.idle_workers[job].push_back(token);
+      self->monitor(executor);
+      CARAWAY_LOG(debug, raylet)
+        << "worker process ready" << log::kv("job", job) << log::kv("pid", pid);
+      dispatch(self);
+    },
+    [=](wire::idle_atom) {
+      auto& st = self->state;
+      st.reap_scheduled = false;
+      std::vector<std::pair<uint64_t, std::string>> ended;
+      for (auto& [token, w] : st.workers)
+        if (auto why = st.factory.reap_worker(w.pid); !why.empty())
+          ended.emplace_back(token, std::move(why));
+      for (auto& [token, why] : ended)
+        worker_ended(self, token, why);
+      schedule_reap(self);
     },
     [=](wire::stop_atom) {
       CARAWAY_LOG(info, raylet) << "stopping on request";

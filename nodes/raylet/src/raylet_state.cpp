@@ -257,9 +257,100 @@ void raylet_state::finish(uint64_t lease_id) {
     return;
   if (!i->second.blocked)
     release(i->second.held);
-  if (i->second.executor)
+  if (auto token = i->second.token; token != 0) {
+    // Back to its job's idle worker processes, unless it is gone.
+    if (auto w = workers.find(token); w != workers.end()) {
+      w->second.lease = 0;
+      idle_workers[w->second.job].push_back(token);
+    }
+  } else if (i->second.executor) {
     idle.emplace_back(std::move(i->second.executor));
+  }
   leases.erase(i);
+}
+
+uint64_t raylet_state::take_idle_worker(uint64_t job) {
+  auto i = idle_workers.find(job);
+  if (i == idle_workers.end() || i->second.empty())
+    return 0;
+  // The most recently idle one: the others may go idle long enough to end.
+  auto token = i->second.back();
+  i->second.pop_back();
+  if (i->second.empty())
+    idle_workers.erase(i);
+  return token;
+}
+
+std::map<uint64_t, uint32_t> raylet_state::workers_wanted() const {
+  std::map<uint64_t, uint32_t> result;
+  auto room = info.available;
+  std::map<uint64_t, size_t> idle_left;
+  for (auto& [job, tokens] : idle_workers)
+    idle_left[job] = tokens.size();
+  std::map<uint64_t, uint32_t> needed;
+  for (auto& [shape, requests] : queues) {
+    for (auto& [key, req] : requests) {
+      if (!shape.fits_in(room))
+        break;
+      room -= shape;
+      if (idle_left[req.job] > 0)
+        --idle_left[req.job];
+      else
+        ++needed[req.job];
+    }
+  }
+  auto total = static_cast<uint32_t>(workers.size());
+  for (auto& [job, n] : needed) {
+    auto i = starting.find(job);
+    auto already = i != starting.end() ? i->second : 0u;
+    if (n <= already)
+      continue;
+    auto more = std::min(n - already,
+                         max_executors > total ? max_executors - total : 0u);
+    if (more == 0)
+      continue;
+    result[job] = more;
+    total += more;
+  }
+  return result;
+}
+
+std::pair<wire::owner_actor, uint64_t>
+raylet_state::worker_gone(uint64_t token) {
+  std::pair<wire::owner_actor, uint64_t> result{wire::owner_actor{}, 0};
+  auto w = workers.find(token);
+  if (w == workers.end())
+    return result;
+  auto job = w->second.job;
+  auto lease_id = w->second.lease;
+  if (!w->second.executor) {
+    if (auto i = starting.find(job); i != starting.end() && --i->second == 0)
+      starting.erase(i);
+  }
+  if (auto i = idle_workers.find(job); i != idle_workers.end()) {
+    auto& v = i->second;
+    v.erase(std::remove(v.begin(), v.end(), token), v.end());
+    if (v.empty())
+      idle_workers.erase(i);
+  }
+  workers.erase(w);
+  if (lease_id != 0) {
+    if (auto l = leases.find(lease_id); l != leases.end()) {
+      result = {l->second.owner, lease_id};
+      finish(lease_id);
+    }
+  }
+  return result;
+}
+
+std::vector<lease_request> raylet_state::drop_requests_of_job(uint64_t job) {
+  size_t actors = 0;
+  return take_waiting(
+    *this,
+    [job](const wire::resource_set&, const lease_request& req) {
+      return req.job == job;
+    },
+    [](const wire::actor_spec&) { return false; }, actors);
 }
 
 bool raylet_state::prepare_bundle(const wire::unique_id& group,

@@ -49,6 +49,11 @@ struct node_options {
   /// The head: how often, at most, raylets hear of nodes whose resource
   /// use changed.
   uint32_t view_period_ms = 100;
+  /// Where tasks run: on threads of the daemon ("threads"), or in worker
+  /// processes per job that the node starts ("processes").
+  std::string worker_mode = "threads";
+  /// The worker program; empty: `caraway-worker` next to this executable.
+  std::string worker_binary;
 };
 
 struct node_started {

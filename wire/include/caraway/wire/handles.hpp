@@ -5,6 +5,7 @@
 // only named here: a handle's signatures need no complete message types.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <caf/atom.hpp>
@@ -94,10 +95,16 @@ using raylet_actor = caf::typed_actor<
   // strategy (`wire::strategy` as a number) with its node and softness for
   // a node affinity; a hard one that cannot be met fails with
   // `unschedulable`.
+  // `job`: the job whose code the tasks run (a node running user code in
+  // worker processes leases a worker of that job).
   caf::replies_to<lease_atom, resource_set, uint32_t, uint64_t, bool, uint8_t,
-                  unique_id, bool>::with<executor_actor, uint64_t, unique_id>,
+                  unique_id, bool,
+                  uint64_t>::with<executor_actor, uint64_t, unique_id>,
   // The owner gives a lease back: its executor is free.
   caf::reacts_to<done_atom, uint64_t>,
+  // A worker process this raylet started (`token`) is ready: its executor
+  // and its pid.
+  caf::reacts_to<register_atom, uint64_t, executor_actor, int32_t>,
   // The gcs publishes the cluster's resource view: rows of nodes whose use
   // changed, joined (ready for work) or died (`alive` false).
   caf::reacts_to<view_atom, std::vector<node_info>>,
@@ -132,10 +139,13 @@ using raylet_actor = caf::typed_actor<
   // The owner of the ids minted by this worker is gone: drop its waiting
   // tasks and free its objects.
   caf::reacts_to<free_atom, uint64_t>,
-  // Load these shared libraries with user code (each once); the reply says
-  // why each one that failed did not load.
-  caf::replies_to<load_atom,
-                  std::vector<std::string>>::with<std::vector<std::string>>>;
+  // The job starts, with these shared libraries of user code: load them
+  // (each once), or note them for the job's worker processes. The reply
+  // says why each one that failed did not load.
+  caf::replies_to<load_atom, uint64_t,
+                  std::vector<std::string>>::with<std::vector<std::string>>,
+  // The job ended: its worker processes end.
+  caf::reacts_to<free_atom, job_atom, uint64_t>>;
 
 /// The owner (core worker) of a process: receives the outcome of the tasks
 /// it submitted and the state changes of actors.
@@ -152,6 +162,9 @@ using owner_actor = caf::typed_actor<
   // sent (said apart from a result only when it had none, or its results
   // went straight into this process): send it more, or give it back.
   caf::reacts_to<done_atom, uint64_t>,
+  // The worker process holding this lease died (why: its signal or exit
+  // code, and the node): the tasks sent there run again or fail.
+  caf::reacts_to<dead_atom, uint64_t, std::string>,
   // Tasks handed back unrun (their executor blocked in `get`): run them
   // elsewhere.
   caf::reacts_to<submit_atom, std::vector<task_spec>>,

@@ -27,16 +27,17 @@ namespace caraway::wire {
 /// What went wrong with a task, an actor or an object.
 enum class error_kind : uint8_t {
   none = 0,
-  task_failed,        // the user's code threw
-  actor_died,         // constructor threw, killed, or its node died
-  object_lost,        // every copy of the object is gone
-  owner_died,         // the process owning the object is gone
-  node_died,          // the node running the task died
-  cancelled,          // cancelled by the user
-  function_missing,   // no function or method registered under that name
-  invalid_argument,   // arguments could not be decoded
-  shutting_down,      // the runtime is stopping
-  unschedulable,      // no node may run it (e.g. its hard node affinity)
+  task_failed,      // the user's code threw
+  actor_died,       // constructor threw, killed, or its node died
+  object_lost,      // every copy of the object is gone
+  owner_died,       // the process owning the object is gone
+  node_died,        // the node running the task died
+  cancelled,        // cancelled by the user
+  function_missing, // no function or method registered under that name
+  invalid_argument, // arguments could not be decoded
+  shutting_down,    // the runtime is stopping
+  unschedulable,    // no node may run it (e.g. its hard node affinity)
+  worker_died,      // the worker process running it crashed or was killed
 };
 
 /// Where a task may run.

@@ -156,8 +156,8 @@ struct gcs_state {
   /// The actor with this id, dead or alive; null if never created.
   const actor_entry* find(const wire::actor_id& id) const;
 
-  /// The libraries of running jobs, each once, in the order of the jobs.
-  std::vector<std::string> running_libraries() const;
+  /// The libraries of each running job that has any.
+  std::map<uint64_t, std::vector<std::string>> running_libraries() const;
 
   /// The node whose raylet takes a new driver's tasks: the first live node
   /// that is ready, else the first live one; null without live nodes.

@@ -36,6 +36,18 @@ struct worker_factory {
   /// Flags a task running (or batched) here as cancelled, and with
   /// `recursive` cancels the tasks it submitted. Null: nothing runs here.
   std::function<void(const wire::task_id&, bool)> cancel;
+  /// Worker processes (null: tasks run on executor threads of this
+  /// process). Starts one for `job` with the job's `libraries`, which
+  /// registers with the raylet under `token`; returns its pid, or 0 with
+  /// `why` filled in.
+  std::function<int32_t(uint64_t job, const std::vector<std::string>&,
+                        uint64_t token, std::string& why)>
+    start_worker;
+  /// How the worker process `pid` ended, once it did (it is reaped then);
+  /// empty while it runs.
+  std::function<std::string(int32_t pid)> reap_worker;
+  /// Kills the worker process `pid` (SIGKILL); it is reaped later.
+  std::function<void(int32_t pid)> kill_worker;
 };
 
 /// Resources granted to an owner's tasks (one executor) or to a live actor.
@@ -45,6 +57,8 @@ struct lease {
   wire::executor_actor executor; // null for an actor's lease
   caf::actor_addr host;      // set for an actor's lease
   uint64_t worker = 0;       // the owner holding an executor's lease
+  uint64_t token = 0;        // the worker process serving it, if any
+  wire::owner_actor owner;   // told if that process dies
 };
 
 /// An owner waiting for a lease: answered with a grant or sent elsewhere.
@@ -60,6 +74,17 @@ struct lease_request {
   /// room.
   wire::unique_id affinity_node;
   bool affinity_soft = false;
+  /// The job whose code the tasks run, and the owner asking.
+  uint64_t job = 0;
+  wire::owner_actor owner;
+};
+
+/// A worker process the raylet started: it runs one job's tasks.
+struct worker_process {
+  uint64_t job = 0;
+  int32_t pid = 0;
+  wire::executor_actor executor; // null until it registered
+  uint64_t lease = 0;            // the lease it serves; 0 while idle
 };
 
 /// Scheduling state of one node; pure logic, no messaging.
@@ -93,6 +118,8 @@ struct raylet_state {
 
   /// A resource report to the gcs is on its way.
   bool report_scheduled = false;
+  /// A look for ended worker processes is due.
+  bool reap_scheduled = false;
 
   /// The other live nodes, as the gcs last published them.
   std::map<wire::unique_id, wire::node_info> view;
@@ -173,6 +200,43 @@ struct raylet_state {
   /// Ends a lease, returning its resources; the executor, if any, is idle.
   void finish(uint64_t lease_id);
 
+  // -- worker processes ------------------------------------------------------
+
+  bool processes() const {
+    return static_cast<bool>(factory.start_worker);
+  }
+
+  /// Worker processes by token, started or registered.
+  std::map<uint64_t, worker_process> workers;
+  /// Registered worker processes without a lease, by job.
+  std::map<uint64_t, std::vector<uint64_t>> idle_workers;
+  /// Worker processes started and not registered yet, by job.
+  std::map<uint64_t, uint32_t> starting;
+  /// Worker processes of a job that ended before they registered, in a
+  /// row: past `max_start_failures` the job's waiting requests fail.
+  std::map<uint64_t, uint32_t> start_failures;
+  static constexpr uint32_t max_start_failures = 3;
+  /// The libraries of each running job, for its worker processes.
+  std::map<uint64_t, std::vector<std::string>> job_libraries;
+  uint64_t next_token = 1;
+
+  /// A registered worker process without a lease for `job`, taken out of
+  /// the idle ones; 0 if none.
+  uint64_t take_idle_worker(uint64_t job);
+
+  /// Which requests wait for a worker process, as if granted in order while
+  /// resources last: how many more processes each job needs (beyond those
+  /// starting), capped by `max_executors` processes in all.
+  std::map<uint64_t, uint32_t> workers_wanted() const;
+
+  /// The worker process `token` is gone: forgotten, and the lease it
+  /// served (if any) ends. Returns that lease's owner and number (null
+  /// owner if it had none).
+  std::pair<wire::owner_actor, uint64_t> worker_gone(uint64_t token);
+
+  /// Takes out the waiting lease requests of `job`.
+  std::vector<lease_request> drop_requests_of_job(uint64_t job);
+
   uint64_t pending() const {
     return queued + pending_actors.size() + infeasible.size();
   }
@@ -228,7 +292,9 @@ struct raylet_state {
 /// The raylet's own view of itself: its public interface plus its timers.
 using raylet_impl = wire::raylet_actor::extend<
   // Time to report resource use to the gcs.
-  caf::reacts_to<wire::report_atom>>;
+  caf::reacts_to<wire::report_atom>,
+  // Time to look for worker processes that ended.
+  caf::reacts_to<wire::idle_atom>>;
 
 /// Spawns nothing itself: `factory` makes executors and actor hosts.
 raylet_impl::behavior_type

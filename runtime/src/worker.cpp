@@ -1,0 +1,74 @@
+// The worker role: a process a node starts for one job. It loads the job's
+// libraries, runs the job's tasks on one executor leased out by its node's
+// raylet, and owns the tasks and objects its tasks make, like a driver. It
+// ends when its raylet is gone.
+
+#include <unistd.h>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "caraway/error.hpp"
+#include "caraway/log.hpp"
+#include "caraway/node/executor.hpp"
+#include "caraway/runtime/connect.hpp"
+#include "caraway/wire/address.hpp"
+#include "process.hpp"
+#include "runner.hpp"
+
+namespace caraway::runtime {
+
+std::unique_ptr<process> start_worker_process(const config& cfg,
+                                              const worker_options& opts) {
+  return start_process([&](process& p) {
+    node_options timing;
+    make_system(p, cfg, /*networked=*/true, timing);
+    make_owner_core(p, cfg, cfg.cluster_get_spin_us, cfg.task_events);
+    std::string host;
+    uint16_t port = 0;
+    std::string why;
+    if (!wire::split_address(opts.raylet_address, host, port, why))
+      throw invalid_argument_error("invalid raylet address: " + why);
+    wire::unique_id node;
+    if (!wire::from_string(opts.node_id, node))
+      throw invalid_argument_error("invalid node id: " + opts.node_id);
+    connect_head(p, opts.head_address, cfg.connect_timeout_ms,
+                 cfg.head_reconnect_timeout_ms, /*driver=*/false);
+    std::string head_host;
+    uint16_t head_port = 0;
+    wire::split_address(opts.head_address, head_host, head_port, why);
+    // Serves its tasks' large results on the address that routes to the
+    // head, where other nodes pull them.
+    start_data_path(p, cfg, std::string{}, 0, head_host);
+    auto raylet = connect_raylet(
+      *p.sys, host, port, std::chrono::milliseconds(cfg.connect_timeout_ms));
+    if (!raylet)
+      throw error("cannot reach the raylet of node " + opts.node_id + " at "
+                  + opts.raylet_address + ": "
+                  + render(*p.sys, raylet.error()));
+    p.raylet = std::move(*raylet);
+    p.owns_raylet = false;
+    spawn_owner(p, cfg, std::string{});
+    p.core->connect({p.gcs, p.raylet, p.owner, p.store, p.store_actor, p.puller,
+                     p.data_address, node});
+    p.core->node_id(opts.node_id);
+    p.core->job(opts.job);
+    caf::anon_send(p.gcs, wire::subscribe_atom::value, p.owner);
+    // The worker ends with its raylet: the node stopped or died.
+    p.raylet_stopped = std::make_shared<std::promise<std::string>>();
+    p.raylet_stopped_future = p.raylet_stopped->get_future().share();
+    auto stopped = p.raylet_stopped;
+    auto where = opts.raylet_address;
+    caf::actor_cast<caf::abstract_actor*>(p.raylet)->attach_functor(
+      [stopped, where](const caf::error&) {
+        stopped->set_value("lost the raylet at " + where);
+      });
+    auto run = std::make_shared<core::runner>(*p.core);
+    auto exec = p.sys->spawn<caf::detached>(node::executor, p.raylet, run);
+    p.others.emplace_back(caf::actor_cast<caf::actor>(exec));
+    caf::anon_send(p.raylet, wire::register_atom::value, opts.token, exec,
+                   static_cast<int32_t>(getpid()));
+  });
+}
+
+} // namespace caraway::runtime

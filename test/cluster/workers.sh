@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# cluster.workers: a head running tasks in worker processes
+# (--worker-mode processes). Tasks run in caraway-worker processes, not in
+# the daemon; a task that aborts, exits or segfaults fails alone with a
+# worker_crashed_error naming the signal or exit code and the node, and one
+# with a retry runs again in another worker and returns. The daemon keeps
+# serving throughout; the job's workers end with its driver, and none is
+# left once the cluster stops.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh" "$1"
+app=$2
+library=$3
+require "$node" "$app" "$bin_dir/caraway-worker"
+
+# The worker processes whose parent is <pid>.
+workers_of() {
+  pgrep -P "$1" -x caraway-worker || true
+}
+
+pick_port
+address=127.0.0.1:$free
+start head "$node" --port "$free" --num-cpus 2 --worker-mode processes \
+  --libraries "$library" "${timing[@]}"
+head=$last_pid
+wait_listening head "$head"
+head_id=$(node_id_of head)
+
+run crash 120 "$app" crash "$work" --caraway-address "$address"
+((status == 0)) || fail "the crash driver exited with $status"
+out=$work/crash.out
+grep -Eq '^runs-in caraway-worker [0-9]+$' "$out" \
+  || fail "tasks do not run in worker processes: $(grep runs-in "$out")"
+[[ -f $work/once ]] || fail "the retried task never crashed"
+grep -Eq '^retried [0-9]+$' "$out" || fail "the retried task did not return"
+for how in abort exit segv; do
+  grep -q "^$how-error " "$out" || fail "$how: no worker_crashed_error"
+  grep "^$how-error " "$out" | grep -q "node $head_id" \
+    || fail "$how: the error does not name the node"
+done
+grep '^abort-error ' "$out" | grep -q 'signal 6 (SIGABRT)' \
+  || fail "abort: the error does not name SIGABRT: $(grep abort-error "$out")"
+grep '^exit-error ' "$out" | grep -q 'exited with code 3' \
+  || fail "exit: the error does not name the exit code"
+grep '^segv-error ' "$out" | grep -q 'signal 11 (SIGSEGV)' \
+  || fail "segv: the error does not name SIGSEGV"
+grep -Eq '^after caraway-worker [0-9]+$' "$out" \
+  || fail "no task ran after the crashes"
+running "$head" || fail "the head died with its workers"
+echo "ok: crashes failed only their tasks, with their causes"
+
+# The job's workers end with its driver.
+eventually 10 "the job's workers outlive it: $(workers_of "$head")" \
+  test -z "$(workers_of "$head")"
+echo "ok: the job's workers ended with it"
+
+# The next job gets workers of its own, busy in a task when the cluster
+# stops: they end with the node.
+start busy "$app" busy --caraway-address "$address"
+busy=$last_pid
+wait_for_line busy "$busy" '^submitted$' 30
+eventually 30 "the second job started no worker" \
+  test -n "$(workers_of "$head")"
+mapfile -t left < <(workers_of "$head")
+cli stop 15 --address "$address" stop
+expect_exit head "$head" 20 0
+wait_exit "$busy" 30
+for pid in "${left[@]}"; do
+  eventually 5 "worker process $pid outlives the stopped node" \
+    bash -c "! grep -qs '' /proc/$pid/cmdline"
+done
+echo "ok: no worker process is left after stop"
