@@ -61,6 +61,8 @@ struct options {
   std::string address;
   /// Nodes of a local cluster to start (--cluster), 0 for none.
   int cluster_nodes = 0;
+  /// With --cluster: the nodes' --worker-mode.
+  std::string worker_mode = "threads";
 
   /// Tasks run in other processes than the driver.
   bool remote() const {
@@ -69,14 +71,18 @@ struct options {
 };
 
 void usage() {
-  std::cerr << "usage: caraway-bench [--quick] [--trials N] [--trial-ms MS]\n"
-               "         [--only baseline|tasks|actors|objects|groups|fib|queue|\n"
-               "                 scaling]\n"
-               "         [--address HOST:PORT | --cluster 1|2|3]\n"
-               "         [--caraway-...]\n"
-               "  --address: drive the running cluster with this head\n"
-               "  --cluster: start 1 or 2 local caraway-node daemons, drive\n"
-               "             them and stop them again\n";
+  std::cerr
+    << "usage: caraway-bench [--quick] [--trials N] [--trial-ms MS]\n"
+       "         [--only baseline|tasks|actors|objects|groups|fib|queue|\n"
+       "                 scaling]\n"
+       "         [--address HOST:PORT | --cluster 1|2|3\n"
+       "          [--worker-mode threads|processes]]\n"
+       "         [--caraway-...]\n"
+       "  --address: drive the running cluster with this head\n"
+       "  --cluster: start 1 or 2 local caraway-node daemons, drive\n"
+       "             them and stop them again\n"
+       "  --worker-mode: where those nodes run tasks (default:\n"
+       "             threads)\n";
 }
 
 // Parses the bench's own flags and skips the `--caraway-...` ones (and their
@@ -121,6 +127,12 @@ options parse_flags(int argc, char** argv) {
       opts.cluster_nodes = next_value();
       if (opts.cluster_nodes > 3)
         throw std::invalid_argument("--cluster takes 1 to 3 nodes");
+    } else if (arg == "--worker-mode") {
+      if (i + 1 >= argc)
+        throw std::invalid_argument(arg + " needs a value");
+      opts.worker_mode = argv[++i];
+      if (opts.worker_mode != "threads" && opts.worker_mode != "processes")
+        throw std::invalid_argument("--worker-mode is threads or processes");
     } else if (arg == "--help" || arg == "-h") {
       usage();
       std::exit(EXIT_SUCCESS);
@@ -619,7 +631,8 @@ int main(int argc, char** argv) {
       auto caraway_cfg = caraway::parse_config(argc, argv);
       if (opts.cluster_nodes > 0) {
         cluster = std::make_unique<local_cluster>(
-          opts.cluster_nodes, cluster_files::next_to(self_exe()));
+          opts.cluster_nodes, cluster_files::next_to(self_exe()),
+          opts.worker_mode);
         caraway_cfg.address = cluster->address();
       } else {
         caraway_cfg.address = opts.address;

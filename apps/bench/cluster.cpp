@@ -40,21 +40,25 @@ cluster_files cluster_files::next_to(const std::string& exe) {
   return result;
 }
 
-local_cluster::local_cluster(int nodes, const cluster_files& files) {
+local_cluster::local_cluster(int nodes, const cluster_files& files,
+                             const std::string& worker_mode) {
   if (nodes < 1 || nodes > 3)
     throw std::invalid_argument("a local cluster has 1 to 3 nodes");
+  std::vector<std::string> common{"--libraries", files.library, "--worker-mode",
+                                  worker_mode};
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end(), common.begin(), common.end());
+    return args;
+  };
   // Port 0: the kernel picks a free port and the node prints it.
-  start_node({files.node, "--port", "0", "--num-cpus", "2", "--libraries",
-              files.library},
-             "head");
+  start_node(with({files.node, "--port", "0", "--num-cpus", "2"}), "head");
   if (nodes > 1)
-    start_node({files.node, "--role", "worker", "--head-address", address_,
-                "--num-cpus", "1", "--resources", "tpu:1", "--libraries",
-                files.library},
+    start_node(with({files.node, "--role", "worker", "--head-address", address_,
+                     "--num-cpus", "1", "--resources", "tpu:1"}),
                "worker1");
   if (nodes > 2)
-    start_node({files.node, "--role", "worker", "--head-address", address_,
-                "--num-cpus", "2", "--libraries", files.library},
+    start_node(with({files.node, "--role", "worker", "--head-address", address_,
+                     "--num-cpus", "2"}),
                "worker2");
 }
 

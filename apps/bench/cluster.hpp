@@ -28,7 +28,9 @@ struct cluster_files {
 /// listen on ports the kernel picks, so runs side by side never collide.
 class local_cluster {
 public:
-  local_cluster(int nodes, const cluster_files& files);
+  /// `worker_mode`: the nodes' --worker-mode.
+  local_cluster(int nodes, const cluster_files& files,
+                const std::string& worker_mode = "threads");
   ~local_cluster();
   local_cluster(const local_cluster&) = delete;
   local_cluster& operator=(const local_cluster&) = delete;

@@ -3,10 +3,13 @@
 
 #include <doctest/doctest.h>
 
+#include <map>
+
 #include "caraway/error.hpp"
 #include "caraway/node/executor.hpp"
 #include "caraway/node/raylet.hpp"
 #include "caraway/node/store_memory.hpp"
+#include "caraway/wire/errc.hpp"
 #include "deterministic.hpp"
 #include "fake_gcs.hpp"
 #include "fake_owner.hpp"
@@ -65,10 +68,14 @@ struct lease_log {
   };
   std::vector<reply> replies;
   std::vector<caf::error> errors;
+  /// Leases whose worker process died, with why.
+  std::vector<std::pair<uint64_t, std::string>> dead;
 };
 
+// Leases for job 1; hears of their worker processes' deaths as an owner.
 using lessee_actor = caf::typed_actor<
-  caf::reacts_to<wire::lease_atom, wire::resource_set, uint32_t, uint64_t>>;
+  caf::reacts_to<wire::lease_atom, wire::resource_set, uint32_t, uint64_t>,
+  caf::reacts_to<wire::dead_atom, uint64_t, std::string>>;
 
 // Asks `raylet` for a lease of the given shape per message, as an owner
 // would, and records each answer.
@@ -88,6 +95,9 @@ lessee_actor::behavior_type lessee(lessee_actor::pointer self,
             log->replies.push_back({std::move(exec), lease, node});
           },
           [=](caf::error& err) { log->errors.push_back(std::move(err)); });
+    },
+    [=](wire::dead_atom, uint64_t lease, std::string& why) {
+      log->dead.emplace_back(lease, std::move(why));
     },
   };
 }
@@ -128,6 +138,155 @@ TEST_CASE_FIXTURE(raylet_fixture,
   caf::anon_send(raylet, wire::free_atom::value, uint64_t{7});
   run();
   CHECK(log->errors.size() == 2);
+  caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
+}
+
+namespace {
+
+// Worker processes as a raylet sees them: started, ended, killed (no real
+// process; the test says when one ends).
+struct fake_processes {
+  struct started {
+    uint64_t job;
+    std::vector<std::string> libraries;
+    uint64_t token;
+  };
+  std::vector<started> starts;
+  std::map<int32_t, std::string> ended; // pid -> why, until reaped
+  std::vector<int32_t> killed;
+  bool fail_start = false;
+
+  static int32_t pid_of(size_t index) {
+    return static_cast<int32_t>(1000 + index);
+  }
+
+  void install(node::worker_factory& factory) {
+    factory.start_worker = [this](uint64_t job,
+                                  const std::vector<std::string>& libs,
+                                  uint64_t token, std::string& why) {
+      if (fail_start) {
+        why = "no such program";
+        return int32_t{0};
+      }
+      starts.push_back({job, libs, token});
+      return pid_of(starts.size() - 1);
+    };
+    factory.reap_worker = [this](int32_t pid) {
+      auto i = ended.find(pid);
+      if (i == ended.end())
+        return std::string{};
+      auto why = i->second;
+      ended.erase(i);
+      return why;
+    };
+    factory.kill_worker = [this](int32_t pid) {
+      killed.push_back(pid);
+      ended.emplace(pid, "was killed by signal 9 (SIGKILL)");
+    };
+  }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(raylet_fixture,
+                  "a raylet with worker processes starts them per job, "
+                  "leases them once registered and reports their deaths") {
+  fake_processes procs;
+  wire::node_info info;
+  info.id = {1, 1};
+  info.total = {{"CPU", 1}};
+  node::worker_factory factory;
+  procs.install(factory);
+  wire::raylet_actor raylet = sys.spawn(node::raylet, info, uint32_t{4},
+                                        std::move(factory), gcs, 0.5);
+  run();
+  auto log = std::make_shared<lease_log>();
+  auto owner = sys.spawn(lessee, raylet, log);
+  wire::resource_set one{{"CPU", 1}};
+  caf::anon_send(raylet, wire::load_atom::value, uint64_t{1},
+                 std::vector<std::string>{"/x/job1.so"});
+  run();
+  caf::anon_send(owner, wire::lease_atom::value, one, uint32_t{0}, uint64_t{7});
+  caf::anon_send(owner, wire::lease_atom::value, one, uint32_t{0}, uint64_t{7});
+  run();
+  // One CPU: one process for the two requests, with the job's code; no
+  // lease until it registers.
+  REQUIRE(procs.starts.size() == 1);
+  CHECK(procs.starts[0].job == 1);
+  CHECK(procs.starts[0].libraries == std::vector<std::string>{"/x/job1.so"});
+  CHECK(log->replies.empty());
+  auto exec = wire::executor_actor{sys.spawn(test::fake_executor, exec_log)};
+  // A process it did not start (wrong pid) is not taken.
+  caf::anon_send(raylet, wire::register_atom::value, procs.starts[0].token,
+                 exec, int32_t{4242});
+  run();
+  CHECK(log->replies.empty());
+  caf::anon_send(raylet, wire::register_atom::value, procs.starts[0].token,
+                 exec, fake_processes::pid_of(0));
+  run();
+  REQUIRE(log->replies.size() == 1);
+  CHECK(log->replies[0].executor == exec);
+  auto first = log->replies[0].lease;
+  // The worker dies running the lease: the owner hears why, the CPU comes
+  // back and the waiting request gets a new process.
+  procs.ended[fake_processes::pid_of(0)] = "was killed by signal 6 (SIGABRT)";
+  trigger_timeouts();
+  run();
+  REQUIRE(log->dead.size() == 1);
+  CHECK(log->dead[0].first == first);
+  CHECK(log->dead[0].second.find("signal 6 (SIGABRT)") != std::string::npos);
+  CHECK(log->dead[0].second.find("node " + wire::to_string(info.id))
+        != std::string::npos);
+  REQUIRE(procs.starts.size() == 2);
+  // A job that ended takes its processes along.
+  caf::anon_send(raylet, wire::free_atom::value, wire::job_atom::value,
+                 uint64_t{1});
+  run();
+  CHECK(procs.killed == std::vector<int32_t>{fake_processes::pid_of(1)});
+  caf::anon_send_exit(exec, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(raylet_fixture,
+                  "a raylet whose worker processes do not start fails the "
+                  "job's requests, saying why") {
+  fake_processes procs;
+  wire::node_info info;
+  info.id = {1, 1};
+  info.total = {{"CPU", 2}};
+  node::worker_factory factory;
+  procs.install(factory);
+  wire::raylet_actor raylet = sys.spawn(node::raylet, info, uint32_t{4},
+                                        std::move(factory), gcs, 0.5);
+  run();
+  auto log = std::make_shared<lease_log>();
+  auto owner = sys.spawn(lessee, raylet, log);
+  wire::resource_set one{{"CPU", 1}};
+  SUBCASE("the program cannot run") {
+    procs.fail_start = true;
+    caf::anon_send(owner, wire::lease_atom::value, one, uint32_t{0},
+                   uint64_t{7});
+    run();
+    REQUIRE(log->errors.size() == 1);
+    CHECK(wire::code_of(log->errors[0]) == wire::errc::unschedulable);
+  }
+  SUBCASE("it ends before it registers, again and again") {
+    caf::anon_send(owner, wire::lease_atom::value, one, uint32_t{0},
+                   uint64_t{7});
+    run();
+    for (size_t i = 0; i < node::raylet_state::max_start_failures; ++i) {
+      REQUIRE(procs.starts.size() == i + 1);
+      CHECK(log->errors.empty());
+      procs.ended[fake_processes::pid_of(i)] = "exited with code 1";
+      trigger_timeouts();
+      run();
+    }
+    REQUIRE(log->errors.size() == 1);
+    CHECK(wire::code_of(log->errors[0]) == wire::errc::unschedulable);
+  }
+  CHECK(log->replies.empty());
   caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
 }
