@@ -47,6 +47,24 @@ std::string worker_binary(const node_options& opts) {
   return (exe.parent_path() / "caraway-worker").string();
 }
 
+// Where the node's worker processes write their output: `logs` in its data
+// dir, else in a session directory of its own under the temporary
+// directory. Kept after the node stops, for a look at what went wrong.
+std::string worker_log_dir(const node_options& opts,
+                           const wire::unique_id& node) {
+  namespace fs = std::filesystem;
+  auto dir = !opts.data_dir.empty()
+               ? fs::path{opts.data_dir} / "logs"
+               : fs::temp_directory_path()
+                   / ("caraway-session-" + wire::to_string(node)) / "logs";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw error("cannot create the directory for worker logs " + dir.string()
+                + ": " + ec.message());
+  return dir.string();
+}
+
 // Tasks go to worker processes the node starts per job (`launcher`).
 void use_worker_processes(node::worker_factory& factory,
                           std::shared_ptr<worker_launcher> launcher) {
@@ -106,6 +124,9 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
     opts.binary = worker_binary(*daemon);
     opts.node_id = wire::to_string(info.id);
     opts.log_level = cfg.log_level;
+    opts.log_dir = worker_log_dir(*daemon, info.id);
+    CARAWAY_LOG(info, runtime)
+      << "tasks run in worker processes" << log::kv("logs", opts.log_dir);
     p.workers = std::make_shared<worker_launcher>(std::move(opts));
     use_worker_processes(factory, p.workers);
   }

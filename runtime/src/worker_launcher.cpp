@@ -1,5 +1,6 @@
 #include "worker_launcher.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -43,6 +44,27 @@ int32_t worker_launcher::start(uint64_t job,
     args.emplace_back("--library");
     args.emplace_back(lib);
   }
+  // Its output goes to files of its own, named once its pid is known.
+  std::string log_base;
+  int out_fd = -1;
+  int err_fd = -1;
+  if (!opts_.log_dir.empty()) {
+    log_base = opts_.log_dir + "/worker-" + std::to_string(job) + "-t"
+               + std::to_string(token);
+    out_fd = open((log_base + ".out").c_str(),
+                  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    err_fd = open((log_base + ".err").c_str(),
+                  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out_fd < 0 || err_fd < 0) {
+      why = "cannot create its log files in " + opts_.log_dir + ": "
+            + std::strerror(errno);
+      if (out_fd >= 0)
+        close(out_fd);
+      if (err_fd >= 0)
+        close(err_fd);
+      return 0;
+    }
+  }
   // Everything the child needs is ready before fork: between fork and exec
   // it may only make system calls.
   std::vector<char*> argv;
@@ -54,6 +76,10 @@ int32_t worker_launcher::start(uint64_t job,
   auto pid = fork();
   if (pid < 0) {
     why = std::string{"fork failed: "} + std::strerror(errno);
+    if (out_fd >= 0) {
+      close(out_fd);
+      close(err_fd);
+    }
     return 0;
   }
   if (pid == 0) {
@@ -67,13 +93,24 @@ int32_t worker_launcher::start(uint64_t job,
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (out_fd >= 0 && (dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0))
+      _exit(127);
     if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
       for (long fd = 3; fd < max_fd; ++fd)
         close(static_cast<int>(fd));
     execv(argv[0], argv.data());
     _exit(127);
   }
-  running_.insert(pid);
+  if (out_fd >= 0) {
+    close(out_fd);
+    close(err_fd);
+    auto named = opts_.log_dir + "/worker-" + std::to_string(job) + "-"
+                 + std::to_string(pid);
+    if (rename((log_base + ".out").c_str(), (named + ".out").c_str()) == 0
+        && rename((log_base + ".err").c_str(), (named + ".err").c_str()) == 0)
+      log_base = named;
+  }
+  running_.emplace(pid, std::move(log_base));
   return static_cast<int32_t>(pid);
 }
 
@@ -92,17 +129,21 @@ std::string worker_launcher::describe_status(int status) {
 
 std::string worker_launcher::reap(int32_t pid) {
   std::lock_guard<std::mutex> guard{mtx_};
-  if (running_.count(pid) == 0)
+  auto i = running_.find(pid);
+  if (i == running_.end())
     return "ended";
   int status = 0;
   auto got = waitpid(pid, &status, WNOHANG);
   if (got == 0)
     return {};
-  running_.erase(pid);
-  if (got < 0)
-    return "ended (it could not be waited for: "
-           + std::string{std::strerror(errno)} + ")";
-  return describe_status(status);
+  auto logs = std::move(i->second);
+  running_.erase(i);
+  auto result = got < 0 ? "ended (it could not be waited for: "
+                            + std::string{std::strerror(errno)} + ")"
+                        : describe_status(status);
+  if (!logs.empty())
+    result += "; its output is in " + logs + ".out and .err";
+  return result;
 }
 
 void worker_launcher::kill(int32_t pid) {
@@ -113,9 +154,9 @@ void worker_launcher::kill(int32_t pid) {
 
 void worker_launcher::stop_all() {
   std::lock_guard<std::mutex> guard{mtx_};
-  for (auto pid : running_)
+  for (auto& [pid, logs] : running_)
     ::kill(pid, SIGKILL);
-  for (auto pid : running_) {
+  for (auto& [pid, logs] : running_) {
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
       ; // again

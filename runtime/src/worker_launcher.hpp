@@ -6,8 +6,8 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +24,9 @@ public:
     std::string head_address;
     std::string node_id;
     std::string log_level = "info";
+    /// Where each worker's stdout and stderr go, as
+    /// worker-<job>-<pid>.out and .err; empty: the daemon's own.
+    std::string log_dir;
   };
 
   explicit worker_launcher(options opts);
@@ -42,8 +45,8 @@ public:
   int32_t start(uint64_t job, const std::vector<std::string>& libraries,
                 uint64_t token, std::string& why);
 
-  /// How `pid` ended (reaped now), e.g. "was killed by signal 6 (SIGABRT)";
-  /// empty while it runs.
+  /// How `pid` ended (reaped now), e.g. "was killed by signal 6 (SIGABRT);
+  /// its output is in DIR/worker-1-1234.{out,err}"; empty while it runs.
   std::string reap(int32_t pid);
 
   /// Sends SIGKILL to `pid` if it is one of ours and not reaped yet.
@@ -59,7 +62,8 @@ public:
 private:
   options opts_;
   std::mutex mtx_;
-  std::set<pid_t> running_;
+  /// Running workers, with the start of their log files' paths.
+  std::map<pid_t, std::string> running_;
 };
 
 } // namespace caraway::runtime

@@ -157,6 +157,7 @@ CARAWAY_REMOTE(ns_seen, hold_until)
 // The program running the task and its pid: "caraway-worker 1234" in a
 // worker process.
 std::string process_name() {
+  std::cout << "process_name ran" << std::endl;
   std::string comm;
   std::getline(std::ifstream{"/proc/self/comm"}, comm);
   return comm + " " + std::to_string(getpid());

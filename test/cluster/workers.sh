@@ -5,7 +5,8 @@
 # worker_crashed_error naming the signal or exit code and the node, and one
 # with a retry runs again in another worker and returns. The daemon keeps
 # serving throughout; the job's workers end with its driver, and none is
-# left once the cluster stops.
+# left once the cluster stops. Each worker's output is in a file of its own
+# under the node's data dir, which the crash errors name.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh" "$1"
@@ -21,7 +22,7 @@ workers_of() {
 pick_port
 address=127.0.0.1:$free
 start head "$node" --port "$free" --num-cpus 2 --worker-mode processes \
-  --libraries "$library" "${timing[@]}"
+  --libraries "$library" --data-dir "$work/data" "${timing[@]}"
 head=$last_pid
 wait_listening head "$head"
 head_id=$(node_id_of head)
@@ -44,6 +45,10 @@ grep '^exit-error ' "$out" | grep -q 'exited with code 3' \
   || fail "exit: the error does not name the exit code"
 grep '^segv-error ' "$out" | grep -q 'signal 11 (SIGSEGV)' \
   || fail "segv: the error does not name SIGSEGV"
+grep '^abort-error ' "$out" | grep -q "its output is in $work/data/logs/worker-1-" \
+  || fail "abort: the error does not name the worker's log files"
+grep -qs '^process_name ran$' "$work"/data/logs/worker-1-*.out \
+  || fail "a task's output is not in its worker's log file"
 grep -Eq '^after caraway-worker [0-9]+$' "$out" \
   || fail "no task ran after the crashes"
 running "$head" || fail "the head died with its workers"
