@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <map>
 
 #include "caraway/error.hpp"
@@ -35,7 +36,11 @@ struct raylet_fixture : test::deterministic_fixture {
     = std::make_shared<test::executor_log>();
   wire::gcs_actor gcs = sys.spawn(test::fake_gcs, gcs_log);
 
-  wire::raylet_actor make_raylet(wire::resource_set total) {
+  /// A raylet of node {1, 1}; `customize` may change what it starts.
+  wire::raylet_actor
+  make_raylet(wire::resource_set total,
+              const std::function<void(node::worker_factory&)>& customize
+              = nullptr) {
     wire::node_info info;
     info.id = {1, 1};
     info.total = std::move(total);
@@ -43,6 +48,8 @@ struct raylet_fixture : test::deterministic_fixture {
     factory.spawn_executor = [this](wire::raylet_actor) {
       return wire::executor_actor{sys.spawn(test::fake_executor, exec_log)};
     };
+    if (customize)
+      customize(factory);
     wire::raylet_actor result = sys.spawn(node::raylet, info, uint32_t{4},
                                           std::move(factory), gcs, 0.5);
     run();
@@ -193,14 +200,8 @@ TEST_CASE_FIXTURE(raylet_fixture,
                   "a raylet with worker processes starts them per job, "
                   "leases them once registered and reports their deaths") {
   fake_processes procs;
-  wire::node_info info;
-  info.id = {1, 1};
-  info.total = {{"CPU", 1}};
-  node::worker_factory factory;
-  procs.install(factory);
-  wire::raylet_actor raylet = sys.spawn(node::raylet, info, uint32_t{4},
-                                        std::move(factory), gcs, 0.5);
-  run();
+  auto raylet = make_raylet({{"CPU", 1}},
+                            [&](auto& factory) { procs.install(factory); });
   auto log = std::make_shared<lease_log>();
   auto owner = sys.spawn(lessee, raylet, log);
   wire::resource_set one{{"CPU", 1}};
@@ -236,8 +237,9 @@ TEST_CASE_FIXTURE(raylet_fixture,
   REQUIRE(log->dead.size() == 1);
   CHECK(log->dead[0].first == first);
   CHECK(log->dead[0].second.find("signal 6 (SIGABRT)") != std::string::npos);
-  CHECK(log->dead[0].second.find("node " + wire::to_string(info.id))
-        != std::string::npos);
+  CHECK(
+    log->dead[0].second.find("node " + wire::to_string(wire::unique_id{1, 1}))
+    != std::string::npos);
   REQUIRE(procs.starts.size() == 2);
   // A job that ended takes its processes along.
   caf::anon_send(raylet, wire::free_atom::value, wire::job_atom::value,
@@ -253,14 +255,8 @@ TEST_CASE_FIXTURE(raylet_fixture,
                   "a raylet whose worker processes do not start fails the "
                   "job's requests, saying why") {
   fake_processes procs;
-  wire::node_info info;
-  info.id = {1, 1};
-  info.total = {{"CPU", 2}};
-  node::worker_factory factory;
-  procs.install(factory);
-  wire::raylet_actor raylet = sys.spawn(node::raylet, info, uint32_t{4},
-                                        std::move(factory), gcs, 0.5);
-  run();
+  auto raylet = make_raylet({{"CPU", 2}},
+                            [&](auto& factory) { procs.install(factory); });
   auto log = std::make_shared<lease_log>();
   auto owner = sys.spawn(lessee, raylet, log);
   wire::resource_set one{{"CPU", 1}};
