@@ -66,8 +66,16 @@ std::unique_ptr<process> start_worker_process(const config& cfg,
     auto run = std::make_shared<core::runner>(*p.core);
     auto exec = p.sys->spawn<caf::detached>(node::executor, p.raylet, run);
     p.others.emplace_back(caf::actor_cast<caf::actor>(exec));
+    // Owners connect here directly instead of going through the node.
+    auto listen_host = node::local_address_towards(head_host);
+    auto published = p.sys->middleman().publish(exec, 0, listen_host.c_str(),
+                                                true);
+    if (!published)
+      throw error("cannot listen on " + listen_host + ": "
+                  + render(*p.sys, published.error()));
     caf::anon_send(p.raylet, wire::register_atom::value, opts.token, exec,
-                   static_cast<int32_t>(getpid()));
+                   static_cast<int32_t>(getpid()),
+                   listen_host + ":" + std::to_string(*published));
   });
 }
 

@@ -24,7 +24,7 @@ struct raylet_log {
   /// unanswered in `waiting`.
   wire::executor_actor executor;
   std::vector<caf::typed_response_promise<wire::executor_actor, uint64_t,
-                                          wire::unique_id>>
+                                          wire::unique_id, std::string>>
     waiting;
   wire::unique_id node{1, 1};
   uint64_t next_lease = 100;
@@ -46,16 +46,17 @@ fake_raylet(wire::raylet_actor::pointer self,
   return {
     [=](wire::lease_atom, const wire::resource_set& shape, uint32_t depth,
         uint64_t worker, bool spilled, uint8_t, const wire::unique_id&, bool,
-        uint64_t)
-      -> caf::result<wire::executor_actor, uint64_t, wire::unique_id> {
+        uint64_t) -> caf::result<wire::executor_actor, uint64_t,
+                                 wire::unique_id, std::string> {
       log->requests.emplace_back(shape, depth, worker, spilled);
       if (!log->executor) {
-        auto promise = self->make_response_promise<wire::executor_actor,
-                                                   uint64_t, wire::unique_id>();
+        auto promise
+          = self->make_response_promise<wire::executor_actor, uint64_t,
+                                        wire::unique_id, std::string>();
         log->waiting.push_back(promise);
         return promise;
       }
-      return {log->executor, log->next_lease++, log->node};
+      return {log->executor, log->next_lease++, log->node, std::string{}};
     },
     [=](wire::done_atom, uint64_t lease) { log->done.push_back(lease); },
     [](wire::view_atom, std::vector<wire::node_info>&) {},
@@ -86,7 +87,8 @@ fake_raylet(wire::raylet_actor::pointer self,
       return std::vector<std::string>{};
     },
     [](wire::free_atom, wire::job_atom, uint64_t) {},
-    [](wire::register_atom, uint64_t, wire::executor_actor&, int32_t) {},
+    [](wire::register_atom, uint64_t, wire::executor_actor&, int32_t,
+       const std::string&) {},
   };
 }
 

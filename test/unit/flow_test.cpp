@@ -72,6 +72,7 @@ struct lease_log {
     wire::executor_actor executor;
     uint64_t lease = 0;
     wire::unique_id node;
+    std::string address;
   };
   std::vector<reply> replies;
   std::vector<caf::error> errors;
@@ -97,9 +98,10 @@ lessee_actor::behavior_type lessee(lessee_actor::pointer self,
                   worker, false, uint8_t{0}, wire::unique_id{}, false,
                   uint64_t{1})
         .then(
-          [=](wire::executor_actor& exec, uint64_t lease,
-              wire::unique_id& node) {
-            log->replies.push_back({std::move(exec), lease, node});
+          [=](wire::executor_actor& exec, uint64_t lease, wire::unique_id& node,
+              std::string& address) {
+            log->replies.push_back(
+              {std::move(exec), lease, node, std::move(address)});
           },
           [=](caf::error& err) { log->errors.push_back(std::move(err)); });
     },
@@ -220,14 +222,17 @@ TEST_CASE_FIXTURE(raylet_fixture,
   auto exec = wire::executor_actor{sys.spawn(test::fake_executor, exec_log)};
   // A process it did not start (wrong pid) is not taken.
   caf::anon_send(raylet, wire::register_atom::value, procs.starts[0].token,
-                 exec, int32_t{4242});
+                 exec, int32_t{4242}, std::string{"127.0.0.1:4000"});
   run();
   CHECK(log->replies.empty());
   caf::anon_send(raylet, wire::register_atom::value, procs.starts[0].token,
-                 exec, fake_processes::pid_of(0));
+                 exec, fake_processes::pid_of(0),
+                 std::string{"127.0.0.1:4000"});
   run();
   REQUIRE(log->replies.size() == 1);
   CHECK(log->replies[0].executor == exec);
+  // The owner learns where to reach the worker directly.
+  CHECK(log->replies[0].address == "127.0.0.1:4000");
   auto first = log->replies[0].lease;
   // The worker dies running the lease: the owner hears why, the CPU comes
   // back and the waiting request gets a new process.

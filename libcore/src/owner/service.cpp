@@ -14,21 +14,22 @@ namespace {
 
 using self_ptr = service_actor::stateful_pointer<service_state>;
 
-// Opens a direct connection to a node. CAF routes messages to a node it only
-// learned of through the head via the head, unless connected directly.
-void dial(self_ptr self, core_worker* core, const wire::node_info& info) {
+// Opens a direct connection to the process listening at `address` (once);
+// `connected` gets the actor published there and its interface. CAF routes
+// messages to a process it only learned of through a third one via that
+// third one, unless connected directly.
+template <class F>
+void dial_address(self_ptr self, core_worker* core, const std::string& address,
+                  F connected) {
   auto& st = self->state;
-  if (!info.alive || info.address.empty() || info.address == st.own_address
-      || !self->system().has_middleman()
-      || !st.dialed.insert(info.address).second)
+  if (address.empty() || address == st.own_address
+      || !self->system().has_middleman() || !st.dialed.insert(address).second)
     return;
   std::string host;
   uint16_t port = 0;
   std::string why;
-  if (!wire::split_address(info.address, host, port, why))
+  if (!wire::split_address(address, host, port, why))
     return;
-  auto address = info.address;
-  auto node = info.id;
   auto timeout = std::chrono::milliseconds(core->cfg().connect_timeout_ms);
   self
     ->request(self->system().middleman().actor_handle(), timeout,
@@ -36,19 +37,31 @@ void dial(self_ptr self, core_worker* core, const wire::node_info& info) {
     .then(
       [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
           const std::set<std::string>& ifs) {
-        CARAWAY_LOG(debug, owner) << "connected" << log::kv("node", address);
-        // A worker publishes its raylet (the head its gcs).
-        if (ptr && ifs == self->system().message_types<wire::raylet_actor>())
-          self->state.raylets[node]
-            = caf::actor_cast<wire::raylet_actor>(std::move(ptr));
+        CARAWAY_LOG(debug, owner) << "connected" << log::kv("to", address);
+        connected(std::move(ptr), ifs);
       },
       [=](caf::error& err) {
         CARAWAY_LOG(warning, owner)
-          << "no direct connection; messages go through the head"
-          << log::kv("node", address)
+          << "no direct connection; messages go through a third process"
+          << log::kv("to", address)
           << log::kv("error", self->system().render(err));
         self->state.dialed.erase(address);
       });
+}
+
+// Connects to a node directly; a worker node publishes its raylet (the head
+// its gcs).
+void dial(self_ptr self, core_worker* core, const wire::node_info& info) {
+  if (!info.alive)
+    return;
+  auto node = info.id;
+  dial_address(
+    self, core, info.address,
+    [=](caf::strong_actor_ptr ptr, const std::set<std::string>& ifs) {
+      if (ptr && ifs == self->system().message_types<wire::raylet_actor>())
+        self->state.raylets[node]
+          = caf::actor_cast<wire::raylet_actor>(std::move(ptr));
+    });
 }
 
 // Runs `fn` with the owner of the ids that `worker` mints, asking the gcs
@@ -200,7 +213,12 @@ void run(self_ptr self, core_worker* core, task_submitter::actions& acts) {
                 static_cast<uint8_t>(req.shape.strategy), node, req.shape.soft,
                 core->job())
       .then(
-        [=](wire::executor_actor& exec, uint64_t lease, wire::unique_id& node) {
+        [=](wire::executor_actor& exec, uint64_t lease, wire::unique_id& node,
+            std::string& address) {
+          // A worker process: its batches and results go direct from now on.
+          dial_address(self, core, address,
+                       [](caf::strong_actor_ptr, const std::set<std::string>&) {
+                       });
           submit(self, core, [&](task_submitter& sub, auto& out) {
             if (exec)
               sub.granted(token, std::move(exec), lease, node, out);

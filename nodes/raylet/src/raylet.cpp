@@ -47,7 +47,7 @@ void dispatch(self_ptr self);
 void spill(self_ptr self, lease_request& req, const wire::unique_id& node) {
   CARAWAY_LOG(debug, raylet) << "spillback" << log::kv("node",
                                                        wire::to_string(node));
-  req.promise.deliver(wire::executor_actor{}, uint64_t{0}, node);
+  req.promise.deliver(wire::executor_actor{}, uint64_t{0}, node, std::string{});
 }
 
 // Reports resource use to the gcs, at most every 50 ms.
@@ -247,7 +247,7 @@ void dispatch_to_processes(self_ptr self) {
       l.owner = req.owner;
       w.lease = lease_id;
       st.leases.emplace(lease_id, std::move(l));
-      req.promise.deliver(w.executor, lease_id, st.info.id);
+      req.promise.deliver(w.executor, lease_id, st.info.id, w.address);
     }
     q = requests.empty() ? st.queues.erase(q) : std::next(q);
   }
@@ -299,7 +299,7 @@ void dispatch(self_ptr self) {
       l.executor = exec;
       l.worker = req.worker;
       st.leases.emplace(lease_id, std::move(l));
-      req.promise.deliver(std::move(exec), lease_id, st.info.id);
+      req.promise.deliver(std::move(exec), lease_id, st.info.id, std::string{});
     }
     if (requests.empty())
       q = st.queues.erase(q);
@@ -378,8 +378,9 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
   return {
     [=](wire::lease_atom, const wire::resource_set& shape, uint32_t depth,
         uint64_t worker, bool spilled, uint8_t strategy,
-        const wire::unique_id& affinity_node, bool affinity_soft, uint64_t job)
-      -> caf::result<wire::executor_actor, uint64_t, wire::unique_id> {
+        const wire::unique_id& affinity_node, bool affinity_soft,
+        uint64_t job) -> caf::result<wire::executor_actor, uint64_t,
+                                     wire::unique_id, std::string> {
       auto& st = self->state;
       if (strategy > static_cast<uint8_t>(wire::strategy::node_affinity))
         return caf::make_error(wire::errc::invalid_request,
@@ -402,8 +403,8 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       // Before the promise: once made, it answers instead of the handler.
       if (where.kind == raylet_state::placement::refused)
         return caf::make_error(wire::errc::unschedulable, where.why);
-      req.promise = self->make_response_promise<wire::executor_actor,
-                                                uint64_t, wire::unique_id>();
+      req.promise = self->make_response_promise<wire::executor_actor, uint64_t,
+                                                wire::unique_id, std::string>();
       auto promise = req.promise;
       switch (where.kind) {
         case raylet_state::placement::there:
@@ -585,7 +586,7 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
           << log::kv("workers", ended);
     },
     [=](wire::register_atom, uint64_t token, wire::executor_actor& executor,
-        int32_t pid) {
+        int32_t pid, std::string& address) {
       auto& st = self->state;
       auto w = st.workers.find(token);
       if (w == st.workers.end() || w->second.pid != pid || w->second.executor
@@ -596,6 +597,7 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
         return;
       }
       w->second.executor = executor;
+      w->second.address = std::move(address);
       auto job = w->second.job;
       if (auto i = st.starting.find(job);
           i != st.starting.end() && --i->second == 0)

@@ -96,15 +96,17 @@ using raylet_actor = caf::typed_actor<
   // a node affinity; a hard one that cannot be met fails with
   // `unschedulable`.
   // `job`: the job whose code the tasks run (a node running user code in
-  // worker processes leases a worker of that job).
+  // worker processes leases a worker of that job). A grant also says where
+  // the executor's process listens when that is not the raylet's (a worker
+  // process: owners connect to it directly), else it is empty.
   caf::replies_to<lease_atom, resource_set, uint32_t, uint64_t, bool, uint8_t,
-                  unique_id, bool,
-                  uint64_t>::with<executor_actor, uint64_t, unique_id>,
+                  unique_id, bool, uint64_t>::with<executor_actor, uint64_t,
+                                                   unique_id, std::string>,
   // The owner gives a lease back: its executor is free.
   caf::reacts_to<done_atom, uint64_t>,
-  // A worker process this raylet started (`token`) is ready: its executor
-  // and its pid.
-  caf::reacts_to<register_atom, uint64_t, executor_actor, int32_t>,
+  // A worker process this raylet started (`token`) is ready: its executor,
+  // its pid and the host:port where it listens.
+  caf::reacts_to<register_atom, uint64_t, executor_actor, int32_t, std::string>,
   // The gcs publishes the cluster's resource view: rows of nodes whose use
   // changed, joined (ready for work) or died (`alive` false).
   caf::reacts_to<view_atom, std::vector<node_info>>,

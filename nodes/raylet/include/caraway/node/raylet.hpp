@@ -63,7 +63,8 @@ struct lease {
 
 /// An owner waiting for a lease: answered with a grant or sent elsewhere.
 struct lease_request {
-  caf::typed_response_promise<wire::executor_actor, uint64_t, wire::unique_id>
+  caf::typed_response_promise<wire::executor_actor, uint64_t, wire::unique_id,
+                              std::string>
     promise;
   uint64_t worker = 0; // the owner's ids carry it in their high word
   uint32_t depth = 0;
@@ -84,6 +85,7 @@ struct worker_process {
   uint64_t job = 0;
   int32_t pid = 0;
   wire::executor_actor executor; // null until it registered
+  std::string address;           // where it listens, for owners to dial
   uint64_t lease = 0;            // the lease it serves; 0 while idle
 };
 
