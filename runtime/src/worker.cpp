@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <mutex>
+
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
@@ -57,14 +59,20 @@ std::unique_ptr<process> start_worker_process(const config& cfg,
     // The worker ends with its raylet: the node stopped or died.
     p.raylet_stopped = std::make_shared<std::promise<std::string>>();
     p.raylet_stopped_future = p.raylet_stopped->get_future().share();
-    auto stopped = p.raylet_stopped;
+    // ... or with the actor it hosts, whichever ends first.
+    auto stop = [stopped = p.raylet_stopped,
+                 once = std::make_shared<std::once_flag>()](std::string why) {
+      std::call_once(*once, [&] { stopped->set_value(std::move(why)); });
+    };
     auto where = opts.raylet_address;
     caf::actor_cast<caf::abstract_actor*>(p.raylet)->attach_functor(
-      [stopped, where](const caf::error&) {
-        stopped->set_value("lost the raylet at " + where);
+      [stop, where](const caf::error&) {
+        stop("lost the raylet at " + where);
       });
     auto run = std::make_shared<core::runner>(*p.core);
-    auto exec = p.sys->spawn<caf::detached>(node::executor, p.raylet, run);
+    node::actor_hosting hosting{p.gcs, [stop] { stop(std::string{}); }};
+    auto exec = p.sys->spawn<caf::detached>(node::executor, p.raylet, run,
+                                            std::move(hosting));
     p.others.emplace_back(caf::actor_cast<caf::actor>(exec));
     // Owners connect here directly instead of going through the node.
     auto listen_host = node::local_address_towards(head_host);

@@ -182,6 +182,20 @@ int64_t crash(const std::string& how, const std::string& once) {
 }
 
 CARAWAY_REMOTE(process_name, crash)
+
+// An actor whose process a call can end.
+class crasher {
+public:
+  std::string where() const {
+    return process_name();
+  }
+
+  int64_t abort_now() {
+    std::abort();
+  }
+};
+
+CARAWAY_ACTOR(crasher, caraway::ctor<>, &crasher::where, &crasher::abort_now)
 CARAWAY_REMOTE(until_cancelled, parent_of_waiter)
 CARAWAY_REMOTE(where, slow_where, produce, consume, pulled, add_to,
                resources_seen, read_nested, make_nested)
@@ -745,6 +759,32 @@ int main(int argc, char** argv) {
     std::cout << "after "
               << caraway::get(caraway::task(process_name).remote(), 30s)
               << std::endl;
+  } else if (mode == "actor-crash") {
+    // An actor in its own worker process: a call that aborts it ends only
+    // that process; the actor restarts in a new one, then dies for good.
+    auto a = caraway::actor<crasher>().max_restarts(1).remote();
+    std::cout << "actor-in "
+              << caraway::get(a.task(&crasher::where).remote(), 30s)
+              << std::endl;
+    auto crash_call = [&](const char* what) {
+      try {
+        caraway::get(a.task(&crasher::abort_now).remote(), 30s);
+        std::cout << what << "-returned" << std::endl;
+      } catch (const caraway::error& e) {
+        std::cout << what << "-error " << e.what() << std::endl;
+      }
+    };
+    crash_call("first");
+    std::cout << "restarted-in "
+              << caraway::get(a.task(&crasher::where).remote(), 30s)
+              << std::endl;
+    crash_call("second");
+    try {
+      caraway::get(a.task(&crasher::where).remote(), 30s);
+      std::cout << "still-alive" << std::endl;
+    } catch (const caraway::actor_died_error& e) {
+      std::cout << "dead " << e.what() << std::endl;
+    }
   } else if (mode == "busy") {
     // A task that runs for a minute, waited for: the cluster stops meanwhile.
     auto ref = caraway::task(slow_where).remote(int64_t{60000});

@@ -54,6 +54,25 @@ grep -Eq '^after caraway-worker [0-9]+$' "$out" \
 running "$head" || fail "the head died with its workers"
 echo "ok: crashes failed only their tasks, with their causes"
 
+# An actor lives in a worker process of its own; a call that aborts it
+# ends only that process: the actor restarts in another, and once out of
+# restarts dies saying why.
+run actor 120 "$app" actor-crash --caraway-address "$address"
+((status == 0)) || fail "the actor driver exited with $status"
+out=$work/actor.out
+first=$(sed -n 's/^actor-in caraway-worker \([0-9]*\)$/\1/p' "$out")
+second=$(sed -n 's/^restarted-in caraway-worker \([0-9]*\)$/\1/p' "$out")
+[[ -n $first ]] || fail "the actor does not run in a worker process"
+[[ -n $second && $second != "$first" ]] \
+  || fail "the actor did not restart in another worker process"
+grep -q '^first-error ' "$out" || fail "the crashing call did not fail"
+grep '^dead ' "$out" | grep -q 'signal 6 (SIGABRT)' \
+  || fail "the dead actor's error does not name SIGABRT: $(grep -E '^(dead|still)' "$out")"
+grep '^dead ' "$out" | grep -q "node $head_id" \
+  || fail "the dead actor's error does not name the node"
+running "$head" || fail "the head died with an actor's worker"
+echo "ok: actors run in worker processes of their own and restart there"
+
 # The job's workers end with its driver.
 eventually 10 "the job's workers outlive it: $(workers_of "$head")" \
   test -z "$(workers_of "$head")"

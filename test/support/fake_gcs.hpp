@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -17,6 +18,9 @@ struct gcs_log {
   /// Resource reports, in order.
   std::vector<wire::node_info> reports;
   std::vector<wire::actor_info> actors;
+  /// Actor instances a raylet reported ended, with why.
+  std::vector<std::tuple<wire::actor_id, uint32_t, wire::error_info>>
+    lost_instances;
 };
 
 inline wire::gcs_actor::behavior_type fake_gcs(wire::gcs_actor::pointer,
@@ -55,14 +59,16 @@ inline wire::gcs_actor::behavior_type fake_gcs(wire::gcs_actor::pointer,
     [](wire::group_atom, wire::kill_atom, const wire::unique_id&) {
       return false;
     },
-    [](wire::group_atom) {
-      return std::vector<wire::placement_group_info>{};
-    },
+    [](wire::group_atom) { return std::vector<wire::placement_group_info>{}; },
     [](wire::events_atom, std::vector<wire::task_info>&) {},
     [](wire::tasks_atom) { return std::vector<wire::task_info>{}; },
     [](wire::alive_atom, const wire::actor_id&, wire::actor_host_actor&) {},
     [](wire::kill_atom, const wire::actor_id&, wire::error_info&) {},
     [](wire::dead_atom, const wire::actor_id&, wire::error_info&) {},
+    [=](wire::dead_atom, const wire::actor_id& id, uint32_t instance,
+        wire::error_info& why) {
+      log->lost_instances.emplace_back(id, instance, std::move(why));
+    },
     [=](wire::report_atom, wire::node_info& info) {
       log->reports.push_back(std::move(info));
     },

@@ -95,6 +95,8 @@ fake_raylet(wire::raylet_actor::pointer self,
 struct executor_log {
   /// Each batch with its lease.
   std::vector<std::pair<std::vector<wire::task_spec>, uint64_t>> batches;
+  /// Each actor it was asked to host, with its lease.
+  std::vector<std::pair<wire::actor_spec, uint64_t>> actors;
 };
 
 inline wire::executor_actor::behavior_type
@@ -103,6 +105,9 @@ fake_executor(wire::executor_actor::pointer,
   return {
     [=](wire::execute_atom, std::vector<wire::task_spec>& batch,
         uint64_t lease) { log->batches.emplace_back(std::move(batch), lease); },
+    [=](wire::create_atom, wire::actor_spec& spec, uint64_t lease) {
+      log->actors.emplace_back(std::move(spec), lease);
+    },
   };
 }
 

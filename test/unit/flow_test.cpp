@@ -257,6 +257,49 @@ TEST_CASE_FIXTURE(raylet_fixture,
 }
 
 TEST_CASE_FIXTURE(raylet_fixture,
+                  "a raylet with worker processes hosts each actor in a "
+                  "process of its own and reports its end to the gcs") {
+  fake_processes procs;
+  auto raylet = make_raylet({{"CPU", 2}},
+                            [&](auto& factory) { procs.install(factory); });
+  caf::anon_send(raylet, wire::load_atom::value, uint64_t{3},
+                 std::vector<std::string>{"/x/job3.so"});
+  wire::actor_spec spec;
+  spec.id = {9, 1};
+  spec.class_name = "counter";
+  spec.resources = {{"CPU", 1}};
+  spec.job = 3;
+  spec.num_restarts = 2;
+  caf::anon_send(raylet, wire::create_atom::value, spec);
+  run();
+  REQUIRE(procs.starts.size() == 1);
+  CHECK(procs.starts[0].job == 3);
+  CHECK(procs.starts[0].libraries == std::vector<std::string>{"/x/job3.so"});
+  auto exec = wire::executor_actor{sys.spawn(test::fake_executor, exec_log)};
+  caf::anon_send(raylet, wire::register_atom::value, procs.starts[0].token,
+                 exec, fake_processes::pid_of(0), std::string{"h:1"});
+  run();
+  // The process hosts the actor; it takes no tasks.
+  REQUIRE(exec_log->actors.size() == 1);
+  CHECK(exec_log->actors[0].first.id == spec.id);
+  // Its end goes to the gcs with the instance that ran there, and its CPU
+  // comes back.
+  procs.ended[fake_processes::pid_of(0)] = "exited with code 3";
+  trigger_timeouts();
+  REQUIRE(gcs_log->lost_instances.size() == 1);
+  auto& [id, instance, why] = gcs_log->lost_instances[0];
+  CHECK(id == spec.id);
+  CHECK(instance == 2);
+  CHECK(why.kind == wire::error_kind::actor_died);
+  CHECK(why.message.find("exited with code 3") != std::string::npos);
+  trigger_timeouts(); // the next resource report
+  REQUIRE_FALSE(gcs_log->reports.empty());
+  CHECK(gcs_log->reports.back().available.at("CPU") == doctest::Approx(2));
+  caf::anon_send_exit(exec, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(raylet_fixture,
                   "a raylet whose worker processes do not start fails the "
                   "job's requests, saying why") {
   fake_processes procs;
@@ -531,7 +574,7 @@ TEST_CASE_FIXTURE(test::deterministic_fixture,
   auto raylet = sys.spawn(test::fake_raylet,
                           std::make_shared<test::raylet_log>());
   auto exec = sys.spawn(node::executor, wire::raylet_actor{raylet},
-                        std::make_shared<echo_runner>());
+                        std::make_shared<echo_runner>(), node::actor_hosting{});
   std::vector<wire::task_spec> batch;
   for (uint64_t i = 1; i <= 3; ++i) {
     auto spec = cpu_task(i);

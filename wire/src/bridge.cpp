@@ -160,6 +160,7 @@ void to_proto(const actor_spec& x, rpc::ActorSpec* out) {
   if (!x.affinity_node.nil())
     out->set_affinity_node(to_bytes(x.affinity_node));
   out->set_affinity_soft(x.affinity_soft);
+  out->set_job(x.job);
 }
 
 void from_proto(const rpc::ActorSpec& x, actor_spec& out) {
@@ -180,6 +181,7 @@ void from_proto(const rpc::ActorSpec& x, actor_spec& out) {
   out.scheduling = strategy_from(x.scheduling());
   out.affinity_node = from_bytes(x.affinity_node());
   out.affinity_soft = x.affinity_soft();
+  out.job = x.job();
 }
 
 void to_proto(const actor_info& x, rpc::ActorInfo* out) {

@@ -249,6 +249,7 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
   spec.max_concurrency = opts.max_concurrency;
   spec.detached = opts.detached;
   spec.max_restarts = opts.max_restarts;
+  spec.job = job();
   spec.max_task_retries = opts.max_task_retries;
   spec.owner = handles_.owner;
   auto id = spec.id;

@@ -66,10 +66,36 @@ caf::behavior lane(caf::event_based_actor*, actor_host_impl host,
 
 wire::executor_actor::behavior_type
 executor(wire::executor_actor::stateful_pointer<executor_state> self,
-         wire::raylet_actor raylet, task_runner_ptr runner) {
+         wire::raylet_actor raylet, task_runner_ptr runner,
+         actor_hosting hosting) {
   self->state.raylet = std::move(raylet);
   self->state.runner = std::move(runner);
+  self->state.hosting = std::move(hosting);
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& st = self->state;
+    if (st.host && msg.source == st.host.address()) {
+      st.host = nullptr;
+      if (st.hosting.on_end)
+        st.hosting.on_end();
+    }
+  });
   return {
+    [=](wire::create_atom, wire::actor_spec& spec, uint64_t lease) {
+      auto& st = self->state;
+      if (!st.hosting.gcs || st.host) {
+        CARAWAY_LOG(warning, runtime)
+          << "asked to host an actor where none can be"
+          << log::kv("class", spec.class_name);
+        return;
+      }
+      auto host = self->system().spawn<caf::detached>(actor_host,
+                                                      std::move(spec), lease,
+                                                      st.raylet, st.hosting.gcs,
+                                                      st.runner);
+      st.host = caf::actor_cast<caf::actor>(host);
+      self->monitor(host);
+      self->send(host, wire::create_atom::value);
+    },
     [=](wire::execute_atom, std::vector<wire::task_spec>& batch,
         uint64_t lease) {
       auto& st = self->state;

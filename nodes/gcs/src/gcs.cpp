@@ -467,6 +467,15 @@ bool place_actor(self_ptr self, const wire::actor_id& id,
 
 // The actor's instance is gone: it restarts on a live node if it may,
 // else it is dead; everyone hears either way.
+// Whether the actor's host runs in a worker process, not in its node's
+// daemon.
+bool in_worker_process(const gcs_state& st, const gcs_state::actor_entry& e) {
+  for (auto& node : st.nodes)
+    if (node.info.id == e.node && node.raylet)
+      return e.info.host->node() != node.raylet->node();
+  return false;
+}
+
 void lose_instance(self_ptr self, const wire::actor_id& id,
                    const wire::error_info& why) {
   auto& st = self->state;
@@ -704,6 +713,10 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
     }
     for (auto& [id, entry] : st.actors) {
       if (entry.info.host && entry.info.host.address() == msg.source) {
+        // A host in a worker process: its raylet reaps the process and
+        // says why it ended (`dead_atom` with the instance).
+        if (in_worker_process(st, entry))
+          return;
         auto actor = id;
         lose_instance(self, actor,
                       {wire::error_kind::actor_died, "",
@@ -744,8 +757,7 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
           });
       }
     },
-    [=](wire::rejoin_atom, wire::node_info& info,
-        wire::raylet_actor& raylet) {
+    [=](wire::rejoin_atom, wire::node_info& info, wire::raylet_actor& raylet) {
       auto& st = self->state;
       auto i = std::find_if(st.nodes.begin(), st.nodes.end(), [&](auto& x) {
         return x.info.id == info.id;
@@ -879,6 +891,17 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       if (st.mark_dead(id, std::move(why)))
         changed(self, st.actors[id]);
     },
+    [=](wire::dead_atom, const wire::actor_id& id, uint32_t instance,
+        wire::error_info& why) {
+      auto& st = self->state;
+      auto i = st.actors.find(id);
+      // Only the instance that ran there: a later one may be up already.
+      if (i == st.actors.end()
+          || i->second.info.state == wire::actor_state::dead
+          || i->second.info.num_restarts != instance)
+        return;
+      lose_instance(self, id, why);
+    },
     [=](wire::view_atom, uint64_t timer) {
       auto& st = self->state;
       // A timer replaced by a sooner one.
@@ -971,8 +994,7 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
           self->send(owner, wire::update_atom::value, node.info, node.raylet);
       self->state.subscribers.emplace_back(std::move(owner));
     },
-    [=](wire::group_atom, wire::create_atom,
-        wire::placement_group_info& info,
+    [=](wire::group_atom, wire::create_atom, wire::placement_group_info& info,
         const wire::owner_actor& creator) -> caf::result<wire::unique_id> {
       auto& st = self->state;
       if (info.bundles.empty())

@@ -27,8 +27,49 @@ std::string describe(const wire::resource_set& xs) {
   return result;
 }
 
+void schedule_reap(self_ptr self);
+
+// Starts a worker process for the actor, which hosts it once registered.
+void start_actor_process(self_ptr self, const wire::actor_spec& spec) {
+  auto& st = self->state;
+  static const std::vector<std::string> none;
+  auto libs = st.job_libraries.find(spec.job);
+  auto token = st.next_token++;
+  std::string why;
+  auto pid = st.factory.start_worker(
+    spec.job, libs != st.job_libraries.end() ? libs->second : none, token, why);
+  if (pid <= 0) {
+    CARAWAY_LOG(error, raylet)
+      << "cannot start a worker process for an actor"
+      << log::kv("class", spec.class_name) << log::kv("error", why);
+    self->send(st.gcs, wire::dead_atom::value, spec.id,
+               wire::error_info{wire::error_kind::actor_died, "",
+                                "node " + wire::to_string(st.info.id)
+                                  + " cannot start a worker process for it: "
+                                  + why});
+    return;
+  }
+  auto lease_id = st.next_lease++;
+  st.acquire(spec.resources);
+  lease l;
+  l.held = spec.resources;
+  l.token = token;
+  st.leases.emplace(lease_id, std::move(l));
+  worker_process w;
+  w.job = spec.job;
+  w.pid = pid;
+  w.lease = lease_id;
+  w.actor = spec;
+  st.workers.emplace(token, std::move(w));
+  schedule_reap(self);
+}
+
 void start_actor(self_ptr self, const wire::actor_spec& spec) {
   auto& st = self->state;
+  if (st.processes()) {
+    start_actor_process(self, spec);
+    return;
+  }
   auto lease_id = st.next_lease++;
   st.acquire(spec.resources);
   auto host = st.factory.spawn_actor_host(self, spec, lease_id);
@@ -204,6 +245,22 @@ void worker_ended(self_ptr self, uint64_t token, const std::string& why) {
   bool registered = static_cast<bool>(w->second.executor);
   auto what = "the worker process (pid " + std::to_string(w->second.pid)
               + ") on node " + wire::to_string(st.info.id) + " " + why;
+  if (w->second.for_actor()) {
+    // The gcs restarts the actor or lets it die; a host it already heard
+    // of is not watched there for this.
+    auto& actor = w->second.actor;
+    CARAWAY_LOG(info, raylet)
+      << "an actor's worker process ended" << log::kv("class", actor.class_name)
+      << log::kv("why", why);
+    self->send(st.gcs, wire::dead_atom::value, actor.id, actor.num_restarts,
+               wire::error_info{wire::error_kind::actor_died, "",
+                                "the actor's worker process (pid "
+                                  + std::to_string(w->second.pid) + ") on node "
+                                  + wire::to_string(st.info.id) + " " + why});
+    st.worker_gone(token);
+    dispatch(self);
+    return;
+  }
   auto [owner, lease_id] = st.worker_gone(token);
   if (owner) {
     CARAWAY_LOG(warning, raylet) << "a worker process died running tasks"
@@ -572,11 +629,12 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
     },
     [=](wire::free_atom, wire::job_atom, uint64_t job) {
       auto& st = self->state;
-      st.job_libraries.erase(job);
+      // The libraries stay known: a detached actor of the job may restart.
       st.start_failures.erase(job);
       size_t ended = 0;
       for (auto& [token, w] : st.workers)
-        if (w.job == job && st.factory.kill_worker) {
+        if (w.job == job && !(w.for_actor() && w.actor.detached)
+            && st.factory.kill_worker) {
           st.factory.kill_worker(w.pid);
           ++ended;
         }
@@ -598,13 +656,18 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       }
       w->second.executor = executor;
       w->second.address = std::move(address);
+      self->monitor(executor);
+      if (w->second.for_actor()) {
+        self->send(executor, wire::create_atom::value, w->second.actor,
+                   w->second.lease);
+        return;
+      }
       auto job = w->second.job;
       if (auto i = st.starting.find(job);
           i != st.starting.end() && --i->second == 0)
         st.starting.erase(i);
       st.start_failures.erase(job);
       st.idle_workers[job].push_back(token);
-      self->monitor(executor);
       CARAWAY_LOG(debug, raylet)
         << "worker process ready" << log::kv("job", job) << log::kv("pid", pid);
       dispatch(self);

@@ -323,7 +323,7 @@ raylet_state::worker_gone(uint64_t token) {
     return result;
   auto job = w->second.job;
   auto lease_id = w->second.lease;
-  if (!w->second.executor) {
+  if (!w->second.executor && !w->second.for_actor()) {
     if (auto i = starting.find(job); i != starting.end() && --i->second == 0)
       starting.erase(i);
   }

@@ -82,7 +82,10 @@ using executor_actor = caf::typed_actor<
   // Run these tasks of one owner one after another under the lease the
   // owner holds; the last result carries the lease (`lease_done`), which is
   // free then. A batch saves a round trip per task.
-  caf::reacts_to<execute_atom, std::vector<task_spec>, uint64_t>>;
+  caf::reacts_to<execute_atom, std::vector<task_spec>, uint64_t>,
+  // Host this actor under this lease, in this process (a worker process its
+  // raylet started for it), which ends with the actor.
+  caf::reacts_to<create_atom, actor_spec, uint64_t>>;
 
 /// Schedules work on one node.
 using raylet_actor = caf::typed_actor<

@@ -29,8 +29,9 @@ using gcs_actor = caf::typed_actor<
   // A driver joins with its owner and the libraries of its user code; the
   // reply, once the live nodes loaded them, is its job number and the raylet
   // (and node) to submit its tasks to. The job ends when the owner is gone.
-  caf::replies_to<job_atom, std::string, owner_actor, std::vector<std::string>>::
-    with<uint64_t, raylet_actor, unique_id>,
+  caf::replies_to<job_atom, std::string, owner_actor,
+                  std::vector<std::string>>::with<uint64_t, raylet_actor,
+                                                  unique_id>,
   // A driver that lost the head comes back to its job (number, driver,
   // owner, libraries); the reply is as for `job_atom`. Fails with `fenced`
   // for a job the gcs does not know or that ended.
@@ -44,10 +45,10 @@ using gcs_actor = caf::typed_actor<
   // one (false: no such group, or removed already); list them.
   caf::replies_to<group_atom, create_atom, placement_group_info,
                   owner_actor>::with<unique_id>,
-  caf::replies_to<group_atom, lookup_atom, unique_id>::with<
-    placement_group_info>,
-  caf::replies_to<group_atom, lookup_atom, std::string, std::string>::with<
-    placement_group_info>,
+  caf::replies_to<group_atom, lookup_atom,
+                  unique_id>::with<placement_group_info>,
+  caf::replies_to<group_atom, lookup_atom, std::string,
+                  std::string>::with<placement_group_info>,
   caf::replies_to<group_atom, kill_atom, unique_id>::with<bool>,
   caf::replies_to<group_atom>::with<std::vector<placement_group_info>>,
   // Create an actor; fails when its name is taken in its namespace.
@@ -56,6 +57,9 @@ using gcs_actor = caf::typed_actor<
   caf::reacts_to<alive_atom, actor_id, actor_host_actor>,
   // An actor is gone (its constructor threw, or its host stopped).
   caf::reacts_to<dead_atom, actor_id, error_info>,
+  // Instance `num_restarts` of an actor ended with its worker process (its
+  // raylet says why): restart it or let it die, as for a lost host.
+  caf::reacts_to<dead_atom, actor_id, uint32_t, error_info>,
   // A raylet reports its resource use.
   caf::reacts_to<report_atom, node_info>,
   // Find a named actor; a nil id in the reply means no such actor.

@@ -139,6 +139,7 @@ struct actor_spec {
   unique_id affinity_node;    // for strategy::node_affinity
   bool affinity_soft = false; // may run elsewhere if that node cannot
   owner_actor owner;          // the creating process
+  uint64_t job = 0;           // whose code it runs (0: none known)
 };
 
 enum class actor_state : uint8_t { pending = 0, alive, dead, restarting };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -9,17 +10,29 @@
 
 namespace caraway::node {
 
+/// What a worker process' executor needs to host an actor: the gcs its
+/// host reports to, and what to do once the host ends (the process ends
+/// with its actor).
+struct actor_hosting {
+  wire::gcs_actor gcs;
+  std::function<void()> on_end;
+};
+
 struct executor_state {
   static inline const char* name = "caraway.executor";
   wire::raylet_actor raylet;
   task_runner_ptr runner;
+  actor_hosting hosting;
+  caf::actor host;
 };
 
 /// Runs stateless tasks one at a time; spawn it detached, since user code
-/// may block.
+/// may block. In a worker process started for an actor (`hosting` set), it
+/// hosts that actor instead.
 wire::executor_actor::behavior_type
 executor(wire::executor_actor::stateful_pointer<executor_state> self,
-         wire::raylet_actor raylet, task_runner_ptr runner);
+         wire::raylet_actor raylet, task_runner_ptr runner,
+         actor_hosting hosting);
 
 struct actor_host_state {
   static inline const char* name = "caraway.actor_host";

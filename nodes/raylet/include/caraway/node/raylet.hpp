@@ -87,6 +87,13 @@ struct worker_process {
   wire::executor_actor executor; // null until it registered
   std::string address;           // where it listens, for owners to dial
   uint64_t lease = 0;            // the lease it serves; 0 while idle
+  /// Started for this actor (nil id: for tasks), which it hosts under
+  /// `lease` once registered; it ends with the actor.
+  wire::actor_spec actor;
+
+  bool for_actor() const {
+    return !actor.id.nil();
+  }
 };
 
 /// Scheduling state of one node; pure logic, no messaging.
