@@ -109,6 +109,8 @@ void runner::deliver(const wire::task_spec& spec, wire::task_result result) {
 }
 
 std::string runner::where() const {
+  if (!where_.empty())
+    return where_;
   auto& id = core_.node_id();
   return id.empty() ? std::string{"this process"} : "node " + id;
 }

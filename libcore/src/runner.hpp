@@ -13,6 +13,12 @@ public:
     // nop
   }
 
+  /// What errors say about where the code ran (default: the node), e.g. a
+  /// worker process with its job and libraries.
+  void where(std::string text) {
+    where_ = std::move(text);
+  }
+
   wire::task_result run_task(const wire::task_spec& spec,
                              const node::worker_context& ctx) override;
 
@@ -51,6 +57,7 @@ private:
   void invoke(wire::task_result& result, const wire::task_spec& spec, F&& fn);
 
   owner::core_worker& core_;
+  std::string where_;
 };
 
 } // namespace caraway::core

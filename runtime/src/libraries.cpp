@@ -51,6 +51,18 @@ std::set<std::string> loaded;
 
 } // namespace
 
+std::vector<std::string>
+missing_libraries(const std::vector<std::string>& paths) {
+  std::vector<std::string> result;
+  for (auto& path : paths) {
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec))
+      result.emplace_back("cannot load the library '" + path
+                          + "': no such file");
+  }
+  return result;
+}
+
 std::vector<std::string> load_libraries(const std::vector<std::string>& paths) {
   std::vector<std::string> failed;
   // One library at a time: the registry's problem list tells whose

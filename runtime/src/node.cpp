@@ -47,21 +47,21 @@ std::string worker_binary(const node_options& opts) {
   return (exe.parent_path() / "caraway-worker").string();
 }
 
-// Where the node's worker processes write their output: `logs` in its data
-// dir, else in a session directory of its own under the temporary
-// directory. Kept after the node stops, for a look at what went wrong.
-std::string worker_log_dir(const node_options& opts,
-                           const wire::unique_id& node) {
+// The session directory of a node with worker processes (their logs, the
+// jobs' libraries): its data dir, else a directory of its own under the
+// temporary directory. Kept after the node stops, for a look at what went
+// wrong.
+std::string session_dir(const node_options& opts, const wire::unique_id& node) {
   namespace fs = std::filesystem;
   auto dir = !opts.data_dir.empty()
-               ? fs::path{opts.data_dir} / "logs"
+               ? fs::path{opts.data_dir}
                : fs::temp_directory_path()
-                   / ("caraway-session-" + wire::to_string(node)) / "logs";
+                   / ("caraway-session-" + wire::to_string(node));
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  fs::create_directories(dir / "logs", ec);
   if (ec)
-    throw error("cannot create the directory for worker logs " + dir.string()
-                + ": " + ec.message());
+    throw error("cannot create the session directory " + dir.string() + ": "
+                + ec.message());
   return dir.string();
 }
 
@@ -75,6 +75,11 @@ void use_worker_processes(node::worker_factory& factory,
   };
   factory.reap_worker = [launcher](int32_t pid) { return launcher->reap(pid); };
   factory.kill_worker = [launcher](int32_t pid) { launcher->kill(pid); };
+  factory.keep_libraries = [launcher](uint64_t job,
+                                      const std::vector<std::string>& paths,
+                                      std::vector<std::string>& failed) {
+    return launcher->keep_libraries(job, paths, failed);
+  };
 }
 
 node::worker_factory make_factory(process& p) {
@@ -125,9 +130,10 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
     opts.binary = worker_binary(*daemon);
     opts.node_id = wire::to_string(info.id);
     opts.log_level = cfg.log_level;
-    opts.log_dir = worker_log_dir(*daemon, info.id);
-    CARAWAY_LOG(info, runtime)
-      << "tasks run in worker processes" << log::kv("logs", opts.log_dir);
+    opts.session_dir = session_dir(*daemon, info.id);
+    opts.node_libraries = daemon->libraries;
+    CARAWAY_LOG(info, runtime) << "tasks run in worker processes"
+                               << log::kv("session", opts.session_dir);
     p.workers = std::make_shared<worker_launcher>(std::move(opts));
     use_worker_processes(factory, p.workers);
   }

@@ -167,7 +167,11 @@ namespace runtime {
 
 node_started start_node(const config& cfg, const node_options& opts) {
   std::lock_guard<std::mutex> guard{runtime_mtx};
-  auto failed = load_libraries(opts.libraries);
+  // With worker processes, user code stays out of the daemon: its workers
+  // load the libraries.
+  auto failed = opts.worker_mode == "processes"
+                  ? missing_libraries(opts.libraries)
+                  : load_libraries(opts.libraries);
   if (!failed.empty())
     throw error(failed.front());
   node_started result;

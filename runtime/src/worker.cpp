@@ -70,6 +70,12 @@ std::unique_ptr<process> start_worker_process(const config& cfg,
         stop("lost the raylet at " + where);
       });
     auto run = std::make_shared<core::runner>(*p.core);
+    std::string libs;
+    for (auto& lib : opts.libraries)
+      libs += (libs.empty() ? "" : ", ") + lib;
+    run->where("a worker process of job " + std::to_string(opts.job)
+               + " on node " + opts.node_id + ", which loaded "
+               + (libs.empty() ? std::string{"no libraries"} : libs));
     node::actor_hosting hosting{p.gcs, [stop] { stop(std::string{}); }};
     auto exec = p.sys->spawn<caf::detached>(node::executor, p.raylet, run,
                                             std::move(hosting));

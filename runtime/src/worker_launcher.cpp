@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 namespace caraway::runtime {
 
@@ -40,7 +41,8 @@ int32_t worker_launcher::start(uint64_t job,
     opts_.head_address,  "--node",   opts_.node_id,         "--job",
     std::to_string(job), "--token",  std::to_string(token), "--log-level",
     opts_.log_level};
-  for (auto& lib : libraries) {
+  // A job that announced no libraries runs the node's.
+  for (auto& lib : libraries.empty() ? opts_.node_libraries : libraries) {
     args.emplace_back("--library");
     args.emplace_back(lib);
   }
@@ -48,15 +50,17 @@ int32_t worker_launcher::start(uint64_t job,
   std::string log_base;
   int out_fd = -1;
   int err_fd = -1;
-  if (!opts_.log_dir.empty()) {
-    log_base = opts_.log_dir + "/worker-" + std::to_string(job) + "-t"
+  auto log_dir = opts_.session_dir.empty() ? std::string{}
+                                           : opts_.session_dir + "/logs";
+  if (!log_dir.empty()) {
+    log_base = log_dir + "/worker-" + std::to_string(job) + "-t"
                + std::to_string(token);
     out_fd = open((log_base + ".out").c_str(),
                   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     err_fd = open((log_base + ".err").c_str(),
                   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (out_fd < 0 || err_fd < 0) {
-      why = "cannot create its log files in " + opts_.log_dir + ": "
+      why = "cannot create its log files in " + log_dir + ": "
             + std::strerror(errno);
       if (out_fd >= 0)
         close(out_fd);
@@ -104,7 +108,7 @@ int32_t worker_launcher::start(uint64_t job,
   if (out_fd >= 0) {
     close(out_fd);
     close(err_fd);
-    auto named = opts_.log_dir + "/worker-" + std::to_string(job) + "-"
+    auto named = log_dir + "/worker-" + std::to_string(job) + "-"
                  + std::to_string(pid);
     if (rename((log_base + ".out").c_str(), (named + ".out").c_str()) == 0
         && rename((log_base + ".err").c_str(), (named + ".err").c_str()) == 0)
@@ -150,6 +154,36 @@ void worker_launcher::kill(int32_t pid) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (running_.count(pid) > 0)
     ::kill(pid, SIGKILL);
+}
+
+std::vector<std::string>
+worker_launcher::keep_libraries(uint64_t job,
+                                const std::vector<std::string>& paths,
+                                std::vector<std::string>& failed) {
+  namespace fs = std::filesystem;
+  if (opts_.session_dir.empty())
+    return paths;
+  std::vector<std::string> result;
+  auto dir = fs::path{opts_.session_dir} / "jobs" / std::to_string(job);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  for (size_t i = 0; i < paths.size(); ++i) {
+    // Numbered: two libraries of one name from different directories.
+    auto copy
+      = dir
+        / (std::to_string(i) + "-" + fs::path{paths[i]}.filename().string());
+    if (!ec)
+      fs::copy_file(paths[i], copy, fs::copy_options::overwrite_existing, ec);
+    if (ec) {
+      failed.emplace_back("cannot keep the library '" + paths[i] + "' for job "
+                          + std::to_string(job) + " in " + dir.string() + ": "
+                          + ec.message());
+      ec.clear();
+      continue;
+    }
+    result.emplace_back(copy.string());
+  }
+  return result;
 }
 
 void worker_launcher::stop_all() {

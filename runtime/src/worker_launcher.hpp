@@ -24,9 +24,13 @@ public:
     std::string head_address;
     std::string node_id;
     std::string log_level = "info";
-    /// Where each worker's stdout and stderr go, as
-    /// worker-<job>-<pid>.out and .err; empty: the daemon's own.
-    std::string log_dir;
+    /// The node's session directory: each worker's stdout and stderr go to
+    /// logs/worker-<job>-<pid>.out and .err, each job's libraries are kept
+    /// in jobs/<job>/. Empty: the daemon's output, the libraries in place.
+    std::string session_dir;
+    /// The node's own libraries: what workers of a job that announced none
+    /// load.
+    std::vector<std::string> node_libraries;
   };
 
   explicit worker_launcher(options opts);
@@ -51,6 +55,14 @@ public:
 
   /// Sends SIGKILL to `pid` if it is one of ours and not reaped yet.
   void kill(int32_t pid);
+
+  /// Copies the libraries of `job` into the session directory, so that its
+  /// workers load them as they are now even if they are rebuilt meanwhile;
+  /// returns the copies' paths (a library that cannot be copied is named in
+  /// `failed` and left out).
+  std::vector<std::string> keep_libraries(uint64_t job,
+                                          const std::vector<std::string>& paths,
+                                          std::vector<std::string>& failed);
 
   /// Kills every worker process still running and waits for each.
   void stop_all();

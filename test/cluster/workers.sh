@@ -5,14 +5,16 @@
 # worker_crashed_error naming the signal or exit code and the node, and one
 # with a retry runs again in another worker and returns. The daemon keeps
 # serving throughout; the job's workers end with its driver, and none is
-# left once the cluster stops. Each worker's output is in a file of its own
+# left once the cluster stops. Two versions of one program run side by side,
+# each with its own code. Each worker's output is in a file of its own
 # under the node's data dir, which the crash errors name.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh" "$1"
 app=$2
 library=$3
-require "$node" "$app" "$bin_dir/caraway-worker"
+require "$node" "$app" "$bin_dir/caraway-worker" "$bin_dir/caraway-version-1" \
+  "$bin_dir/caraway-version-2"
 
 # The worker processes whose parent is <pid>.
 workers_of() {
@@ -72,6 +74,28 @@ grep '^dead ' "$out" | grep -q "node $head_id" \
   || fail "the dead actor's error does not name the node"
 running "$head" || fail "the head died with an actor's worker"
 echo "ok: actors run in worker processes of their own and restart there"
+
+# Each job's workers run that job's code: two versions of one program, side
+# by side, each sees its own function.
+start v1 "$bin_dir/caraway-version-1" "$work/v1-go" --caraway-address "$address"
+v1=$last_pid
+wait_for_line v1 "$v1" '^version ' 30
+run v2 60 "$bin_dir/caraway-version-2" --caraway-address "$address"
+((status == 0)) || fail "version 2 exited with $status"
+touch "$work/v1-go"
+wait_exit "$v1" 60
+((status == 0)) || fail "version 1 exited with $status"
+grep -qx 'version v1' "$work/v1.out" && grep -qx 'again v1' "$work/v1.out" \
+  || fail "version 1 ran other code: $(cat "$work/v1.out")"
+grep -qx 'version v2' "$work/v2.out" \
+  || fail "version 2 ran other code: $(cat "$work/v2.out")"
+echo "ok: two versions of one program each ran their own code"
+
+# A function the job's libraries lack: the error names the job and them.
+run missing 60 "$app" missing --caraway-address "$address"
+grep '^missing: ' "$work/missing.out" | grep -q 'a worker process of job [0-9]* on node .*, which loaded .*cluster-app_tasks.so' \
+  || fail "the missing function's error: $(cat "$work/missing.out")"
+echo "ok: a missing function names the job and its libraries"
 
 # The job's workers end with its driver.
 eventually 10 "the job's workers outlive it: $(workers_of "$head")" \

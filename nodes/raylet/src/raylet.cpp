@@ -618,6 +618,15 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       // a job's libraries before anyone can send the job's tasks here. The
       // job's worker processes load them as they start.
       auto& st = self->state;
+      if (st.processes()) {
+        // User code stays out of this process: the job's workers load it.
+        std::vector<std::string> failed;
+        st.job_libraries[job] = st.factory.keep_libraries
+                                  ? st.factory.keep_libraries(job, paths,
+                                                              failed)
+                                  : paths;
+        return failed;
+      }
       st.job_libraries[job] = paths;
       if (st.factory.load_libraries)
         return st.factory.load_libraries(paths);

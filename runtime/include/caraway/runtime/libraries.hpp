@@ -20,6 +20,10 @@ std::string task_library_of(const std::string& exe);
 /// has one.
 std::vector<std::string> job_libraries(const config& cfg);
 
+/// Why each of these libraries cannot be read (it is missing, say).
+std::vector<std::string>
+missing_libraries(const std::vector<std::string>& paths);
+
 /// Loads libraries into this process, each file once; their registrations
 /// run as they load. Returns why each library that failed did not load.
 std::vector<std::string> load_libraries(const std::vector<std::string>& paths);

@@ -48,6 +48,13 @@ struct worker_factory {
   std::function<std::string(int32_t pid)> reap_worker;
   /// Kills the worker process `pid` (SIGKILL); it is reaped later.
   std::function<void(int32_t pid)> kill_worker;
+  /// Keeps the libraries of `job` as they are now, for its worker
+  /// processes; returns what they load, and in `failed` why each library
+  /// that could not be kept was not. Null: they load the paths given.
+  std::function<std::vector<std::string>(uint64_t job,
+                                         const std::vector<std::string>&,
+                                         std::vector<std::string>& failed)>
+    keep_libraries;
 };
 
 /// Resources granted to an owner's tasks (one executor) or to a live actor.
