@@ -22,62 +22,64 @@ make_options(config& cfg, std::vector<std::string>& caf_opts,
              std::string& resources, std::string& libraries,
              std::string& file) {
   po::options_description desc{"caraway options"};
-  desc.add_options()
-    ("address", po::value(&cfg.address),
-     "host:port of a cluster's head; empty starts an embedded cluster")
-    ("num-cpus", po::value(&cfg.num_cpus),
-     "CPUs of the embedded node (default: the machine's cores)")
-    ("num-gpus", po::value(&cfg.num_gpus), "GPUs of the embedded node")
-    ("resources", po::value(&resources),
-     "custom resources of the embedded node, e.g. ssd:2,tpu:1")
-    ("object-store-memory", po::value(&cfg.object_store_memory),
-     "bytes the embedded object store may hold (default: 30% of memory)")
-    ("inline-threshold", po::value(&cfg.inline_threshold),
-     "values of at least this many bytes go to the object store")
-    ("namespace", po::value(&cfg.ns), "namespace for named actors")
-    ("max-workers", po::value(&cfg.max_workers),
-     "most executor threads of the embedded node")
-    ("task-events", po::value(&cfg.task_events),
-     "in a cluster, report what becomes of each task to the head's task "
-     "table, in batches (true or false)")
-    ("get-spin-us", po::value(&cfg.get_spin_us),
-     "how long an embedded driver's get spins before it sleeps "
-     "(microseconds)")
-    ("cluster-get-spin-us", po::value(&cfg.cluster_get_spin_us),
-     "how long a cluster driver's get spins before it sleeps (microseconds)")
-    ("io-thread-actors", po::value(&cfg.io_thread_actors),
-     "in a cluster, the owner and the raylet run on the network I/O "
-     "thread (true or false)")
-    ("host", po::value(&cfg.host),
-     "a cluster driver's address for its data server (default: the one "
-     "that routes to the head)")
-    ("data-port", po::value(&cfg.data_port),
-     "a cluster driver's data server port (default: any free one)")
-    ("node", po::value(&cfg.node),
-     "a cluster driver: the node (id, its first 8+ hex digits, or "
-     "host:port) whose raylet it asks for workers (default: a node on this "
-     "machine)")
-    ("connect-timeout-ms", po::value(&cfg.connect_timeout_ms),
-     "how long a driver tries to reach the cluster's head")
-    ("request-timeout-ms", po::value(&cfg.request_timeout_ms),
-     "how long a request to a cluster component may take")
-    ("head-reconnect-timeout-ms", po::value(&cfg.head_reconnect_timeout_ms),
-     "how long a driver that lost the head tries to reach it again")
-    ("lineage-bytes", po::value(&cfg.lineage_bytes),
-     "bytes of task specs kept to rebuild lost objects (lineage)")
-    ("lease-linger-ms", po::value(&cfg.lease_linger_ms),
-     "how long an idle worker lease is kept for the next task of its shape")
-    ("max-lease-requests", po::value(&cfg.max_lease_requests),
-     "lease requests in flight per task shape, at most")
-    ("log-level", po::value(&cfg.log_level),
-     "trace, debug, info, warning, error or off")
-    ("libraries", po::value(&libraries)->implicit_value(""),
-     "comma-separated shared libraries with the app's tasks, which a "
-     "driver has every node load (default: lib<app>_tasks.so next to the "
-     "executable, if there is one)")
-    ("caf", po::value(&caf_opts)->composing(),
-     "a CAF option as key=value, e.g. scheduler.max-threads=4")
-    ("config", po::value(&file), "an INI file with these options");
+  desc.add_options()(
+    "address", po::value(&cfg.address),
+    "host:port of a cluster's head; empty starts an embedded cluster")(
+    "num-cpus", po::value(&cfg.num_cpus),
+    "CPUs of the embedded node (default: the machine's cores)")(
+    "num-gpus", po::value(&cfg.num_gpus), "GPUs of the embedded node")(
+    "resources", po::value(&resources),
+    "custom resources of the embedded node, e.g. ssd:2,tpu:1")(
+    "object-store-memory", po::value(&cfg.object_store_memory),
+    "bytes the embedded object store may hold (default: 30% of memory)")(
+    "inline-threshold", po::value(&cfg.inline_threshold),
+    "values of at least this many bytes go to the object store")(
+    "namespace", po::value(&cfg.ns),
+    "namespace for named actors")("max-workers", po::value(&cfg.max_workers),
+                                  "most executor threads of the embedded node")(
+    "log-to-driver", po::value(&cfg.log_to_driver),
+    "show on stderr what this driver's tasks and actors print in worker "
+    "processes (true or false)")(
+    "task-events", po::value(&cfg.task_events),
+    "in a cluster, report what becomes of each task to the head's task "
+    "table, in batches (true or false)")(
+    "get-spin-us", po::value(&cfg.get_spin_us),
+    "how long an embedded driver's get spins before it sleeps "
+    "(microseconds)")(
+    "cluster-get-spin-us", po::value(&cfg.cluster_get_spin_us),
+    "how long a cluster driver's get spins before it sleeps (microseconds)")(
+    "io-thread-actors", po::value(&cfg.io_thread_actors),
+    "in a cluster, the owner and the raylet run on the network I/O "
+    "thread (true or false)")(
+    "host", po::value(&cfg.host),
+    "a cluster driver's address for its data server (default: the one "
+    "that routes to the head)")(
+    "data-port", po::value(&cfg.data_port),
+    "a cluster driver's data server port (default: any free one)")(
+    "node", po::value(&cfg.node),
+    "a cluster driver: the node (id, its first 8+ hex digits, or "
+    "host:port) whose raylet it asks for workers (default: a node on this "
+    "machine)")("connect-timeout-ms", po::value(&cfg.connect_timeout_ms),
+                "how long a driver tries to reach the cluster's head")(
+    "request-timeout-ms", po::value(&cfg.request_timeout_ms),
+    "how long a request to a cluster component may take")(
+    "head-reconnect-timeout-ms", po::value(&cfg.head_reconnect_timeout_ms),
+    "how long a driver that lost the head tries to reach it again")(
+    "lineage-bytes", po::value(&cfg.lineage_bytes),
+    "bytes of task specs kept to rebuild lost objects (lineage)")(
+    "lease-linger-ms", po::value(&cfg.lease_linger_ms),
+    "how long an idle worker lease is kept for the next task of its shape")(
+    "max-lease-requests", po::value(&cfg.max_lease_requests),
+    "lease requests in flight per task shape, at most")(
+    "log-level", po::value(&cfg.log_level),
+    "trace, debug, info, warning, error or off")(
+    "libraries", po::value(&libraries)->implicit_value(""),
+    "comma-separated shared libraries with the app's tasks, which a "
+    "driver has every node load (default: lib<app>_tasks.so next to the "
+    "executable, if there is one)")(
+    "caf", po::value(&caf_opts)->composing(),
+    "a CAF option as key=value, e.g. scheduler.max-threads=4")(
+    "config", po::value(&file), "an INI file with these options");
   return desc;
 }
 

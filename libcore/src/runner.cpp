@@ -117,6 +117,8 @@ std::string runner::where() const {
 
 wire::task_result runner::run_task(const wire::task_spec& spec,
                                    const node::worker_context& ctx) {
+  if (on_start)
+    on_start(spec);
   wire::task_result result;
   result.id = spec.id;
   // Cancelled while it waited in its batch: it does not run.
@@ -201,6 +203,8 @@ std::shared_ptr<void> runner::construct(const wire::actor_spec& spec,
 wire::task_result runner::run_method(void* self, const wire::actor_spec& actor,
                                      const wire::task_spec& spec,
                                      const node::worker_context& ctx) {
+  if (on_start)
+    on_start(spec);
   owner::thread_context tc{&ctx, spec.depth, actor.num_restarts > 0,
                           &spec.ns, {}};
   owner::context_guard guard{&tc};

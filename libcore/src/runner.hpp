@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include "caraway/node/task_runner.hpp"
 #include "owner/core_worker.hpp"
 
@@ -18,6 +20,10 @@ public:
   void where(std::string text) {
     where_ = std::move(text);
   }
+
+  /// Called with each task or method call before it runs (a worker process
+  /// tells what it prints apart by it). Set before any task runs.
+  std::function<void(const wire::task_spec&)> on_start;
 
   wire::task_result run_task(const wire::task_spec& spec,
                              const node::worker_context& ctx) override;

@@ -15,6 +15,7 @@
 #include "caraway/node/executor.hpp"
 #include "caraway/runtime/connect.hpp"
 #include "caraway/wire/address.hpp"
+#include "output_forwarder.hpp"
 #include "process.hpp"
 #include "runner.hpp"
 
@@ -76,6 +77,13 @@ std::unique_ptr<process> start_worker_process(const config& cfg,
     run->where("a worker process of job " + std::to_string(opts.job)
                + " on node " + opts.node_id + ", which loaded "
                + (libs.empty() ? std::string{"no libraries"} : libs));
+    // What tasks print reaches their owners (the driver shows it).
+    static output_forwarder output{"pid=" + std::to_string(getpid())
+                                   + " node=" + opts.node_id.substr(0, 8)};
+    output.start();
+    run->on_start = [](const wire::task_spec& spec) {
+      output.task_started(spec);
+    };
     node::actor_hosting hosting{p.gcs, [stop] { stop(std::string{}); }};
     auto exec = p.sys->spawn<caf::detached>(node::executor, p.raylet, run,
                                             std::move(hosting));

@@ -7,7 +7,8 @@
 # serving throughout; the job's workers end with its driver, and none is
 # left once the cluster stops. Two versions of one program run side by side,
 # each with its own code. Each worker's output is in a file of its own
-# under the node's data dir, which the crash errors name.
+# under the node's data dir, which the crash errors name, and reaches the
+# driver prefixed with the task, unless it asks not to.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh" "$1"
@@ -51,6 +52,8 @@ grep '^abort-error ' "$out" | grep -q "its output is in $work/data/logs/worker-1
   || fail "abort: the error does not name the worker's log files"
 grep -qs '^process_name ran$' "$work"/data/logs/worker-1-*.out \
   || fail "a task's output is not in its worker's log file"
+grep -Eq "^\(process_name pid=[0-9]+ node=${head_id:0:8}\) process_name ran$" \
+  "$work/crash.err" || fail "a task's output did not reach the driver"
 grep -Eq '^after caraway-worker [0-9]+$' "$out" \
   || fail "no task ran after the crashes"
 running "$head" || fail "the head died with its workers"
@@ -59,7 +62,8 @@ echo "ok: crashes failed only their tasks, with their causes"
 # An actor lives in a worker process of its own; a call that aborts it
 # ends only that process: the actor restarts in another, and once out of
 # restarts dies saying why.
-run actor 120 "$app" actor-crash --caraway-address "$address"
+run actor 120 "$app" actor-crash --caraway-address "$address" \
+  --caraway-log-to-driver false
 ((status == 0)) || fail "the actor driver exited with $status"
 out=$work/actor.out
 first=$(sed -n 's/^actor-in caraway-worker \([0-9]*\)$/\1/p' "$out")
@@ -73,6 +77,9 @@ grep '^dead ' "$out" | grep -q 'signal 6 (SIGABRT)' \
 grep '^dead ' "$out" | grep -q "node $head_id" \
   || fail "the dead actor's error does not name the node"
 running "$head" || fail "the head died with an actor's worker"
+if grep -q 'process_name ran' "$work/actor.err"; then
+  fail "output reached a driver with --caraway-log-to-driver false"
+fi
 echo "ok: actors run in worker processes of their own and restart there"
 
 # Each job's workers run that job's code: two versions of one program, side

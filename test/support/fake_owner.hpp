@@ -43,6 +43,7 @@ fake_owner(wire::owner_actor::pointer, std::shared_ptr<owner_log> log) {
       std::lock_guard<std::mutex> guard{log->mtx};
       log->done.push_back(lease);
     },
+    [](wire::log_atom, const std::vector<std::string>&) {},
     [log](wire::dead_atom, uint64_t lease, const std::string& why) {
       std::lock_guard<std::mutex> guard{log->mtx};
       log->dead_leases.emplace_back(lease, why);

@@ -348,6 +348,7 @@ TEST_CASE("gcs_state: actors die with their owner unless detached") {
       },
       [](wire::done_atom, uint64_t) {},
       [](wire::dead_atom, uint64_t, const std::string&) {},
+      [](wire::log_atom, const std::vector<std::string>&) {},
       [](wire::submit_atom, std::vector<wire::task_spec>&) {},
       [](wire::located_atom, const wire::object_id&,
          const wire::object_store_actor&) {},

@@ -35,6 +35,9 @@ struct config {
   /// node, ended) to the head's task table, in batches (`caraway list
   /// tasks`). An embedded cluster, which no tool can read, keeps none.
   bool task_events = true;
+  /// What tasks and actors print in worker processes is shown on this
+  /// driver's stderr, each line prefixed with the task and its process.
+  bool log_to_driver = true;
   /// How long an embedded driver's `get` spins before it sleeps, in
   /// microseconds.
   uint32_t get_spin_us = 100;

@@ -1,5 +1,7 @@
 #include "owner/service.hpp"
 
+#include <cstdio>
+
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
 
@@ -374,6 +376,18 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
       });
     },
     [=](wire::done_atom, uint64_t lease) { lease_free(self, core, lease); },
+    [=](wire::log_atom, const std::vector<std::string>& lines) {
+      if (!core->cfg().log_to_driver)
+        return;
+      std::string text;
+      for (auto& line : lines) {
+        text += line;
+        text += '\n';
+      }
+      // One write: lines from different workers do not interleave.
+      std::fwrite(text.data(), 1, text.size(), stderr);
+      std::fflush(stderr);
+    },
     [=](wire::dead_atom, uint64_t lease, const std::string& why) {
       submit(self, core, [&](task_submitter& sub, auto& out) {
         sub.lease_lost(lease, out);

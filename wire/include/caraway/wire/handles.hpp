@@ -68,6 +68,7 @@ using prepare_atom = caf::atom_constant<caf::atom("prepare")>;
 using commit_atom = caf::atom_constant<caf::atom("commit")>;
 using events_atom = caf::atom_constant<caf::atom("events")>;
 using tasks_atom = caf::atom_constant<caf::atom("tasks")>;
+using log_atom = caf::atom_constant<caf::atom("log")>;
 
 /// Object store of one node: its memory is used in-process directly; these
 /// messages serve everyone else.
@@ -170,6 +171,9 @@ using owner_actor = caf::typed_actor<
   // The worker process holding this lease died (why: its signal or exit
   // code, and the node): the tasks sent there run again or fail.
   caf::reacts_to<dead_atom, uint64_t, std::string>,
+  // Lines a worker process printed while it ran this process' tasks, each
+  // prefixed with the task and where it ran.
+  caf::reacts_to<log_atom, std::vector<std::string>>,
   // Tasks handed back unrun (their executor blocked in `get`): run them
   // elsewhere.
   caf::reacts_to<submit_atom, std::vector<task_spec>>,
