@@ -39,75 +39,74 @@ struct options {
 
 po::options_description describe(options& x) {
   po::options_description desc{"caraway-node options"};
-  desc.add_options()
-    ("help", "print the options and exit")
-    ("config", po::value(&x.config_file), "INI file with these options")
-    ("role", po::value(&x.role), "head or worker (default: head)")
-    ("host", po::value(&x.node.host),
-     "address to listen on (default: 127.0.0.1)")
-    ("port", po::value(&x.port),
-     "port to listen on (default: 6380 for a head, any free one for a "
-     "worker)")
-    ("head-address", po::value(&x.node.head_address),
-     "host:port of the head (workers)")
-    ("num-cpus", po::value(&x.cfg.num_cpus),
-     "CPUs of this node (default: the machine's cores)")
-    ("num-gpus", po::value(&x.cfg.num_gpus), "GPUs of this node (default: 0)")
-    ("resources", po::value(&x.resources),
-     "custom resources, e.g. ssd:2,tpu:1")
-    ("object-store-memory", po::value(&x.cfg.object_store_memory),
-     "bytes the object store may hold (default: 30% of memory)")
-    ("data-port", po::value(&x.node.data_port),
-     "port of the object data path (default: 0, any free port)")
-    ("libraries", po::value(&x.node.libraries)->composing(),
-     "shared library with user code, loaded at start (drivers announce "
-     "their own); repeatable")
-    ("heartbeat-interval-ms", po::value(&x.node.heartbeat_interval_ms),
-     "how often nodes signal they are alive (default: 500)")
-    ("heartbeat-timeout-ms", po::value(&x.node.heartbeat_timeout_ms),
-     "silence after which a peer counts as gone (default: 5000)")
-    ("connect-timeout-ms", po::value(&x.node.connect_timeout_ms),
-     "how long a worker tries to reach the head (default: 5000)")
-    ("io-thread-actors", po::value(&x.cfg.io_thread_actors),
-     "the raylet and the owner run on the network I/O thread (default: "
-     "true)")
-    ("max-workers", po::value(&x.cfg.max_workers),
-     "most executor threads, or worker processes (default: 512)")
-    ("worker-mode", po::value(&x.node.worker_mode),
-     "threads: tasks run on threads of this daemon; processes: in worker "
-     "processes the node starts per job (default: threads)")
-    ("worker-binary", po::value(&x.node.worker_binary),
-     "the worker program (default: caraway-worker next to caraway-node)")
-    ("log-level", po::value(&x.cfg.log_level),
-     "trace, debug, info, warning, error or off (default: info)")
-    ("data-dir", po::value(&x.node.data_dir),
-     "directory for the node's files, created if missing; the head keeps "
-     "the cluster's tables there and takes them back when it restarts "
-     "(default: none, nothing is kept)")
-    ("metrics-port", po::value(&x.node.metrics_port),
-     "serve Prometheus metrics on this port of `host` (0: a free one; "
-     "default: none)")
-    ("task-table-size", po::value(&x.node.task_table_size),
-     "the head: how many of the latest tasks `caraway list tasks` can show "
-     "(default: 10000; 0 keeps none)")
-    ("rejoin-timeout-ms", po::value(&x.node.rejoin_timeout_ms),
-     "a head restarted with its data dir: how long nodes, drivers and "
-     "actors have to come back before they count as dead (default: 10000)")
-    ("head-reconnect-timeout-ms", po::value(&x.node.head_reconnect_timeout_ms),
-     "a worker that lost the head: how long it serves on and tries to "
-     "reach it again before it stops (default: 30000)")
-    ("spread-threshold", po::value(&x.node.spread_threshold),
-     "below this share of its resources in use, the node takes new tasks "
-     "itself; above it, they go to the least used node with room "
-     "(default: 0.5)")
-    ("view-period-ms", po::value(&x.node.view_period_ms),
-     "the head: how often, at most, nodes hear of each other's resource use "
-     "(default: 100)")
-    ("shutdown-timeout-ms", po::value(&x.shutdown_timeout_ms),
-     "after a stop request, how long the node may take to stop before it "
-     "exits anyway, saying so (default: 5000)")
-    ("caf", po::value(&x.caf)->composing(),
-     "a CAF setting as key=value, e.g. scheduler.max-threads=4; repeatable");
+  desc.add_options()("help", "print the options and exit")(
+    "config", po::value(&x.config_file), "INI file with these options")(
+    "role", po::value(&x.role), "head or worker (default: head)")(
+    "host", po::value(&x.node.host),
+    "address to listen on (default: 127.0.0.1)")(
+    "port", po::value(&x.port),
+    "port to listen on (default: 6380 for a head, any free one for a "
+    "worker)")("head-address", po::value(&x.node.head_address),
+               "host:port of the head (workers)")(
+    "num-cpus", po::value(&x.cfg.num_cpus),
+    "CPUs of this node (default: the machine's cores)")(
+    "num-gpus", po::value(&x.cfg.num_gpus), "GPUs of this node (default: 0)")(
+    "resources", po::value(&x.resources), "custom resources, e.g. ssd:2,tpu:1")(
+    "object-store-memory", po::value(&x.cfg.object_store_memory),
+    "bytes the object store may hold (default: 30% of memory)")(
+    "data-port", po::value(&x.node.data_port),
+    "port of the object data path (default: 0, any free port)")(
+    "libraries", po::value(&x.node.libraries)->composing(),
+    "shared library with user code, loaded at start (drivers announce "
+    "their own); repeatable")(
+    "heartbeat-interval-ms", po::value(&x.node.heartbeat_interval_ms),
+    "how often nodes signal they are alive (default: 500)")(
+    "heartbeat-timeout-ms", po::value(&x.node.heartbeat_timeout_ms),
+    "silence after which a peer counts as gone (default: 5000)")(
+    "connect-timeout-ms", po::value(&x.node.connect_timeout_ms),
+    "how long a worker tries to reach the head (default: 5000)")(
+    "io-thread-actors", po::value(&x.cfg.io_thread_actors),
+    "the raylet and the owner run on the network I/O thread (default: "
+    "true)")("max-workers", po::value(&x.cfg.max_workers),
+             "most executor threads, or worker processes (default: 512)")(
+    "worker-mode", po::value(&x.node.worker_mode),
+    "threads: tasks run on threads of this daemon; processes: in worker "
+    "processes the node starts per job (default: threads)")(
+    "worker-binary", po::value(&x.node.worker_binary),
+    "the worker program (default: caraway-worker next to caraway-node)")(
+    "worker-idle-timeout-ms", po::value(&x.node.worker_idle_timeout_ms),
+    "a worker process idle this long ends, unless it owns objects or holds "
+    "results (default: 10000)")(
+    "log-level", po::value(&x.cfg.log_level),
+    "trace, debug, info, warning, error or off (default: info)")(
+    "data-dir", po::value(&x.node.data_dir),
+    "directory for the node's files, created if missing; the head keeps "
+    "the cluster's tables there and takes them back when it restarts "
+    "(default: none, nothing is kept)")(
+    "metrics-port", po::value(&x.node.metrics_port),
+    "serve Prometheus metrics on this port of `host` (0: a free one; "
+    "default: none)")(
+    "task-table-size", po::value(&x.node.task_table_size),
+    "the head: how many of the latest tasks `caraway list tasks` can show "
+    "(default: 10000; 0 keeps none)")(
+    "rejoin-timeout-ms", po::value(&x.node.rejoin_timeout_ms),
+    "a head restarted with its data dir: how long nodes, drivers and "
+    "actors have to come back before they count as dead (default: 10000)")(
+    "head-reconnect-timeout-ms", po::value(&x.node.head_reconnect_timeout_ms),
+    "a worker that lost the head: how long it serves on and tries to "
+    "reach it again before it stops (default: 30000)")(
+    "spread-threshold", po::value(&x.node.spread_threshold),
+    "below this share of its resources in use, the node takes new tasks "
+    "itself; above it, they go to the least used node with room "
+    "(default: 0.5)")(
+    "view-period-ms", po::value(&x.node.view_period_ms),
+    "the head: how often, at most, nodes hear of each other's resource use "
+    "(default: 100)")(
+    "shutdown-timeout-ms", po::value(&x.shutdown_timeout_ms),
+    "after a stop request, how long the node may take to stop before it "
+    "exits anyway, saying so (default: 5000)")(
+    "caf", po::value(&x.caf)->composing(),
+    "a CAF setting as key=value, e.g. scheduler.max-threads=4; repeatable");
   return desc;
 }
 

@@ -3,7 +3,7 @@
 # (--worker-mode processes). Tasks run in caraway-worker processes, not in
 # the daemon; a task that aborts, exits or segfaults fails alone with a
 # worker_crashed_error naming the signal or exit code and the node, and one
-# with a retry runs again in another worker and returns. The daemon keeps
+# with a retry runs again in another worker and returns. Idle workers end. The daemon keeps
 # serving throughout; the job's workers end with its driver, and none is
 # left once the cluster stops. Two versions of one program run side by side,
 # each with its own code. Each worker's output is in a file of its own
@@ -17,6 +17,15 @@ library=$3
 require "$node" "$app" "$bin_dir/caraway-worker" "$bin_dir/caraway-version-1" \
   "$bin_dir/caraway-version-2"
 
+# No worker process of <pid> runs (reaped or not).
+no_workers_of() {
+  local pid
+  for pid in $(workers_of "$1"); do
+    running "$pid" && return 1
+  done
+  return 0
+}
+
 # The worker processes whose parent is <pid>.
 workers_of() {
   pgrep -P "$1" -x caraway-worker || true
@@ -25,7 +34,8 @@ workers_of() {
 pick_port
 address=127.0.0.1:$free
 start head "$node" --port "$free" --num-cpus 2 --worker-mode processes \
-  --libraries "$library" --data-dir "$work/data" "${timing[@]}"
+  --libraries "$library" --data-dir "$work/data" \
+  --worker-idle-timeout-ms 1000 "${timing[@]}"
 head=$last_pid
 wait_listening head "$head"
 head_id=$(node_id_of head)
@@ -89,6 +99,9 @@ v1=$last_pid
 wait_for_line v1 "$v1" '^version ' 30
 run v2 60 "$bin_dir/caraway-version-2" --caraway-address "$address"
 ((status == 0)) || fail "version 2 exited with $status"
+# Idle past --worker-idle-timeout-ms, version 1's workers end (they hold
+# nothing) while its driver waits; its next task gets a new one.
+eventually 20 "idle workers did not end" no_workers_of "$head"
 touch "$work/v1-go"
 wait_exit "$v1" 60
 ((status == 0)) || fail "version 1 exited with $status"
@@ -96,7 +109,7 @@ grep -qx 'version v1' "$work/v1.out" && grep -qx 'again v1' "$work/v1.out" \
   || fail "version 1 ran other code: $(cat "$work/v1.out")"
 grep -qx 'version v2' "$work/v2.out" \
   || fail "version 2 ran other code: $(cat "$work/v2.out")"
-echo "ok: two versions of one program each ran their own code"
+echo "ok: two versions of one program each ran their own code; idle workers ended"
 
 # A function the job's libraries lack: the error names the job and them.
 run missing 60 "$app" missing --caraway-address "$address"
@@ -105,8 +118,7 @@ grep '^missing: ' "$work/missing.out" | grep -q 'a worker process of job [0-9]* 
 echo "ok: a missing function names the job and its libraries"
 
 # The job's workers end with its driver.
-eventually 10 "the job's workers outlive it: $(workers_of "$head")" \
-  test -z "$(workers_of "$head")"
+eventually 10 "the job's workers outlive it" no_workers_of "$head"
 echo "ok: the job's workers ended with it"
 
 # The next job gets workers of its own, busy in a task when the cluster

@@ -97,6 +97,9 @@ struct executor_log {
   std::vector<std::pair<std::vector<wire::task_spec>, uint64_t>> batches;
   /// Each actor it was asked to host, with its lease.
   std::vector<std::pair<wire::actor_spec, uint64_t>> actors;
+  /// Requests to end its process, and the answer to give.
+  size_t stop_requests = 0;
+  bool agree_to_stop = true;
 };
 
 inline wire::executor_actor::behavior_type
@@ -107,6 +110,10 @@ fake_executor(wire::executor_actor::pointer,
         uint64_t lease) { log->batches.emplace_back(std::move(batch), lease); },
     [=](wire::create_atom, wire::actor_spec& spec, uint64_t lease) {
       log->actors.emplace_back(std::move(spec), lease);
+    },
+    [=](wire::stop_atom) {
+      ++log->stop_requests;
+      return log->agree_to_stop;
     },
   };
 }

@@ -300,10 +300,42 @@ TEST_CASE_FIXTURE(raylet_fixture,
 }
 
 TEST_CASE_FIXTURE(raylet_fixture,
+                  "a raylet starts a job's first worker processes for all "
+                  "its CPUs and asks idle ones to end") {
+  fake_processes procs;
+  auto raylet = make_raylet({{"CPU", 3}}, [&](auto& factory) {
+    procs.install(factory);
+    factory.worker_idle_timeout = std::chrono::milliseconds(0);
+  });
+  auto log = std::make_shared<lease_log>();
+  auto owner = sys.spawn(lessee, raylet, log);
+  caf::anon_send(owner, wire::lease_atom::value, wire::resource_set{{"CPU", 1}},
+                 uint32_t{0}, uint64_t{7});
+  run();
+  // One request, three CPUs: three processes, ready for the next tasks.
+  REQUIRE(procs.starts.size() == 3);
+  auto exec = wire::executor_actor{sys.spawn(test::fake_executor, exec_log)};
+  for (size_t i = 0; i < 3; ++i)
+    caf::anon_send(raylet, wire::register_atom::value, procs.starts[i].token,
+                   exec, fake_processes::pid_of(i), std::string{"h:1"});
+  run();
+  REQUIRE(log->replies.size() == 1);
+  // Idle past the timeout (0 here), the two without a lease are asked to
+  // end; one that declines stays.
+  exec_log->agree_to_stop = false;
+  trigger_timeouts();
+  CHECK(exec_log->stop_requests == 2);
+  CHECK(procs.killed.empty());
+  caf::anon_send_exit(exec, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(raylet_fixture,
                   "a raylet whose worker processes do not start fails the "
                   "job's requests, saying why") {
   fake_processes procs;
-  auto raylet = make_raylet({{"CPU", 2}},
+  auto raylet = make_raylet({{"CPU", 1}},
                             [&](auto& factory) { procs.install(factory); });
   auto log = std::make_shared<lease_log>();
   auto owner = sys.spawn(lessee, raylet, log);

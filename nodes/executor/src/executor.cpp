@@ -80,6 +80,13 @@ executor(wire::executor_actor::stateful_pointer<executor_state> self,
     }
   });
   return {
+    [=](wire::stop_atom) {
+      auto& st = self->state;
+      if (st.host || !st.hosting.may_end || !st.hosting.may_end())
+        return false;
+      st.hosting.on_end();
+      return true;
+    },
     [=](wire::create_atom, wire::actor_spec& spec, uint64_t lease) {
       auto& st = self->state;
       if (!st.hosting.gcs || st.host) {

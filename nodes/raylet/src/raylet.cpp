@@ -279,6 +279,30 @@ void worker_ended(self_ptr self, uint64_t token, const std::string& why) {
   dispatch(self);
 }
 
+// Asks worker processes idle too long to end; one that holds what others
+// need declines and stays.
+void end_idle_workers(self_ptr self) {
+  auto& st = self->state;
+  auto now = std::chrono::steady_clock::now();
+  for (auto token : st.take_expired_workers(now)) {
+    auto& w = st.workers.at(token);
+    self->request(w.executor, std::chrono::seconds(5), wire::stop_atom::value)
+      .then(
+        [=](bool ends) {
+          if (!ends)
+            self->state.idle_again(token, std::chrono::steady_clock::now());
+          // An ending one is reaped like any other.
+        },
+        [=](caf::error&) {
+          // No answer: it is frozen or gone; either way it is not used.
+          auto& st = self->state;
+          if (auto i = st.workers.find(token);
+              i != st.workers.end() && st.factory.kill_worker)
+            st.factory.kill_worker(i->second.pid);
+        });
+  }
+}
+
 // Grants the requests that have a worker process of their job and room.
 void dispatch_to_processes(self_ptr self) {
   auto& st = self->state;
@@ -676,7 +700,7 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
           i != st.starting.end() && --i->second == 0)
         st.starting.erase(i);
       st.start_failures.erase(job);
-      st.idle_workers[job].push_back(token);
+      st.idle_again(token, std::chrono::steady_clock::now());
       CARAWAY_LOG(debug, raylet)
         << "worker process ready" << log::kv("job", job) << log::kv("pid", pid);
       dispatch(self);
@@ -690,6 +714,7 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
           ended.emplace_back(token, std::move(why));
       for (auto& [token, why] : ended)
         worker_ended(self, token, why);
+      end_idle_workers(self);
       schedule_reap(self);
     },
     [=](wire::stop_atom) {

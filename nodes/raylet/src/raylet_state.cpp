@@ -259,10 +259,8 @@ void raylet_state::finish(uint64_t lease_id) {
     release(i->second.held);
   if (auto token = i->second.token; token != 0) {
     // Back to its job's idle worker processes, unless it is gone.
-    if (auto w = workers.find(token); w != workers.end()) {
-      w->second.lease = 0;
-      idle_workers[w->second.job].push_back(token);
-    }
+    if (workers.count(token) > 0)
+      idle_again(token, std::chrono::steady_clock::now());
   } else if (i->second.executor) {
     idle.emplace_back(std::move(i->second.executor));
   }
@@ -279,6 +277,35 @@ uint64_t raylet_state::take_idle_worker(uint64_t job) {
   if (i->second.empty())
     idle_workers.erase(i);
   return token;
+}
+
+void raylet_state::idle_again(uint64_t token,
+                              std::chrono::steady_clock::time_point now) {
+  auto w = workers.find(token);
+  if (w == workers.end())
+    return;
+  w->second.lease = 0;
+  w->second.idle_since = now;
+  idle_workers[w->second.job].push_back(token);
+}
+
+std::vector<uint64_t>
+raylet_state::take_expired_workers(std::chrono::steady_clock::time_point now) {
+  std::vector<uint64_t> result;
+  for (auto i = idle_workers.begin(); i != idle_workers.end();) {
+    auto& tokens = i->second;
+    for (auto t = tokens.begin(); t != tokens.end();) {
+      auto& w = workers.at(*t);
+      if (now - w.idle_since >= factory.worker_idle_timeout) {
+        result.push_back(*t);
+        t = tokens.erase(t);
+      } else {
+        ++t;
+      }
+    }
+    i = tokens.empty() ? idle_workers.erase(i) : std::next(i);
+  }
+  return result;
 }
 
 std::map<uint64_t, uint32_t> raylet_state::workers_wanted() const {
@@ -300,7 +327,13 @@ std::map<uint64_t, uint32_t> raylet_state::workers_wanted() const {
     }
   }
   auto total = static_cast<uint32_t>(workers.size());
+  auto cpus = static_cast<uint32_t>(info.total.amount("CPU"));
   for (auto& [job, n] : needed) {
+    bool has_any = std::any_of(workers.begin(), workers.end(), [&](auto& kv) {
+      return kv.second.job == job && !kv.second.for_actor();
+    });
+    if (!has_any)
+      n = std::max(n, cpus);
     auto i = starting.find(job);
     auto already = i != starting.end() ? i->second : 0u;
     if (n <= already)

@@ -54,6 +54,9 @@ struct node_options {
   std::string worker_mode = "threads";
   /// The worker program; empty: `caraway-worker` next to this executable.
   std::string worker_binary;
+  /// A worker process idle this long ends, unless it owns objects or holds
+  /// results others may read.
+  uint32_t worker_idle_timeout_ms = 10000;
 };
 
 struct node_started {

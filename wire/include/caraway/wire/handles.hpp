@@ -86,7 +86,10 @@ using executor_actor = caf::typed_actor<
   caf::reacts_to<execute_atom, std::vector<task_spec>, uint64_t>,
   // Host this actor under this lease, in this process (a worker process its
   // raylet started for it), which ends with the actor.
-  caf::reacts_to<create_atom, actor_spec, uint64_t>>;
+  caf::reacts_to<create_atom, actor_spec, uint64_t>,
+  // An idle worker process: end unless it holds what others need (objects
+  // it owns, results in its store); true if it ends.
+  caf::replies_to<stop_atom>::with<bool>>;
 
 /// Schedules work on one node.
 using raylet_actor = caf::typed_actor<

@@ -10,12 +10,14 @@
 
 namespace caraway::node {
 
-/// What a worker process' executor needs to host an actor: the gcs its
-/// host reports to, and what to do once the host ends (the process ends
-/// with its actor).
+/// What a worker process' executor needs to host an actor, and to end its
+/// process: the gcs the actor's host reports to, what ends the process (it
+/// ends with its actor), and whether it may end (it holds nothing others
+/// need). Empty in a daemon's executors.
 struct actor_hosting {
   wire::gcs_actor gcs;
   std::function<void()> on_end;
+  std::function<bool()> may_end;
 };
 
 struct executor_state {

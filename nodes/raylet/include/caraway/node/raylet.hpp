@@ -55,6 +55,8 @@ struct worker_factory {
                                          const std::vector<std::string>&,
                                          std::vector<std::string>& failed)>
     keep_libraries;
+  /// A worker process idle this long is asked to end.
+  std::chrono::milliseconds worker_idle_timeout{10000};
 };
 
 /// Resources granted to an owner's tasks (one executor) or to a live actor.
@@ -94,6 +96,8 @@ struct worker_process {
   wire::executor_actor executor; // null until it registered
   std::string address;           // where it listens, for owners to dial
   uint64_t lease = 0;            // the lease it serves; 0 while idle
+  /// Since when it is idle.
+  std::chrono::steady_clock::time_point idle_since;
   /// Started for this actor (nil id: for tasks), which it hosts under
   /// `lease` once registered; it ends with the actor.
   wire::actor_spec actor;
@@ -240,9 +244,20 @@ struct raylet_state {
   /// the idle ones; 0 if none.
   uint64_t take_idle_worker(uint64_t job);
 
+  /// The idle worker processes idle since `now - factory.worker_idle_timeout`
+  /// or longer, taken out of the idle ones (asked to end, they take no
+  /// lease).
+  std::vector<uint64_t>
+  take_expired_workers(std::chrono::steady_clock::time_point now);
+
+  /// Puts a worker process back among the idle ones, idle from `now`.
+  void idle_again(uint64_t token, std::chrono::steady_clock::time_point now);
+
   /// Which requests wait for a worker process, as if granted in order while
   /// resources last: how many more processes each job needs (beyond those
-  /// starting), capped by `max_executors` processes in all.
+  /// starting), capped by `max_executors` processes in all. A job without
+  /// any gets as many as the node has CPUs at once (as Ray prestarts), so
+  /// that its next tasks find one ready.
   std::map<uint64_t, uint32_t> workers_wanted() const;
 
   /// The worker process `token` is gone: forgotten, and the lease it
