@@ -56,6 +56,12 @@ struct raylet_fixture : test::deterministic_fixture {
     return result;
   }
 
+  /// Stops these actors.
+  template <class... Ts>
+  void shut_down(const Ts&... xs) {
+    (caf::anon_send_exit(xs, caf::exit_reason::user_shutdown), ...);
+  }
+
   ~raylet_fixture() {
     caf::anon_send_exit(gcs, caf::exit_reason::user_shutdown);
     run();
@@ -147,8 +153,7 @@ TEST_CASE_FIXTURE(raylet_fixture,
   caf::anon_send(raylet, wire::free_atom::value, uint64_t{7});
   run();
   CHECK(log->errors.size() == 2);
-  caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
+  shut_down(owner, raylet);
 }
 
 namespace {
@@ -168,6 +173,11 @@ struct fake_processes {
 
   static int32_t pid_of(size_t index) {
     return static_cast<int32_t>(1000 + index);
+  }
+
+  /// For `make_raylet`.
+  std::function<void(node::worker_factory&)> installer() {
+    return [this](node::worker_factory& factory) { install(factory); };
   }
 
   void install(node::worker_factory& factory) {
@@ -202,8 +212,7 @@ TEST_CASE_FIXTURE(raylet_fixture,
                   "a raylet with worker processes starts them per job, "
                   "leases them once registered and reports their deaths") {
   fake_processes procs;
-  auto raylet = make_raylet({{"CPU", 1}},
-                            [&](auto& factory) { procs.install(factory); });
+  auto raylet = make_raylet({{"CPU", 1}}, procs.installer());
   auto log = std::make_shared<lease_log>();
   auto owner = sys.spawn(lessee, raylet, log);
   wire::resource_set one{{"CPU", 1}};
@@ -251,17 +260,14 @@ TEST_CASE_FIXTURE(raylet_fixture,
                  uint64_t{1});
   run();
   CHECK(procs.killed == std::vector<int32_t>{fake_processes::pid_of(1)});
-  caf::anon_send_exit(exec, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
+  shut_down(exec, owner, raylet);
 }
 
 TEST_CASE_FIXTURE(raylet_fixture,
                   "a raylet with worker processes hosts each actor in a "
                   "process of its own and reports its end to the gcs") {
   fake_processes procs;
-  auto raylet = make_raylet({{"CPU", 2}},
-                            [&](auto& factory) { procs.install(factory); });
+  auto raylet = make_raylet({{"CPU", 2}}, procs.installer());
   caf::anon_send(raylet, wire::load_atom::value, uint64_t{3},
                  std::vector<std::string>{"/x/job3.so"});
   wire::actor_spec spec;
@@ -295,8 +301,7 @@ TEST_CASE_FIXTURE(raylet_fixture,
   trigger_timeouts(); // the next resource report
   REQUIRE_FALSE(gcs_log->reports.empty());
   CHECK(gcs_log->reports.back().available.at("CPU") == doctest::Approx(2));
-  caf::anon_send_exit(exec, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
+  shut_down(exec, raylet);
 }
 
 TEST_CASE_FIXTURE(raylet_fixture,
@@ -326,17 +331,14 @@ TEST_CASE_FIXTURE(raylet_fixture,
   trigger_timeouts();
   CHECK(exec_log->stop_requests == 2);
   CHECK(procs.killed.empty());
-  caf::anon_send_exit(exec, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
+  shut_down(exec, owner, raylet);
 }
 
 TEST_CASE_FIXTURE(raylet_fixture,
                   "a raylet whose worker processes do not start fails the "
                   "job's requests, saying why") {
   fake_processes procs;
-  auto raylet = make_raylet({{"CPU", 1}},
-                            [&](auto& factory) { procs.install(factory); });
+  auto raylet = make_raylet({{"CPU", 1}}, procs.installer());
   auto log = std::make_shared<lease_log>();
   auto owner = sys.spawn(lessee, raylet, log);
   wire::resource_set one{{"CPU", 1}};
@@ -363,8 +365,7 @@ TEST_CASE_FIXTURE(raylet_fixture,
     CHECK(wire::code_of(log->errors[0]) == wire::errc::unschedulable);
   }
   CHECK(log->replies.empty());
-  caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
+  shut_down(owner, raylet);
 }
 
 namespace {
@@ -406,8 +407,7 @@ TEST_CASE_FIXTURE(raylet_fixture,
   CHECK_FALSE(log->replies[0].executor);
   CHECK(log->replies[0].node == wire::unique_id{2, 2});
   CHECK(exec_log->batches.empty());
-  caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
+  shut_down(owner, raylet);
 }
 
 TEST_CASE_FIXTURE(raylet_fixture,
@@ -440,8 +440,7 @@ TEST_CASE_FIXTURE(raylet_fixture,
   run();
   REQUIRE(log->replies.size() == 3);
   CHECK(log->replies[2].node == wire::unique_id{2, 2});
-  caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(raylet, caf::exit_reason::user_shutdown);
+  shut_down(owner, raylet);
 }
 
 namespace {
