@@ -289,9 +289,14 @@ void end_idle_workers(self_ptr self) {
     self->request(w.executor, std::chrono::seconds(5), wire::stop_atom::value)
       .then(
         [=](bool ends) {
-          if (!ends)
-            self->state.idle_again(token, std::chrono::steady_clock::now());
-          // An ending one is reaped like any other.
+          auto& st = self->state;
+          if (!ends) {
+            st.idle_again(token, std::chrono::steady_clock::now());
+            return;
+          }
+          // It exits by itself and is reaped like any other.
+          if (auto i = st.workers.find(token); i != st.workers.end())
+            i->second.ending = true;
         },
         [=](caf::error&) {
           // No answer: it is frozen or gone; either way it is not used.
@@ -398,7 +403,8 @@ void lost_worker(self_ptr self, const caf::actor_addr& source) {
   auto& st = self->state;
   for (auto& [token, w] : st.workers)
     if (w.executor && w.executor.address() == source) {
-      if (st.factory.kill_worker)
+      // One ending on request closes its connections as it exits.
+      if (!w.ending && st.factory.kill_worker)
         st.factory.kill_worker(w.pid);
       schedule_reap(self);
       return;

@@ -98,6 +98,8 @@ struct worker_process {
   uint64_t lease = 0;            // the lease it serves; 0 while idle
   /// Since when it is idle.
   std::chrono::steady_clock::time_point idle_since;
+  /// It agreed to end (idle too long): it exits by itself.
+  bool ending = false;
   /// Started for this actor (nil id: for tasks), which it hosts under
   /// `lease` once registered; it ends with the actor.
   wire::actor_spec actor;
