@@ -89,7 +89,7 @@ node::worker_factory make_factory(process& p) {
   auto sys = p.sys.get();
   factory.spawn_executor = [sys, run](wire::raylet_actor raylet) {
     return sys->spawn<caf::detached>(node::executor, std::move(raylet), run,
-                                     node::actor_hosting{});
+                                     node::worker_hooks{});
   };
   factory.spawn_actor_host = [sys, run, gcs](wire::raylet_actor raylet,
                                              const wire::actor_spec& spec,

@@ -44,7 +44,7 @@ void output_forwarder::start() {
 void output_forwarder::task_started(const wire::task_spec& spec) {
   std::lock_guard<std::mutex> guard{mtx_};
   owner_ = spec.owner;
-  prefix_ = "(" + spec.function + " " + where_ + ") ";
+  function_ = spec.function;
 }
 
 void output_forwarder::run(int out_pipe, int err_pipe, int out_file,
@@ -94,7 +94,7 @@ void output_forwarder::run(int out_pipe, int err_pipe, int out_file,
     {
       std::lock_guard<std::mutex> guard{mtx_};
       owner = owner_;
-      prefix = prefix_;
+      prefix = "(" + function_ + " " + where_ + ") ";
     }
     if (!owner)
       continue; // printed before any task ran: the log file has it

@@ -36,7 +36,7 @@ private:
   std::string where_;
   std::mutex mtx_;
   wire::owner_actor owner_;
-  std::string prefix_;
+  std::string function_;
 };
 
 } // namespace caraway::runtime

@@ -88,15 +88,15 @@ std::unique_ptr<process> start_worker_process(const config& cfg,
     // may pull (Ray's workers decline to exit likewise).
     std::weak_ptr<owner::core_worker> weak = p.core;
     auto store = p.store;
-    node::actor_hosting hosting{p.gcs, [stop] { stop(std::string{}); },
-                                [weak, store] {
-                                  auto core = weak.lock();
-                                  if (!core)
-                                    return false;
-                                  auto sizes = core->sizes();
-                                  return sizes.refs == 0 && sizes.tasks == 0
-                                         && store->get_stats().objects == 0;
-                                }};
+    node::worker_hooks hosting{p.gcs, [stop] { stop(std::string{}); },
+                               [weak, store] {
+                                 auto core = weak.lock();
+                                 if (!core)
+                                   return false;
+                                 auto sizes = core->sizes();
+                                 return sizes.refs == 0 && sizes.tasks == 0
+                                        && store->get_stats().objects == 0;
+                               }};
     auto exec = p.sys->spawn<caf::detached>(node::executor, p.raylet, run,
                                             std::move(hosting));
     p.others.emplace_back(caf::actor_cast<caf::actor>(exec));

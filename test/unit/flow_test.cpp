@@ -605,7 +605,7 @@ TEST_CASE_FIXTURE(test::deterministic_fixture,
   auto raylet = sys.spawn(test::fake_raylet,
                           std::make_shared<test::raylet_log>());
   auto exec = sys.spawn(node::executor, wire::raylet_actor{raylet},
-                        std::make_shared<echo_runner>(), node::actor_hosting{});
+                        std::make_shared<echo_runner>(), node::worker_hooks{});
   std::vector<wire::task_spec> batch;
   for (uint64_t i = 1; i <= 3; ++i) {
     auto spec = cpu_task(i);

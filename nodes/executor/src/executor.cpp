@@ -67,7 +67,7 @@ caf::behavior lane(caf::event_based_actor*, actor_host_impl host,
 wire::executor_actor::behavior_type
 executor(wire::executor_actor::stateful_pointer<executor_state> self,
          wire::raylet_actor raylet, task_runner_ptr runner,
-         actor_hosting hosting) {
+         worker_hooks hosting) {
   self->state.raylet = std::move(raylet);
   self->state.runner = std::move(runner);
   self->state.hosting = std::move(hosting);

@@ -29,15 +29,23 @@ std::string describe(const wire::resource_set& xs) {
 
 void schedule_reap(self_ptr self);
 
+// Starts a worker process of `job` with the job's libraries under a new
+// token (set in `token`); returns its pid, or 0 with `why` filled in.
+int32_t launch_worker(raylet_state& st, uint64_t job, uint64_t& token,
+                      std::string& why) {
+  static const std::vector<std::string> none;
+  auto libs = st.job_libraries.find(job);
+  token = st.next_token++;
+  return st.factory.start_worker(
+    job, libs != st.job_libraries.end() ? libs->second : none, token, why);
+}
+
 // Starts a worker process for the actor, which hosts it once registered.
 void start_actor_process(self_ptr self, const wire::actor_spec& spec) {
   auto& st = self->state;
-  static const std::vector<std::string> none;
-  auto libs = st.job_libraries.find(spec.job);
-  auto token = st.next_token++;
+  uint64_t token = 0;
   std::string why;
-  auto pid = st.factory.start_worker(
-    spec.job, libs != st.job_libraries.end() ? libs->second : none, token, why);
+  auto pid = launch_worker(st, spec.job, token, why);
   if (pid <= 0) {
     CARAWAY_LOG(error, raylet)
       << "cannot start a worker process for an actor"
@@ -205,13 +213,10 @@ void fail_job_requests(self_ptr self, uint64_t job, const std::string& why) {
 void start_workers(self_ptr self) {
   auto& st = self->state;
   for (auto& [job, n] : st.workers_wanted()) {
-    auto libs = st.job_libraries.find(job);
-    static const std::vector<std::string> none;
-    auto& paths = libs != st.job_libraries.end() ? libs->second : none;
     for (uint32_t i = 0; i < n; ++i) {
-      auto token = st.next_token++;
+      uint64_t token = 0;
       std::string why;
-      auto pid = st.factory.start_worker(job, paths, token, why);
+      auto pid = launch_worker(st, job, token, why);
       if (pid <= 0) {
         CARAWAY_LOG(error, raylet)
           << "cannot start a worker process" << log::kv("job", job)

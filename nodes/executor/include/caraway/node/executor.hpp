@@ -10,11 +10,11 @@
 
 namespace caraway::node {
 
-/// What a worker process' executor needs to host an actor, and to end its
+/// The hooks of a worker process' executor, to host an actor and to end its
 /// process: the gcs the actor's host reports to, what ends the process (it
 /// ends with its actor), and whether it may end (it holds nothing others
 /// need). Empty in a daemon's executors.
-struct actor_hosting {
+struct worker_hooks {
   wire::gcs_actor gcs;
   std::function<void()> on_end;
   std::function<bool()> may_end;
@@ -24,7 +24,7 @@ struct executor_state {
   static inline const char* name = "caraway.executor";
   wire::raylet_actor raylet;
   task_runner_ptr runner;
-  actor_hosting hosting;
+  worker_hooks hosting;
   caf::actor host;
 };
 
@@ -34,7 +34,7 @@ struct executor_state {
 wire::executor_actor::behavior_type
 executor(wire::executor_actor::stateful_pointer<executor_state> self,
          wire::raylet_actor raylet, task_runner_ptr runner,
-         actor_hosting hosting);
+         worker_hooks hosting);
 
 struct actor_host_state {
   static inline const char* name = "caraway.actor_host";
