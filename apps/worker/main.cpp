@@ -54,6 +54,10 @@ int main(int argc, char** argv) {
     ("job", po::value(&opts.job)->required(), "the job whose tasks it runs")
     ("token", po::value(&opts.token)->required(),
      "what the raylet knows this worker by")
+    ("store", po::value(&opts.store_socket)->required(),
+     "the Unix socket of the node's object store")
+    ("data-address", po::value(&opts.data_address)->required(),
+     "host:port where the node serves its objects to other nodes")
     ("library", po::value(&opts.libraries)->composing(),
      "a library with the job's code; repeatable")
     ("log-level", po::value(&cfg.log_level), "as caraway-node's");

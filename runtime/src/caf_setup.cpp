@@ -68,10 +68,21 @@ void make_system(process& p, const config& cfg, bool networked,
 }
 
 void make_owner_core(process& p, const config& cfg, uint32_t get_spin_us,
-                     bool task_events) {
+                     bool task_events, bool shared,
+                     node::store_memory_ptr store) {
   auto capacity = cfg.object_store_memory > 0 ? cfg.object_store_memory
                                               : default_store_memory();
-  p.store = std::make_shared<node::store_memory>(capacity, capacity);
+  if (store) {
+    p.store = std::move(store);
+  } else if (shared) {
+    std::string why;
+    p.segment = node::shm_segment::create(capacity, why);
+    if (!p.segment)
+      throw error("cannot make the node's object store: " + why);
+    p.store = node::make_shared_store_memory(p.segment);
+  } else {
+    p.store = node::make_store_memory(capacity, capacity);
+  }
   auto core_cfg = cfg;
   core_cfg.get_spin_us = get_spin_us;
   core_cfg.task_events = task_events;
@@ -102,10 +113,14 @@ void start_data_path(process& p, const config& cfg, const std::string& host,
   } catch (const std::exception& e) {
     throw error(e.what());
   }
+  start_puller(p, cfg);
+  p.data_address = p.data->address();
+}
+
+void start_puller(process& p, const config& cfg) {
   node::object_puller::options pull_opts;
   pull_opts.timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
   p.puller = std::make_shared<node::object_puller>(p.store, pull_opts);
-  p.data_address = p.data->address();
 }
 
 std::string render(caf::actor_system& sys, const caf::error& err) {

@@ -97,6 +97,7 @@ node::worker_factory make_factory(process& p) {
     return sys->spawn<caf::detached>(node::actor_host, spec, lease,
                                      std::move(raylet), gcs, run);
   };
+  factory.store = p.store_actor;
   auto store = p.store;
   factory.store_used = [store] { return store->get_stats().used_bytes; };
   factory.free_owned = [store](uint64_t worker) {
@@ -132,6 +133,15 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
     opts.log_level = cfg.log_level;
     opts.session_dir = session_dir(*daemon, info.id);
     opts.node_libraries = daemon->libraries;
+    // Workers use the node's store, in shared memory.
+    try {
+      p.store_server = std::make_unique<node::store_server>(
+        p.store, p.segment, opts.session_dir + "/store.sock");
+    } catch (const std::exception& e) {
+      throw error(e.what());
+    }
+    opts.store_socket = p.store_server->path();
+    opts.data_address = p.data_address;
     CARAWAY_LOG(info, runtime) << "tasks run in worker processes"
                                << log::kv("session", opts.session_dir);
     p.workers = std::make_shared<worker_launcher>(std::move(opts));
@@ -208,7 +218,8 @@ std::unique_ptr<process> start_daemon(const config& cfg,
                                       node_started& started) {
   return start_process([&](process& p) {
     make_system(p, cfg, /*networked=*/true, opts);
-    make_owner_core(p, cfg, cfg.get_spin_us, cfg.task_events);
+    make_owner_core(p, cfg, cfg.get_spin_us, cfg.task_events,
+                    /*shared=*/opts.worker_mode == "processes");
     std::string peer;
     if (opts.head) {
       add_head(p, &opts);

@@ -14,6 +14,7 @@
 #include "caraway/config.hpp"
 #include "caraway/node/data_server.hpp"
 #include "caraway/node/object_puller.hpp"
+#include "caraway/node/shared_store.hpp"
 #include "caraway/node/store_memory.hpp"
 #include "caraway/runtime/node.hpp"
 #include "caraway/runtime/worker.hpp"
@@ -35,6 +36,10 @@ struct process {
   wire::object_store_actor store_actor;
   // The data path of a cluster process: serves its objects, pulls others'.
   std::unique_ptr<node::data_server> data;
+  // A node whose user code runs in worker processes lends its store out to
+  // them: the store's memory is this shared segment.
+  std::shared_ptr<node::shm_segment> segment;
+  std::unique_ptr<node::store_server> store_server;
   // A daemon's Prometheus endpoint, if it serves one.
   std::unique_ptr<metrics_server> metrics;
   std::shared_ptr<node::object_puller> puller;
@@ -66,9 +71,12 @@ void make_system(process& p, const config& cfg, bool networked,
 
 /// The store and the core worker every process has. `get_spin_us` is the
 /// driver's spin in `get`; `task_events` whether its tasks go to the task
-/// table (nothing can read an embedded cluster's: it is off there).
+/// table (nothing can read an embedded cluster's: it is off there). The
+/// store is `store` if given, else one on the heap, or with `shared` one in
+/// shared memory for worker processes (`p.segment`).
 void make_owner_core(process& p, const config& cfg, uint32_t get_spin_us,
-                     bool task_events);
+                     bool task_events, bool shared = false,
+                     node::store_memory_ptr store = nullptr);
 
 /// Spawns the owner actor, on the I/O thread when configured.
 void spawn_owner(process& p, const config& cfg, std::string own_address);
@@ -78,6 +86,9 @@ void spawn_owner(process& p, const config& cfg, std::string own_address);
 /// the address when `host` is empty.
 void start_data_path(process& p, const config& cfg, const std::string& host,
                      uint16_t port, const std::string& peer);
+
+/// Starts pulling other processes' objects into this one's store.
+void start_puller(process& p, const config& cfg);
 
 /// Renders an error a component answered with: its message if it has one.
 std::string render(caf::actor_system& sys, const caf::error& err);

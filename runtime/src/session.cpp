@@ -26,6 +26,8 @@ void abort_start(process& p) {
   p.metrics.reset();
   if (p.data)
     p.data->stop();
+  if (p.store_server)
+    p.store_server->stop();
   std::vector<caf::actor> owned{caf::actor_cast<caf::actor>(p.store_actor),
                                 caf::actor_cast<caf::actor>(p.owner)};
   if (p.owns_raylet)
@@ -69,6 +71,8 @@ void stop(process& p) {
   // Worker processes end first: nothing of theirs outlives the node.
   if (p.workers)
     p.workers->stop_all();
+  if (p.store_server)
+    p.store_server->stop();
   // The raylet takes its executors and actor hosts along.
   if (p.owns_raylet)
     caf::anon_send_exit(p.raylet, caf::exit_reason::user_shutdown);

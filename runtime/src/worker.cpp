@@ -26,10 +26,16 @@ std::unique_ptr<process> start_worker_process(const config& cfg,
   return start_process([&](process& p) {
     node_options timing;
     make_system(p, cfg, /*networked=*/true, timing);
-    make_owner_core(p, cfg, cfg.cluster_get_spin_us, cfg.task_events);
+    // Its objects live in the node's store, in shared memory that this
+    // process maps: another worker of the node reads them with no copy.
+    std::string why;
+    auto store = node::connect_store(opts.store_socket, why);
+    if (!store)
+      throw error(why);
+    make_owner_core(p, cfg, cfg.cluster_get_spin_us, cfg.task_events,
+                    /*shared=*/false, std::move(store));
     std::string host;
     uint16_t port = 0;
-    std::string why;
     if (!wire::split_address(opts.raylet_address, host, port, why))
       throw invalid_argument_error("invalid raylet address: " + why);
     wire::unique_id node;
@@ -40,9 +46,9 @@ std::unique_ptr<process> start_worker_process(const config& cfg,
     std::string head_host;
     uint16_t head_port = 0;
     wire::split_address(opts.head_address, head_host, head_port, why);
-    // Serves its tasks' large results on the address that routes to the
-    // head, where other nodes pull them.
-    start_data_path(p, cfg, std::string{}, 0, head_host);
+    // The node serves what its store holds to other nodes.
+    start_puller(p, cfg);
+    p.data_address = opts.data_address;
     auto raylet = connect_raylet(
       *p.sys, host, port, std::chrono::milliseconds(cfg.connect_timeout_ms));
     if (!raylet)
@@ -51,8 +57,21 @@ std::unique_ptr<process> start_worker_process(const config& cfg,
                   + render(*p.sys, raylet.error()));
     p.raylet = std::move(*raylet);
     p.owns_raylet = false;
+    // Objects this process makes are freed in the node's store, even once
+    // it is gone.
+    wire::object_store_actor node_store;
+    caf::scoped_actor self{*p.sys};
+    self
+      ->request(p.raylet, std::chrono::milliseconds(cfg.connect_timeout_ms),
+                wire::get_atom::value)
+      .receive([&](wire::object_store_actor& x) { node_store = std::move(x); },
+               [&](caf::error& err) {
+                 throw error("the raylet of node " + opts.node_id
+                             + " did not name its object store: "
+                             + render(*p.sys, err));
+               });
     spawn_owner(p, cfg, std::string{});
-    p.core->connect({p.gcs, p.raylet, p.owner, p.store, p.store_actor, p.puller,
+    p.core->connect({p.gcs, p.raylet, p.owner, p.store, node_store, p.puller,
                      p.data_address, node});
     p.core->node_id(opts.node_id);
     p.core->job(opts.job);
@@ -84,18 +103,16 @@ std::unique_ptr<process> start_worker_process(const config& cfg,
     run->on_start = [](const wire::task_spec& spec) {
       output.task_started(spec);
     };
-    // It may end while idle unless it owns objects or holds results others
-    // may pull (Ray's workers decline to exit likewise).
+    // It may end while idle unless it owns objects or tasks (Ray's workers
+    // decline to exit likewise). What it made stays in the node's store.
     std::weak_ptr<owner::core_worker> weak = p.core;
-    auto store = p.store;
     node::worker_hooks hosting{p.gcs, [stop] { stop(std::string{}); },
-                               [weak, store] {
+                               [weak] {
                                  auto core = weak.lock();
                                  if (!core)
                                    return false;
                                  auto sizes = core->sizes();
-                                 return sizes.refs == 0 && sizes.tasks == 0
-                                        && store->get_stats().objects == 0;
+                                 return sizes.refs == 0 && sizes.tasks == 0;
                                }};
     auto exec = p.sys->spawn<caf::detached>(node::executor, p.raylet, run,
                                             std::move(hosting));

@@ -40,7 +40,8 @@ int32_t worker_launcher::start(uint64_t job,
     opts_.binary,        "--raylet", opts_.raylet_address,  "--head",
     opts_.head_address,  "--node",   opts_.node_id,         "--job",
     std::to_string(job), "--token",  std::to_string(token), "--log-level",
-    opts_.log_level};
+    opts_.log_level,     "--store",  opts_.store_socket,    "--data-address",
+    opts_.data_address};
   // A job that announced no libraries runs the node's.
   for (auto& lib : libraries.empty() ? opts_.node_libraries : libraries) {
     args.emplace_back("--library");

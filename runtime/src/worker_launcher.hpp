@@ -24,6 +24,10 @@ public:
     std::string head_address;
     std::string node_id;
     std::string log_level = "info";
+    /// The Unix socket of the node's object store and host:port of its
+    /// data server.
+    std::string store_socket;
+    std::string data_address;
     /// The node's session directory: each worker's stdout and stderr go to
     /// logs/worker-<job>-<pid>.out and .err, each job's libraries are kept
     /// in jobs/<job>/. Empty: the daemon's output, the libraries in place.

@@ -196,6 +196,40 @@ public:
 };
 
 CARAWAY_ACTOR(crasher, caraway::ctor<>, &crasher::where, &crasher::abort_now)
+
+// An actor (a worker process of its own) that makes objects in its node's
+// store or reads them there.
+class store_user {
+public:
+  std::vector<doubles_ref> make(int64_t n) {
+    return {caraway::put(produce(n))};
+  }
+
+  // "<pid> <sum> <objects pulled> <store bytes before> <after> <ns>": a view
+  // in place pulls nothing and adds nothing to the store.
+  std::string view(const std::vector<doubles_ref>& refs) {
+    auto before = caraway::object_store_stats();
+    auto start = std::chrono::steady_clock::now();
+    auto xs = caraway::get_view(refs.at(0), std::chrono::seconds(30));
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::steady_clock::now() - start)
+                .count();
+    auto after = caraway::object_store_stats();
+    auto sum = std::accumulate(xs.begin(), xs.end(), 0.0);
+    return std::to_string(getpid()) + " "
+           + std::to_string(static_cast<int64_t>(sum)) + " "
+           + std::to_string(after.pulled_objects - before.pulled_objects) + " "
+           + std::to_string(before.used_bytes) + " "
+           + std::to_string(after.used_bytes) + " " + std::to_string(ns);
+  }
+
+  int64_t pid() const {
+    return getpid();
+  }
+};
+
+CARAWAY_ACTOR(store_user, caraway::ctor<>, &store_user::make, &store_user::view,
+              &store_user::pid)
 CARAWAY_REMOTE(until_cancelled, parent_of_waiter)
 CARAWAY_REMOTE(where, slow_where, produce, consume, pulled, add_to,
                resources_seen, read_nested, make_nested)
@@ -785,6 +819,17 @@ int main(int argc, char** argv) {
     } catch (const caraway::actor_died_error& e) {
       std::cout << "dead " << e.what() << std::endl;
     }
+  } else if (mode == "zero-copy") {
+    // Two workers of one node: one makes a large object, the other reads it
+    // in place.
+    auto maker = caraway::actor<store_user>().remote();
+    auto reader = caraway::actor<store_user>().remote();
+    auto refs = caraway::get(
+      maker.task(&store_user::make).remote(int64_t{std::stoll(arg)}), 60s);
+    std::cout << "zero-copy "
+              << caraway::get(maker.task(&store_user::pid).remote(), 30s) << " "
+              << caraway::get(reader.task(&store_user::view).remote(refs), 60s)
+              << std::endl;
   } else if (mode == "busy") {
     // A task that runs for a minute, waited for: the cluster stops meanwhile.
     auto ref = caraway::task(slow_where).remote(int64_t{60000});

@@ -92,6 +92,23 @@ if grep -q 'process_name ran' "$work/actor.err"; then
 fi
 echo "ok: actors run in worker processes of their own and restart there"
 
+# The workers of a node share its store: a 64 MiB object one worker made is
+# read in place by another (get_view), with no pull and no copy.
+elems=8388608
+run zero 120 "$app" zero-copy "$elems" --caraway-address "$address"
+((status == 0)) || fail "the zero-copy driver exited with $status"
+read -r _ maker reader sum pulls before after ns \
+  < <(grep '^zero-copy ' "$work/zero.out") \
+  || fail "no zero-copy line: $(cat "$work/zero.out" "$work/zero.err")"
+[[ -n $reader && $maker != "$reader" ]] \
+  || fail "one worker process made and read the object"
+((sum == elems * (elems - 1) / 2)) || fail "the view's sum is $sum"
+((pulls == 0)) || fail "the reader pulled $pulls objects"
+((before >= elems * 8)) || fail "the node's store does not hold the object"
+((after == before)) \
+  || fail "the reader's get_view added $((after - before)) bytes: a copy"
+echo "ok: a worker read another's 64 MiB object in place in $((ns / 1000)) us"
+
 # Each job's workers run that job's code: two versions of one program, side
 # by side, each sees its own function.
 start v1 "$bin_dir/caraway-version-1" "$work/v1-go" --caraway-address "$address"

@@ -87,6 +87,7 @@ fake_raylet(wire::raylet_actor::pointer self,
       return std::vector<std::string>{};
     },
     [](wire::free_atom, wire::job_atom, uint64_t) {},
+    [](wire::get_atom) { return wire::object_store_actor{}; },
     [](wire::register_atom, uint64_t, wire::executor_actor&, int32_t,
        const std::string&) {},
   };

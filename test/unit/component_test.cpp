@@ -272,7 +272,8 @@ TEST_CASE("resource_set utilization is the most used resource asked for") {
 }
 
 TEST_CASE("store_memory caps live bytes and reuses freed buffers") {
-  node::store_memory mem{1 << 20, 1 << 20};
+  auto mem_ptr = node::make_store_memory(1 << 20, 1 << 20);
+  auto& mem = *mem_ptr;
   auto a = mem.allocate(600 * 1024);
   REQUIRE(a);
   CHECK(mem.allocate(600 * 1024) == nullptr);

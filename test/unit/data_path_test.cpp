@@ -38,10 +38,8 @@ bool same_bytes(const wire::buffer_ptr& x, const wire::buffer_ptr& y) {
 
 // Two processes' worth of stores: `a` serves, `b` pulls.
 struct two_nodes {
-  node::store_memory_ptr a = std::make_shared<node::store_memory>(64 * mib,
-                                                                  64 * mib);
-  node::store_memory_ptr b = std::make_shared<node::store_memory>(64 * mib,
-                                                                  64 * mib);
+  node::store_memory_ptr a = node::make_store_memory(64 * mib, 64 * mib);
+  node::store_memory_ptr b = node::make_store_memory(64 * mib, 64 * mib);
   node::data_server server{a, [] {
                              node::data_server::options opts;
                              opts.chunk_bytes = 1 * mib; // several chunks
@@ -121,7 +119,7 @@ TEST_CASE("a pull from a peer that never answers gives up at its deadline") {
   socklen_t len = sizeof(addr);
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   auto address = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
-  auto store = std::make_shared<node::store_memory>(mib, mib);
+  auto store = node::make_store_memory(mib, mib);
   // Left alone it would wait 30 s for an answer.
   node::object_puller puller{store, {std::chrono::milliseconds(30000)}};
   std::string why;
@@ -189,7 +187,8 @@ TEST_CASE("a data server drops a connection sending garbage, serves others") {
 }
 
 TEST_CASE("a full store evicts secondary copies, never primary ones") {
-  node::store_memory mem{10 * mib, 0};
+  auto mem_ptr = node::make_store_memory(10 * mib, 0);
+  auto& mem = *mem_ptr;
   wire::object_id primary{1, 1};
   wire::object_id secondary{1, 2};
   mem.seal(primary, mem.allocate(4 * mib));

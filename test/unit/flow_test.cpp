@@ -460,7 +460,7 @@ struct owner_fixture : test::deterministic_fixture {
 
   owner_fixture() {
     raylet_log->executor = sys.spawn(test::fake_executor, exec_log);
-    auto store = std::make_shared<node::store_memory>(1 << 20, 1 << 20);
+    auto store = node::make_store_memory(1 << 20, 1 << 20);
     core.connect({gcs, raylet, service, store, {}, nullptr, "", {1, 1}});
     run();
   }

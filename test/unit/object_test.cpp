@@ -25,6 +25,11 @@ int64_t gated_value(int64_t gated, int64_t value) {
   return value;
 }
 
+std::vector<double> gated_vector(int64_t gated) {
+  gated_value(gated, 0);
+  return std::vector<double>(3, 1.5);
+}
+
 // Holds its argument until `release_hold` runs.
 std::atomic<bool> hold_released{false};
 
@@ -44,7 +49,7 @@ constexpr size_t large_elems = 256 * 1024; // 2 MiB of doubles
 
 } // namespace
 
-CARAWAY_REMOTE(gated_value, hold_then_size, wait_for_flag)
+CARAWAY_REMOTE(gated_value, gated_vector, hold_then_size, wait_for_flag)
 
 TEST_CASE("put and get return the value") {
   auto s = init(test::small_cluster());
@@ -73,6 +78,72 @@ TEST_CASE("getting a large object twice shares the stored bytes") {
   auto b = detail::get_value(r.id(), detail::infinite_timeout);
   CHECK(a.get() == b.get());
   CHECK(get(r)[large_elems - 1] == 3.0);
+}
+
+namespace {
+
+struct point {
+  float x;
+  float y;
+  int32_t tag;
+};
+
+enum class color : uint8_t { red, green };
+
+} // namespace
+
+static_assert(detail::view_of<std::vector<point>>::ok);
+static_assert(detail::view_of<std::vector<color>>::ok);
+static_assert(!detail::view_of<std::vector<bool>>::ok);
+static_assert(!detail::view_of<std::vector<std::string>>::ok);
+static_assert(!detail::view_of<int64_t>::ok);
+
+TEST_CASE("get_view reads a stored vector or string in place") {
+  auto s = init(test::small_cluster());
+  SUBCASE("a large vector: the view is the store's memory") {
+    std::vector<double> data(large_elems);
+    for (size_t i = 0; i < data.size(); ++i)
+      data[i] = static_cast<double>(i) * 0.5;
+    auto r = put(data);
+    auto view = get_view(r);
+    CHECK(view.size() == large_elems);
+    CHECK(view[7] == 3.5);
+    CHECK(std::equal(view.begin(), view.end(), data.begin(), data.end()));
+    auto stored = detail::get_value(r.id(), detail::infinite_timeout);
+    CHECK(reinterpret_cast<const char*>(view.data())
+          == stored->data() + sizeof(uint64_t));
+    CHECK(reinterpret_cast<uintptr_t>(view.data()) % alignof(double) == 0);
+  }
+  SUBCASE("the view keeps the object alive after its ref is gone") {
+    auto before = object_store_stats().objects;
+    array_view<double> view;
+    {
+      auto r = put(std::vector<double>(large_elems, 4.0));
+      view = get_view(r);
+    }
+    CHECK(object_store_stats().objects == before);
+    CHECK(view.size() == large_elems);
+    CHECK(view[large_elems - 1] == 4.0);
+  }
+  SUBCASE("small values, structs, enums and strings") {
+    auto points = get_view(put(std::vector<point>{{1, 2, 3}, {4, 5, 6}}));
+    REQUIRE(points.size() == 2);
+    CHECK(points[1].y == 5);
+    CHECK(points[1].tag == 6);
+    CHECK(get(put(std::vector<point>{{7, 8, 9}}))[0].tag == 9);
+    auto colors = get_view(put(std::vector<color>{color::green}));
+    CHECK(colors[0] == color::green);
+    auto text = get_view(put(std::string{"in place"}));
+    CHECK(text.str() == "in place");
+    CHECK(get_view(put(std::vector<int32_t>{})).empty());
+  }
+  SUBCASE("a result of a task that has not finished times out") {
+    gate_open = false;
+    auto r = task(gated_vector).remote(1);
+    CHECK_THROWS_AS(get_view(r, 50ms), timeout_error);
+    gate_open = true;
+    CHECK(get_view(r).size() == 3);
+  }
 }
 
 TEST_CASE("get with a timeout throws timeout_error") {

@@ -8,12 +8,13 @@
 #include <utility>
 #include <vector>
 
+#include "caraway/array_view.hpp"
 #include "caraway/config.hpp"
 #include "caraway/detail/codec.hpp"
 #include "caraway/detail/core.hpp"
+#include "caraway/detail/registry.hpp"
 #include "caraway/error.hpp"
 #include "caraway/object_ref.hpp"
-#include "caraway/detail/registry.hpp"
 
 namespace caraway {
 
@@ -152,6 +153,67 @@ T get(const object_ref<T>& ref, std::chrono::duration<Rep, Period> timeout) {
   auto buf = detail::get_value(ref.id(), detail::to_timeout(ns));
   if constexpr (!std::is_void<T>::value)
     return detail::decode_buffer<T>(buf);
+}
+
+namespace detail {
+
+template <class T>
+struct view_of {
+  static constexpr bool ok = false;
+};
+
+template <class U, class A>
+struct view_of<std::vector<U, A>> {
+  static constexpr bool ok = is_raw_element<U>::value;
+  using type = U;
+};
+
+template <>
+struct view_of<std::string> {
+  static constexpr bool ok = true;
+  using type = char;
+};
+
+template <class T>
+auto make_view(const wire::object_id& id, timeout_type timeout) {
+  static_assert(view_of<T>::ok,
+                "get_view needs an object_ref<std::vector<T>> whose T is an "
+                "arithmetic type (not bool), an enum or a trivially copyable "
+                "standard-layout struct, or an object_ref<std::string>: "
+                "other values are stored serialized; use get()");
+  using elem = typename view_of<T>::type;
+  static_assert(alignof(elem) <= alignof(uint64_t),
+                "get_view: elements stored after an 8-byte length can be "
+                "aligned to at most 8 bytes; use get()");
+  auto buf = get_value(id, timeout);
+  uint64_t n = 0;
+  if (buf->size() < sizeof(uint64_t))
+    throw_codec_error("view", typeid(T), "truncated");
+  std::memcpy(&n, buf->data(), sizeof(uint64_t));
+  if ((buf->size() - sizeof(uint64_t)) / sizeof(elem) != n)
+    throw_codec_error("view", typeid(T), "size mismatch");
+  auto data = reinterpret_cast<const elem*>(buf->data() + sizeof(uint64_t));
+  return array_view<elem>{std::move(buf), data, static_cast<size_t>(n)};
+}
+
+} // namespace detail
+
+/// Waits for a stored vector (of arithmetic values, enums or trivially
+/// copyable structs) or string and returns a read-only view of its
+/// elements, with no copy: the view points into the object store's memory
+/// (shared by the worker processes of a node) and keeps the object alive
+/// while it lives. Other value types fail to compile.
+template <class T>
+auto get_view(const object_ref<T>& ref) {
+  return detail::make_view<T>(ref.id(), detail::infinite_timeout);
+}
+
+/// Like `get_view`, but throws `timeout_error` after `timeout`.
+template <class T, class Rep, class Period>
+auto get_view(const object_ref<T>& ref,
+              std::chrono::duration<Rep, Period> timeout) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout);
+  return detail::make_view<T>(ref.id(), detail::to_timeout(ns));
 }
 
 /// Waits for all objects; returns their values in order.

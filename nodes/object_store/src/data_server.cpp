@@ -53,7 +53,8 @@ data_server::data_server(store_memory_ptr store, options opts)
                       || opts_.host.empty()
                     ? local_address_towards(opts_.peer)
                     : opts_.host;
-  acceptor_ = std::thread{[this] { accept_loop(); }};
+  acceptor_ = std::make_unique<data::acceptor>(
+    listen_fd_, opts_.max_connections, [this](int fd) { serve(fd); }, "data");
 }
 
 data_server::~data_server() {
@@ -68,71 +69,15 @@ std::string data_server::address() const {
 }
 
 void data_server::stop() {
-  if (stopping_.exchange(true))
-    return;
-  if (acceptor_.joinable())
-    acceptor_.join();
-  ::close(listen_fd_);
-  std::list<connection> conns;
-  {
-    std::lock_guard<std::mutex> guard{conns_mtx_};
-    for (auto& conn : conns_)
-      ::shutdown(conn.fd, SHUT_RDWR); // wakes a blocked recv or send
-    conns.splice(conns.end(), conns_);
-  }
-  for (auto& conn : conns) {
-    conn.worker.join();
-    ::close(conn.fd);
-  }
+  acceptor_->stop();
 }
 
-void data_server::reap() {
-  for (auto i = conns_.begin(); i != conns_.end();) {
-    if (i->done.load()) {
-      i->worker.join();
-      ::close(i->fd);
-      i = conns_.erase(i);
-    } else {
-      ++i;
-    }
-  }
-}
-
-void data_server::accept_loop() {
-  while (!stopping_.load()) {
-    // Polls with a timeout so that stop() needs no wake-up channel.
-    pollfd pfd{listen_fd_, POLLIN, 0};
-    if (::poll(&pfd, 1, 100) <= 0)
-      continue;
-    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0)
-      continue;
-    std::lock_guard<std::mutex> guard{conns_mtx_};
-    reap();
-    if (conns_.size() >= opts_.max_connections) {
-      CARAWAY_LOG(warning, object_store)
-        << "refusing a data connection: too many open"
-        << log::kv("limit", opts_.max_connections);
-      ::close(fd);
-      continue;
-    }
-    data::set_timeouts(fd, opts_.idle_timeout);
-    auto& conn = conns_.emplace_back();
-    conn.fd = fd;
-    conn.worker = std::thread{[this, &conn] {
-      serve(conn);
-      // The peer learns at once; the descriptor closes when reaped.
-      ::shutdown(conn.fd, SHUT_RDWR);
-      conn.done = true;
-    }};
-  }
-}
-
-void data_server::serve(connection& conn) {
+void data_server::serve(int fd) {
+  data::set_timeouts(fd, opts_.idle_timeout);
   char request[data::request_size];
   char header[data::response_header_size];
-  while (!stopping_.load()) {
-    if (!data::recv_all(conn.fd, request, sizeof(request)))
+  for (;;) {
+    if (!data::recv_all(fd, request, sizeof(request)))
       return; // closed, idle too long, or stopping
     wire::object_id id;
     if (!data::decode_request(request, id)) {
@@ -144,7 +89,7 @@ void data_server::serve(connection& conn) {
     header[0] = static_cast<char>(buf ? data::status::ok
                                       : data::status::not_found);
     data::encode_u64(buf ? buf->size() : 0, header + 1);
-    if (!data::send_all(conn.fd, header, sizeof(header)))
+    if (!data::send_all(fd, header, sizeof(header)))
       return;
     if (!buf)
       continue;
@@ -153,7 +98,7 @@ void data_server::serve(connection& conn) {
     auto data = buf->data();
     for (size_t off = 0; off < buf->size(); off += opts_.chunk_bytes) {
       auto len = std::min(opts_.chunk_bytes, buf->size() - off);
-      if (!data::send_all(conn.fd, data + off, len))
+      if (!data::send_all(fd, data + off, len))
         return;
     }
     ++served_objects_;

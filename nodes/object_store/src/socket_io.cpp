@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "caraway/log.hpp"
+
 namespace caraway::node::data {
 
 void encode_u64(uint64_t x, char* out) {
@@ -199,6 +201,87 @@ uint16_t local_port(int fd) {
   if (addr.ss_family == AF_INET6)
     return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
   return 0;
+}
+
+acceptor::acceptor(int listen_fd, size_t limit, std::function<void(int)> serve,
+                   std::string what)
+  : listen_fd_(listen_fd),
+    limit_(limit),
+    serve_(std::move(serve)),
+    what_(std::move(what)) {
+  thread_ = std::thread{[this] { loop(); }};
+}
+
+acceptor::~acceptor() {
+  stop();
+}
+
+size_t acceptor::connections() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  size_t n = 0;
+  for (auto& conn : conns_)
+    if (!conn.done.load())
+      ++n;
+  return n;
+}
+
+void acceptor::stop() {
+  if (stopping_.exchange(true))
+    return;
+  if (thread_.joinable())
+    thread_.join();
+  ::close(listen_fd_);
+  std::list<connection> conns;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (auto& conn : conns_)
+      ::shutdown(conn.fd, SHUT_RDWR);
+    conns.splice(conns.end(), conns_);
+  }
+  for (auto& conn : conns) {
+    conn.worker.join();
+    ::close(conn.fd);
+  }
+}
+
+void acceptor::reap() {
+  for (auto i = conns_.begin(); i != conns_.end();) {
+    if (i->done.load()) {
+      i->worker.join();
+      ::close(i->fd);
+      i = conns_.erase(i);
+    } else {
+      ++i;
+    }
+  }
+}
+
+void acceptor::loop() {
+  while (!stopping_.load()) {
+    // Polls with a timeout so that stop() needs no wake-up channel.
+    pollfd pfd{listen_fd_, POLLIN, 0};
+    if (::poll(&pfd, 1, 100) <= 0)
+      continue;
+    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0)
+      continue;
+    std::lock_guard<std::mutex> guard{mtx_};
+    reap();
+    if (conns_.size() >= limit_) {
+      CARAWAY_LOG(warning, object_store)
+        << "refusing a " << what_ << " connection: too many open"
+        << log::kv("limit", limit_);
+      ::close(fd);
+      continue;
+    }
+    auto& conn = conns_.emplace_back();
+    conn.fd = fd;
+    conn.worker = std::thread{[this, &conn] {
+      serve_(conn.fd);
+      ::shutdown(conn.fd, SHUT_RDWR);
+      conn.done = true;
+    }};
+  }
 }
 
 } // namespace caraway::node::data

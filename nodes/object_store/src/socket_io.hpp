@@ -7,10 +7,15 @@
 //
 // A connection carries any number of requests, one after another.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <list>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "caraway/wire/ids.hpp"
 
@@ -53,5 +58,49 @@ uint16_t local_port(int fd);
 
 /// The text of errno.
 std::string last_error();
+
+/// Accepts connections on a listening socket and serves each on a thread of
+/// its own, at most `limit` at once (more are refused). The peer learns at
+/// once when its connection is done; the descriptor closes when reaped.
+class acceptor {
+public:
+  /// `what` names the connections in log lines.
+  acceptor(int listen_fd, size_t limit, std::function<void(int)> serve,
+           std::string what);
+
+  ~acceptor();
+
+  acceptor(const acceptor&) = delete;
+  acceptor& operator=(const acceptor&) = delete;
+
+  /// Connections being served now.
+  size_t connections() const;
+
+  /// Stops accepting, closes the listening socket, shuts every connection
+  /// down (waking blocked reads and writes) and joins its thread;
+  /// idempotent.
+  void stop();
+
+private:
+  struct connection {
+    int fd = -1;
+    std::thread worker;
+    std::atomic<bool> done{false};
+  };
+
+  void loop();
+
+  // Joins the threads of finished connections; requires mtx_.
+  void reap();
+
+  int listen_fd_;
+  size_t limit_;
+  std::function<void(int)> serve_;
+  std::string what_;
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex mtx_;
+  std::list<connection> conns_;
+  std::thread thread_;
+};
 
 } // namespace caraway::node::data

@@ -687,6 +687,7 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
           << "the job ended; ending its worker processes" << log::kv("job", job)
           << log::kv("workers", ended);
     },
+    [=](wire::get_atom) { return self->state.factory.store; },
     [=](wire::register_atom, uint64_t token, wire::executor_actor& executor,
         int32_t pid, std::string& address) {
       auto& st = self->state;

@@ -1,7 +1,8 @@
 #pragma once
 
 // How user values become bytes and back. Arithmetic values, strings and
-// vectors of arithmetic values are copied raw (one memcpy); Protobuf messages
+// vectors of raw elements (arithmetic values and trivially copyable
+// structs) are copied raw (one memcpy) after their length; Protobuf messages
 // use their own encoding; everything else goes through CAF's `inspect()`.
 
 #include <cstdint>
@@ -29,13 +30,24 @@ std::vector<char>& scratch_buffer();
 [[noreturn]] void throw_codec_error(const char* what, const std::type_info& ti,
                                     const std::string& why);
 
+/// Elements a vector stores as their bytes: arithmetic values but bool
+/// (which std::vector packs into bits), enums, and trivially copyable
+/// standard-layout structs (copied bit for bit, pointers in them included).
+template <class U>
+struct is_raw_element
+  : std::integral_constant<
+      bool,
+      (std::is_arithmetic<U>::value && !std::is_same<U, bool>::value)
+        || std::is_enum<U>::value
+        || (std::is_class<U>::value && std::is_trivially_copyable<U>::value
+            && std::is_standard_layout<U>::value
+            && std::is_default_constructible<U>::value)> {};
+
 template <class T>
 struct is_raw_vector : std::false_type {};
 
 template <class U, class A>
-struct is_raw_vector<std::vector<U, A>>
-  : std::integral_constant<bool, std::is_arithmetic<U>::value
-                                   && !std::is_same<U, bool>::value> {};
+struct is_raw_vector<std::vector<U, A>> : is_raw_element<U> {};
 
 template <class T>
 struct is_raw_vector<std::basic_string<T>>

@@ -25,6 +25,10 @@ struct worker_options {
   std::vector<std::string> libraries;
   /// What the raylet knows this worker by.
   uint64_t token = 0;
+  /// The node's object store: its Unix socket, and host:port where the
+  /// node serves its objects to other nodes.
+  std::string store_socket;
+  std::string data_address;
 };
 
 /// Starts the worker; throws `caraway::error` naming what failed (a library

@@ -154,7 +154,10 @@ using raylet_actor = caf::typed_actor<
   caf::replies_to<load_atom, uint64_t,
                   std::vector<std::string>>::with<std::vector<std::string>>,
   // The job ended: its worker processes end.
-  caf::reacts_to<free_atom, job_atom, uint64_t>>;
+  caf::reacts_to<free_atom, job_atom, uint64_t>,
+  // This node's object store, where the objects of its worker processes
+  // live (their owners free them there, even after the process is gone).
+  caf::replies_to<get_atom>::with<object_store_actor>>;
 
 /// The owner (core worker) of a process: receives the outcome of the tasks
 /// it submitted and the state changes of actors.

@@ -4,15 +4,16 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "caraway/node/store_memory.hpp"
 
 namespace caraway::node {
+
+namespace data {
+class acceptor;
+} // namespace data
 
 /// Serves the sealed objects of a store to other nodes over plain TCP: bulk
 /// data bypasses CAF's BASP, which moves large messages at ~130 MiB/s and
@@ -61,30 +62,16 @@ public:
   void stop();
 
 private:
-  struct connection {
-    int fd = -1;
-    std::thread worker;
-    std::atomic<bool> done{false};
-  };
-
-  void accept_loop();
-
-  void serve(connection& conn);
-
-  // Joins the threads of closed connections; requires conns_mtx_.
-  void reap();
+  void serve(int fd);
 
   store_memory_ptr store_;
   options opts_;
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::string advertised_;
-  std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> served_objects_{0};
   std::atomic<uint64_t> served_bytes_{0};
-  std::thread acceptor_;
-  std::mutex conns_mtx_;
-  std::list<connection> conns_;
+  std::unique_ptr<data::acceptor> acceptor_;
 };
 
 /// The local address this host uses to reach `peer` (no packet is sent);

@@ -2,20 +2,19 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <mutex>
-#include <unordered_map>
 
 #include "caraway/wire/buffer.hpp"
 #include "caraway/wire/ids.hpp"
 
 namespace caraway::node {
 
-/// The memory of a node's object store, shared by everything in the node's
-/// process (the in-process form of Ray's shared-memory plasma store). Freed
-/// buffers stay in a pool for reuse, because copying into memory already
-/// mapped is several times faster than into fresh pages.
+class shm_segment;
+
+/// The memory of a node's object store (the form of Ray's plasma store):
+/// sealed objects by id, memory for new ones within a cap. One kind lives in
+/// the process and is used directly; a worker process uses its node's
+/// through a client (`connect_store`), with the objects in shared memory.
 class store_memory {
 public:
   struct stats {
@@ -25,56 +24,44 @@ public:
     uint64_t pooled_bytes = 0;
   };
 
-  /// `capacity` caps live bytes; up to `pool_limit` freed bytes are kept.
-  store_memory(uint64_t capacity, uint64_t pool_limit);
-
-  ~store_memory();
+  virtual ~store_memory();
 
   /// Memory for an object of `size` bytes; nullptr when the store is full
   /// even after evicting secondary copies.
-  wire::buffer_ptr allocate(size_t size);
+  virtual wire::buffer_ptr allocate(size_t size) = 0;
 
-  /// Makes a filled buffer findable under `id`. A secondary copy (one pulled
-  /// from another node) may be evicted when memory runs short; a primary one
-  /// stays until released.
-  void seal(const wire::object_id& id, wire::buffer_ptr buf,
-            bool primary = true);
+  /// Makes a filled buffer from `allocate` findable under `id`. A secondary
+  /// copy (one pulled from another node) may be evicted when memory runs
+  /// short; a primary one stays until released.
+  virtual void
+  seal(const wire::object_id& id, wire::buffer_ptr buf, bool primary = true)
+    = 0;
 
   /// The sealed buffer of `id`, or nullptr.
-  wire::buffer_ptr get(const wire::object_id& id) const;
+  virtual wire::buffer_ptr get(const wire::object_id& id) const = 0;
 
   /// Forgets `id`; its memory returns once the last reader lets go.
-  void release(const wire::object_id& id);
+  virtual void release(const wire::object_id& id) = 0;
 
   /// Forgets `id` only if this store holds a secondary copy of it.
-  void release_copy(const wire::object_id& id);
+  virtual void release_copy(const wire::object_id& id) = 0;
 
   /// Forgets every object the process `worker` owns (the ids it minted):
   /// that owner is gone. Returns how many there were.
-  size_t release_owned_by(uint64_t worker);
+  virtual size_t release_owned_by(uint64_t worker) = 0;
 
-  stats get_stats() const;
-
-private:
-  struct pool;
-
-  struct entry {
-    wire::buffer_ptr buf;
-    bool primary = true;
-  };
-
-  // Memory from the pool or the heap, within the cap; nullptr if full.
-  wire::buffer_ptr try_allocate(size_t size);
-
-  // Drops the oldest secondary copy; false when there is none.
-  bool evict_one();
-
-  std::shared_ptr<pool> pool_;
-  mutable std::mutex table_mtx_;
-  std::unordered_map<wire::object_id, entry> table_;
-  std::deque<wire::object_id> secondaries_; // oldest first; may hold stale ids
+  virtual stats get_stats() const = 0;
 };
 
 using store_memory_ptr = std::shared_ptr<store_memory>;
+
+/// A store on this process' heap: `capacity` caps live bytes; up to
+/// `pool_limit` freed bytes are kept for reuse, because copying into memory
+/// already mapped is several times faster than into fresh pages.
+store_memory_ptr make_store_memory(uint64_t capacity, uint64_t pool_limit);
+
+/// A store whose objects live in `segment`, shared memory that worker
+/// processes map too (a `store_server` lends it out to them).
+store_memory_ptr make_shared_store_memory(std::shared_ptr<shm_segment> segment);
 
 } // namespace caraway::node

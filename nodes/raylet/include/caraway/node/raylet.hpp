@@ -55,6 +55,8 @@ struct worker_factory {
                                          const std::vector<std::string>&,
                                          std::vector<std::string>& failed)>
     keep_libraries;
+  /// This node's object store.
+  wire::object_store_actor store;
   /// A worker process idle this long is asked to end.
   std::chrono::milliseconds worker_idle_timeout{10000};
 };
