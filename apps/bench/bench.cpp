@@ -476,6 +476,38 @@ void run_transfer(const settings& cfg, report& out) {
             << "; _task_ includes the reader task and decoding the value\n";
 }
 
+// A large object one actor made, read by another actor of the same node: in
+// process mode two worker processes sharing the node's store. Each trial a
+// new object; the reader times get_view (in place) and then get (a copy)
+// itself, and must not have pulled.
+void run_view(const settings& cfg, report& out) {
+  auto maker = caraway::actor<view_actor>().remote();
+  auto reader = caraway::actor<view_actor>().remote();
+  constexpr int64_t elems = transfer_bytes / sizeof(double);
+  std::vector<double> views;
+  std::vector<double> gets;
+  auto run_once = [&] {
+    auto refs = caraway::get(maker.task(&view_actor::make).remote(elems),
+                             get_timeout);
+    std::istringstream in{
+      caraway::get(reader.task(&view_actor::view).remote(refs), get_timeout)};
+    double view_ns = 0;
+    double get_ns = 0;
+    int64_t pulled = -1;
+    in >> view_ns >> get_ns >> pulled;
+    expect(pulled == 0, "a view on the maker's node pulls nothing");
+    views.push_back(view_ns / 1e6);
+    gets.push_back(get_ns / 1e6);
+    return 0.0;
+  };
+  run_once();
+  views.clear();
+  gets.clear();
+  fixed_trials(cfg, run_once);
+  out.print("get_view_64mib_other_worker_ms", median(views), "ms");
+  out.print("get_64mib_other_worker_ms", median(gets), "ms");
+}
+
 // Why the object transfer cannot run, or "" if it can: it needs a second
 // node, with resource tpu. For a cluster the bench did not start, the
 // caraway CLI lists the nodes.
@@ -652,6 +684,7 @@ int main(int argc, char** argv) {
           run_actors(cfg, out);
         if (cfg.runs("objects")) {
           run_objects(cfg, out);
+          run_view(cfg, out);
           if (skip_transfer.empty())
             run_transfer(cfg, out);
           else

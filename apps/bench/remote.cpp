@@ -101,3 +101,34 @@ CARAWAY_REMOTE(small_value, fib, call_actors, task_node, sleep_on_node,
                make_block, read_block)
 
 CARAWAY_ACTOR(bench_actor, caraway::ctor<>, &bench_actor::small_value)
+
+std::vector<caraway::object_ref<std::vector<double>>>
+view_actor::make(int64_t n) {
+  return {caraway::put(std::vector<double>(static_cast<size_t>(n), 1.0))};
+}
+
+std::string view_actor::view(
+  const std::vector<caraway::object_ref<std::vector<double>>>& refs) {
+  using clock = std::chrono::steady_clock;
+  auto ns = [](clock::time_point since) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now()
+                                                                - since)
+      .count();
+  };
+  auto pulled = caraway::object_store_stats().pulled_objects;
+  auto start = clock::now();
+  auto view = caraway::get_view(refs.at(0));
+  auto view_ns = ns(start);
+  if (view.empty() || view[view.size() - 1] != 1.0)
+    throw std::runtime_error("view_actor: the view is wrong");
+  start = clock::now();
+  auto copy = caraway::get(refs.at(0));
+  auto get_ns = ns(start);
+  if (copy.size() != view.size())
+    throw std::runtime_error("view_actor: the copy is wrong");
+  return std::to_string(view_ns) + " " + std::to_string(get_ns) + " "
+         + std::to_string(caraway::object_store_stats().pulled_objects
+                          - pulled);
+}
+
+CARAWAY_ACTOR(view_actor, caraway::ctor<>, &view_actor::make, &view_actor::view)

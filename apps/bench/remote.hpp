@@ -21,6 +21,20 @@ public:
   int64_t small_value() const;
 };
 
+/// Makes large objects in its store, or reads them there: two of them are
+/// two worker processes of one node (in process mode).
+class view_actor {
+public:
+  /// A ref to `n` doubles this actor put, inside a value (so that the
+  /// reader gets the ref, not the value).
+  std::vector<caraway::object_ref<std::vector<double>>> make(int64_t n);
+
+  /// "<get_view ns> <get ns> <objects pulled>": how long a view of the
+  /// object took, and a get (a copy) after it.
+  std::string
+  view(const std::vector<caraway::object_ref<std::vector<double>>>& refs);
+};
+
 /// Calls `small_value` `n` times, spread over `actors`, and returns the sum
 /// of the results.
 int64_t call_actors(std::vector<caraway::actor_handle<bench_actor>> actors,
