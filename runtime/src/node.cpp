@@ -95,7 +95,8 @@ node::worker_factory make_factory(process& p) {
                                              const wire::actor_spec& spec,
                                              uint64_t lease) {
     return sys->spawn<caf::detached>(node::actor_host, spec, lease,
-                                     std::move(raylet), gcs, run);
+                                     std::move(raylet), gcs, run,
+                                     std::string{});
   };
   factory.store = p.store_actor;
   auto store = p.store;

@@ -268,7 +268,8 @@ wire::node_info sum_live(const std::vector<wire::node_info>& nodes) {
 }
 
 // The cluster's nodes as the raylets last reported them to the gcs (every
-// 50 ms while busy), with this node's own raylet asked directly; embedded,
+// 50 ms while busy), with the raylet of this process' node (or the one a
+// driver submits to) asked directly; embedded,
 // the one raylet answers by itself.
 std::vector<wire::node_info> node_rows() {
   // Held throughout: shutdown must not destroy the system meanwhile.
@@ -290,7 +291,7 @@ std::vector<wire::node_info> node_rows() {
       self->request(rt.gcs, timeout, wire::nodes_atom::value)
         .receive(
           [&](std::vector<wire::node_info>& nodes) {
-            if (rt.owns_raylet)
+            if (rt.raylet)
               self->request(rt.raylet, timeout, wire::status_atom::value)
                 .receive(
                   [&](wire::node_info& own) {

@@ -103,10 +103,20 @@ std::unique_ptr<process> start_worker_process(const config& cfg,
     run->on_start = [](const wire::task_spec& spec) {
       output.task_started(spec);
     };
+    // Owners and callers of its actor connect here directly instead of
+    // going through the node (what is published matters not: the
+    // connection does).
+    auto listen_host = node::local_address_towards(head_host);
+    auto published = p.sys->middleman().publish(p.owner, 0, listen_host.c_str(),
+                                                true);
+    if (!published)
+      throw error("cannot listen on " + listen_host + ": "
+                  + render(*p.sys, published.error()));
+    auto address = listen_host + ":" + std::to_string(*published);
     // It may end while idle unless it owns objects or tasks (Ray's workers
     // decline to exit likewise). What it made stays in the node's store.
     std::weak_ptr<owner::core_worker> weak = p.core;
-    node::worker_hooks hosting{p.gcs, [stop] { stop(std::string{}); },
+    node::worker_hooks hosting{p.gcs, address, [stop] { stop(std::string{}); },
                                [weak] {
                                  auto core = weak.lock();
                                  if (!core)
@@ -117,16 +127,8 @@ std::unique_ptr<process> start_worker_process(const config& cfg,
     auto exec = p.sys->spawn<caf::detached>(node::executor, p.raylet, run,
                                             std::move(hosting));
     p.others.emplace_back(caf::actor_cast<caf::actor>(exec));
-    // Owners connect here directly instead of going through the node.
-    auto listen_host = node::local_address_towards(head_host);
-    auto published = p.sys->middleman().publish(exec, 0, listen_host.c_str(),
-                                                true);
-    if (!published)
-      throw error("cannot listen on " + listen_host + ": "
-                  + render(*p.sys, published.error()));
-    caf::anon_send(p.raylet, wire::register_atom::value, opts.token, exec,
-                   static_cast<int32_t>(getpid()),
-                   listen_host + ":" + std::to_string(*published));
+    caf::send_as(p.owner, p.raylet, wire::register_atom::value, opts.token,
+                 exec, static_cast<int32_t>(getpid()), address);
   });
 }
 

@@ -21,6 +21,8 @@ struct owner_log {
   std::vector<uint64_t> done;
   /// Leases whose worker process died, with why.
   std::vector<std::pair<uint64_t, std::string>> dead_leases;
+  /// Tasks a raylet asked this (worker process') owner to cancel.
+  std::vector<wire::task_id> cancels;
   /// Tasks an executor handed back unrun.
   std::vector<wire::task_spec> handed_back;
 
@@ -42,6 +44,10 @@ fake_owner(wire::owner_actor::pointer, std::shared_ptr<owner_log> log) {
     [log](wire::done_atom, uint64_t lease) {
       std::lock_guard<std::mutex> guard{log->mtx};
       log->done.push_back(lease);
+    },
+    [log](wire::cancel_atom, const wire::task_id& id, bool) {
+      std::lock_guard<std::mutex> guard{log->mtx};
+      log->cancels.push_back(id);
     },
     [](wire::log_atom, const std::vector<std::string>&) {},
     [log](wire::dead_atom, uint64_t lease, const std::string& why) {

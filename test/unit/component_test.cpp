@@ -9,6 +9,7 @@
 #include "caraway/node/raylet.hpp"
 #include "caraway/node/store_memory.hpp"
 #include "caraway/wire/bridge.hpp"
+#include "fake_owner.hpp"
 
 using namespace caraway;
 
@@ -341,28 +342,9 @@ TEST_CASE("gcs_state finds actors by id, dead ones included") {
 TEST_CASE("gcs_state: actors die with their owner unless detached") {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
-  auto owner_behavior = []() -> wire::owner_actor::behavior_type {
-    return {
-      [](wire::result_atom, wire::task_result&) {},
-      [](wire::update_atom, const wire::actor_info&) {},
-      [](wire::update_atom, const wire::node_info&, const wire::raylet_actor&) {
-      },
-      [](wire::done_atom, uint64_t) {},
-      [](wire::dead_atom, uint64_t, const std::string&) {},
-      [](wire::log_atom, const std::vector<std::string>&) {},
-      [](wire::submit_atom, std::vector<wire::task_spec>&) {},
-      [](wire::located_atom, const wire::object_id&,
-         const wire::object_store_actor&) {},
-      [](wire::borrow_atom, const wire::object_id&) { return false; },
-      [](wire::release_atom, const wire::object_id&) {},
-      [](wire::unpin_atom, const wire::object_id&) {},
-      [](wire::get_atom, const wire::object_id&) {
-        return wire::task_result{};
-      },
-    };
-  };
-  auto driver = sys.spawn(owner_behavior);
-  auto other = sys.spawn(owner_behavior);
+  auto owner_log = std::make_shared<test::owner_log>();
+  auto driver = sys.spawn(test::fake_owner, owner_log);
+  auto other = sys.spawn(test::fake_owner, owner_log);
   node::gcs_state st;
   auto make = [&](wire::actor_id id, const wire::owner_actor& owner,
                   bool detached) {

@@ -335,6 +335,32 @@ TEST_CASE_FIXTURE(raylet_fixture,
 }
 
 TEST_CASE_FIXTURE(raylet_fixture,
+                  "a raylet passes a cancel on to its worker processes") {
+  fake_processes procs;
+  auto raylet = make_raylet({{"CPU", 1}}, procs.installer());
+  auto log = std::make_shared<lease_log>();
+  auto lessee_owner = sys.spawn(lessee, raylet, log);
+  caf::anon_send(lessee_owner, wire::lease_atom::value,
+                 wire::resource_set{{"CPU", 1}}, uint32_t{0}, uint64_t{7});
+  run();
+  REQUIRE(procs.starts.size() == 1);
+  // The worker's owner registers it, and so hears of cancels.
+  auto worker_log = std::make_shared<test::owner_log>();
+  wire::owner_actor worker_owner = sys.spawn(test::fake_owner, worker_log);
+  auto exec = wire::executor_actor{sys.spawn(test::fake_executor, exec_log)};
+  caf::send_as(worker_owner, raylet, wire::register_atom::value,
+               procs.starts[0].token, exec, fake_processes::pid_of(0),
+               std::string{"h:1"});
+  run();
+  wire::task_id id{7, 3};
+  caf::anon_send(raylet, wire::cancel_atom::value, id, true);
+  run();
+  REQUIRE(worker_log->cancels.size() == 1);
+  CHECK(worker_log->cancels[0] == id);
+  shut_down(exec, lessee_owner, worker_owner, raylet);
+}
+
+TEST_CASE_FIXTURE(raylet_fixture,
                   "a raylet whose worker processes do not start fails the "
                   "job's requests, saying why") {
   fake_processes procs;

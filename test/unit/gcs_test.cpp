@@ -294,7 +294,7 @@ TEST_CASE_FIXTURE(restored_gcs,
   // The named actor's host announces itself again: it is alive as before.
   auto host = sys.spawn(quiet_host);
   caf::anon_send(gcs, wire::alive_atom::value, wire::actor_id{9, 1},
-                 wire::actor_host_actor{host});
+                 wire::actor_host_actor{host}, std::string{});
   run();
   CHECK(lookup(1).state == wire::actor_state::alive);
   CHECK(lookup(2).state == wire::actor_state::restarting);

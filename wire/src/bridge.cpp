@@ -193,6 +193,7 @@ void to_proto(const actor_info& x, rpc::ActorInfo* out) {
   to_proto(x.death, out->mutable_death());
   out->set_num_restarts(x.num_restarts);
   out->set_max_task_retries(x.max_task_retries);
+  out->set_address(x.address);
 }
 
 void from_proto(const rpc::ActorInfo& x, actor_info& out) {
@@ -204,6 +205,7 @@ void from_proto(const rpc::ActorInfo& x, actor_info& out) {
   out.death = from_proto(x.death());
   out.num_restarts = x.num_restarts();
   out.max_task_retries = x.max_task_retries();
+  out.address = x.address();
 }
 
 void to_proto(const node_info& x, rpc::NodeInfo* out) {

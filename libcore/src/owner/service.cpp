@@ -324,6 +324,11 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
         lease_free(self, core, lease);
     },
     [=](wire::update_atom, const wire::actor_info& info) {
+      // An actor in a worker process: its calls go there directly.
+      if (info.state == wire::actor_state::alive)
+        dial_address(self, core, info.address,
+                     [](caf::strong_actor_ptr, const std::set<std::string>&) {
+                     });
       core->on_actor_update(info);
     },
     [=](wire::update_atom, const wire::node_info& info,
@@ -355,6 +360,14 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
       });
     },
     [=](wire::cancel_atom, const wire::task_id& id, bool recursive) {
+      // Another owner's task, which may run in this worker process: its
+      // raylet passes the cancel on.
+      if (id.hi != core->worker_id()) {
+        core->cancel_here(id, recursive);
+        return;
+      }
+      // This process' own task (see core_worker::cancel): take it back
+      // from the submitter, or have its node flag it.
       if (auto spec = self->state.submitter.remove(id)) {
         core->fail_unsent({*spec}, core_worker::cancelled_error_info(id));
         return;

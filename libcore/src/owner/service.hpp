@@ -60,9 +60,6 @@ using queue_atom = caf::atom_constant<caf::atom("queue")>;
 using service_actor = wire::owner_actor::extend<
   caf::reacts_to<watch_atom>,
   caf::reacts_to<queue_atom, std::vector<wire::task_spec>>,
-  // A task handed to the submitter was cancelled: take it back, or have its
-  // node flag it.
-  caf::reacts_to<wire::cancel_atom, wire::task_id, bool>,
   // Time to give back leases that stayed idle.
   caf::reacts_to<wire::idle_atom>,
   // Time to ask again for leases after a request failed.

@@ -95,10 +95,9 @@ executor(wire::executor_actor::stateful_pointer<executor_state> self,
           << log::kv("class", spec.class_name);
         return;
       }
-      auto host = self->system().spawn<caf::detached>(actor_host,
-                                                      std::move(spec), lease,
-                                                      st.raylet, st.hosting.gcs,
-                                                      st.runner);
+      auto host = self->system().spawn<caf::detached>(
+        actor_host, std::move(spec), lease, st.raylet, st.hosting.gcs,
+        st.runner, st.hosting.address);
       st.host = caf::actor_cast<caf::actor>(host);
       self->monitor(host);
       self->send(host, wire::create_atom::value);
@@ -141,8 +140,9 @@ executor(wire::executor_actor::stateful_pointer<executor_state> self,
 actor_host_impl::behavior_type
 actor_host(actor_host_impl::stateful_pointer<actor_host_state> self,
            wire::actor_spec spec, uint64_t lease, wire::raylet_actor raylet,
-           wire::gcs_actor gcs, task_runner_ptr runner) {
+           wire::gcs_actor gcs, task_runner_ptr runner, std::string address) {
   auto& st = self->state;
+  st.address = std::move(address);
   st.spec = std::move(spec);
   st.lease = lease;
   st.raylet = std::move(raylet);
@@ -170,7 +170,7 @@ actor_host(actor_host_impl::stateful_pointer<actor_host_state> self,
         st.idle_lanes.emplace_back(i);
       }
       self->send(st.gcs, wire::alive_atom::value, st.spec.id,
-                 wire::actor_host_actor{self});
+                 wire::actor_host_actor{self}, st.address);
     },
     [=](wire::call_atom, wire::task_spec& spec) {
       auto& st = self->state;

@@ -865,7 +865,7 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       return spec.id;
     },
     [=](wire::alive_atom, const wire::actor_id& id,
-        wire::actor_host_actor& host) {
+        wire::actor_host_actor& host, std::string& address) {
       auto& st = self->state;
       auto i = st.actors.find(id);
       if (i == st.actors.end()
@@ -881,6 +881,7 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
         return;
       info.state = wire::actor_state::alive;
       info.host = host;
+      info.address = std::move(address);
       i->second.awaiting_host = false;
       i->second.needs_placing = false;
       self->monitor(host);

@@ -527,8 +527,14 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       return promise;
     },
     [=](wire::cancel_atom, const wire::task_id& id, bool recursive) {
-      if (self->state.factory.cancel)
-        self->state.factory.cancel(id, recursive);
+      auto& st = self->state;
+      if (st.factory.cancel)
+        st.factory.cancel(id, recursive);
+      // Which worker process runs it is the owner's to know: each is told,
+      // and the one that has it flags it (cancels are rare).
+      for (auto& [token, w] : st.workers)
+        if (w.owner)
+          self->send(w.owner, wire::cancel_atom::value, id, recursive);
     },
     [=](wire::view_atom, std::vector<wire::node_info>& rows) {
       self->state.merge_view(std::move(rows));
@@ -701,6 +707,8 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       }
       w->second.executor = executor;
       w->second.address = std::move(address);
+      w->second.owner
+        = caf::actor_cast<wire::owner_actor>(self->current_sender());
       self->monitor(executor);
       if (w->second.for_actor()) {
         self->send(executor, wire::create_atom::value, w->second.actor,

@@ -112,7 +112,8 @@ using raylet_actor = caf::typed_actor<
   // The owner gives a lease back: its executor is free.
   caf::reacts_to<done_atom, uint64_t>,
   // A worker process this raylet started (`token`) is ready: its executor,
-  // its pid and the host:port where it listens.
+  // its pid and the host:port where it listens. Sent by its owner, which is
+  // told of cancelled tasks.
   caf::reacts_to<register_atom, uint64_t, executor_actor, int32_t, std::string>,
   // The gcs publishes the cluster's resource view: rows of nodes whose use
   // changed, joined (ready for work) or died (`alive` false).
@@ -177,6 +178,9 @@ using owner_actor = caf::typed_actor<
   // The worker process holding this lease died (why: its signal or exit
   // code, and the node): the tasks sent there run again or fail.
   caf::reacts_to<dead_atom, uint64_t, std::string>,
+  // Cancel this task if it runs (or waits to) in this process, a worker
+  // process of a node; with `recursive` its children too.
+  caf::reacts_to<cancel_atom, task_id, bool>,
   // Lines a worker process printed while it ran this process' tasks, each
   // prefixed with the task and where it ran.
   caf::reacts_to<log_atom, std::vector<std::string>>,

@@ -53,8 +53,9 @@ using gcs_actor = caf::typed_actor<
   caf::replies_to<group_atom>::with<std::vector<placement_group_info>>,
   // Create an actor; fails when its name is taken in its namespace.
   caf::replies_to<create_atom, actor_spec>::with<actor_id>,
-  // An actor host finished its constructor.
-  caf::reacts_to<alive_atom, actor_id, actor_host_actor>,
+  // An actor host finished its constructor; callers connect to its process
+  // at this host:port (empty: its node's address).
+  caf::reacts_to<alive_atom, actor_id, actor_host_actor, std::string>,
   // An actor is gone (its constructor threw, or its host stopped).
   caf::reacts_to<dead_atom, actor_id, error_info>,
   // Instance `num_restarts` of an actor ended with its worker process (its

@@ -152,6 +152,9 @@ struct actor_info {
   std::string ns;
   actor_state state = actor_state::pending;
   actor_host_actor host;      // where method calls go while alive
+  // host:port where the host's process listens, for callers to connect to
+  // it directly (a worker process); empty in a node daemon.
+  std::string address;
   error_info death;           // why it died, or why it last restarted
   uint32_t num_restarts = 0;
   int32_t max_task_retries = 0;

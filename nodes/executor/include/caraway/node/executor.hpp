@@ -16,6 +16,7 @@ namespace caraway::node {
 /// need). Empty in a daemon's executors.
 struct worker_hooks {
   wire::gcs_actor gcs;
+  std::string address; // where the process listens
   std::function<void()> on_end;
   std::function<bool()> may_end;
 };
@@ -38,6 +39,7 @@ executor(wire::executor_actor::stateful_pointer<executor_state> self,
 
 struct actor_host_state {
   static inline const char* name = "caraway.actor_host";
+  std::string address; // of its worker process, if in one
   wire::actor_spec spec;
   uint64_t lease = 0;
   wire::raylet_actor raylet;
@@ -61,6 +63,6 @@ using actor_host_impl = wire::actor_host_actor::extend<
 actor_host_impl::behavior_type
 actor_host(actor_host_impl::stateful_pointer<actor_host_state> self,
            wire::actor_spec spec, uint64_t lease, wire::raylet_actor raylet,
-           wire::gcs_actor gcs, task_runner_ptr runner);
+           wire::gcs_actor gcs, task_runner_ptr runner, std::string address);
 
 } // namespace caraway::node

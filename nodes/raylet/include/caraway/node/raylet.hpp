@@ -97,6 +97,7 @@ struct worker_process {
   int32_t pid = 0;
   wire::executor_actor executor; // null until it registered
   std::string address;           // where it listens, for owners to dial
+  wire::owner_actor owner;       // its owner, which cancels its tasks
   uint64_t lease = 0;            // the lease it serves; 0 while idle
   /// Since when it is idle.
   std::chrono::steady_clock::time_point idle_since;
