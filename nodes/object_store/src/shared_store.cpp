@@ -48,6 +48,25 @@ struct reply {
   uint64_t c;
 };
 
+// What the server sends on connecting: a number, with room for one
+// descriptor.
+struct fd_message {
+  uint64_t value = 0;
+  iovec iov{&value, sizeof(value)};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+
+  fd_message() {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+  }
+
+  fd_message(const fd_message&) = delete;
+  fd_message& operator=(const fd_message&) = delete;
+};
+
 bool replies(op code) {
   return code != op::unpin && code != op::release
          && code != op::release_copy;
@@ -144,21 +163,16 @@ void store_server::stop() {
 
 void store_server::serve(int fd) {
   // The segment's size, with its descriptor.
-  uint64_t size = segment_->size();
-  iovec iov{&size, sizeof(size)};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  auto cmsg = CMSG_FIRSTHDR(&msg);
+  fd_message hello;
+  hello.value = segment_->size();
+  auto cmsg = CMSG_FIRSTHDR(&hello.msg);
   cmsg->cmsg_level = SOL_SOCKET;
   cmsg->cmsg_type = SCM_RIGHTS;
   cmsg->cmsg_len = CMSG_LEN(sizeof(int));
   int seg_fd = segment_->fd();
   std::memcpy(CMSG_DATA(cmsg), &seg_fd, sizeof(int));
-  if (::sendmsg(fd, &msg, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof(size)))
+  if (::sendmsg(fd, &hello.msg, MSG_NOSIGNAL)
+      != static_cast<ssize_t>(sizeof(hello.value)))
     return;
   // What this connection holds, by offset: memory it was given and has not
   // let go of (its unsealed objects among it). Dropped when it closes.
@@ -365,17 +379,10 @@ store_memory_ptr connect_store(const std::string& path, std::string& why) {
       ::close(fd);
     return nullptr;
   }
-  uint64_t size = 0;
-  iovec iov{&size, sizeof(size)};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  auto n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-  auto cmsg = CMSG_FIRSTHDR(&msg);
-  if (n != static_cast<ssize_t>(sizeof(size)) || cmsg == nullptr
+  fd_message hello;
+  auto n = ::recvmsg(fd, &hello.msg, MSG_CMSG_CLOEXEC);
+  auto cmsg = CMSG_FIRSTHDR(&hello.msg);
+  if (n != static_cast<ssize_t>(sizeof(hello.value)) || cmsg == nullptr
       || cmsg->cmsg_type != SCM_RIGHTS) {
     why = "the node's object store at " + path
           + " did not send its shared memory";
@@ -384,7 +391,7 @@ store_memory_ptr connect_store(const std::string& path, std::string& why) {
   }
   int seg_fd = -1;
   std::memcpy(&seg_fd, CMSG_DATA(cmsg), sizeof(int));
-  auto segment = shm_segment::attach(seg_fd, size, why);
+  auto segment = shm_segment::attach(seg_fd, hello.value, why);
   if (!segment) {
     ::close(fd);
     return nullptr;
