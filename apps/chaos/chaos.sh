@@ -66,11 +66,16 @@ wait_line() {
   done
 }
 
-timing=(--heartbeat-interval-ms 200 --heartbeat-timeout-ms 2000)
+# Heartbeats every 200 ms, a node silent for 2 s is gone; with
+# CARAWAY_TEST_WORKER_MODE=threads|processes, that worker mode.
+node_opts=(--heartbeat-interval-ms 200 --heartbeat-timeout-ms 2000)
+if [[ -n ${CARAWAY_TEST_WORKER_MODE:-} ]]; then
+  node_opts+=(--worker-mode "$CARAWAY_TEST_WORKER_MODE")
+fi
 head_port=$(free_port)
 address=127.0.0.1:$head_port
 "$bin/caraway-node" --port "$head_port" --num-cpus 1 --libraries "$library" \
-  "${timing[@]}" >"$work/head.out" 2>"$work/head.err" &
+  "${node_opts[@]}" >"$work/head.out" 2>"$work/head.err" &
 pids+=($!)
 wait_line "$work/head.out" "listening" 30
 
@@ -81,7 +86,7 @@ start_worker() {
   local i=$1
   "$bin/caraway-node" --role worker --head-address "$address" \
     --port "${worker_ports[$i]}" --num-cpus 2 --resources pool:2 \
-    --libraries "$library" "${timing[@]}" \
+    --libraries "$library" "${node_opts[@]}" \
     >"$work/worker$i.out" 2>>"$work/worker$i.err" &
   worker_pids[i]=$!
   pids+=($!)

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <boost/program_options.hpp>
@@ -18,8 +20,9 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "caraway/wire/bridge.hpp"
 #include "caraway/runtime/connect.hpp"
+#include "caraway/wire/bridge.hpp"
+#include "caraway/wire/errc.hpp"
 #include "caraway/wire/interfaces.hpp"
 #include "caraway/wire/records.hpp"
 #include "views.hpp"
@@ -41,6 +44,8 @@ constexpr char commands_text[] = R"(commands:
                 every field of one (ID: its first 8 or more digits)
   kill ACTOR_ID | kill --name NAME [--namespace NS]
                 end an actor (it does not restart)
+  logs [--node ID] [--worker PID] [--tail N]
+                the worker processes of nodes, or what one printed
   stop          stop every node of the cluster
   help COMMAND  what a command does and takes
 
@@ -63,21 +68,27 @@ const std::map<std::string, std::string> command_help{
    "  keeps rows whose field KEY (a JSON key or a column header) equals\n"
    "  VALUE, ignoring case, e.g. --filter state=dead --filter name=fib;\n"
    "  --limit shows the first N (default 100) and says how many there were.\n"},
-  {"summary",
-   "caraway summary tasks [--format table|json]\n"
-   "  The tasks the head keeps, counted by function and state.\n"},
+  {"summary", "caraway summary tasks [--format table|json]\n"
+              "  The tasks the head keeps, counted by function and state.\n"},
   {"get",
    "caraway get node|actor|placement-group|task ID [--format table|json]\n"
    "  Every field of one, found by its id or the id's first 8 or more\n"
    "  digits.\n"},
-  {"kill",
-   "caraway kill ACTOR_ID\n"
-   "caraway kill --name NAME [--namespace NS]\n"
-   "  Ends the actor without a restart; calls to it fail with\n"
-   "  actor_died_error. Waits until the head reports it dead.\n"},
-  {"stop",
-   "caraway stop\n"
-   "  Stops every node of the cluster; prints how many were alive.\n"},
+  {"kill", "caraway kill ACTOR_ID\n"
+           "caraway kill --name NAME [--namespace NS]\n"
+           "  Ends the actor without a restart; calls to it fail with\n"
+           "  actor_died_error. Waits until the head reports it dead.\n"},
+  {"logs",
+   "caraway logs [--node ID] [--format table|json] [--filter KEY=VALUE]...\n"
+   "caraway logs [--node ID] --worker PID [--tail N] [--format table|json]\n"
+   "  Without --worker: the worker processes of the node (by its id or the\n"
+   "  id's first 8 or more digits), or of every live node, running or\n"
+   "  ended, with the size and path of their output files. With --worker:\n"
+   "  the last N lines (default 1000, 0 for all) of what that worker wrote\n"
+   "  to stdout, then to stderr. A node that runs tasks on threads has no\n"
+   "  worker processes: what its tasks print is in its daemon's output.\n"},
+  {"stop", "caraway stop\n"
+           "  Stops every node of the cluster; prints how many were alive.\n"},
   {"help", "caraway help COMMAND\n  What a command does and takes.\n"},
 };
 
@@ -94,28 +105,32 @@ struct settings {
   std::vector<std::string> filters;
   std::string name;
   std::string ns;
+  std::string node;
+  int32_t worker = 0;
+  uint32_t tail = 1000;
 };
 
 po::options_description make_options() {
   po::options_description opts{"options"};
-  opts.add_options()
-    ("help,h", "print this text")
-    ("version", "print the version")
-    ("address", po::value<std::string>(),
-     "host:port of the head node")
-    ("config", po::value<std::string>(),
-     "INI file with `address = host:port` (or a node's config)")
-    ("timeout-ms", po::value<int64_t>()->default_value(5000),
-     "how long to wait for the head's connection and for each reply")
-    ("format", po::value<std::string>()->default_value("table"),
-     "table or json")
-    ("filter", po::value<std::vector<std::string>>(),
-     "list: keep rows with KEY=VALUE (repeatable)")
-    ("limit", po::value<int64_t>()->default_value(100),
-     "list: show at most this many rows")
-    ("name", po::value<std::string>(), "kill: the actor's name")
-    ("namespace", po::value<std::string>()->default_value(""),
-     "kill: the namespace of --name");
+  opts.add_options()("help,h", "print this text")(
+    "version", "print the version")("address", po::value<std::string>(),
+                                    "host:port of the head node")(
+    "config", po::value<std::string>(),
+    "INI file with `address = host:port` (or a node's config)")(
+    "timeout-ms", po::value<int64_t>()->default_value(5000),
+    "how long to wait for the head's connection and for each reply")(
+    "format", po::value<std::string>()->default_value("table"),
+    "table or json")("filter", po::value<std::vector<std::string>>(),
+                     "list: keep rows with KEY=VALUE (repeatable)")(
+    "limit", po::value<int64_t>()->default_value(100),
+    "list: show at most this many rows")("name", po::value<std::string>(),
+                                         "kill: the actor's name")(
+    "namespace", po::value<std::string>()->default_value(""),
+    "kill: the namespace of --name")("node", po::value<std::string>(),
+                                     "logs: the node (id or its start)")(
+    "worker", po::value<int64_t>(), "logs: the worker process' pid")(
+    "tail", po::value<int64_t>()->default_value(1000),
+    "logs: the last N lines of its output (0: all)");
   return opts;
 }
 
@@ -135,7 +150,7 @@ bool known_command(const std::vector<std::string>& cmd, bool by_name) {
   auto is = [&](size_t n, const char* word) {
     return cmd.size() == n && cmd[0] == word;
   };
-  if (is(1, "status") || is(1, "stop"))
+  if (is(1, "status") || is(1, "stop") || is(1, "logs"))
     return true;
   if (is(2, "list"))
     return cmd[1] == "nodes" || cmd[1] == "actors" || cmd[1] == "jobs"
@@ -249,6 +264,18 @@ std::optional<int> parse(int argc, char** argv, settings& out) {
   if (vm.count("name"))
     out.name = vm["name"].as<std::string>();
   out.ns = vm["namespace"].as<std::string>();
+  if (vm.count("node"))
+    out.node = vm["node"].as<std::string>();
+  if (vm.count("worker")) {
+    auto pid = vm["worker"].as<int64_t>();
+    if (pid <= 0 || pid > INT32_MAX)
+      return usage_error("--worker is a process id", opts);
+    out.worker = static_cast<int32_t>(pid);
+  }
+  auto tail = vm["tail"].as<int64_t>();
+  if (tail < 0 || tail > UINT32_MAX)
+    return usage_error("--tail must be 0 (all) or a number of lines", opts);
+  out.tail = static_cast<uint32_t>(tail);
   if (vm.count("address"))
     out.address = vm["address"].as<std::string>();
   else if (auto env = std::getenv("CARAWAY_ADDRESS"); env && *env)
@@ -290,17 +317,28 @@ public:
 
   template <class Result, class... Ts>
   bool ask(Result& result, Ts... xs) {
+    return ask_all(std::tie(result), xs...);
+  }
+
+  /// A request whose reply has several values, into `results`.
+  template <class... Results, class... Ts>
+  bool ask_all(std::tuple<Results&...> results, Ts... xs) {
     bool ok = false;
     self_->request(gcs_, cfg_.timeout, xs...)
-      .receive([&](Result& x) {
-                 result = std::move(x);
-                 ok = true;
-               },
-               [&](caf::error& err) {
-                 std::cerr << "caraway: no answer from the head at "
-                           << cfg_.address << ": "
-                           << describe(sys_, err, cfg_.timeout) << '\n';
-               });
+      .receive(
+        [&](Results&... xs) {
+          results = std::forward_as_tuple(std::move(xs)...);
+          ok = true;
+        },
+        [&](caf::error& err) {
+          // The cluster's own answer (e.g. no such node) says it all.
+          if (wire::code_of(err) != wire::errc::none)
+            std::cerr << "caraway: " << describe(sys_, err, cfg_.timeout)
+                      << '\n';
+          else
+            std::cerr << "caraway: no answer from the head at " << cfg_.address
+                      << ": " << describe(sys_, err, cfg_.timeout) << '\n';
+        });
     return ok;
   }
 
@@ -385,6 +423,83 @@ int kill_actor(gcs_client& client, const settings& cfg) {
   }
 }
 
+// `caraway logs`: the worker processes of one node or of every live node,
+// or the end of what one of them printed.
+int show_logs(gcs_client& client, const settings& cfg) {
+  std::vector<wire::node_info> nodes;
+  if (!client.ask(nodes, wire::nodes_atom::value))
+    return exit_failure;
+  std::vector<wire::unique_id> ids;
+  if (!cfg.node.empty()) {
+    std::string why;
+    auto listed = caraway::cli::nodes_view(nodes);
+    auto row = caraway::cli::find_row(listed, cfg.node, why);
+    wire::unique_id id;
+    if (row == nullptr
+        || !wire::from_string(row->at("id").get<std::string>(), id)) {
+      std::cerr << "caraway: " << why << '\n';
+      return exit_failure;
+    }
+    ids.push_back(id);
+  } else {
+    for (auto& node : nodes)
+      if (node.alive)
+        ids.push_back(node.id);
+  }
+  using node_workers
+    = std::pair<wire::unique_id, std::vector<wire::worker_info>>;
+  std::vector<node_workers> listing;
+  for (auto& id : ids) {
+    std::vector<wire::worker_info> workers;
+    if (!client.ask(workers, wire::log_atom::value, id))
+      return exit_failure;
+    listing.emplace_back(id, std::move(workers));
+  }
+  if (cfg.worker == 0)
+    return print_view(caraway::cli::workers_view(listing), cfg);
+  // The worker by its pid: on the node named, else on the one node that
+  // has (or had) such a worker.
+  std::vector<std::pair<wire::unique_id, wire::worker_info>> found;
+  for (auto& [id, workers] : listing)
+    for (auto& w : workers)
+      if (w.pid == cfg.worker)
+        found.emplace_back(id, w);
+  if (found.size() != 1) {
+    std::cerr << "caraway: "
+              << (found.empty() ? "no worker process " : "worker processes ")
+              << cfg.worker
+              << (found.empty() ? (cfg.node.empty() ? " on a live node"
+                                                    : " on node " + cfg.node)
+                                : " on several nodes: name one with --node")
+              << '\n';
+    return exit_failure;
+  }
+  auto& [node, worker] = found.front();
+  std::string out;
+  std::string err;
+  if (!client.ask_all(std::tie(out, err), wire::log_atom::value, node,
+                      cfg.worker, cfg.tail))
+    return exit_failure;
+  if (cfg.json) {
+    nlohmann::ordered_json x{{"node", wire::to_string(node)},
+                             {"pid", worker.pid},
+                             {"job", worker.job},
+                             {"state", worker.alive ? "running" : "ended"},
+                             {"stdout", out},
+                             {"stderr", err}};
+    std::cout << x.dump(2) << '\n';
+    return exit_ok;
+  }
+  // As `tail` shows several files.
+  std::cout << "==> " << worker.log << ".out <==\n" << out;
+  if (!out.empty() && out.back() != '\n')
+    std::cout << '\n';
+  std::cout << "==> " << worker.log << ".err <==\n" << err;
+  if (!err.empty() && err.back() != '\n')
+    std::cout << '\n';
+  return exit_ok;
+}
+
 int run(caf::actor_system& sys, const settings& cfg) {
   auto gcs = runtime::connect_gcs(sys, cfg.host, cfg.port, cfg.timeout);
   if (!gcs) {
@@ -400,6 +515,8 @@ int run(caf::actor_system& sys, const settings& cfg) {
   auto what = cmd.size() > 1 ? cmd[1] : std::string{};
   if (cmd[0] == "kill")
     return kill_actor(client, cfg);
+  if (cmd[0] == "logs")
+    return show_logs(client, cfg);
   if (cmd[0] == "status" || cmd[0] == "stop" || what == "nodes"
       || what == "node") {
     std::vector<wire::node_info> nodes;

@@ -126,6 +126,33 @@ view jobs_view(const std::map<uint64_t, std::string>& jobs) {
   return v;
 }
 
+view workers_view(
+  const std::vector<std::pair<wire::unique_id, std::vector<wire::worker_info>>>&
+    nodes) {
+  view v;
+  v.columns = {{"node_short", "NODE"},
+               {"pid", "PID"},
+               {"job", "JOB"},
+               {"state", "STATE"},
+               {"stdout_bytes", "STDOUT"},
+               {"stderr_bytes", "STDERR"},
+               {"log", "LOG"}};
+  v.empty_text = "no worker processes";
+  for (auto& [node, workers] : nodes) {
+    auto id = wire::to_string(node);
+    for (auto& w : workers)
+      v.rows.push_back({{"node", id},
+                        {"node_short", id.substr(0, 8)},
+                        {"pid", w.pid},
+                        {"job", w.job},
+                        {"state", w.alive ? "running" : "ended"},
+                        {"stdout_bytes", w.out_bytes},
+                        {"stderr_bytes", w.err_bytes},
+                        {"log", w.log}});
+  }
+  return v;
+}
+
 view groups_view(const std::vector<wire::placement_group_info>& groups) {
   view v;
   v.columns = {{"id", "ID"},           {"state", "STATE"},

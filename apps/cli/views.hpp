@@ -34,6 +34,11 @@ view jobs_view(const std::map<uint64_t, std::string>& jobs);
 view groups_view(const std::vector<wire::placement_group_info>& groups);
 view tasks_view(const std::vector<wire::task_info>& tasks);
 
+/// Worker processes of nodes (`caraway logs`): each node with its workers.
+view workers_view(
+  const std::vector<std::pair<wire::unique_id, std::vector<wire::worker_info>>>&
+    nodes);
+
 /// Tasks counted by function and state, as `ray summary tasks` does.
 view task_summary(const std::vector<wire::task_info>& tasks);
 

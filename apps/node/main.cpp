@@ -71,7 +71,7 @@ po::options_description describe(options& x) {
              "most executor threads, or worker processes (default: 512)")(
     "worker-mode", po::value(&x.node.worker_mode),
     "threads: tasks run on threads of this daemon; processes: in worker "
-    "processes the node starts per job (default: threads)")(
+    "processes the node starts per job (default: processes)")(
     "worker-binary", po::value(&x.node.worker_binary),
     "the worker program (default: caraway-worker next to caraway-node)")(
     "worker-idle-timeout-ms", po::value(&x.node.worker_idle_timeout_ms),

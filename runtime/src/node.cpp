@@ -75,10 +75,23 @@ void use_worker_processes(node::worker_factory& factory,
   };
   factory.reap_worker = [launcher](int32_t pid) { return launcher->reap(pid); };
   factory.kill_worker = [launcher](int32_t pid) { launcher->kill(pid); };
+  factory.list_workers = [launcher] { return launcher->workers(); };
+  factory.worker_output = [launcher](int32_t pid, uint32_t lines,
+                                     std::string& out, std::string& err) {
+    return launcher->output(pid, lines, out, err);
+  };
   factory.keep_libraries = [launcher](uint64_t job,
                                       const std::vector<std::string>& paths,
                                       std::vector<std::string>& failed) {
-    return launcher->keep_libraries(job, paths, failed);
+    auto kept = launcher->keep_libraries(job, paths, failed);
+    for (auto& path : kept)
+      CARAWAY_LOG(info, runtime)
+        << "kept library for the job's worker processes" << log::kv("job", job)
+        << log::kv("path", path);
+    for (auto& why : failed)
+      CARAWAY_LOG(error, runtime)
+        << why << "; tasks of the job that need it fail on this node";
+    return kept;
   };
 }
 

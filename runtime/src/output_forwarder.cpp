@@ -47,6 +47,27 @@ void output_forwarder::task_started(const wire::task_spec& spec) {
   function_ = spec.function;
 }
 
+output_forwarder::task_ref output_forwarder::current() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return {owner_, function_};
+}
+
+void output_forwarder::restore(task_ref x) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  owner_ = std::move(x.owner);
+  function_ = std::move(x.function);
+}
+
+void output_forwarder::pass_on(std::vector<std::string> lines) {
+  wire::owner_actor owner;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    owner = owner_;
+  }
+  if (owner)
+    caf::anon_send(owner, wire::log_atom::value, std::move(lines));
+}
+
 void output_forwarder::run(int out_pipe, int err_pipe, int out_file,
                            int err_file) {
   pollfd fds[2] = {{out_pipe, POLLIN, 0}, {err_pipe, POLLIN, 0}};

@@ -7,6 +7,7 @@
 
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "caraway/wire/interfaces.hpp"
 
@@ -29,6 +30,19 @@ public:
   /// Lines from now on belong to this task (or method call) and go to its
   /// owner.
   void task_started(const wire::task_spec& spec);
+
+  /// Whose lines they are now, to return to after a task that ran inside
+  /// another.
+  struct task_ref {
+    wire::owner_actor owner;
+    std::string function;
+  };
+  task_ref current();
+  void restore(task_ref x);
+
+  /// Sends lines that other workers printed for this worker's tasks on to
+  /// the owner of its current task, as they are.
+  void pass_on(std::vector<std::string> lines);
 
 private:
   void run(int out_pipe, int err_pipe, int out_file, int err_file);

@@ -15,6 +15,7 @@
 #include "caraway/node/executor.hpp"
 #include "caraway/runtime/connect.hpp"
 #include "caraway/wire/address.hpp"
+#include "current_core.hpp"
 #include "output_forwarder.hpp"
 #include "process.hpp"
 #include "runner.hpp"
@@ -103,6 +104,16 @@ std::unique_ptr<process> start_worker_process(const config& cfg,
     run->on_start = [](const wire::task_spec& spec) {
       output.task_started(spec);
     };
+    p.core->on_output(
+      [](std::vector<std::string> lines) { output.pass_on(std::move(lines)); });
+    // A task waiting for its children runs those not leased yet itself;
+    // what they print carries their name, then the waiting task's again.
+    p.core->run_inline(
+      [run](const wire::task_spec& spec, const node::worker_context& ctx) {
+        auto waiting = output.current();
+        run->deliver(spec, run->run_task(spec, ctx));
+        output.restore(std::move(waiting));
+      });
     // Owners and callers of its actor connect here directly instead of
     // going through the node (what is published matters not: the
     // connection does).
@@ -127,6 +138,9 @@ std::unique_ptr<process> start_worker_process(const config& cfg,
     auto exec = p.sys->spawn<caf::detached>(node::executor, p.raylet, run,
                                             std::move(hosting));
     p.others.emplace_back(caf::actor_cast<caf::actor>(exec));
+    // Tasks may arrive as soon as it registers, and submit tasks of their
+    // own: the API must find this process' owner by then.
+    core::set_current_core(p.core.get());
     caf::send_as(p.owner, p.raylet, wire::register_atom::value, opts.token,
                  exec, static_cast<int32_t>(getpid()), address);
   });

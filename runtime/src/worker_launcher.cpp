@@ -7,9 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <tuple>
 
 namespace caraway::runtime {
 
@@ -197,6 +200,133 @@ void worker_launcher::stop_all() {
       ; // again
   }
   running_.clear();
+  // No worker loads the jobs' library copies any more; the logs stay, for
+  // a look at what went wrong.
+  if (!opts_.session_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(
+      std::filesystem::path{opts_.session_dir} / "jobs", ec);
+  }
+}
+
+namespace {
+
+// A worker's output files are logs/worker-<job>-<pid>.out and .err: the job
+// and pid of such a name, false for any other file.
+bool parse_log_name(const std::string& name, uint64_t& job, int32_t& pid) {
+  constexpr char prefix[] = "worker-";
+  constexpr char suffix[] = ".out";
+  if (name.rfind(prefix, 0) != 0 || name.size() < sizeof(prefix) + 4
+      || name.compare(name.size() - 4, 4, suffix) != 0)
+    return false;
+  auto middle = name.substr(sizeof(prefix) - 1,
+                            name.size() - (sizeof(prefix) - 1) - 4);
+  auto dash = middle.find('-');
+  if (dash == std::string::npos)
+    return false;
+  auto digits = [](const std::string& x) {
+    return !x.empty() && x.size() <= 18
+           && std::all_of(x.begin(), x.end(),
+                          [](char c) { return c >= '0' && c <= '9'; });
+  };
+  auto job_text = middle.substr(0, dash);
+  auto pid_text = middle.substr(dash + 1);
+  if (!digits(job_text) || !digits(pid_text))
+    return false;
+  job = std::stoull(job_text);
+  pid = static_cast<int32_t>(std::stol(pid_text));
+  return pid > 0;
+}
+
+} // namespace
+
+std::vector<wire::worker_info> worker_launcher::workers() {
+  namespace fs = std::filesystem;
+  std::vector<wire::worker_info> result;
+  if (opts_.session_dir.empty())
+    return result;
+  std::vector<std::pair<fs::file_time_type, wire::worker_info>> found;
+  std::error_code ec;
+  auto dir = fs::path{opts_.session_dir} / "logs";
+  for (auto& entry : fs::directory_iterator{dir, ec}) {
+    wire::worker_info info;
+    if (!parse_log_name(entry.path().filename().string(), info.job, info.pid))
+      continue;
+    auto base = entry.path();
+    base.replace_extension();
+    info.log = base.string();
+    std::error_code size_ec;
+    info.out_bytes = fs::file_size(info.log + ".out", size_ec);
+    if (size_ec)
+      info.out_bytes = 0;
+    size_ec.clear();
+    info.err_bytes = fs::file_size(info.log + ".err", size_ec);
+    if (size_ec)
+      info.err_bytes = 0;
+    auto when = fs::last_write_time(entry.path(), size_ec);
+    found.emplace_back(when, std::move(info));
+  }
+  std::sort(found.begin(), found.end(), [](auto& x, auto& y) {
+    return std::tie(x.second.job, x.second.pid, x.first)
+           < std::tie(y.second.job, y.second.pid, y.first);
+  });
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (auto& [when, info] : found) {
+    info.alive = running_.count(info.pid) > 0;
+    result.emplace_back(std::move(info));
+  }
+  return result;
+}
+
+bool worker_launcher::output(int32_t pid, uint32_t lines, std::string& out,
+                             std::string& err, size_t max_bytes) {
+  for (auto& info : workers()) {
+    if (info.pid != pid)
+      continue;
+    out = tail(info.log + ".out", lines, max_bytes);
+    err = tail(info.log + ".err", lines, max_bytes);
+    return true;
+  }
+  return false;
+}
+
+std::string worker_launcher::tail(const std::string& path, uint32_t lines,
+                                  size_t max_bytes) {
+  std::ifstream in{path, std::ios::binary | std::ios::ate};
+  if (!in)
+    return {};
+  auto size = static_cast<size_t>(in.tellg());
+  auto start = size > max_bytes ? size - max_bytes : 0;
+  std::string text(size - start, '\0');
+  in.seekg(static_cast<std::streamoff>(start));
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  size_t cut = 0;
+  if (lines > 0) {
+    // The start of the last `lines` lines (a last line without its newline
+    // counts too).
+    size_t seen = 0;
+    auto pos = text.size();
+    if (pos > 0 && text[pos - 1] == '\n')
+      --pos;
+    while (pos > 0) {
+      auto nl = text.rfind('\n', pos - 1);
+      if (nl == std::string::npos)
+        break;
+      if (++seen == lines) {
+        cut = nl + 1;
+        break;
+      }
+      pos = nl;
+    }
+  }
+  // Lines left out as asked go unmentioned; bytes past the limit do not.
+  auto left_out = start + cut;
+  text.erase(0, cut);
+  if (start > 0)
+    text.insert(0,
+                "[" + std::to_string(left_out) + " earlier bytes not shown]\n");
+  return text;
 }
 
 } // namespace caraway::runtime

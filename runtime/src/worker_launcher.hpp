@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "caraway/wire/records.hpp"
+
 namespace caraway::runtime {
 
 class worker_launcher {
@@ -68,8 +70,25 @@ public:
                                           const std::vector<std::string>& paths,
                                           std::vector<std::string>& failed);
 
-  /// Kills every worker process still running and waits for each.
+  /// Kills every worker process still running, waits for each, and removes
+  /// the jobs' library copies (the node stops).
   void stop_all();
+
+  /// The workers whose output files are in the session directory, running
+  /// or ended, by job and pid (none without a session directory).
+  std::vector<wire::worker_info> workers();
+
+  /// The last `lines` lines (0: all) of what worker `pid` wrote to stdout
+  /// and stderr, each cut to its last `max_bytes`; false if the session
+  /// directory has no output of such a worker.
+  bool output(int32_t pid, uint32_t lines, std::string& out, std::string& err,
+              size_t max_bytes = 4 << 20);
+
+  /// The end of a file: its last `lines` lines (0: all), at most its last
+  /// `max_bytes` (then saying how much was left out); empty if it cannot
+  /// be read.
+  static std::string tail(const std::string& path, uint32_t lines,
+                          size_t max_bytes);
 
   /// Describes a wait status: "exited with code 3", "was killed by signal 9
   /// (SIGKILL)".

@@ -181,7 +181,22 @@ int64_t crash(const std::string& how, const std::string& once) {
   return getpid();
 }
 
-CARAWAY_REMOTE(process_name, crash)
+int64_t own_pid() {
+  return getpid();
+}
+
+// "<its pid> <a child's> <a child's that needs two CPUs>". Holding both of
+// its node's CPUs, it leaves its first child no lease to go to: waiting for
+// it, it runs it itself. The second needs more than it holds.
+std::string inline_pids() {
+  auto small = caraway::task(own_pid).remote();
+  auto big = caraway::task(own_pid).num_cpus(2).remote();
+  auto first = caraway::get(small);
+  return std::to_string(getpid()) + " " + std::to_string(first) + " "
+         + std::to_string(caraway::get(big));
+}
+
+CARAWAY_REMOTE(process_name, crash, own_pid, inline_pids)
 
 // An actor whose process a call can end.
 class crasher {
@@ -792,6 +807,11 @@ int main(int argc, char** argv) {
     }
     std::cout << "after "
               << caraway::get(caraway::task(process_name).remote(), 30s)
+              << std::endl;
+  } else if (mode == "inline") {
+    std::cout << "inline "
+              << caraway::get(caraway::task(inline_pids).num_cpus(2).remote(),
+                              60s)
               << std::endl;
   } else if (mode == "actor-crash") {
     // An actor in its own worker process: a call that aborts it ends only

@@ -28,6 +28,23 @@ require "$cli" "$tcp"
 timing=(--heartbeat-interval-ms 200 --heartbeat-timeout-ms 2000)
 
 work=$(mktemp -d -t caraway-cluster.XXXXXX)
+# Marks every process this test starts, and their children: the worker
+# processes of its nodes must all be gone once the test ends.
+export CARAWAY_TEST_RUN=$work
+
+# CARAWAY_TEST_WORKER_MODE=threads|processes: the daemons run in that mode
+# unless the test names one (ctest runs the cluster suite in both);
+# `worker_mode` is the mode they run in.
+worker_mode=${CARAWAY_TEST_WORKER_MODE:-processes}
+if [[ -n ${CARAWAY_TEST_WORKER_MODE:-} ]]; then
+  cat >"$work/caraway-node" <<EOF
+#!/usr/bin/env bash
+for arg; do [[ \$arg == --worker-mode* ]] && exec "$node" "\$@"; done
+exec "$node" --worker-mode "$CARAWAY_TEST_WORKER_MODE" "\$@"
+EOF
+  chmod +x "$work/caraway-node"
+  node=$work/caraway-node
+fi
 pids=()       # every process started, in order
 reaped=" "    # those already waited for: their ids may be reused
 used_ports=" "
@@ -42,8 +59,20 @@ running() {
   [[ ${stat%% *} != Z ]]
 }
 
+# The worker processes (caraway-worker) started for this test that still
+# run, one pid per line.
+stray_workers() {
+  local dir
+  for dir in /proc/[0-9]*; do
+    [[ $(cat "$dir/comm" 2>/dev/null) == caraway-worker ]] || continue
+    tr '\0' '\n' <"$dir/environ" 2>/dev/null \
+      | grep -qx "CARAWAY_TEST_RUN=$work" && echo "${dir#/proc/}"
+  done
+  return 0
+}
+
 cleanup() {
-  local rc=$? pid f deadline
+  local rc=$? pid f deadline strays
   set +e
   trap - EXIT
   for pid in "${pids[@]}"; do
@@ -62,6 +91,18 @@ cleanup() {
     fi
     wait "$pid" 2>/dev/null
   done
+  # A worker process whose node is gone exits by itself, within the
+  # heartbeat timeout.
+  deadline=$(($(date +%s) + 10))
+  while strays=$(stray_workers) && [[ -n $strays ]] \
+    && (($(date +%s) < deadline)); do
+    sleep 0.1
+  done
+  if [[ -n $strays ]]; then
+    echo "FAIL: worker processes outlived their nodes:" $strays >&2
+    kill -KILL $strays 2>/dev/null
+    ((rc != 0)) || rc=1
+  fi
   if ((rc != 0)); then
     for f in "$work"/*.out "$work"/*.err; do
       [[ -s $f ]] || continue

@@ -69,6 +69,42 @@ grep -Eq '^after caraway-worker [0-9]+$' "$out" \
 running "$head" || fail "the head died with its workers"
 echo "ok: crashes failed only their tasks, with their causes"
 
+# A task waiting for a child still queued for a lease runs it itself; one
+# that needs more than the waiting task holds runs in another worker.
+run inline 60 "$app" inline --caraway-address "$address"
+((status == 0)) || fail "the inline driver exited with $status"
+read -r _ parent small big < <(grep '^inline ' "$work/inline.out") \
+  || fail "no inline line: $(cat "$work/inline.out" "$work/inline.err")"
+[[ -n $big && $small == "$parent" && $big != "$parent" ]] \
+  || fail "children ran in $small and $big, their parent in $parent"
+echo "ok: a waiting task ran its queued child itself"
+
+# `caraway logs` lists the node's workers, the crashed ones too, and shows
+# what one printed.
+printed=$(grep -l '^process_name ran$' "$work"/data/logs/worker-1-*.out | head -n 1)
+pid=${printed%.out}
+pid=${pid##*-}
+cli logs_all 15 --address "$address" logs
+((status == 0)) || fail "caraway logs exited with $status"
+head -n 1 "$work/logs_all.out" | grep -q '^NODE  *PID  *JOB  *STATE'   || fail "caraway logs has no header: $(cat "$work/logs_all.out")"
+grep -Eq "^${head_id:0:8}  +$pid  +1  +ended .*worker-1-$pid\$" \
+  "$work/logs_all.out" || fail "worker $pid is not listed: $(cat "$work/logs_all.out")"
+(($(grep -c ' ended ' "$work/logs_all.out") >= 4)) \
+  || fail "the crashed workers are not listed: $(cat "$work/logs_all.out")"
+cli logs_one 15 --address "$address" logs --node "${head_id:0:8}" \
+  --worker "$pid" --tail 5
+((status == 0)) || fail "caraway logs --worker exited with $status"
+grep -qx "==> ${printed} <==" "$work/logs_one.out" \
+  && grep -qx 'process_name ran' "$work/logs_one.out" \
+  || fail "caraway logs --worker printed: $(cat "$work/logs_one.out")"
+cli logs_json 15 --address "$address" logs --worker "$pid" --format json
+grep -q '"stdout": ".*process_name ran\\n' "$work/logs_json.out" \
+  || fail "caraway logs --format json printed: $(cat "$work/logs_json.out")"
+cli logs_none 15 --address "$address" logs --worker 1
+((status == 1)) && grep -q 'no worker process 1 on a live node' \
+  "$work/logs_none.err" || fail "an unknown worker: $(cat "$work/logs_none.err")"
+echo "ok: caraway logs lists the node's workers and shows what one printed"
+
 # An actor lives in a worker process of its own; a call that aborts it
 # ends only that process: the actor restarts in another, and once out of
 # restarts dies saying why.
@@ -154,3 +190,7 @@ for pid in "${left[@]}"; do
     bash -c "! grep -qs '' /proc/$pid/cmdline"
 done
 echo "ok: no worker process is left after stop"
+[[ ! -e $work/data/jobs ]] || fail "the jobs' library copies outlived the node"
+compgen -G "$work/data/logs/worker-*.err" >/dev/null \
+  || fail "the workers' logs did not outlive the node"
+echo "ok: the jobs' library copies went with the node, the logs stayed"

@@ -84,6 +84,13 @@ inline wire::gcs_actor::behavior_type fake_gcs(wire::gcs_actor::pointer,
     [](wire::jobs_atom) { return std::map<uint64_t, std::string>{}; },
     [](wire::owner_atom, uint64_t, wire::owner_actor&) {},
     [](wire::owner_atom, uint64_t) { return wire::owner_actor{}; },
+    [](wire::log_atom, const wire::unique_id&) {
+      return std::vector<wire::worker_info>{};
+    },
+    [](wire::log_atom, const wire::unique_id&, int32_t,
+       uint32_t) -> caf::result<std::string, std::string> {
+      return {std::string{}, std::string{}};
+    },
     [](wire::stop_atom) { return true; },
   };
 }

@@ -88,6 +88,11 @@ fake_raylet(wire::raylet_actor::pointer self,
     },
     [](wire::free_atom, wire::job_atom, uint64_t) {},
     [](wire::get_atom) { return wire::object_store_actor{}; },
+    [](wire::log_atom) { return std::vector<wire::worker_info>{}; },
+    [](wire::log_atom, int32_t,
+       uint32_t) -> caf::result<std::string, std::string> {
+      return {std::string{}, std::string{}};
+    },
     [](wire::register_atom, uint64_t, wire::executor_actor&, int32_t,
        const std::string&) {},
   };

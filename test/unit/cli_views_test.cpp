@@ -148,3 +148,32 @@ TEST_CASE("cli lists tasks and counts them by function and state") {
            "fib       0        0          1         1       2\n"
            "sum       1        0          0         0       1\n");
 }
+
+TEST_CASE("cli lists the worker processes of nodes") {
+  wire::worker_info running;
+  running.pid = 1234;
+  running.job = 2;
+  running.alive = true;
+  running.log = "/s/logs/worker-2-1234";
+  running.out_bytes = 10;
+  wire::worker_info ended = running;
+  ended.pid = 99;
+  ended.alive = false;
+  ended.err_bytes = 7;
+  wire::unique_id node{0x0123456789abcdef, 1};
+  auto v = cli::workers_view({{node, {running, ended}}});
+  REQUIRE(v.rows.size() == 2);
+  CHECK(v.rows[0]["node"] == wire::to_string(node));
+  CHECK(v.rows[0]["state"] == "running");
+  CHECK(v.rows[1]["state"] == "ended");
+  CHECK(v.rows[1]["stderr_bytes"] == 7);
+  auto text = cli::render_table(v);
+  CHECK(text.rfind("NODE      PID   JOB  STATE", 0) == 0);
+  CHECK(text.find("01234567  1234  2    running  10      0       /s/logs/")
+        != std::string::npos);
+  std::string why;
+  REQUIRE(cli::apply_filters(v, {"state=ended"}, why));
+  REQUIRE(v.rows.size() == 1);
+  CHECK(v.rows[0]["pid"] == 99);
+  CHECK(cli::render_table(cli::workers_view({})) == "no worker processes\n");
+}

@@ -434,6 +434,30 @@ TEST_CASE("a task table row survives the wire") {
   CHECK(copy.attempts == 2);
 }
 
+TEST_CASE("a worker process' row survives the wire") {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  wire::worker_info info;
+  info.pid = 1234;
+  info.job = 7;
+  info.alive = true;
+  info.log = "/s/logs/worker-7-1234";
+  info.out_bytes = 10;
+  info.err_bytes = 20;
+  std::vector<char> bytes;
+  caf::binary_serializer sink{sys, bytes};
+  REQUIRE_FALSE(sink(info));
+  wire::worker_info copy;
+  caf::binary_deserializer source{sys, bytes};
+  REQUIRE_FALSE(source(copy));
+  CHECK(copy.pid == 1234);
+  CHECK(copy.job == 7);
+  CHECK(copy.alive);
+  CHECK(copy.log == info.log);
+  CHECK(copy.out_bytes == 10);
+  CHECK(copy.err_bytes == 20);
+}
+
 TEST_CASE("a truncated record is rejected, not misread") {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};

@@ -377,6 +377,32 @@ caf::error inspect(caf::deserializer& f, task_info& x) {
   return load<rpc::TaskInfo>(f, x);
 }
 
+void to_proto(const worker_info& x, rpc::WorkerInfo* out) {
+  out->set_pid(x.pid);
+  out->set_job(x.job);
+  out->set_alive(x.alive);
+  out->set_log(x.log);
+  out->set_out_bytes(x.out_bytes);
+  out->set_err_bytes(x.err_bytes);
+}
+
+void from_proto(const rpc::WorkerInfo& x, worker_info& out) {
+  out.pid = x.pid();
+  out.job = x.job();
+  out.alive = x.alive();
+  out.log = x.log();
+  out.out_bytes = x.out_bytes();
+  out.err_bytes = x.err_bytes();
+}
+
+caf::error inspect(caf::serializer& f, worker_info& x) {
+  return save<rpc::WorkerInfo>(f, x);
+}
+
+caf::error inspect(caf::deserializer& f, worker_info& x) {
+  return load<rpc::WorkerInfo>(f, x);
+}
+
 caf::error inspect(caf::serializer& f, placement_group_info& x) {
   return save<rpc::PlacementGroupInfo>(f, x);
 }
@@ -470,6 +496,8 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<resource_set>("caraway::resource_set");
   cfg.add_message_type<task_info>("caraway::task_info");
   cfg.add_message_type<std::vector<task_info>>("caraway::task_infos");
+  cfg.add_message_type<worker_info>("caraway::worker_info");
+  cfg.add_message_type<std::vector<worker_info>>("caraway::worker_infos");
   cfg.add_message_type<placement_group_info>("caraway::placement_group_info");
   cfg.add_message_type<std::vector<placement_group_info>>(
     "caraway::placement_group_infos");

@@ -7,8 +7,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <memory>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -124,6 +125,29 @@ public:
     node_id_ = std::move(id);
   }
 
+  /// Where the lines worker processes printed while running this process'
+  /// tasks go: its stderr unless set. A worker process passes them on to
+  /// the owner of its own task, so that they reach the driver once, with
+  /// the prefix of the worker that printed them. Set before tasks run.
+  void on_output(std::function<void(std::vector<std::string>)> fn) {
+    on_output_ = std::move(fn);
+  }
+
+  const std::function<void(std::vector<std::string>)>& on_output() const {
+    return on_output_;
+  }
+
+  /// Runs a task of this process on the calling thread and delivers its
+  /// result. Set (in a worker process, before tasks run), it makes a task
+  /// that waits for its own children run those still queued for a lease
+  /// itself, instead of blocking while another worker process is leased,
+  /// started and reached for each: see `run_queued_here`.
+  using inline_runner
+    = std::function<void(const wire::task_spec&, const node::worker_context&)>;
+  void run_inline(inline_runner fn) {
+    run_inline_ = std::move(fn);
+  }
+
   /// The owner actor of this process.
   const wire::owner_actor& owner() const {
     return handles_.owner;
@@ -192,6 +216,15 @@ public:
   /// Waits for the objects; returns which are done.
   std::vector<bool> wait(const std::vector<wire::object_id>& ids, size_t n,
                          detail::timeout_type timeout);
+
+  /// A task that waits for all of `ids` with no timeout runs those of them
+  /// that are its process' tasks still queued for a lease on its own thread
+  /// (within the resources it holds: CPU only, at most one, no placement
+  /// constraint), one after another, before it blocks for the rest. Nested
+  /// tasks then cost a function call, not a round trip to another worker
+  /// process. Does nothing unless `run_inline` was set.
+  void run_queued_here(const std::vector<wire::object_id>& ids,
+                       const node::worker_context& worker);
 
   /// What is left until `deadline`, as a wait's timeout.
   static detail::timeout_type until(memory_store::clock::time_point deadline) {
@@ -559,6 +592,8 @@ private:
   // The owner actor with its private messages, for what this sends it.
   service_actor service_;
   std::string node_id_;
+  std::function<void(std::vector<std::string>)> on_output_;
+  inline_runner run_inline_;
 
   memory_store memory_;
 

@@ -338,6 +338,56 @@ wire::object_id core_worker::put(wire::buffer_ptr value, bool in_store,
   return id;
 }
 
+namespace {
+
+// How deep tasks run inside tasks waiting for them on this thread: bounded,
+// so that a deep recursion of tasks does not exhaust the thread's stack.
+thread_local uint32_t inline_depth = 0;
+constexpr uint32_t max_inline_depth = 64;
+
+// Fits within what any waiting task holds: CPU only, at most one, placed by
+// the default strategy.
+bool fits_waiting_task(const wire::task_spec& spec) {
+  if (!spec.actor.nil() || spec.scheduling != wire::strategy::hybrid)
+    return false;
+  for (auto& [name, amount] : spec.resources)
+    if (name != "CPU" || amount > 1)
+      return false;
+  return true;
+}
+
+} // namespace
+
+void core_worker::run_queued_here(const std::vector<wire::object_id>& ids,
+                                  const node::worker_context& worker) {
+  if (!run_inline_ || inline_depth >= max_inline_depth)
+    return;
+  for (auto& id : ids) {
+    {
+      lock_type lock{mtx_};
+      auto task = tasks_.find(id);
+      // Sent but not leased yet: queued in the submitter (which says for
+      // sure below).
+      if (task == nullptr || !task->sent || task->lease != 0
+          || !fits_waiting_task(task->spec))
+        continue;
+    }
+    wire::task_spec spec;
+    with_scoped_actor(sys_, [&](caf::scoped_actor& self) {
+      self
+        ->request(service_, std::chrono::milliseconds(cfg_.request_timeout_ms),
+                  take_atom::value, id)
+        .receive([&](wire::task_spec& x) { spec = std::move(x); },
+                 [](caf::error&) {});
+    });
+    if (spec.id.nil())
+      continue;
+    ++inline_depth;
+    run_inline_(spec, worker);
+    --inline_depth;
+  }
+}
+
 std::vector<bool> core_worker::wait(const std::vector<wire::object_id>& ids,
                                     size_t n, detail::timeout_type timeout) {
   memory_store::clock::time_point deadline;
@@ -350,6 +400,9 @@ std::vector<bool> core_worker::wait(const std::vector<wire::object_id>& ids,
   const node::worker_context* worker = ctx != nullptr ? ctx->worker : nullptr;
   std::function<void()> on_block;
   std::function<void()> on_unblock;
+  if (worker != nullptr && !ctx->task.nil() && n == ids.size()
+      && timeout.count() < 0)
+    run_queued_here(ids, *worker);
   if (worker != nullptr) {
     on_block = [worker] { worker->blocked(); };
     on_unblock = [worker] { worker->unblocked(); };

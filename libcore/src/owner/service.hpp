@@ -56,10 +56,16 @@ struct service_state {
 using watch_atom = caf::atom_constant<caf::atom("watch")>;
 /// Tasks of this process whose arguments are ready: lease them a worker.
 using queue_atom = caf::atom_constant<caf::atom("queue")>;
+/// A task of this process still queued for a lease runs on a thread of this
+/// process instead: take it out of the queue.
+using take_atom = caf::atom_constant<caf::atom("take")>;
 
 using service_actor = wire::owner_actor::extend<
   caf::reacts_to<watch_atom>,
   caf::reacts_to<queue_atom, std::vector<wire::task_spec>>,
+  // The task, if it was still queued (and is now marked sent), else one
+  // with a nil id.
+  caf::replies_to<take_atom, wire::task_id>::with<wire::task_spec>,
   // Time to give back leases that stayed idle.
   caf::reacts_to<wire::idle_atom>,
   // Time to ask again for leases after a request failed.

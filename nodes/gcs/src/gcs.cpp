@@ -397,6 +397,19 @@ void publish(self_ptr self, const Ts&... xs) {
     self->send(sub, wire::update_atom::value, xs...);
 }
 
+// The raylet of node `id` while it lives, else null.
+wire::raylet_actor live_raylet(self_ptr self, const wire::unique_id& id) {
+  for (auto& node : self->state.nodes)
+    if (node.info.id == id && node.info.alive)
+      return node.raylet;
+  return {};
+}
+
+caf::error no_live_node_error(const wire::unique_id& id) {
+  return caf::make_error(wire::errc::not_found,
+                         "no live node " + wire::to_string(id));
+}
+
 // A node's row as owners hear of it: with its raylet while it lives.
 wire::raylet_actor published_raylet(const gcs_state::node_entry& node) {
   return node.info.alive ? node.raylet : wire::raylet_actor{};
@@ -1055,6 +1068,21 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
         result.emplace(id,
                        job.driver + (job.running ? " running" : " finished"));
       return result;
+    },
+    // A node's worker processes: its raylet answers the caller directly.
+    [=](wire::log_atom, const wire::unique_id& id)
+      -> caf::result<std::vector<wire::worker_info>> {
+      auto raylet = live_raylet(self, id);
+      if (!raylet)
+        return no_live_node_error(id);
+      return self->delegate(raylet, wire::log_atom::value);
+    },
+    [=](wire::log_atom, const wire::unique_id& id, int32_t pid,
+        uint32_t lines) -> caf::result<std::string, std::string> {
+      auto raylet = live_raylet(self, id);
+      if (!raylet)
+        return no_live_node_error(id);
+      return self->delegate(raylet, wire::log_atom::value, pid, lines);
     },
     [=](wire::stop_atom) {
       CARAWAY_LOG(info, gcs) << "stopping the cluster";

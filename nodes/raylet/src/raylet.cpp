@@ -694,6 +694,27 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
           << log::kv("workers", ended);
     },
     [=](wire::get_atom) { return self->state.factory.store; },
+    [=](wire::log_atom) {
+      auto& list = self->state.factory.list_workers;
+      return list ? list() : std::vector<wire::worker_info>{};
+    },
+    [=](wire::log_atom, int32_t pid,
+        uint32_t lines) -> caf::result<std::string, std::string> {
+      auto& st = self->state;
+      auto node = "node " + wire::to_string(st.info.id);
+      if (!st.factory.worker_output)
+        return caf::make_error(wire::errc::not_found,
+                               node
+                                 + " runs tasks on threads of its daemon: "
+                                   "what they print is in its output");
+      std::string out;
+      std::string err;
+      if (!st.factory.worker_output(pid, lines, out, err))
+        return caf::make_error(wire::errc::not_found, "no worker process "
+                                                        + std::to_string(pid)
+                                                        + " on " + node);
+      return {std::move(out), std::move(err)};
+    },
     [=](wire::register_atom, uint64_t token, wire::executor_actor& executor,
         int32_t pid, std::string& address) {
       auto& st = self->state;

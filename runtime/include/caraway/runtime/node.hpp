@@ -50,8 +50,9 @@ struct node_options {
   /// use changed.
   uint32_t view_period_ms = 100;
   /// Where tasks run: on threads of the daemon ("threads"), or in worker
-  /// processes per job that the node starts ("processes").
-  std::string worker_mode = "threads";
+  /// processes per job that the node starts ("processes"): a crashing task
+  /// then costs one worker, not the node, and every job runs its own code.
+  std::string worker_mode = "processes";
   /// The worker program; empty: `caraway-worker` next to this executable.
   std::string worker_binary;
   /// A worker process idle this long ends, unless it owns objects or holds

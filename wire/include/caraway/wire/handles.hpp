@@ -23,6 +23,7 @@ struct actor_info;
 struct node_info;
 struct placement_group_info;
 struct actor_spec;
+struct worker_info;
 
 using submit_atom = caf::atom_constant<caf::atom("submit")>;
 using execute_atom = caf::atom_constant<caf::atom("execute")>;
@@ -158,7 +159,13 @@ using raylet_actor = caf::typed_actor<
   caf::reacts_to<free_atom, job_atom, uint64_t>,
   // This node's object store, where the objects of its worker processes
   // live (their owners free them there, even after the process is gone).
-  caf::replies_to<get_atom>::with<object_store_actor>>;
+  caf::replies_to<get_atom>::with<object_store_actor>,
+  // The worker processes this node started, running or ended, with their
+  // output files (none on a node that runs tasks on threads).
+  caf::replies_to<log_atom>::with<std::vector<worker_info>>,
+  // The last `lines` lines (0: all) of what worker `pid` wrote to stdout
+  // and to stderr; `not_found` for a pid that is not one of its workers.
+  caf::replies_to<log_atom, int32_t, uint32_t>::with<std::string, std::string>>;
 
 /// The owner (core worker) of a process: receives the outcome of the tasks
 /// it submitted and the state changes of actors.

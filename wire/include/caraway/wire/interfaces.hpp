@@ -89,6 +89,11 @@ using gcs_actor = caf::typed_actor<
   caf::reacts_to<owner_atom, uint64_t, owner_actor>,
   // The owner of the ids minted by `worker`; invalid when unknown or gone.
   caf::replies_to<owner_atom, uint64_t>::with<owner_actor>,
+  // The raylet of this live node answers (`not_found` for a node not
+  // alive): its worker processes, or the end of one's output.
+  caf::replies_to<log_atom, unique_id>::with<std::vector<worker_info>>,
+  caf::replies_to<log_atom, unique_id, int32_t, uint32_t>::with<std::string,
+                                                                std::string>,
   // Stop every node of the cluster, then the gcs.
   caf::replies_to<stop_atom>::with<bool>>;
 

@@ -218,6 +218,17 @@ struct task_info {
   uint32_t attempts = 0;
 };
 
+/// A worker process of a node, running or ended, and its output files.
+struct worker_info {
+  int32_t pid = 0;
+  uint64_t job = 0;
+  bool alive = false;
+  /// The files' path without ".out" and ".err".
+  std::string log;
+  uint64_t out_bytes = 0;
+  uint64_t err_bytes = 0;
+};
+
 /// The resources tasks in bundle `index` of group `group` use, named after
 /// it as Ray names them: for each resource R, "R_group_<group>" (any bundle
 /// of the group) and, unless the index is negative, "R_group_<index>_<group>"
@@ -256,6 +267,7 @@ CARAWAY_WIRE_RECORD(actor_info)
 CARAWAY_WIRE_RECORD(node_info)
 CARAWAY_WIRE_RECORD(placement_group_info)
 CARAWAY_WIRE_RECORD(task_info)
+CARAWAY_WIRE_RECORD(worker_info)
 
 #undef CARAWAY_WIRE_RECORD
 

@@ -55,6 +55,14 @@ struct worker_factory {
                                          const std::vector<std::string>&,
                                          std::vector<std::string>& failed)>
     keep_libraries;
+  /// The worker processes started, running or ended, with their output
+  /// files. Null: none.
+  std::function<std::vector<wire::worker_info>()> list_workers;
+  /// The last `lines` lines (0: all) of what worker process `pid` wrote to
+  /// stdout and stderr; false if `pid` is not one of this node's.
+  std::function<bool(int32_t pid, uint32_t lines, std::string& out,
+                     std::string& err)>
+    worker_output;
   /// This node's object store.
   wire::object_store_actor store;
   /// A worker process idle this long is asked to end.
