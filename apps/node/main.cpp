@@ -252,7 +252,7 @@ int main(int argc, char** argv) {
     std::cerr << "caraway-node: stopping on signal " << sig << '\n';
   else if (!failure.empty())
     std::cerr << "caraway-node: stopping: " << failure << '\n';
-  else
+  else if (opts.cfg.log_level != "error" && opts.cfg.log_level != "off")
     std::cerr << "caraway-node: stopping on request\n";
   exit_within(std::chrono::milliseconds(opts.shutdown_timeout_ms),
               failure.empty() ? 0 : exit_failure);

@@ -25,6 +25,12 @@ make_options(config& cfg, std::vector<std::string>& caf_opts,
   desc.add_options()(
     "address", po::value(&cfg.address),
     "host:port of a cluster's head; empty starts an embedded cluster")(
+    "worker-processes", po::value(&cfg.worker_processes)->implicit_value(true),
+    "with no address: run tasks in worker processes of a head node this "
+    "application starts (true or false)")(
+    "node-binary", po::value(&cfg.node_binary),
+    "the caraway-node program for worker-processes (default: next to the "
+    "executable, else the installed one)")(
     "num-cpus", po::value(&cfg.num_cpus),
     "CPUs of the embedded node (default: the machine's cores)")(
     "num-gpus", po::value(&cfg.num_gpus), "GPUs of the embedded node")(
@@ -149,10 +155,17 @@ config parse_config(int argc, const char* const* argv) {
     auto rest = arg.substr(prefix.size());
     // Boost rejects "--name=" with nothing after it; "--name" alone takes
     // the option's implicit value, if it has one.
+    // A switch takes the next argument only if it is true or false: the
+    // application's own arguments may follow it.
+    auto takes = [&](const std::string& next) {
+      if (next.compare(0, 2, "--") == 0)
+        return false;
+      return rest != "worker-processes" || next == "true" || next == "false";
+    };
     if (!rest.empty() && rest.back() == '=')
       rest.pop_back();
     else if (rest.find('=') == std::string::npos && i + 1 < argc
-             && std::string{argv[i + 1]}.compare(0, 2, "--") != 0) {
+             && takes(argv[i + 1])) {
       rest += '=';
       rest += argv[++i];
     }

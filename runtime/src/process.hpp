@@ -19,6 +19,7 @@
 #include "caraway/runtime/node.hpp"
 #include "caraway/runtime/worker.hpp"
 #include "caraway/wire/interfaces.hpp"
+#include "local_head.hpp"
 #include "metrics.hpp"
 #include "owner/core_worker.hpp"
 #include "worker_launcher.hpp"
@@ -48,6 +49,9 @@ struct process {
   std::vector<caf::actor> others;
   // A node running user code in worker processes starts them here.
   std::shared_ptr<worker_launcher> workers;
+  // The head node this application started for itself (worker processes
+  // without a cluster): it stops after the driver.
+  std::unique_ptr<local_head> own_head;
   std::string data_address;
   // A driver borrows the raylet of another process: shutdown must leave it
   // alone. The gcs of a driver or worker is its own link to the head.

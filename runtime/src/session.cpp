@@ -68,6 +68,13 @@ void stop(process& p) {
   if (p.data)
     p.data->stop();
   p.core->shutdown();
+  // A head of its own stops with the driver: asked as `caraway stop` asks,
+  // it ends quietly.
+  if (p.own_head)
+    owner::with_scoped_actor(*p.sys, [&](caf::scoped_actor& self) {
+      self->request(p.gcs, std::chrono::seconds(5), wire::stop_atom::value)
+        .receive([](bool) {}, [](caf::error&) {});
+    });
   // Worker processes end first: nothing of theirs outlives the node.
   if (p.workers)
     p.workers->stop_all();
@@ -89,6 +96,11 @@ void stop(process& p) {
   p.owner = nullptr;
   // Waits until every executor returned from user code.
   p.sys.reset();
+  // The driver has left its own head: that head stops now (asked above, or
+  // with a signal), and its worker processes with it.
+  if (p.own_head)
+    p.own_head->stop(std::chrono::seconds(5));
+  p.own_head.reset();
 }
 
 } // namespace
@@ -158,12 +170,23 @@ void start(const config& cfg, F start_roles) {
 session init(const config& cfg) {
   std::lock_guard<std::mutex> guard{runtime_mtx};
   start(cfg, [&] {
-    return cfg.address.empty() ? runtime::start_embedded(cfg)
-                               : runtime::start_cluster_driver(cfg);
+    if (!cfg.address.empty())
+      return runtime::start_cluster_driver(cfg);
+    if (!cfg.worker_processes)
+      return runtime::start_embedded(cfg);
+    // A head of its own, driven like any cluster.
+    auto head = std::make_unique<runtime::local_head>(cfg);
+    auto driven = cfg;
+    driven.address = head->address();
+    auto p = runtime::start_cluster_driver(driven);
+    p->own_head = std::move(head);
+    return p;
   });
   CARAWAY_LOG(info, runtime)
-    << (cfg.address.empty() ? "embedded cluster started"
-                            : "connected to " + cfg.address);
+    << (!cfg.address.empty()   ? "connected to " + cfg.address
+        : cfg.worker_processes ? "embedded cluster started, with worker "
+                                 "processes"
+                               : "embedded cluster started");
   return session{true};
 }
 

@@ -1,9 +1,9 @@
 #include "worker_launcher.hpp"
 
+#include "child_process.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -90,25 +90,9 @@ int32_t worker_launcher::start(uint64_t job,
     }
     return 0;
   }
-  if (pid == 0) {
-    // Dies with the daemon, even if it is killed; and holds none of its
-    // sockets (a listening port would outlive a daemon restart).
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-      _exit(127);
-    // The daemon blocks its signals in all threads but one; the worker
-    // starts with none blocked.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (out_fd >= 0 && (dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0))
-      _exit(127);
-    if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
-      for (long fd = 3; fd < max_fd; ++fd)
-        close(static_cast<int>(fd));
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  // Dies with the daemon, even if it is killed.
+  if (pid == 0)
+    exec_child(parent, SIGKILL, out_fd, err_fd, argv.data(), max_fd);
   if (out_fd >= 0) {
     close(out_fd);
     close(err_fd);

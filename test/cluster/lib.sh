@@ -59,12 +59,13 @@ running() {
   [[ ${stat%% *} != Z ]]
 }
 
-# The worker processes (caraway-worker) started for this test that still
-# run, one pid per line.
+# The daemons and worker processes started for this test, directly or not
+# (a driver's own head), that still run, one pid per line.
 stray_workers() {
-  local dir
+  local dir comm
   for dir in /proc/[0-9]*; do
-    [[ $(cat "$dir/comm" 2>/dev/null) == caraway-worker ]] || continue
+    comm=$(cat "$dir/comm" 2>/dev/null) || continue
+    [[ $comm == caraway-worker || $comm == caraway-node ]] || continue
     tr '\0' '\n' <"$dir/environ" 2>/dev/null \
       | grep -qx "CARAWAY_TEST_RUN=$work" && echo "${dir#/proc/}"
   done
@@ -99,7 +100,7 @@ cleanup() {
     sleep 0.1
   done
   if [[ -n $strays ]]; then
-    echo "FAIL: worker processes outlived their nodes:" $strays >&2
+    echo "FAIL: processes outlived the test:" $strays >&2
     kill -KILL $strays 2>/dev/null
     ((rc != 0)) || rc=1
   fi

@@ -1,11 +1,14 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <numeric>
 #include <thread>
 
+#include "local_head.hpp"
 #include "test_session.hpp"
 #include "wait_until.hpp"
 
@@ -101,6 +104,51 @@ TEST_CASE("parse_config reads --caraway- flags and leaves the rest") {
   CHECK(cfg.resources.at("tpu") == 0.5);
   CHECK(cfg.ns == "jobs");
   CHECK(cfg.caf.at("scheduler.max-threads") == "2");
+}
+
+TEST_CASE("--caraway-worker-processes is a switch that leaves the app's "
+          "arguments alone") {
+  const char* plain[] = {"app"};
+  CHECK_FALSE(parse_config(1, plain).worker_processes);
+  const char* before_arg[] = {"app", "--caraway-worker-processes", "20"};
+  CHECK(parse_config(3, before_arg).worker_processes);
+  const char* last[] = {"app", "20", "--caraway-worker-processes"};
+  CHECK(parse_config(3, last).worker_processes);
+  const char* off[] = {"app", "--caraway-worker-processes=false"};
+  CHECK_FALSE(parse_config(2, off).worker_processes);
+  const char* word[] = {"app", "--caraway-worker-processes", "false"};
+  CHECK_FALSE(parse_config(3, word).worker_processes);
+  const char* binary[] = {"app", "--caraway-worker-processes",
+                          "--caraway-node-binary", "/opt/caraway-node"};
+  auto cfg = parse_config(4, binary);
+  CHECK(cfg.worker_processes);
+  CHECK(cfg.node_binary == "/opt/caraway-node");
+}
+
+TEST_CASE("an application's own head is told its resources, on loopback") {
+  config cfg;
+  cfg.num_cpus = 3;
+  cfg.resources = {{"ssd", 2}};
+  cfg.log_level = "warning";
+  auto args = runtime::local_head::arguments(cfg);
+  auto text = std::accumulate(args.begin(), args.end(), std::string{},
+                              [](std::string x, const std::string& y) {
+                                return x + " " + y;
+                              });
+  CHECK(text.find(" --host 127.0.0.1 --port 0 ") != std::string::npos);
+  CHECK(text.find(" --worker-mode processes ") != std::string::npos);
+  CHECK(text.find(" --num-cpus 3") != std::string::npos);
+  CHECK(text.find(" --resources ssd:2") != std::string::npos);
+  // Errors only, unless the application asked for more.
+  CHECK(text.find(" --log-level error") != std::string::npos);
+  cfg.log_level = "debug";
+  args = runtime::local_head::arguments(cfg);
+  CHECK(std::find(args.begin(), args.end(), "debug") != args.end());
+  std::string why;
+  cfg.node_binary = "/nonexistent/caraway-node";
+  CHECK(runtime::local_head::find_binary(cfg, why).empty());
+  CHECK(why.find("/nonexistent/caraway-node") != std::string::npos);
+  CHECK(why.find("--caraway-node-binary") != std::string::npos);
 }
 
 TEST_CASE("a cluster's driver spins and uses the I/O thread by default") {

@@ -13,6 +13,15 @@ namespace caraway {
 struct config {
   /// host:port of a cluster's head; empty starts an embedded cluster.
   std::string address;
+  /// With no `address`: run tasks and actors in worker processes, as a
+  /// cluster node does, instead of on threads of this process. The
+  /// application then starts a head node of its own (`caraway-node` on a
+  /// free loopback port, with this config's resources) and drives it; it
+  /// stops with the application.
+  bool worker_processes = false;
+  /// The `caraway-node` program for `worker_processes`. Empty: the one next
+  /// to the executable, else the installed one.
+  std::string node_binary;
   /// The node whose raylet a cluster driver asks for workers: a node id (or
   /// its first 8 or more hex digits) or host:port. Empty: a node on this
   /// machine, the one the head names if it is on this machine.
