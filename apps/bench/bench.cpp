@@ -76,13 +76,15 @@ void usage() {
        "         [--only baseline|tasks|actors|objects|groups|fib|queue|\n"
        "                 scaling]\n"
        "         [--address HOST:PORT | --cluster 1|2|3\n"
-       "          [--worker-mode threads|processes]]\n"
+       "          [--worker-mode threads|processes|both]]\n"
        "         [--caraway-...]\n"
        "  --address: drive the running cluster with this head\n"
        "  --cluster: start 1 or 2 local caraway-node daemons, drive\n"
        "             them and stop them again\n"
        "  --worker-mode: where those nodes run tasks (default:\n"
-       "             threads)\n";
+       "             threads); both: every group on threads, then\n"
+       "             again on processes (metrics <name>_processes),\n"
+       "             with each one's ratio to the threads' figure\n";
 }
 
 // Parses the bench's own flags and skips the `--caraway-...` ones (and their
@@ -131,8 +133,10 @@ options parse_flags(int argc, char** argv) {
       if (i + 1 >= argc)
         throw std::invalid_argument(arg + " needs a value");
       opts.worker_mode = argv[++i];
-      if (opts.worker_mode != "threads" && opts.worker_mode != "processes")
-        throw std::invalid_argument("--worker-mode is threads or processes");
+      if (opts.worker_mode != "threads" && opts.worker_mode != "processes"
+          && opts.worker_mode != "both")
+        throw std::invalid_argument(
+          "--worker-mode is threads, processes or both");
     } else if (arg == "--help" || arg == "-h") {
       usage();
       std::exit(EXIT_SUCCESS);
@@ -167,6 +171,9 @@ options parse_flags(int argc, char** argv) {
   if (!opts.address.empty() && opts.cluster_nodes > 0)
     throw std::invalid_argument("--cluster starts its own cluster: it takes "
                                 "no address");
+  if (opts.worker_mode != "threads" && opts.cluster_nodes == 0)
+    throw std::invalid_argument("--worker-mode is for the nodes --cluster "
+                                "starts");
   return opts;
 }
 
@@ -659,12 +666,20 @@ int main(int argc, char** argv) {
         run_caf_remote_baseline(cfg, out, self_exe());
       run_memcpy_baseline(cfg, out, large_doubles * sizeof(double));
     }
-    if (cfg.only != "baseline") {
+    // One pass per worker mode asked for (--worker-mode both: threads,
+    // then processes, whose metrics get a suffix).
+    std::vector<std::string> modes{opts.worker_mode};
+    if (opts.worker_mode == "both")
+      modes = {"threads", "processes"};
+    for (auto& mode : modes) {
+      if (cfg.only == "baseline")
+        break;
+      if (mode != modes.front())
+        out.suffix("_" + mode);
       auto caraway_cfg = caraway::parse_config(argc, argv);
       if (opts.cluster_nodes > 0) {
         cluster = std::make_unique<local_cluster>(
-          opts.cluster_nodes, cluster_files::next_to(self_exe()),
-          opts.worker_mode);
+          opts.cluster_nodes, cluster_files::next_to(self_exe()), mode);
         caraway_cfg.address = cluster->address();
       } else {
         caraway_cfg.address = opts.address;
@@ -706,7 +721,10 @@ int main(int argc, char** argv) {
         cluster.reset();
       }
     }
+    out.suffix("");
     print_ratios(out, cfg.fib_n, opts.remote());
+    if (modes.size() > 1)
+      out.compare_passes("_processes", "threads");
     std::cerr << "caraway-bench took " << seconds_since(start) << " s\n";
   } catch (const std::exception& e) {
     std::cerr << "caraway-bench: " << e.what() << '\n';

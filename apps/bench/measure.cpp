@@ -38,9 +38,24 @@ std::string format_value(double x) {
 
 void report::print(const std::string& name, double value,
                    const std::string& unit) {
-  values_[name] = value;
+  values_[name + suffix_] = value;
   // Flushes each line so that a slow run still shows its progress.
-  std::cout << name << ' ' << format_value(value) << ' ' << unit << std::endl;
+  std::cout << name << suffix_ << ' ' << format_value(value) << ' ' << unit
+            << std::endl;
+}
+
+void report::compare_passes(const std::string& suffix,
+                            const std::string& label) {
+  for (auto& [name, value] : values_) {
+    if (name.size() <= suffix.size()
+        || name.compare(name.size() - suffix.size(), suffix.size(), suffix)
+             != 0)
+      continue;
+    auto base = get(name.substr(0, name.size() - suffix.size()));
+    if (base > 0 && value > 0)
+      std::cout << name << "_vs_" << label << ' ' << format_value(value / base)
+                << " ratio" << std::endl;
+  }
 }
 
 double report::get(const std::string& name) const {

@@ -49,8 +49,19 @@ public:
   /// from the name of `base`, unless either metric is missing.
   void ratio(const std::string& name, const std::string& base, double fraction);
 
+  /// Appended to the name of every metric printed from now on, e.g.
+  /// "_processes" for a second pass over another kind of cluster.
+  void suffix(std::string text) {
+    suffix_ = std::move(text);
+  }
+
+  /// For each metric printed with `suffix`, its ratio to the one of the
+  /// same name printed without: `<name><suffix>_vs_<label> <ratio> ratio`.
+  void compare_passes(const std::string& suffix, const std::string& label);
+
 private:
   std::map<std::string, double> values_;
+  std::string suffix_;
 };
 
 /// Runs `trial` once briefly to warm up, then `trials` times; returns the
