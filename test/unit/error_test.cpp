@@ -114,6 +114,12 @@ TEST_CASE("invalid options are rejected at the call") {
                   invalid_argument_error);
   CHECK_THROWS_AS(task(identity).resources({{"ssd", inf}}),
                   invalid_argument_error);
+  // CPUs and GPUs have options of their own; in resources() they would be
+  // overridden by num_cpus' default.
+  CHECK_THROWS_WITH_AS(task(identity).resources({{"CPU", 2}}),
+                       doctest::Contains("num_cpus()"), invalid_argument_error);
+  CHECK_THROWS_WITH_AS(task(identity).resources({{"GPU", 1}}),
+                       doctest::Contains("num_gpus()"), invalid_argument_error);
   CHECK_THROWS_AS(task(identity).num_cpus(-0.5), invalid_argument_error);
   CHECK_THROWS_AS(task(identity).num_cpus(nan), invalid_argument_error);
   CHECK_THROWS_AS(task(identity).max_retries(-2), invalid_argument_error);

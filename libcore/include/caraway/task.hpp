@@ -75,10 +75,18 @@ public:
     return static_cast<Derived&>(*this);
   }
 
-  /// Custom resources needed, e.g. {{"ssd", 1}}.
+  /// Custom resources needed, e.g. {{"ssd", 1}}. CPUs and GPUs are asked
+  /// for with `num_cpus` and `num_gpus` (as in Ray): naming them here throws
+  /// `invalid_argument_error` instead of being overridden silently.
   Derived& resources(const std::map<std::string, double>& xs) {
-    for (auto& [name, amount] : xs)
+    for (auto& [name, amount] : xs) {
       check_resource(name, amount);
+      if (name == "CPU" || name == "GPU")
+        throw invalid_argument_error(
+          "resource '" + name + "' is asked for with "
+          + (name == "CPU" ? "num_cpus()" : "num_gpus()")
+          + ", not resources()");
+    }
     for (auto& [name, amount] : xs)
       opts_.resources[name] = amount;
     return static_cast<Derived&>(*this);
