@@ -530,11 +530,19 @@ namespace {
 
 // A node is dead: owners run its tasks again elsewhere, its actors restart
 // elsewhere or die (also those still starting).
+// `asked`: it stopped on request (`caraway stop`, a signal, a driver's own
+// head), which is no warning.
 void node_died(self_ptr self, gcs_state::node_entry& node,
-               const std::string& why) {
-  CARAWAY_LOG(warning, gcs)
-    << "node died" << log::kv("id", to_string(node.info.id))
-    << log::kv("address", node.info.address) << log::kv("reason", why);
+               const std::string& why, bool asked = false) {
+  if (asked) {
+    CARAWAY_LOG(info, gcs) << "node stopped"
+                           << log::kv("id", to_string(node.info.id))
+                           << log::kv("address", node.info.address);
+  } else {
+    CARAWAY_LOG(warning, gcs)
+      << "node died" << log::kv("id", to_string(node.info.id))
+      << log::kv("address", node.info.address) << log::kv("reason", why);
+  }
   node.info.alive = false;
   node.raylet = nullptr;
   node.rejoining = false;
@@ -720,7 +728,8 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       owner_gone(self, 0, msg.source);
     for (auto& node : st.nodes) {
       if (node.raylet && node.raylet.address() == msg.source) {
-        node_died(self, node, self->system().render(msg.reason));
+        node_died(self, node, self->system().render(msg.reason),
+                  msg.reason == caf::exit_reason::user_shutdown);
         return;
       }
     }
