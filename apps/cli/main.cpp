@@ -54,6 +54,7 @@ CARAWAY_ADDRESS, else the config file (`address`, a worker's
 `head-address`, or a head's own `port`), else )";
 
 // `caraway help COMMAND`.
+// clang-format off
 const std::map<std::string, std::string> command_help{
   {"status",
    "caraway status [--format table|json]\n"
@@ -68,16 +69,18 @@ const std::map<std::string, std::string> command_help{
    "  keeps rows whose field KEY (a JSON key or a column header) equals\n"
    "  VALUE, ignoring case, e.g. --filter state=dead --filter name=fib;\n"
    "  --limit shows the first N (default 100) and says how many there were.\n"},
-  {"summary", "caraway summary tasks [--format table|json]\n"
-              "  The tasks the head keeps, counted by function and state.\n"},
+  {"summary",
+   "caraway summary tasks [--format table|json]\n"
+   "  The tasks the head keeps, counted by function and state.\n"},
   {"get",
    "caraway get node|actor|placement-group|task ID [--format table|json]\n"
    "  Every field of one, found by its id or the id's first 8 or more\n"
    "  digits.\n"},
-  {"kill", "caraway kill ACTOR_ID\n"
-           "caraway kill --name NAME [--namespace NS]\n"
-           "  Ends the actor without a restart; calls to it fail with\n"
-           "  actor_died_error. Waits until the head reports it dead.\n"},
+  {"kill",
+   "caraway kill ACTOR_ID\n"
+   "caraway kill --name NAME [--namespace NS]\n"
+   "  Ends the actor without a restart; calls to it fail with\n"
+   "  actor_died_error. Waits until the head reports it dead.\n"},
   {"logs",
    "caraway logs [--node ID] [--format table|json] [--filter KEY=VALUE]...\n"
    "caraway logs [--node ID] --worker PID [--tail N] [--format table|json]\n"
@@ -87,10 +90,12 @@ const std::map<std::string, std::string> command_help{
    "  the last N lines (default 1000, 0 for all) of what that worker wrote\n"
    "  to stdout, then to stderr. A node that runs tasks on threads has no\n"
    "  worker processes: what its tasks print is in its daemon's output.\n"},
-  {"stop", "caraway stop\n"
-           "  Stops every node of the cluster; prints how many were alive.\n"},
+  {"stop",
+   "caraway stop\n"
+   "  Stops every node of the cluster; prints how many were alive.\n"},
   {"help", "caraway help COMMAND\n  What a command does and takes.\n"},
 };
+// clang-format on
 
 enum exit_code : int { exit_ok = 0, exit_failure = 1, exit_usage = 2 };
 
@@ -112,25 +117,30 @@ struct settings {
 
 po::options_description make_options() {
   po::options_description opts{"options"};
-  opts.add_options()("help,h", "print this text")(
-    "version", "print the version")("address", po::value<std::string>(),
-                                    "host:port of the head node")(
-    "config", po::value<std::string>(),
-    "INI file with `address = host:port` (or a node's config)")(
-    "timeout-ms", po::value<int64_t>()->default_value(5000),
-    "how long to wait for the head's connection and for each reply")(
-    "format", po::value<std::string>()->default_value("table"),
-    "table or json")("filter", po::value<std::vector<std::string>>(),
-                     "list: keep rows with KEY=VALUE (repeatable)")(
-    "limit", po::value<int64_t>()->default_value(100),
-    "list: show at most this many rows")("name", po::value<std::string>(),
-                                         "kill: the actor's name")(
-    "namespace", po::value<std::string>()->default_value(""),
-    "kill: the namespace of --name")("node", po::value<std::string>(),
-                                     "logs: the node (id or its start)")(
-    "worker", po::value<int64_t>(), "logs: the worker process' pid")(
-    "tail", po::value<int64_t>()->default_value(1000),
-    "logs: the last N lines of its output (0: all)");
+  // clang-format off
+  opts.add_options()
+    ("help,h", "print this text")
+    ("version", "print the version")
+    ("address", po::value<std::string>(),
+     "host:port of the head node")
+    ("config", po::value<std::string>(),
+     "INI file with `address = host:port` (or a node's config)")
+    ("timeout-ms", po::value<int64_t>()->default_value(5000),
+     "how long to wait for the head's connection and for each reply")
+    ("format", po::value<std::string>()->default_value("table"),
+     "table or json")
+    ("filter", po::value<std::vector<std::string>>(),
+     "list: keep rows with KEY=VALUE (repeatable)")
+    ("limit", po::value<int64_t>()->default_value(100),
+     "list: show at most this many rows")
+    ("name", po::value<std::string>(), "kill: the actor's name")
+    ("namespace", po::value<std::string>()->default_value(""),
+     "kill: the namespace of --name")
+    ("node", po::value<std::string>(), "logs: the node (id or its start)")
+    ("worker", po::value<int64_t>(), "logs: the worker process' pid")
+    ("tail", po::value<int64_t>()->default_value(1000),
+     "logs: the last N lines of its output (0: all)");
+  // clang-format on
   return opts;
 }
 

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <tuple>
 
 namespace caraway::runtime {
@@ -193,72 +194,41 @@ void worker_launcher::stop_all() {
   }
 }
 
-namespace {
-
-// A worker's output files are logs/worker-<job>-<pid>.out and .err: the job
-// and pid of such a name, false for any other file.
-bool parse_log_name(const std::string& name, uint64_t& job, int32_t& pid) {
-  constexpr char prefix[] = "worker-";
-  constexpr char suffix[] = ".out";
-  if (name.rfind(prefix, 0) != 0 || name.size() < sizeof(prefix) + 4
-      || name.compare(name.size() - 4, 4, suffix) != 0)
-    return false;
-  auto middle = name.substr(sizeof(prefix) - 1,
-                            name.size() - (sizeof(prefix) - 1) - 4);
-  auto dash = middle.find('-');
-  if (dash == std::string::npos)
-    return false;
-  auto digits = [](const std::string& x) {
-    return !x.empty() && x.size() <= 18
-           && std::all_of(x.begin(), x.end(),
-                          [](char c) { return c >= '0' && c <= '9'; });
-  };
-  auto job_text = middle.substr(0, dash);
-  auto pid_text = middle.substr(dash + 1);
-  if (!digits(job_text) || !digits(pid_text))
-    return false;
-  job = std::stoull(job_text);
-  pid = static_cast<int32_t>(std::stol(pid_text));
-  return pid > 0;
-}
-
-} // namespace
-
 std::vector<wire::worker_info> worker_launcher::workers() {
   namespace fs = std::filesystem;
   std::vector<wire::worker_info> result;
   if (opts_.session_dir.empty())
     return result;
-  std::vector<std::pair<fs::file_time_type, wire::worker_info>> found;
+  // A worker's output files are logs/worker-<job>-<pid>.out and .err (a
+  // name with "-t<token>" is one whose pid was not known yet).
+  static const std::regex name{R"(worker-(\d{1,18})-(\d{1,9})\.out)"};
   std::error_code ec;
-  auto dir = fs::path{opts_.session_dir} / "logs";
-  for (auto& entry : fs::directory_iterator{dir, ec}) {
-    wire::worker_info info;
-    if (!parse_log_name(entry.path().filename().string(), info.job, info.pid))
+  for (auto& entry :
+       fs::directory_iterator{fs::path{opts_.session_dir} / "logs", ec}) {
+    std::smatch m;
+    auto file = entry.path().filename().string();
+    if (!std::regex_match(file, m, name))
       continue;
-    auto base = entry.path();
-    base.replace_extension();
-    info.log = base.string();
-    std::error_code size_ec;
-    info.out_bytes = fs::file_size(info.log + ".out", size_ec);
-    if (size_ec)
-      info.out_bytes = 0;
-    size_ec.clear();
-    info.err_bytes = fs::file_size(info.log + ".err", size_ec);
-    if (size_ec)
-      info.err_bytes = 0;
-    auto when = fs::last_write_time(entry.path(), size_ec);
-    found.emplace_back(when, std::move(info));
-  }
-  std::sort(found.begin(), found.end(), [](auto& x, auto& y) {
-    return std::tie(x.second.job, x.second.pid, x.first)
-           < std::tie(y.second.job, y.second.pid, y.first);
-  });
-  std::lock_guard<std::mutex> guard{mtx_};
-  for (auto& [when, info] : found) {
-    info.alive = running_.count(info.pid) > 0;
+    wire::worker_info info;
+    info.job = std::stoull(m[1]);
+    info.pid = static_cast<int32_t>(std::stol(m[2]));
+    info.log = (entry.path().parent_path() / entry.path().stem()).string();
+    // 0 for a file gone meanwhile.
+    auto size_of = [](const std::string& path) -> uint64_t {
+      std::error_code size_ec;
+      auto n = fs::file_size(path, size_ec);
+      return size_ec ? 0 : n;
+    };
+    info.out_bytes = size_of(info.log + ".out");
+    info.err_bytes = size_of(info.log + ".err");
     result.emplace_back(std::move(info));
   }
+  std::sort(result.begin(), result.end(), [](auto& x, auto& y) {
+    return std::tie(x.job, x.pid) < std::tie(y.job, y.pid);
+  });
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (auto& info : result)
+    info.alive = running_.count(info.pid) > 0;
   return result;
 }
 

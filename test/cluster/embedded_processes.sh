@@ -25,7 +25,7 @@ grep -Eq '^\(process_name pid=[0-9]+ node=[0-9a-f]{8}\) process_name ran$' \
 grep -Eq '^after caraway-worker [0-9]+$' "$out" \
   || fail "no task ran after the crashes"
 eventually 10 "the application's head or workers outlived it" \
-  test -z "$(stray_workers)"
+  test -z "$(stray_processes)"
 echo "ok: an application with worker processes and no cluster"
 
 # Nested tasks, as fast as the issue asks (under 2 s for fib(20)).

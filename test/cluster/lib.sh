@@ -61,7 +61,7 @@ running() {
 
 # The daemons and worker processes started for this test, directly or not
 # (a driver's own head), that still run, one pid per line.
-stray_workers() {
+stray_processes() {
   local dir comm
   for dir in /proc/[0-9]*; do
     comm=$(cat "$dir/comm" 2>/dev/null) || continue
@@ -95,7 +95,7 @@ cleanup() {
   # A worker process whose node is gone exits by itself, within the
   # heartbeat timeout.
   deadline=$(($(date +%s) + 10))
-  while strays=$(stray_workers) && [[ -n $strays ]] \
+  while strays=$(stray_processes) && [[ -n $strays ]] \
     && (($(date +%s) < deadline)); do
     sleep 0.1
   done

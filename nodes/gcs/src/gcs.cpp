@@ -397,22 +397,22 @@ void publish(self_ptr self, const Ts&... xs) {
     self->send(sub, wire::update_atom::value, xs...);
 }
 
+// A node's row as owners hear of it: with its raylet while it lives.
+wire::raylet_actor published_raylet(const gcs_state::node_entry& node) {
+  return node.info.alive ? node.raylet : wire::raylet_actor{};
+}
+
 // The raylet of node `id` while it lives, else null.
 wire::raylet_actor live_raylet(self_ptr self, const wire::unique_id& id) {
   for (auto& node : self->state.nodes)
-    if (node.info.id == id && node.info.alive)
-      return node.raylet;
+    if (node.info.id == id)
+      return published_raylet(node);
   return {};
 }
 
 caf::error no_live_node_error(const wire::unique_id& id) {
   return caf::make_error(wire::errc::not_found,
                          "no live node " + wire::to_string(id));
-}
-
-// A node's row as owners hear of it: with its raylet while it lives.
-wire::raylet_actor published_raylet(const gcs_state::node_entry& node) {
-  return node.info.alive ? node.raylet : wire::raylet_actor{};
 }
 
 // Sends the raylets the view after `delay`, unless they hear sooner.
