@@ -1,6 +1,7 @@
 #include "output_forwarder.hpp"
 
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -36,13 +37,32 @@ void output_forwarder::start() {
   close(err[1]);
   // Lines arrive as they are printed, not when a buffer fills.
   setvbuf(stdout, nullptr, _IOLBF, 0);
+  pipes_[0] = out[0];
+  pipes_[1] = err[0];
   std::thread{[this, o = out[0], e = err[0], out_file, err_file] {
     run(o, e, out_file, err_file);
   }}.detach();
 }
 
+void output_forwarder::drain(std::unique_lock<std::mutex>& lock) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  auto unread = [this] {
+    for (auto fd : pipes_) {
+      int n = 0;
+      if (fd >= 0 && ioctl(fd, FIONREAD, &n) == 0 && n > 0)
+        return true;
+    }
+    return false;
+  };
+  // Bounded: a task printing without end must not stall the next one.
+  drained_.wait_for(lock, std::chrono::milliseconds(100),
+                    [&] { return !busy_ && !unread(); });
+}
+
 void output_forwarder::task_started(const wire::task_spec& spec) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::unique_lock<std::mutex> lock{mtx_};
+  drain(lock);
   owner_ = spec.owner;
   function_ = spec.function;
 }
@@ -53,7 +73,8 @@ output_forwarder::task_ref output_forwarder::current() {
 }
 
 void output_forwarder::restore(task_ref x) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::unique_lock<std::mutex> lock{mtx_};
+  drain(lock);
   owner_ = std::move(x.owner);
   function_ = std::move(x.function);
 }
@@ -79,6 +100,11 @@ void output_forwarder::run(int out_pipe, int err_pipe, int out_file,
       if (errno == EINTR)
         continue;
       return;
+    }
+    // Until its lines are sent, a task switch waits (`drain`).
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      busy_ = true;
     }
     std::vector<std::string> lines;
     for (int i = 0; i < 2; ++i) {
@@ -106,17 +132,19 @@ void output_forwarder::run(int out_pipe, int err_pipe, int out_file,
       }
       rest.erase(0, begin);
     }
-    if (fds[0].fd < 0 && fds[1].fd < 0)
-      return;
-    if (lines.empty())
-      continue;
     wire::owner_actor owner;
     std::string prefix;
     {
       std::lock_guard<std::mutex> guard{mtx_};
       owner = owner_;
       prefix = "(" + function_ + " " + where_ + ") ";
+      busy_ = false;
     }
+    drained_.notify_all();
+    if (fds[0].fd < 0 && fds[1].fd < 0)
+      return;
+    if (lines.empty())
+      continue;
     if (!owner)
       continue; // printed before any task ran: the log file has it
     for (auto& line : lines)

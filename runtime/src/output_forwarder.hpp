@@ -5,6 +5,7 @@
 // started with) and sends it, prefixed with the task that ran, to that
 // task's owner.
 
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -47,8 +48,16 @@ public:
 private:
   void run(int out_pipe, int err_pipe, int out_file, int err_file);
 
+  /// Before the lines change hands: what was printed so far is read and
+  /// sent with the task that printed it (waits briefly, under `lock`).
+  void drain(std::unique_lock<std::mutex>& lock);
+
   std::string where_;
   std::mutex mtx_;
+  std::condition_variable drained_;
+  /// The forwarding thread holds lines it read but has not sent yet.
+  bool busy_ = false;
+  int pipes_[2] = {-1, -1};
   wire::owner_actor owner_;
   std::string function_;
 };

@@ -182,6 +182,7 @@ int64_t crash(const std::string& how, const std::string& once) {
 }
 
 int64_t own_pid() {
+  std::cout << "own_pid ran" << std::endl;
   return getpid();
 }
 
@@ -192,6 +193,7 @@ std::string inline_pids() {
   auto small = caraway::task(own_pid).remote();
   auto big = caraway::task(own_pid).num_cpus(2).remote();
   auto first = caraway::get(small);
+  std::cout << "inline_pids waited" << std::endl;
   return std::to_string(getpid()) + " " + std::to_string(first) + " "
          + std::to_string(caraway::get(big));
 }

@@ -77,6 +77,17 @@ read -r _ parent small big < <(grep '^inline ' "$work/inline.out") \
   || fail "no inline line: $(cat "$work/inline.out" "$work/inline.err")"
 [[ -n $big && $small == "$parent" && $big != "$parent" ]] \
   || fail "children ran in $small and $big, their parent in $parent"
+# What each printed reaches the driver once, with the prefix of the task
+# and process that printed it: the child run inline by its own name, the
+# parent's by its name again after, the other worker's child not wrapped in
+# its parent's prefix as well.
+prefix="node=${head_id:0:8})"
+for line in "(own_pid pid=$small $prefix own_pid ran" \
+  "(inline_pids pid=$parent $prefix inline_pids waited" \
+  "(own_pid pid=$big $prefix own_pid ran"; do
+  grep -qxF "$line" "$work/inline.err" \
+    || fail "no line '$line' at the driver: $(cat "$work/inline.err")"
+done
 echo "ok: a waiting task ran its queued child itself"
 
 # `caraway logs` lists the node's workers, the crashed ones too, and shows
