@@ -31,6 +31,9 @@ work=$(mktemp -d -t caraway-cluster.XXXXXX)
 # Marks every process this test starts, and their children: the worker
 # processes of its nodes must all be gone once the test ends.
 export CARAWAY_TEST_RUN=$work
+# Nodes keep their session directories (worker logs, the jobs' libraries)
+# under the temporary directory: this test's, removed at its end.
+export TMPDIR=$work
 
 # CARAWAY_TEST_WORKER_MODE=threads|processes: the daemons run in that mode
 # unless the test names one (ctest runs the cluster suite in both);
@@ -109,6 +112,11 @@ cleanup() {
       [[ -s $f ]] || continue
       echo "--- $(basename "$f") (last 40 lines)"
       tail -n 40 "$f"
+    done
+    for f in "$work"/caraway-session-*/logs/*; do
+      [[ -s $f ]] || continue
+      echo "--- ${f#"$work"/} (last 20 lines)"
+      tail -n 20 "$f"
     done
   fi
   rm -rf "$work"

@@ -78,6 +78,13 @@ void core_worker::switch_raylet(wire::raylet_actor raylet,
   caf::anon_send(service_, watch_atom::value);
 }
 
+std::vector<wire::task_spec> core_worker::take_ready() {
+  std::vector<wire::task_spec> ready;
+  std::lock_guard<std::mutex> guard{outbox_mtx_};
+  ready.swap(outbox_);
+  return ready;
+}
+
 wire::object_id core_worker::next_id() {
   return {worker_id_, next_seq_.fetch_add(1, std::memory_order_relaxed)};
 }
@@ -87,8 +94,20 @@ void core_worker::apply(lock_type& lock, effects& fx) {
   // Freed store memory goes back first, so that a woken reader sees it back.
   fx.garbage.clear();
   memory_store::wake(fx.wakeups);
-  if (!fx.to_submit.empty())
-    caf::anon_send(service_, queue_atom::value, std::move(fx.to_submit));
+  if (!fx.to_submit.empty()) {
+    bool ring = false;
+    {
+      std::lock_guard<std::mutex> guard{outbox_mtx_};
+      ring = outbox_.empty();
+      if (ring)
+        outbox_.swap(fx.to_submit);
+      else
+        std::move(fx.to_submit.begin(), fx.to_submit.end(),
+                  std::back_inserter(outbox_));
+    }
+    if (ring)
+      caf::anon_send(service_, queue_atom::value);
+  }
   for (auto& actor : fx.out_of_scope)
     caf::anon_send(handles_.gcs, wire::kill_atom::value, actor,
                    wire::error_info{wire::error_kind::actor_died, "",

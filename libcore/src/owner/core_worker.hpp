@@ -338,6 +338,10 @@ public:
   /// pending.
   std::optional<wire::unique_id> node_of(const wire::task_id& id) const;
 
+  /// Tasks whose arguments are ready, in the order they became so, for the
+  /// owner actor to hand to its submitter (see `outbox_`).
+  std::vector<wire::task_spec> take_ready();
+
   /// These tasks were never sent, and never will be (`err` says why): they
   /// fail.
   void fail_unsent(const std::vector<wire::task_spec>& tasks,
@@ -596,6 +600,13 @@ private:
   inline_runner run_inline_;
 
   memory_store memory_;
+
+  // Tasks ready for the owner actor. The thread that finds the box empty
+  // rings once (`queue_atom`) and the actor takes all there is: a loop of
+  // submissions costs a message per batch, not per task. Its own lock,
+  // taken after the owner lock is released, never with it.
+  std::mutex outbox_mtx_;
+  std::vector<wire::task_spec> outbox_;
 
   // The owner lock: guards the parts below. Taken by user threads, executor
   // threads and the owner actor; never held while user code runs, a message

@@ -188,6 +188,19 @@ void submit(self_ptr self, core_worker* core, F f) {
   run(self, core, out);
 }
 
+// Hands the tasks that became ready to the submitter. Whatever looks a task
+// up in the submitter does this first: the ring for a task may still be on
+// its way behind the message that asks.
+void take_ready(self_ptr self, core_worker* core) {
+  auto tasks = core->take_ready();
+  if (tasks.empty())
+    return;
+  submit(self, core, [&](task_submitter& sub, auto& out) {
+    for (auto& spec : tasks)
+      sub.submit(std::move(spec), out);
+  });
+}
+
 // Sends what the submitter decided: lease requests, batches for leased
 // executors, leases given back.
 void run(self_ptr self, core_worker* core, task_submitter::actions& acts) {
@@ -361,6 +374,7 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
       });
     },
     [=](take_atom, const wire::task_id& id) {
+      take_ready(self, core);
       auto spec = self->state.submitter.remove(id);
       if (!spec)
         return wire::task_spec{};
@@ -368,12 +382,7 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
       core->on_sent({*spec}, wire::unique_id{}, 0);
       return std::move(*spec);
     },
-    [=](queue_atom, std::vector<wire::task_spec>& tasks) {
-      submit(self, core, [&](task_submitter& sub, auto& out) {
-        for (auto& spec : tasks)
-          sub.submit(std::move(spec), out);
-      });
-    },
+    [=](queue_atom) { take_ready(self, core); },
     [=](wire::cancel_atom, const wire::task_id& id, bool recursive) {
       // Another owner's task, which may run in this worker process: its
       // raylet passes the cancel on.
@@ -383,6 +392,7 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
       }
       // This process' own task (see core_worker::cancel): take it back
       // from the submitter, or have its node flag it.
+      take_ready(self, core);
       if (auto spec = self->state.submitter.remove(id)) {
         core->fail_unsent({*spec}, core_worker::cancelled_error_info(id));
         return;

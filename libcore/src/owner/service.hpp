@@ -54,15 +54,15 @@ struct service_state {
 /// its core worker tells it from other threads of this process.
 /// Watch the raylet this process submits to, when it is in another process.
 using watch_atom = caf::atom_constant<caf::atom("watch")>;
-/// Tasks of this process whose arguments are ready: lease them a worker.
+/// Tasks of this process have become ready (`core_worker::take_ready`):
+/// lease them a worker.
 using queue_atom = caf::atom_constant<caf::atom("queue")>;
 /// A task of this process still queued for a lease runs on a thread of this
 /// process instead: take it out of the queue.
 using take_atom = caf::atom_constant<caf::atom("take")>;
 
 using service_actor = wire::owner_actor::extend<
-  caf::reacts_to<watch_atom>,
-  caf::reacts_to<queue_atom, std::vector<wire::task_spec>>,
+  caf::reacts_to<watch_atom>, caf::reacts_to<queue_atom>,
   // The task, if it was still queued (and is now marked sent), else one
   // with a nil id.
   caf::replies_to<take_atom, wire::task_id>::with<wire::task_spec>,

@@ -17,15 +17,16 @@ void task_submitter::resume(actions& out) {
     pump(shape, out);
 }
 
-void task_submitter::enqueue(wire::task_spec spec, uint64_t seq) {
+void task_submitter::enqueue(const scheduling_key& shape, wire::task_spec spec,
+                             uint64_t seq) {
   auto k = key{-static_cast<int64_t>(spec.depth), seq};
-  auto& q = shapes_[scheduling_key::of(spec)];
+  auto& q = shapes_[shape];
   q.tasks.emplace(k, std::move(spec));
 }
 
 void task_submitter::submit(wire::task_spec spec, actions& out) {
   auto shape = scheduling_key::of(spec);
-  enqueue(std::move(spec), next_seq_++);
+  enqueue(shape, std::move(spec), next_seq_++);
   pump(shape, out);
 }
 
@@ -34,7 +35,7 @@ void task_submitter::hand_back(std::vector<wire::task_spec> tasks,
   std::vector<scheduling_key> shapes;
   for (auto i = tasks.rbegin(); i != tasks.rend(); ++i) {
     shapes.push_back(scheduling_key::of(*i));
-    enqueue(std::move(*i), --front_seq_);
+    enqueue(shapes.back(), std::move(*i), --front_seq_);
   }
   std::sort(shapes.begin(), shapes.end());
   shapes.erase(std::unique(shapes.begin(), shapes.end()), shapes.end());

@@ -205,7 +205,7 @@ private:
     wire::unique_id node;
   };
 
-  void enqueue(wire::task_spec spec, uint64_t seq);
+  void enqueue(const scheduling_key& shape, wire::task_spec spec, uint64_t seq);
 
   /// Sends queued tasks of `shape` to its idle leases, and asks for more
   /// leases while tasks wait.
