@@ -164,6 +164,8 @@ wire::buffer_ptr get_value(const wire::object_id& id, timeout_type timeout) {
   if (id.nil())
     throw invalid_argument_error("get of an empty object_ref");
   auto& core = core::require_core();
+  if (auto value = core.ready_value(id))
+    return value;
   auto deadline = deadline_of(timeout);
   auto ready = core.wait({id}, 1, timeout);
   if (!ready[0])

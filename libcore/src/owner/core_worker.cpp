@@ -71,7 +71,7 @@ void core_worker::end_if_unused(const wire::actor_id& actor, effects& fx) {
 void core_worker::switch_raylet(wire::raylet_actor raylet,
                                 const wire::unique_id& node) {
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<short_mutex> guard{mtx_};
     handles_.raylet = std::move(raylet);
     handles_.raylet_node = node;
   }
@@ -399,7 +399,7 @@ void core_worker::cancel_here(const wire::task_id& id, bool recursive) {
     return;
   std::vector<wire::task_id> children;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<short_mutex> guard{mtx_};
     tasks_.for_each([&](const pending_task& task) {
       if (task.parent == id)
         children.push_back(task.spec.id);
@@ -426,7 +426,7 @@ void core_worker::run_ended(const wire::task_id& id) {
 
 std::optional<wire::unique_id>
 core_worker::node_of(const wire::task_id& id) const {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<short_mutex> guard{mtx_};
   auto task = tasks_.find(id);
   if (task == nullptr || !task->sent)
     return std::nullopt;
@@ -502,7 +502,7 @@ void core_worker::flush_task_events() {
   std::vector<wire::task_info> events;
   uint64_t dropped = 0;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<short_mutex> guard{mtx_};
     // Tasks submitted before the last flush and still not ended show as
     // they are now; the others were (or will be) reported when they ended.
     auto cutoff = now_ns() - task_events_age_ns;
@@ -769,19 +769,19 @@ void core_worker::shutdown() {
   // The last events, while the gcs may still hear them.
   flush_task_events();
   // A detached actor's thread lives until the last handle to it is gone.
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<short_mutex> guard{mtx_};
   memory_.shutdown();
   actors_.drop_hosts();
 }
 
 core_worker::part_sizes core_worker::sizes() {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<short_mutex> guard{mtx_};
   return {memory_.size(), refs_.size(),   directory_.size(),
           tasks_.size(),  actors_.size(), deps_.size()};
 }
 
 ref_counts core_worker::refs_of(const wire::object_id& id) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<short_mutex> guard{mtx_};
   return refs_.counts(id);
 }
 

@@ -32,6 +32,7 @@
 #include "owner/object_directory.hpp"
 #include "owner/reference_counter.hpp"
 #include "owner/service.hpp"
+#include "owner/short_mutex.hpp"
 #include "owner/task_manager.hpp"
 
 namespace caraway::owner {
@@ -235,6 +236,12 @@ public:
                     std::chrono::duration_cast<detail::timeout_type>(left));
   }
 
+  /// The bytes of a ready object held in this process; null otherwise
+  /// (then `wait` and `value_of`).
+  wire::buffer_ptr ready_value(const wire::object_id& id) const {
+    return memory_.ready_value(id);
+  }
+
   /// The value of a finished object; throws its error. A pull from another
   /// node gives up at `deadline` with `timeout_error`.
   wire::buffer_ptr
@@ -369,12 +376,12 @@ public:
 
   /// The raylet this process submits to, and its node.
   wire::raylet_actor raylet() const {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<short_mutex> guard{mtx_};
     return handles_.raylet;
   }
 
   wire::unique_id raylet_node() const {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<short_mutex> guard{mtx_};
     return handles_.raylet_node;
   }
 
@@ -456,7 +463,7 @@ private:
     memory_store::wakeups wakeups;
   };
 
-  using lock_type = std::unique_lock<std::mutex>;
+  using lock_type = std::unique_lock<short_mutex>;
 
   // Ends an actor this process created once no handle to it is left and
   // its calls are answered (not a detached one).
@@ -611,7 +618,7 @@ private:
   // The owner lock: guards the parts below. Taken by user threads, executor
   // threads and the owner actor; never held while user code runs, a message
   // is sent or the gcs is asked.
-  mutable std::mutex mtx_;
+  mutable short_mutex mtx_;
   reference_counter refs_;
   object_directory directory_;
   task_manager tasks_;

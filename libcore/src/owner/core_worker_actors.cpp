@@ -49,7 +49,7 @@ core_worker::submit_method(const wire::actor_id& actor,
   auto id = spec.id;
   bool known;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<short_mutex> guard{mtx_};
     known = actors_.find(actor) != nullptr;
   }
   // Only the first call through such a handle waits for the gcs.
@@ -254,7 +254,7 @@ wire::actor_id core_worker::create_actor(const std::string& class_name,
   spec.owner = handles_.owner;
   auto id = spec.id;
   {
-    std::lock_guard<std::mutex> lock{mtx_};
+    std::lock_guard<short_mutex> lock{mtx_};
     count_holds(nested, arg_refs);
     auto& entry = actors_.get(id);
     entry.class_name = class_name;

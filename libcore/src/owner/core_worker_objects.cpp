@@ -152,7 +152,7 @@ void core_worker::remove_ref(const wire::object_id& id) {
 }
 
 bool core_worker::add_borrower(const wire::object_id& id) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<short_mutex> guard{mtx_};
   return refs_.add(id, ref_kind::borrower);
 }
 
@@ -169,13 +169,13 @@ void core_worker::unpin(const wire::object_id& id) {
 
 bool core_worker::set_borrowed_owner(const wire::object_id& id,
                                      wire::owner_actor owner) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<short_mutex> guard{mtx_};
   return refs_.set_owner(id, std::move(owner));
 }
 
 bool core_worker::add_copy(const wire::object_id& id,
                            wire::object_store_actor store) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<short_mutex> guard{mtx_};
   if (!refs_.has(id))
     return false;
   directory_.add_copy(id, std::move(store));
@@ -241,14 +241,14 @@ wire::task_result core_worker::describe(const wire::object_id& id) {
     if (snap.in_store)
       result.location = snap.location.empty() ? handles_.data_address
                                               : std::move(snap.location);
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<short_mutex> guard{mtx_};
     result.contained = refs_.contains(id);
   }
   return result;
 }
 
 bool core_worker::await_for_borrower(const wire::object_id& id) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<short_mutex> guard{mtx_};
   if (!memory_.pending(id))
     return false;
   borrower_waits_.insert(id);
@@ -326,7 +326,7 @@ wire::object_id core_worker::put(wire::buffer_ptr value, bool in_store,
   auto id = next_id();
   if (in_store)
     handles_.store->seal(id, value);
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<short_mutex> guard{mtx_};
   refs_.add_owned(id, ref_kind::local);
   // The refs collected while serializing the value are its content now.
   if (!nested.empty()) {

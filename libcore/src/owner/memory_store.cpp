@@ -31,7 +31,7 @@ void memory_store::wake(wakeups& waiters) {
 }
 
 void memory_store::add_pending(const wire::object_id& id) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<short_mutex> guard{mtx_};
   entries_.try_emplace(id);
 }
 
@@ -39,7 +39,7 @@ void memory_store::put(const wire::object_id& id, wire::buffer_ptr value,
                        bool in_store) {
   waiter_list waiters;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<short_mutex> guard{mtx_};
     auto& e = entries_[id];
     e.st = state::ready;
     e.value = std::move(value);
@@ -51,7 +51,7 @@ void memory_store::put(const wire::object_id& id, wire::buffer_ptr value,
 
 void memory_store::add_failed(const wire::object_id& id,
                               wire::error_info error) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<short_mutex> guard{mtx_};
   auto [i, fresh] = entries_.try_emplace(id);
   if (fresh) {
     i->second.st = state::failed;
@@ -64,7 +64,7 @@ bool memory_store::settle(const wire::object_id& id, wakeups* later,
                           F&& set) {
   waiter_list waiters;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<short_mutex> guard{mtx_};
     auto i = entries_.find(id);
     if (i == entries_.end() || i->second.st != state::pending)
       return false;
@@ -98,14 +98,14 @@ bool memory_store::fail(const wire::object_id& id, wire::error_info error,
 }
 
 void memory_store::cache(const wire::object_id& id, wire::buffer_ptr value) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<short_mutex> guard{mtx_};
   auto i = entries_.find(id);
   if (i != entries_.end() && i->second.st == state::ready && !i->second.value)
     i->second.value = std::move(value);
 }
 
 bool memory_store::reopen(const wire::object_id& id) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<short_mutex> guard{mtx_};
   auto i = entries_.find(id);
   if (i == entries_.end() || i->second.st == state::pending)
     return false;
@@ -123,7 +123,7 @@ wire::buffer_ptr memory_store::erase(const wire::object_id& id,
   wire::buffer_ptr value;
   waiter_list waiters;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<short_mutex> guard{mtx_};
     auto i = entries_.find(id);
     if (i == entries_.end())
       return nullptr;
@@ -140,9 +140,17 @@ wire::buffer_ptr memory_store::erase(const wire::object_id& id,
   return value;
 }
 
+wire::buffer_ptr memory_store::ready_value(const wire::object_id& id) const {
+  std::lock_guard<short_mutex> guard{mtx_};
+  auto i = entries_.find(id);
+  if (i == entries_.end() || i->second.st != state::ready)
+    return nullptr;
+  return i->second.value;
+}
+
 memory_store::snapshot memory_store::lookup(const wire::object_id& id) const {
   snapshot result;
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<short_mutex> guard{mtx_};
   auto i = entries_.find(id);
   if (i == entries_.end())
     return result;
@@ -158,7 +166,7 @@ memory_store::snapshot memory_store::lookup(const wire::object_id& id) const {
 }
 
 bool memory_store::pending(const wire::object_id& id) const {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<short_mutex> guard{mtx_};
   auto i = entries_.find(id);
   return i != entries_.end() && i->second.st == state::pending;
 }
@@ -173,7 +181,7 @@ std::vector<bool> memory_store::wait(const std::vector<wire::object_id>& ids,
   auto w = std::make_shared<waiter>();
   size_t done = 0;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<short_mutex> guard{mtx_};
     for (size_t i = 0; i < ids.size(); ++i) {
       auto j = entries_.find(ids[i]);
       if (j == entries_.end() || j->second.st != state::pending) {
@@ -218,7 +226,7 @@ std::vector<bool> memory_store::wait(const std::vector<wire::object_id>& ids,
   }
   if (blocked && on_unblock)
     on_unblock();
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<short_mutex> guard{mtx_};
   --waiting_;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (result[i])
@@ -237,7 +245,7 @@ std::vector<bool> memory_store::wait(const std::vector<wire::object_id>& ids,
 void memory_store::shutdown() {
   waiter_list waiters;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<short_mutex> guard{mtx_};
     stopped_ = true;
     for (auto& kvp : entries_)
       waiters.insert(waiters.end(), kvp.second.waiters.begin(),
@@ -254,7 +262,7 @@ bool memory_store::stopped() const {
 }
 
 size_t memory_store::size() const {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<short_mutex> guard{mtx_};
   return entries_.size();
 }
 

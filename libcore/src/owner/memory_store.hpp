@@ -17,6 +17,7 @@
 #include "caraway/wire/buffer.hpp"
 #include "caraway/wire/ids.hpp"
 #include "caraway/wire/records.hpp"
+#include "owner/short_mutex.hpp"
 
 namespace caraway::owner {
 
@@ -84,6 +85,10 @@ public:
 
   snapshot lookup(const wire::object_id& id) const;
 
+  /// The bytes of a ready object held in this process; null otherwise (a
+  /// `get`'s fast path: one lock, no copies).
+  wire::buffer_ptr ready_value(const wire::object_id& id) const;
+
   /// True while the object is known and pending.
   bool pending(const wire::object_id& id) const;
 
@@ -138,7 +143,7 @@ private:
   template <class F>
   bool settle(const wire::object_id& id, wakeups* later, F&& set);
 
-  mutable std::mutex mtx_;
+  mutable short_mutex mtx_;
   std::unordered_map<wire::object_id, entry> entries_;
   std::atomic<bool> stopped_{false};
   std::atomic<size_t> waiting_{0};
