@@ -20,7 +20,9 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "caraway/error.hpp"
 #include "caraway/runtime/connect.hpp"
+#include "caraway/runtime/tls_files.hpp"
 #include "caraway/wire/bridge.hpp"
 #include "caraway/wire/errc.hpp"
 #include "caraway/wire/interfaces.hpp"
@@ -47,6 +49,8 @@ constexpr char commands_text[] = R"(commands:
   logs [--node ID] [--worker PID] [--tail N]
                 the worker processes of nodes, or what one printed
   stop          stop every node of the cluster
+  tls init DIR | tls issue NAME --dir DIR
+                a cluster CA and certificates for TLS (no cluster needed)
   help COMMAND  what a command does and takes
 
 The head's address comes from --address, else the environment variable
@@ -93,6 +97,17 @@ const std::map<std::string, std::string> command_help{
   {"stop",
    "caraway stop\n"
    "  Stops every node of the cluster; prints how many were alive.\n"},
+  {"tls",
+   "caraway tls init DIR [--days N] [--force]\n"
+   "caraway tls issue NAME --dir DIR [--days N] [--force]\n"
+   "  init makes a cluster CA, DIR/ca.pem and DIR/ca.key, and certificates\n"
+   "  it signs for nodes, DIR/node.pem and .key, and for clients,\n"
+   "  DIR/client.pem and .key; it creates DIR (mode 0700) if missing.\n"
+   "  issue makes one more, DIR/NAME.pem and .key, signed by DIR's CA;\n"
+   "  NAME is letters, digits, '.', '_' and '-'. Each certificate serves\n"
+   "  as TLS server and client, for NAME, localhost and 127.0.0.1, valid\n"
+   "  for N days (default 3650). Keys are unencrypted, mode 0600: keep\n"
+   "  ca.key to yourself. Existing files are kept unless --force.\n"},
   {"help", "caraway help COMMAND\n  What a command does and takes.\n"},
 };
 // clang-format on
@@ -113,6 +128,9 @@ struct settings {
   std::string node;
   int32_t worker = 0;
   uint32_t tail = 1000;
+  std::string dir;
+  int64_t days = 3650;
+  bool force = false;
 };
 
 po::options_description make_options() {
@@ -139,7 +157,11 @@ po::options_description make_options() {
     ("node", po::value<std::string>(), "logs: the node (id or its start)")
     ("worker", po::value<int64_t>(), "logs: the worker process' pid")
     ("tail", po::value<int64_t>()->default_value(1000),
-     "logs: the last N lines of its output (0: all)");
+     "logs: the last N lines of its output (0: all)")
+    ("dir", po::value<std::string>(), "tls issue: the directory of the CA")
+    ("days", po::value<int64_t>()->default_value(3650),
+     "tls: how many days certificates are valid")
+    ("force", "tls: replace existing files");
   // clang-format on
   return opts;
 }
@@ -170,7 +192,28 @@ bool known_command(const std::vector<std::string>& cmd, bool by_name) {
   if (is(3, "get"))
     return cmd[1] == "node" || cmd[1] == "actor"
            || cmd[1] == "placement-group" || cmd[1] == "task";
+  if (is(3, "tls"))
+    return cmd[1] == "init" || cmd[1] == "issue";
   return by_name ? is(1, "kill") : is(2, "kill");
+}
+
+// The options of `caraway tls`, which needs no cluster and so no address.
+std::optional<int> parse_tls(const po::variables_map& vm, settings& out,
+                             const po::options_description& opts) {
+  if (!known_command(out.command, false))
+    return usage_error("tls takes init DIR or issue NAME --dir DIR", opts);
+  if (vm.count("dir"))
+    out.dir = vm["dir"].as<std::string>();
+  if (out.command[1] == "init" && !out.dir.empty())
+    return usage_error("tls init takes its directory as argument, not --dir",
+                       opts);
+  if (out.command[1] == "issue" && out.dir.empty())
+    return usage_error("tls issue needs --dir DIR, where the CA is", opts);
+  out.days = vm["days"].as<int64_t>();
+  if (out.days <= 0 || out.days > 100000)
+    return usage_error("--days is 1 to 100000", opts);
+  out.force = vm.count("force") > 0;
+  return std::nullopt;
 }
 
 // Where a node's config says the head is: a worker names it, a head is it
@@ -286,6 +329,8 @@ std::optional<int> parse(int argc, char** argv, settings& out) {
   if (tail < 0 || tail > UINT32_MAX)
     return usage_error("--tail must be 0 (all) or a number of lines", opts);
   out.tail = static_cast<uint32_t>(tail);
+  if (!out.command.empty() && out.command[0] == "tls")
+    return parse_tls(vm, out, opts);
   if (vm.count("address"))
     out.address = vm["address"].as<std::string>();
   else if (auto env = std::getenv("CARAWAY_ADDRESS"); env && *env)
@@ -510,6 +555,32 @@ int show_logs(gcs_client& client, const settings& cfg) {
   return exit_ok;
 }
 
+// `caraway tls init|issue`: writes certificate files, says which.
+int make_certificates(const settings& cfg) {
+  // Valid from a day back (clocks that run late), until N days from now.
+  runtime::tls::validity v;
+  v.days = cfg.days - v.not_before_days;
+  std::vector<std::string> written;
+  try {
+    written = cfg.command[1] == "init"
+                ? runtime::tls::init(cfg.command[2], v, cfg.force)
+                : runtime::tls::issue(cfg.dir, cfg.command[2], v, cfg.force);
+  } catch (const caraway::invalid_argument_error& err) {
+    std::cerr << "caraway: " << err.what() << '\n';
+    return exit_usage;
+  } catch (const caraway::error& err) {
+    std::cerr << "caraway: " << err.what() << '\n';
+    return exit_failure;
+  }
+  for (auto& path : written) {
+    auto key = path.size() > 4
+               && path.compare(path.size() - 4, 4, ".key") == 0;
+    std::cout << "wrote " << path << (key ? " (private key, mode 0600)" : "")
+              << '\n';
+  }
+  return exit_ok;
+}
+
 int run(caf::actor_system& sys, const settings& cfg) {
   auto gcs = runtime::connect_gcs(sys, cfg.host, cfg.port, cfg.timeout);
   if (!gcs) {
@@ -587,6 +658,8 @@ int main(int argc, char** argv) {
   settings cfg;
   if (auto rc = parse(argc, argv, cfg))
     return *rc;
+  if (cfg.command[0] == "tls")
+    return make_certificates(cfg);
   caf::actor_system_config caf_cfg;
   // Same scheduler and heartbeat as the daemons, so that the head treats
   // this connection like any other peer. No connection timeout: CAF 0.17

@@ -1,0 +1,170 @@
+// The certificates of a cluster's mutual TLS: `caraway tls init` and
+// `caraway tls issue`.
+
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "caraway/error.hpp"
+#include "caraway/runtime/tls_files.hpp"
+
+namespace fs = std::filesystem;
+namespace tls = caraway::runtime::tls;
+
+namespace {
+
+// A fresh directory under the system's temporary one, removed at the end;
+// the certificates go into its subdirectory `tls`, made by init.
+struct temp_dir {
+  std::string path;
+  std::string tls;
+
+  temp_dir() {
+    auto tmpl
+      = (fs::temp_directory_path() / "caraway-tls-test.XXXXXX").string();
+    path = ::mkdtemp(tmpl.data());
+    tls = path + "/tls";
+  }
+
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+
+  std::string file(const std::string& name) const {
+    return tls + "/" + name;
+  }
+};
+
+unsigned mode_of(const std::string& path) {
+  struct stat st;
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+// The message of what `f` threw.
+template <class F>
+std::string failure_of(F f) {
+  try {
+    f();
+  } catch (const caraway::error& err) {
+    return err.what();
+  }
+  FAIL("nothing was thrown");
+  return {};
+}
+
+} // namespace
+
+TEST_CASE("tls init makes a CA and certificates for nodes and clients") {
+  temp_dir dir;
+  auto written = tls::init(dir.tls);
+  CHECK(written
+        == std::vector<std::string>{dir.file("ca.key"), dir.file("ca.pem"),
+                                    dir.file("node.key"), dir.file("node.pem"),
+                                    dir.file("client.key"),
+                                    dir.file("client.pem")});
+  CHECK(mode_of(dir.tls) == 0700);
+  for (auto name : {"ca", "node", "client"}) {
+    CAPTURE(name);
+    CHECK(mode_of(dir.file(name + std::string{".key"})) == 0600);
+    CHECK(mode_of(dir.file(name + std::string{".pem"})) == 0644);
+  }
+  // Nothing else is left there: the files written aside are gone.
+  CHECK(std::distance(fs::directory_iterator{dir.tls}, fs::directory_iterator{})
+        == 6);
+  std::string why;
+  CHECK(tls::verify(dir.file("ca.pem"), dir.file("node.pem"), why));
+  CHECK(why.empty());
+  CHECK(tls::verify(dir.file("ca.pem"), dir.file("client.pem"), why));
+}
+
+TEST_CASE("tls issue makes one more certificate signed by the CA") {
+  temp_dir dir;
+  tls::init(dir.tls);
+  auto written = tls::issue(dir.tls, "worker-1.example_x");
+  CHECK(written
+        == std::vector<std::string>{dir.file("worker-1.example_x.key"),
+                                    dir.file("worker-1.example_x.pem")});
+  CHECK(mode_of(dir.file("worker-1.example_x.key")) == 0600);
+  std::string why;
+  CHECK_MESSAGE(tls::verify(dir.file("ca.pem"),
+                            dir.file("worker-1.example_x.pem"), why),
+                why);
+  // A name taken is refused, unless forced.
+  auto taken = failure_of([&] { tls::issue(dir.tls, "node"); });
+  CHECK(taken.find(dir.file("node.key")) != std::string::npos);
+  tls::issue(dir.tls, "node", {}, /*force=*/true);
+  CHECK(tls::verify(dir.file("ca.pem"), dir.file("node.pem"), why));
+}
+
+TEST_CASE("tls init refuses to overwrite a file unless forced") {
+  temp_dir dir;
+  tls::init(dir.tls);
+  auto again = failure_of([&] { tls::init(dir.tls); });
+  CHECK(again.find(dir.file("ca.key")) != std::string::npos);
+  // One file left is enough to refuse, and it is named.
+  for (auto name : {"ca.key", "ca.pem", "node.key", "client.key", "client.pem"})
+    fs::remove(dir.file(name));
+  auto one = failure_of([&] { tls::init(dir.tls); });
+  CHECK(one.find(dir.file("node.pem")) != std::string::npos);
+  // Nothing was written by the refused init.
+  CHECK_FALSE(fs::exists(dir.file("ca.pem")));
+  tls::init(dir.tls, {}, /*force=*/true);
+  std::string why;
+  CHECK(tls::verify(dir.file("ca.pem"), dir.file("node.pem"), why));
+}
+
+TEST_CASE("tls issue without a CA names the missing file") {
+  temp_dir dir;
+  auto no_dir = failure_of([&] { tls::issue(dir.tls, "extra"); });
+  CHECK(no_dir.find(dir.file("ca.pem")) != std::string::npos);
+  tls::init(dir.tls);
+  fs::remove(dir.file("ca.key"));
+  auto no_key = failure_of([&] { tls::issue(dir.tls, "extra"); });
+  CHECK(no_key.find(dir.file("ca.key")) != std::string::npos);
+  CHECK_FALSE(fs::exists(dir.file("extra.pem")));
+}
+
+TEST_CASE("tls verify rejects an expired certificate") {
+  temp_dir dir;
+  tls::init(dir.tls);
+  tls::issue(dir.tls, "old", tls::validity{-10, 1});
+  std::string why;
+  CHECK_FALSE(tls::verify(dir.file("ca.pem"), dir.file("old.pem"), why));
+  CHECK(why.find("expired") != std::string::npos);
+}
+
+TEST_CASE("tls verify rejects a certificate signed by another CA") {
+  temp_dir dir;
+  temp_dir other;
+  tls::init(dir.tls);
+  tls::init(other.tls);
+  std::string why;
+  CHECK_FALSE(tls::verify(dir.file("ca.pem"), other.file("node.pem"), why));
+  CHECK_FALSE(why.empty());
+  // A file that is no certificate is a failure too, not an exception.
+  CHECK_FALSE(tls::verify(dir.file("ca.pem"), dir.file("node.key"), why));
+  CHECK(why.find(dir.file("node.key")) != std::string::npos);
+}
+
+TEST_CASE("tls issue refuses names that are no plain file names") {
+  temp_dir dir;
+  tls::init(dir.tls);
+  for (auto name : {"", "ca", "CA", "../x", "a/b", ".hidden", "a b", "é"}) {
+    CAPTURE(name);
+    CHECK_THROWS_AS(tls::issue(dir.tls, name), caraway::invalid_argument_error);
+  }
+  CHECK_THROWS_AS(tls::issue(dir.tls, std::string(65, 'x')),
+                  caraway::invalid_argument_error);
+  CHECK_THROWS_AS(tls::issue(dir.tls, "x", tls::validity{-1, 0}),
+                  caraway::invalid_argument_error);
+  CHECK(std::distance(fs::directory_iterator{dir.tls}, fs::directory_iterator{})
+        == 6);
+}
