@@ -73,8 +73,11 @@ local_cluster::~local_cluster() {
 void local_cluster::start_node(const std::vector<std::string>& args,
                                const std::string& name) {
   auto base = dir_.path() + "/" + name;
+  // Its files (worker logs, the gcs' tables) go with the cluster's.
+  auto with_dir = args;
+  with_dir.insert(with_dir.end(), {"--data-dir", base + "-data"});
   nodes_.emplace_back(
-    std::make_unique<child_process>(args, base + ".out", base + ".err"));
+    std::make_unique<child_process>(with_dir, base + ".out", base + ".err"));
   static const std::regex started{"^caraway-node (head|worker) listening on "
                                   "(127\\.0\\.0\\.1:[0-9]+) node ([0-9a-f]+)$"};
   auto match = nodes_.back()->wait_for_line(started, start_timeout);
