@@ -9,7 +9,8 @@
 set -euo pipefail
 
 prefix=$(realpath -m "${1:?usage: scripts/caf-tsan.sh <prefix>}")
-if [[ -f $prefix/lib/libcaf_core.so && -f $prefix/lib/libcaf_io.so ]]; then
+if [[ -f $prefix/lib/libcaf_core.so && -f $prefix/lib/libcaf_io.so
+  && -f $prefix/lib/libcaf_openssl.so ]]; then
   exit 0
 fi
 
@@ -46,7 +47,7 @@ cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_INSTALL_PREFIX="$prefix" \
   -DCMAKE_CXX_FLAGS="-fsanitize=thread" \
   -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" \
-  -DCAF_NO_EXAMPLES=yes -DCAF_NO_UNIT_TESTS=yes -DCAF_NO_OPENSSL=yes \
+  -DCAF_NO_EXAMPLES=yes -DCAF_NO_UNIT_TESTS=yes \
   -DCAF_NO_TOOLS=yes -DCAF_NO_PYTHON=yes -DCAF_NO_OPENCL=yes \
   -DCAF_NO_SUMMARY=yes >/dev/null
 cmake --build "$work/build" -j2

@@ -31,7 +31,7 @@ if [[ $sanitizers == *thread* ]]; then
   caf=(-DCAF_INCLUDE_DIR="$prefix/include"
     -DCAF_CORE_LIBRARY="$prefix/lib/libcaf_core.so"
     -DCAF_IO_LIBRARY="$prefix/lib/libcaf_io.so"
-    -DCAF_OPENSSL_LIBRARY=CAF_OPENSSL_LIBRARY-NOTFOUND)
+    -DCAF_OPENSSL_LIBRARY="$prefix/lib/libcaf_openssl.so")
 fi
 # Optimised, with line numbers in reports.
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \

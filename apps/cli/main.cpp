@@ -131,6 +131,8 @@ struct settings {
   std::string dir;
   int64_t days = 3650;
   bool force = false;
+  /// TLS files, as a driver's (tls_ca, tls_cert, tls_key).
+  caraway::config tls;
 };
 
 po::options_description make_options() {
@@ -143,6 +145,12 @@ po::options_description make_options() {
      "host:port of the head node")
     ("config", po::value<std::string>(),
      "INI file with `address = host:port` (or a node's config)")
+    ("caraway-tls-ca", po::value<std::string>(),
+     "mutual TLS: the cluster CA's certificate (or CARAWAY_TLS_CA)")
+    ("caraway-tls-cert", po::value<std::string>(),
+     "mutual TLS: this client's certificate (or CARAWAY_TLS_CERT)")
+    ("caraway-tls-key", po::value<std::string>(),
+     "mutual TLS: its key (or CARAWAY_TLS_KEY)")
     ("timeout-ms", po::value<int64_t>()->default_value(5000),
      "how long to wait for the head's connection and for each reply")
     ("format", po::value<std::string>()->default_value("table"),
@@ -340,6 +348,15 @@ std::optional<int> parse(int argc, char** argv, settings& out) {
   std::string why;
   if (!wire::split_address(out.address, out.host, out.port, why))
     return usage_error("invalid address: " + why, opts);
+  for (auto [name, var, field] :
+       {std::tuple{"caraway-tls-ca", "CARAWAY_TLS_CA", &out.tls.tls_ca},
+        std::tuple{"caraway-tls-cert", "CARAWAY_TLS_CERT", &out.tls.tls_cert},
+        std::tuple{"caraway-tls-key", "CARAWAY_TLS_KEY", &out.tls.tls_key}}) {
+    if (vm.count(name))
+      *field = vm[name].as<std::string>();
+    else if (auto env = std::getenv(var); env && *env)
+      *field = env;
+  }
   if (out.command.empty())
     return usage_error("no command given", opts);
   if (!known_command(out.command, !out.name.empty())) {
@@ -670,6 +687,19 @@ int main(int argc, char** argv) {
   caf_cfg.set("middleman.heartbeat-interval",
               caf::timespan{std::chrono::milliseconds(500)});
   caf_cfg.load<caf::io::middleman>();
+  bool tls = false;
+  try {
+    tls = runtime::configure_tls(caf_cfg, cfg.tls);
+  } catch (const caraway::invalid_argument_error& err) {
+    std::cerr << "caraway: " << err.what() << '\n';
+    return exit_usage;
+  }
+  if (!tls && !runtime::is_loopback(cfg.host)) {
+    std::cerr << "caraway: refusing to reach the head at " << cfg.address
+              << " without TLS: give --caraway-tls-ca, --caraway-tls-cert "
+                 "and --caraway-tls-key\n";
+    return exit_usage;
+  }
   wire::add_message_types(caf_cfg);
   caf::actor_system sys{caf_cfg};
   return run(sys, cfg);

@@ -79,6 +79,14 @@ po::options_description describe(options& x) {
     "results (default: 10000)")(
     "log-level", po::value(&x.cfg.log_level),
     "trace, debug, info, warning, error or off (default: info)")(
+    "tls-ca", po::value(&x.cfg.tls_ca),
+    "mutual TLS on every connection: the cluster CA's certificate (PEM; "
+    "caraway tls init DIR makes DIR/ca.pem); needed to listen or to reach "
+    "the head anywhere but on loopback")(
+    "tls-cert", po::value(&x.cfg.tls_cert),
+    "mutual TLS: this node's certificate, signed by the CA (DIR/node.pem)")(
+    "tls-key", po::value(&x.cfg.tls_key),
+    "mutual TLS: the key of that certificate (DIR/node.key)")(
     "data-dir", po::value(&x.node.data_dir),
     "directory for the node's files, created if missing; the head keeps "
     "the cluster's tables there and takes them back when it restarts "

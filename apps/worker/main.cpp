@@ -60,7 +60,10 @@ int main(int argc, char** argv) {
      "host:port where the node serves its objects to other nodes")
     ("library", po::value(&opts.libraries)->composing(),
      "a library with the job's code; repeatable")
-    ("log-level", po::value(&cfg.log_level), "as caraway-node's");
+    ("log-level", po::value(&cfg.log_level), "as caraway-node's")
+    ("tls-ca", po::value(&cfg.tls_ca), "as caraway-node's")
+    ("tls-cert", po::value(&cfg.tls_cert), "as caraway-node's")
+    ("tls-key", po::value(&cfg.tls_key), "as caraway-node's");
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, desc), vm);

@@ -77,6 +77,12 @@ make_options(config& cfg, std::vector<std::string>& caf_opts,
     "how long an idle worker lease is kept for the next task of its shape")(
     "max-lease-requests", po::value(&cfg.max_lease_requests),
     "lease requests in flight per task shape, at most")(
+    "tls-ca", po::value(&cfg.tls_ca),
+    "mutual TLS: the cluster CA's certificate (PEM; see caraway tls init)")(
+    "tls-cert", po::value(&cfg.tls_cert),
+    "mutual TLS: this driver's certificate, signed by the CA (PEM)")(
+    "tls-key", po::value(&cfg.tls_key),
+    "mutual TLS: the key of that certificate (PEM)")(
     "log-level", po::value(&cfg.log_level),
     "trace, debug, info, warning, error or off")(
     "libraries", po::value(&libraries)->implicit_value(""),
@@ -175,7 +181,10 @@ config parse_config(int argc, const char* const* argv) {
   try {
     po::store(po::command_line_parser(args).options(desc).run(), vm);
     for (auto [name, var] : {std::pair{"address", "CARAWAY_ADDRESS"},
-                             std::pair{"libraries", "CARAWAY_LIBRARIES"}}) {
+                             std::pair{"libraries", "CARAWAY_LIBRARIES"},
+                             std::pair{"tls-ca", "CARAWAY_TLS_CA"},
+                             std::pair{"tls-cert", "CARAWAY_TLS_CERT"},
+                             std::pair{"tls-key", "CARAWAY_TLS_KEY"}}) {
       if (vm.count(name) > 0)
         continue;
       if (auto env = std::getenv(var); env && *env) {

@@ -8,6 +8,7 @@
 
 #include "caraway/error.hpp"
 #include "caraway/node/object_store.hpp"
+#include "caraway/runtime/connect.hpp"
 #include "caraway/runtime/io_thread.hpp"
 #include "caraway/wire/address.hpp"
 #include "caraway/wire/bridge.hpp"
@@ -61,6 +62,7 @@ void make_system(process& p, const config& cfg, bool networked,
     p.caf_cfg->set(
       "middleman.connection-timeout",
       caf::timespan{std::chrono::milliseconds(timing.heartbeat_timeout_ms)});
+    configure_tls(*p.caf_cfg, cfg);
   }
   apply_caf_options(*p.caf_cfg, cfg.caf);
   wire::add_message_types(*p.caf_cfg);

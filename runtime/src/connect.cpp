@@ -3,6 +3,8 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "dial.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <thread>
@@ -69,7 +71,10 @@ std::string check_greeting(const std::string& host, uint16_t port,
     size_t got = 0;
     while (got < sizeof(buf)) {
       if (!wait_for(POLLIN)) {
-        why = "no greeting within " + std::to_string(timeout.count()) + " ms";
+        // A TLS port waits for the client to speak first.
+        why = "no greeting within " + std::to_string(timeout.count())
+              + " ms (if the cluster uses TLS, this process needs its "
+                "files: tls-ca, tls-cert and tls-key)";
         break;
       }
       auto n = ::recv(fd, buf + got, sizeof(buf) - got, 0);
@@ -100,7 +105,10 @@ caf::expected<Handle> connect_once(caf::actor_system& sys,
   auto where = host + ":" + std::to_string(port);
   caf::expected<Handle> result{caf::sec::cannot_connect_to_node};
   auto started = std::chrono::steady_clock::now();
-  auto why = check_greeting(host, port, timeout);
+  // A TLS peer speaks only after the client's hello; the handshake itself
+  // tells whether it is one of the cluster's.
+  auto tls = sys.has_openssl_manager();
+  auto why = tls ? std::string{} : check_greeting(host, port, timeout);
   if (!why.empty())
     // Another protocol will not turn into caraway: not worth a retry.
     return caf::make_error(why == other_protocol
@@ -114,14 +122,23 @@ caf::expected<Handle> connect_once(caf::actor_system& sys,
   // remote_actor() has no timeout; asking the middleman actor does.
   caf::scoped_actor self{sys};
   self
-    ->request(sys.middleman().actor_handle(), timeout,
-              caf::connect_atom::value, host, port)
+    ->request(core::dialer(sys), timeout, caf::connect_atom::value, host, port)
     .receive(
       [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
           const std::set<std::string>& ifs) {
         result = as(where, std::move(ptr), ifs);
       },
       [&](caf::error& err) {
+        // Under TLS, a peer that hangs up in the handshake refused this
+        // process' certificate (or is not TLS): a retry will not help.
+        if (tls && err == caf::sec::disconnect_during_handshake) {
+          result = caf::make_error(
+            caf::sec::unexpected_actor_messaging_interface,
+            std::string{"cannot reach "} + what + " at " + where
+              + ": the TLS handshake failed (is this process' certificate "
+                "signed by the cluster's CA, and is the peer a TLS node?)");
+          return;
+        }
         result = caf::make_error(caf::sec::cannot_connect_to_node,
                                  std::string{"cannot reach "} + what + " at "
                                    + where + ": " + sys.render(err));

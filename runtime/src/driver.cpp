@@ -18,6 +18,7 @@
 #include "caraway/runtime/libraries.hpp"
 #include "gcs_client.hpp"
 #include "process.hpp"
+#include "tls.hpp"
 
 namespace caraway::runtime {
 
@@ -28,6 +29,9 @@ void connect_head(process& p, const std::string& address, uint32_t timeout_ms,
   std::string why;
   if (!wire::split_address(address, host, port, why))
     throw invalid_argument_error("invalid head address: " + why);
+  require_tls_off_loopback(p.sys->has_openssl_manager(), host,
+                           "connect to the head at " + address,
+                           driver ? driver_tls_options : daemon_tls_options);
   auto gcs = connect_gcs(*p.sys, host, port,
                          std::chrono::milliseconds(timeout_ms),
                          /*retry=*/true);

@@ -9,6 +9,7 @@
 #include "caraway/log.hpp"
 #include "caraway/runtime/connect.hpp"
 #include "caraway/wire/errc.hpp"
+#include "dial.hpp"
 
 namespace caraway::runtime {
 
@@ -199,7 +200,7 @@ void try_connect(self_ptr self) {
   auto& sys = self->system();
   st.connecting = true;
   self
-    ->request(sys.middleman().actor_handle(),
+    ->request(core::dialer(sys),
               std::min(left, std::chrono::milliseconds(2000)),
               caf::connect_atom::value, st.cfg.host, st.cfg.port)
     .then(

@@ -18,6 +18,7 @@
 #include "caraway/wire/address.hpp"
 #include "process.hpp"
 #include "runner.hpp"
+#include "tls.hpp"
 
 namespace caraway::runtime {
 
@@ -145,6 +146,9 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
     opts.binary = worker_binary(*daemon);
     opts.node_id = wire::to_string(info.id);
     opts.log_level = cfg.log_level;
+    opts.tls_ca = cfg.tls_ca;
+    opts.tls_cert = cfg.tls_cert;
+    opts.tls_key = cfg.tls_key;
     opts.session_dir = session_dir(*daemon, info.id);
     opts.node_libraries = daemon->libraries;
     // Workers use the node's store, in shared memory.
@@ -181,10 +185,8 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
     // each node at its own address. With address reuse, a daemon restarted
     // on the same port listens at once, not after TIME_WAIT.
     auto published = daemon->head
-                       ? sys.middleman().publish(p.gcs, daemon->port,
-                                                 daemon->host.c_str(), true)
-                       : sys.middleman().publish(p.raylet, daemon->port,
-                                                 daemon->host.c_str(), true);
+                       ? listen(sys, p.gcs, daemon->port, daemon->host)
+                       : listen(sys, p.raylet, daemon->port, daemon->host);
     if (!published)
       throw error("cannot listen on " + daemon->host + ":"
                   + std::to_string(daemon->port) + ": "
@@ -192,7 +194,7 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
     info.address = daemon->host + ":" + std::to_string(*published);
     if (processes) {
       // Worker processes reach their raylet on loopback only.
-      auto local = sys.middleman().publish(p.raylet, 0, "127.0.0.1", true);
+      auto local = listen(sys, p.raylet, 0, "127.0.0.1");
       if (!local)
         throw error("cannot listen for worker processes on 127.0.0.1: "
                     + render(sys, local.error()));
@@ -230,6 +232,8 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
 std::unique_ptr<process> start_daemon(const config& cfg,
                                       const node_options& opts,
                                       node_started& started) {
+  require_tls_off_loopback(tls_enabled(cfg), opts.host,
+                           "listen on " + opts.host, daemon_tls_options);
   return start_process([&](process& p) {
     make_system(p, cfg, /*networked=*/true, opts);
     make_owner_core(p, cfg, cfg.get_spin_us, cfg.task_events,

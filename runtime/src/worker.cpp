@@ -19,6 +19,7 @@
 #include "output_forwarder.hpp"
 #include "process.hpp"
 #include "runner.hpp"
+#include "tls.hpp"
 
 namespace caraway::runtime {
 
@@ -118,8 +119,7 @@ std::unique_ptr<process> start_worker_process(const config& cfg,
     // going through the node (what is published matters not: the
     // connection does).
     auto listen_host = node::local_address_towards(head_host);
-    auto published = p.sys->middleman().publish(p.owner, 0, listen_host.c_str(),
-                                                true);
+    auto published = listen(*p.sys, p.owner, 0, listen_host);
     if (!published)
       throw error("cannot listen on " + listen_host + ": "
                   + render(*p.sys, published.error()));

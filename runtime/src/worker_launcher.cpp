@@ -46,6 +46,9 @@ int32_t worker_launcher::start(uint64_t job,
     std::to_string(job), "--token",  std::to_string(token), "--log-level",
     opts_.log_level,     "--store",  opts_.store_socket,    "--data-address",
     opts_.data_address};
+  if (!opts_.tls_ca.empty())
+    args.insert(args.end(), {"--tls-ca", opts_.tls_ca, "--tls-cert",
+                             opts_.tls_cert, "--tls-key", opts_.tls_key});
   // A job that announced no libraries runs the node's.
   for (auto& lib : libraries.empty() ? opts_.node_libraries : libraries) {
     args.emplace_back("--library");

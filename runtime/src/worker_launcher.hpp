@@ -26,6 +26,10 @@ public:
     std::string head_address;
     std::string node_id;
     std::string log_level = "info";
+    /// The node's TLS files, if it uses TLS: its workers use them too.
+    std::string tls_ca;
+    std::string tls_cert;
+    std::string tls_key;
     /// The Unix socket of the node's object store and host:port of its
     /// data server.
     std::string store_socket;

@@ -79,6 +79,14 @@ struct config {
   uint32_t lease_linger_ms = 5;
   /// Lease requests an owner has in flight per task shape, at most.
   uint32_t max_lease_requests = 10;
+  /// Mutual TLS on every connection to and from the cluster: the cluster
+  /// CA's certificate, and this process' certificate and key, PEM files
+  /// such as `caraway tls init DIR` makes (DIR/ca.pem, DIR/client.pem,
+  /// DIR/client.key). All three or none; peers are accepted only with a
+  /// certificate the CA signed.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
   /// trace, debug, info, warning, error or off.
   std::string log_level = "warning";
   /// CAF options as key = value, e.g. {"scheduler.max-threads", "4"}.

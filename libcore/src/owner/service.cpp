@@ -8,6 +8,7 @@
 #include "caraway/log.hpp"
 #include "caraway/wire/address.hpp"
 #include "caraway/wire/errc.hpp"
+#include "dial.hpp"
 #include "owner/core_worker.hpp"
 
 namespace caraway::owner {
@@ -34,8 +35,8 @@ void dial_address(self_ptr self, core_worker* core, const std::string& address,
     return;
   auto timeout = std::chrono::milliseconds(core->cfg().connect_timeout_ms);
   self
-    ->request(self->system().middleman().actor_handle(), timeout,
-              caf::connect_atom::value, std::move(host), port)
+    ->request(core::dialer(self->system()), timeout, caf::connect_atom::value,
+              std::move(host), port)
     .then(
       [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
           const std::set<std::string>& ifs) {

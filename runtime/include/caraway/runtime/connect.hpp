@@ -7,10 +7,23 @@
 
 #include <caf/fwd.hpp>
 
+#include "caraway/config.hpp"
 #include "caraway/wire/address.hpp"
 #include "caraway/wire/interfaces.hpp"
 
 namespace caraway::runtime {
+
+/// Turns on mutual TLS in `sys_cfg` (which must load the middleman) when
+/// `cfg` names TLS files: every connection the actor system makes or
+/// accepts then shows this process' certificate and accepts only peers
+/// whose certificate the CA signed. Returns whether it did; throws
+/// `invalid_argument_error` when the files are incomplete, unreadable or do
+/// not fit together.
+bool configure_tls(caf::actor_system_config& sys_cfg, const config& cfg);
+
+/// Whether `host` (a name or an address, without port) is this machine's
+/// loopback: a name only if all its addresses are.
+bool is_loopback(const std::string& host);
 
 /// Connects to the gcs a head publishes at host:port. Never hangs: gives up
 /// after `timeout`. Fails with a message naming the address when nothing

@@ -1,0 +1,48 @@
+#pragma once
+
+// Mutual TLS on the cluster's connections (CAF's openssl module): which
+// processes use it, and listening with it.
+
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/publish.hpp>
+
+#include "caraway/config.hpp"
+#include "caraway/runtime/connect.hpp"
+
+namespace caraway::runtime {
+
+/// Whether `cfg` turns TLS on. Throws `invalid_argument_error` when only
+/// some of its three files are given, one cannot be read, or the
+/// certificate is not signed by the CA or not valid now.
+bool tls_enabled(const config& cfg);
+
+
+/// Throws `invalid_argument_error` when `host` is not loopback and `tls`
+/// is off: `what` says what the process was to do there, e.g. "listen on
+/// 10.0.0.5", and `options` how TLS files are given to it.
+void require_tls_off_loopback(bool tls, const std::string& host,
+                              const std::string& what,
+                              const std::string& options);
+
+/// How a daemon and a driver are given their TLS files.
+constexpr const char* daemon_tls_options = "--tls-ca, --tls-cert and --tls-key";
+constexpr const char* driver_tls_options
+  = "--caraway-tls-ca, --caraway-tls-cert and --caraway-tls-key";
+
+/// Publishes `handle` on host:port (0: any free port), with TLS when this
+/// process has its TLS module loaded; returns the port.
+template <class Handle>
+caf::expected<uint16_t> listen(caf::actor_system& sys, const Handle& handle,
+                               uint16_t port, const std::string& host) {
+  // Address reuse: a process restarted on the same port listens at once,
+  // not after TIME_WAIT.
+  if (sys.has_openssl_manager())
+    return caf::openssl::publish(handle, port, host.c_str(), true);
+  return sys.middleman().publish(handle, port, host.c_str(), true);
+}
+
+} // namespace caraway::runtime
