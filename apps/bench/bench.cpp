@@ -63,6 +63,9 @@ struct options {
   int cluster_nodes = 0;
   /// With --cluster: the nodes' --worker-mode.
   std::string worker_mode = "threads";
+  /// With --cluster: mutual TLS between the nodes and the bench (off, on
+  /// or both).
+  std::string tls = "off";
 
   /// Tasks run in other processes than the driver.
   bool remote() const {
@@ -76,7 +79,8 @@ void usage() {
        "         [--only baseline|tasks|actors|objects|groups|fib|queue|\n"
        "                 scaling]\n"
        "         [--address HOST:PORT | --cluster 1|2|3\n"
-       "          [--worker-mode threads|processes|both]]\n"
+       "          [--worker-mode threads|processes|both]\n"
+       "          [--tls off|on|both]]\n"
        "         [--caraway-...]\n"
        "  --address: drive the running cluster with this head\n"
        "  --cluster: start 1 or 2 local caraway-node daemons, drive\n"
@@ -84,7 +88,11 @@ void usage() {
        "  --worker-mode: where those nodes run tasks (default:\n"
        "             threads); both: every group on threads, then\n"
        "             again on processes (metrics <name>_processes),\n"
-       "             with each one's ratio to the threads' figure\n";
+       "             with each one's ratio to the threads' figure\n"
+       "  --tls: whether those nodes and the bench use mutual TLS\n"
+       "             (certificates made for the run); both: every pass\n"
+       "             without, then with (metrics <name>_tls, and each\n"
+       "             one's ratio to the figure without)\n";
 }
 
 // Parses the bench's own flags and skips the `--caraway-...` ones (and their
@@ -137,6 +145,12 @@ options parse_flags(int argc, char** argv) {
           && opts.worker_mode != "both")
         throw std::invalid_argument(
           "--worker-mode is threads, processes or both");
+    } else if (arg == "--tls") {
+      if (i + 1 >= argc)
+        throw std::invalid_argument(arg + " needs a value");
+      opts.tls = argv[++i];
+      if (opts.tls != "off" && opts.tls != "on" && opts.tls != "both")
+        throw std::invalid_argument("--tls is off, on or both");
     } else if (arg == "--help" || arg == "-h") {
       usage();
       std::exit(EXIT_SUCCESS);
@@ -174,6 +188,8 @@ options parse_flags(int argc, char** argv) {
   if (opts.worker_mode != "threads" && opts.cluster_nodes == 0)
     throw std::invalid_argument("--worker-mode is for the nodes --cluster "
                                 "starts");
+  if (opts.tls != "off" && opts.cluster_nodes == 0)
+    throw std::invalid_argument("--tls is for the nodes --cluster starts");
   return opts;
 }
 
@@ -671,16 +687,23 @@ int main(int argc, char** argv) {
     std::vector<std::string> modes{opts.worker_mode};
     if (opts.worker_mode == "both")
       modes = {"threads", "processes"};
-    for (auto& mode : modes) {
+    // Passes: each worker mode, without TLS and then with it as asked.
+    std::vector<std::pair<std::string, bool>> passes;
+    for (auto& mode : modes)
+      for (bool tls : {false, true})
+        if (opts.tls == "both" || (opts.tls == "on") == tls)
+          passes.emplace_back(mode, tls);
+    for (auto& [mode, tls] : passes) {
       if (cfg.only == "baseline")
         break;
-      if (mode != modes.front())
-        out.suffix("_" + mode);
+      out.suffix((mode != modes.front() ? "_" + mode : std::string{})
+                 + (tls && opts.tls == "both" ? "_tls" : ""));
       auto caraway_cfg = caraway::parse_config(argc, argv);
       if (opts.cluster_nodes > 0) {
         cluster = std::make_unique<local_cluster>(
-          opts.cluster_nodes, cluster_files::next_to(self_exe()), mode);
+          opts.cluster_nodes, cluster_files::next_to(self_exe()), mode, tls);
         caraway_cfg.address = cluster->address();
+        cluster->use_tls(caraway_cfg);
       } else {
         caraway_cfg.address = opts.address;
       }
@@ -725,6 +748,10 @@ int main(int argc, char** argv) {
     print_ratios(out, cfg.fib_n, opts.remote());
     if (modes.size() > 1)
       out.compare_passes("_processes", "threads");
+    // Each TLS figure against the same pass without (x_processes_tls
+    // against x_processes).
+    if (opts.tls == "both")
+      out.compare_passes("_tls", "plain");
     std::cerr << "caraway-bench took " << seconds_since(start) << " s\n";
   } catch (const std::exception& e) {
     std::cerr << "caraway-bench: " << e.what() << '\n';

@@ -41,11 +41,22 @@ cluster_files cluster_files::next_to(const std::string& exe) {
 }
 
 local_cluster::local_cluster(int nodes, const cluster_files& files,
-                             const std::string& worker_mode) {
+                             const std::string& worker_mode, bool tls) {
   if (nodes < 1 || nodes > 3)
     throw std::invalid_argument("a local cluster has 1 to 3 nodes");
   std::vector<std::string> common{"--libraries", files.library, "--worker-mode",
                                   worker_mode};
+  if (tls) {
+    tls_dir_ = dir_.path() + "/tls";
+    child_process init{{files.cli, "tls", "init", tls_dir_},
+                       dir_.path() + "/tls-init.out",
+                       dir_.path() + "/tls-init.err"};
+    if (!init.wait_exit(start_timeout) || !init.clean_exit())
+      throw std::runtime_error("caraway tls init failed:" + init.err_tail());
+    common.insert(common.end(), {"--tls-ca", tls_dir_ + "/ca.pem", "--tls-cert",
+                                 tls_dir_ + "/node.pem", "--tls-key",
+                                 tls_dir_ + "/node.key"});
+  }
   auto with = [&](std::vector<std::string> args) {
     args.insert(args.end(), common.begin(), common.end());
     return args;
@@ -60,6 +71,14 @@ local_cluster::local_cluster(int nodes, const cluster_files& files,
     start_node(with({files.node, "--role", "worker", "--head-address", address_,
                      "--num-cpus", "2"}),
                "worker2");
+}
+
+void local_cluster::use_tls(caraway::config& cfg) const {
+  if (tls_dir_.empty())
+    return;
+  cfg.tls_ca = tls_dir_ + "/ca.pem";
+  cfg.tls_cert = tls_dir_ + "/client.pem";
+  cfg.tls_key = tls_dir_ + "/client.key";
 }
 
 local_cluster::~local_cluster() {

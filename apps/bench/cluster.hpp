@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "caraway/config.hpp"
 #include "process.hpp"
 
 namespace bench {
@@ -28,12 +29,18 @@ struct cluster_files {
 /// listen on ports the kernel picks, so runs side by side never collide.
 class local_cluster {
 public:
-  /// `worker_mode`: the nodes' --worker-mode.
+  /// `worker_mode`: the nodes' --worker-mode. With `tls`, the nodes use
+  /// mutual TLS with certificates made for this cluster (`caraway tls
+  /// init`).
   local_cluster(int nodes, const cluster_files& files,
-                const std::string& worker_mode = "threads");
+                const std::string& worker_mode = "threads", bool tls = false);
   ~local_cluster();
   local_cluster(const local_cluster&) = delete;
   local_cluster& operator=(const local_cluster&) = delete;
+
+  /// Gives a driver's config this cluster's client certificate, if it uses
+  /// TLS.
+  void use_tls(caraway::config& cfg) const;
 
   /// host:port of the head, for drivers.
   const std::string& address() const {
@@ -61,6 +68,8 @@ private:
   temp_dir dir_;
   std::vector<std::unique_ptr<child_process>> nodes_;
   std::string address_;
+  // The TLS files' directory, if the cluster uses TLS.
+  std::string tls_dir_;
   std::vector<std::string> node_ids_;
 };
 

@@ -52,6 +52,18 @@ void dial_address(self_ptr self, core_worker* core, const std::string& address,
       });
 }
 
+// Whether this process connects to worker processes directly: a driver
+// does; a worker process leaves its messages to other workers on the path
+// through its node (which it dies with anyway). Connections opened between
+// worker processes that already reach each other through their nodes
+// sometimes never finished CAF's handshake, and what was sent meanwhile was
+// lost: nested tasks hung in 4 of 11 runs of fib(20) on three nodes (none
+// in 10 without), and a task calling an actor in another worker process
+// once waited forever.
+bool dials_workers(core_worker* core) {
+  return core->node_id().empty();
+}
+
 // Connects to a node directly; a worker node publishes its raylet (the head
 // its gcs).
 void dial(self_ptr self, core_worker* core, const wire::node_info& info) {
@@ -232,13 +244,8 @@ void run(self_ptr self, core_worker* core, task_submitter::actions& acts) {
         [=](wire::executor_actor& exec, uint64_t lease, wire::unique_id& node,
             std::string& address) {
           // A worker process: a driver's batches and results go direct from
-          // now on. A worker process leaves them on the path through its
-          // node (which it dies with anyway): connections opened between
-          // worker processes that already reach each other through their
-          // node sometimes never finished CAF's handshake, and the results
-          // sent meanwhile were lost (nested tasks hung in 4 of 11 runs of
-          // fib(20) on three nodes, in none of 10 without).
-          if (core->node_id().empty())
+          // now on (see dials_workers).
+          if (dials_workers(core))
             dial_address(self, core, address,
                          [](caf::strong_actor_ptr,
                             const std::set<std::string>&) {});
@@ -345,8 +352,9 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
         lease_free(self, core, lease);
     },
     [=](wire::update_atom, const wire::actor_info& info) {
-      // An actor in a worker process: its calls go there directly.
-      if (info.state == wire::actor_state::alive)
+      // An actor in a worker process: a driver's calls go there directly
+      // (see dials_workers).
+      if (info.state == wire::actor_state::alive && dials_workers(core))
         dial_address(self, core, info.address,
                      [](caf::strong_actor_ptr, const std::set<std::string>&) {
                      });
