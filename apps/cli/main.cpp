@@ -687,17 +687,13 @@ int main(int argc, char** argv) {
   caf_cfg.set("middleman.heartbeat-interval",
               caf::timespan{std::chrono::milliseconds(500)});
   caf_cfg.load<caf::io::middleman>();
-  bool tls = false;
   try {
-    tls = runtime::configure_tls(caf_cfg, cfg.tls);
+    auto tls = runtime::configure_tls(caf_cfg, cfg.tls);
+    runtime::require_tls_off_loopback(tls, cfg.host,
+                                      "reach the head at " + cfg.address,
+                                      runtime::driver_tls_options);
   } catch (const caraway::invalid_argument_error& err) {
     std::cerr << "caraway: " << err.what() << '\n';
-    return exit_usage;
-  }
-  if (!tls && !runtime::is_loopback(cfg.host)) {
-    std::cerr << "caraway: refusing to reach the head at " << cfg.address
-              << " without TLS: give --caraway-tls-ca, --caraway-tls-cert "
-                 "and --caraway-tls-key\n";
     return exit_usage;
   }
   wire::add_message_types(caf_cfg);

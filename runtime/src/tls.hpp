@@ -20,19 +20,6 @@ namespace caraway::runtime {
 /// certificate is not signed by the CA or not valid now.
 bool tls_enabled(const config& cfg);
 
-
-/// Throws `invalid_argument_error` when `host` is not loopback and `tls`
-/// is off: `what` says what the process was to do there, e.g. "listen on
-/// 10.0.0.5", and `options` how TLS files are given to it.
-void require_tls_off_loopback(bool tls, const std::string& host,
-                              const std::string& what,
-                              const std::string& options);
-
-/// How a daemon and a driver are given their TLS files.
-constexpr const char* daemon_tls_options = "--tls-ca, --tls-cert and --tls-key";
-constexpr const char* driver_tls_options
-  = "--caraway-tls-ca, --caraway-tls-cert and --caraway-tls-key";
-
 /// Publishes `handle` on host:port (0: any free port), with TLS when this
 /// process has its TLS module loaded; returns the port.
 template <class Handle>

@@ -25,6 +25,18 @@ bool configure_tls(caf::actor_system_config& sys_cfg, const config& cfg);
 /// loopback: a name only if all its addresses are.
 bool is_loopback(const std::string& host);
 
+/// Throws `invalid_argument_error` when `host` is not loopback and `tls`
+/// is off: `what` says what the process was to do there, e.g. "listen on
+/// 10.0.0.5", and `options` how TLS files are given to it.
+void require_tls_off_loopback(bool tls, const std::string& host,
+                              const std::string& what,
+                              const std::string& options);
+
+/// How a daemon and a driver are given their TLS files.
+constexpr const char* daemon_tls_options = "--tls-ca, --tls-cert and --tls-key";
+constexpr const char* driver_tls_options
+  = "--caraway-tls-ca, --caraway-tls-cert and --caraway-tls-key";
+
 /// Connects to the gcs a head publishes at host:port. Never hangs: gives up
 /// after `timeout`. Fails with a message naming the address when nothing
 /// listens there, when the peer does not speak CAF, or when it publishes
