@@ -1,14 +1,16 @@
 # caraway_add_cluster_test(<name> COMMAND <args...> [TIMEOUT <s>]
-#                          [PASS_REGULAR_EXPRESSION <regex>] [ONE_MODE])
+#                          [PASS_REGULAR_EXPRESSION <regex>] [ONE_MODE]
+#                          [TLS])
 #
 # A test of real daemons on 127.0.0.1, registered as cluster.<name> with the
 # nodes' default worker mode (processes) and, unless ONE_MODE, once more as
 # cluster.threads.<name> with tasks on the daemons' threads: the suite
-# passes in both modes. The scripts read CARAWAY_TEST_WORKER_MODE (lib.sh).
+# passes in both modes. With TLS, also as cluster.tls.<name> on mutual TLS.
+# The scripts read CARAWAY_TEST_WORKER_MODE and CARAWAY_TEST_TLS (lib.sh).
 # One cluster test runs at a time: each starts several daemons on a small
 # core budget, and their deadlines assume the machine is not flooded.
 function(caraway_add_cluster_test name)
-  cmake_parse_arguments(ARG "ONE_MODE" "TIMEOUT;PASS_REGULAR_EXPRESSION"
+  cmake_parse_arguments(ARG "ONE_MODE;TLS" "TIMEOUT;PASS_REGULAR_EXPRESSION"
                         "COMMAND" ${ARGN})
   if(NOT ARG_COMMAND)
     message(FATAL_ERROR "caraway_add_cluster_test(${name}) needs COMMAND")
@@ -19,6 +21,9 @@ function(caraway_add_cluster_test name)
   set(variants "cluster.${name}")
   if(NOT ARG_ONE_MODE)
     list(APPEND variants "cluster.threads.${name}")
+  endif()
+  if(ARG_TLS)
+    list(APPEND variants "cluster.tls.${name}")
   endif()
   foreach(test IN LISTS variants)
     add_test(NAME ${test} COMMAND ${ARG_COMMAND})
@@ -34,5 +39,9 @@ function(caraway_add_cluster_test name)
   if(NOT ARG_ONE_MODE)
     set_tests_properties(cluster.threads.${name} PROPERTIES
                          ENVIRONMENT CARAWAY_TEST_WORKER_MODE=threads)
+  endif()
+  if(ARG_TLS)
+    set_tests_properties(cluster.tls.${name} PROPERTIES
+                         ENVIRONMENT CARAWAY_TEST_TLS=1)
   endif()
 endfunction()

@@ -14,6 +14,7 @@
 #include "caraway/wire/bridge.hpp"
 #include "owner/service.hpp"
 #include "process.hpp"
+#include "tls.hpp"
 
 namespace caraway::runtime {
 
@@ -104,9 +105,26 @@ void spawn_owner(process& p, const config& cfg, std::string own_address) {
     p.owner = sys.spawn(owner::service, p.core.get(), std::move(own_address));
 }
 
+namespace {
+
+// The data path's TLS context: the same files as the control connections.
+node::data::tls_context_ptr data_tls(const config& cfg) {
+  if (!tls_enabled(cfg))
+    return nullptr;
+  std::string why;
+  auto ctx = node::data::make_tls_context(cfg.tls_ca, cfg.tls_cert, cfg.tls_key,
+                                          why);
+  if (!ctx)
+    throw invalid_argument_error("TLS on the object data path: " + why);
+  return ctx;
+}
+
+} // namespace
+
 void start_data_path(process& p, const config& cfg, const std::string& host,
                      uint16_t port, const std::string& peer) {
   node::data_server::options opts;
+  opts.tls = data_tls(cfg);
   opts.peer = peer;
   opts.host = host.empty() ? node::local_address_towards(peer) : host;
   opts.port = port;
@@ -122,6 +140,7 @@ void start_data_path(process& p, const config& cfg, const std::string& host,
 void start_puller(process& p, const config& cfg) {
   node::object_puller::options pull_opts;
   pull_opts.timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
+  pull_opts.tls = p.data ? p.data->tls() : data_tls(cfg);
   p.puller = std::make_shared<node::object_puller>(p.store, pull_opts);
 }
 

@@ -48,6 +48,24 @@ EOF
   chmod +x "$work/caraway-node"
   node=$work/caraway-node
 fi
+# CARAWAY_TEST_TLS=1: the cluster runs on mutual TLS with files from
+# `caraway tls init`. Daemons get the node's unless the test gives TLS
+# options itself; drivers and the caraway tool get the client's through
+# CARAWAY_TLS_*.
+if [[ -n ${CARAWAY_TEST_TLS:-} ]]; then
+  "$cli" tls init "$work/pki" >/dev/null
+  export CARAWAY_TLS_CA=$work/pki/ca.pem
+  export CARAWAY_TLS_CERT=$work/pki/client.pem
+  export CARAWAY_TLS_KEY=$work/pki/client.key
+  cat >"$work/caraway-node-tls" <<EOF
+#!/usr/bin/env bash
+for arg; do [[ \$arg == --tls-* ]] && exec "$node" "\$@"; done
+exec "$node" --tls-ca "$work/pki/ca.pem" --tls-cert "$work/pki/node.pem" \\
+  --tls-key "$work/pki/node.key" "\$@"
+EOF
+  chmod +x "$work/caraway-node-tls"
+  node=$work/caraway-node-tls
+fi
 pids=()       # every process started, in order
 reaped=" "    # those already waited for: their ids may be reused
 used_ports=" "

@@ -11,6 +11,11 @@
 //     Connects, sends that many random bytes, ends its side and waits (up to
 //     10 s) for the peer to close: once it has, the peer has read them all.
 //     Prints "peer closed" or "peer kept the connection open".
+//   caraway-test-tcp request <host> <port>
+//     Asks a data port in plaintext for an object no node has, as the
+//     object data path does without TLS, and waits (up to 10 s) for the
+//     9-byte answer. Prints "answered status <n>" or "peer closed without
+//     answering".
 
 #include <cerrno>
 #include <csignal>
@@ -43,7 +48,8 @@ int fail(const std::string& what) {
 
 int usage() {
   std::fputs("usage: caraway-test-tcp listen <port> [<bytes>]\n"
-             "       caraway-test-tcp garbage <host> <port> <bytes>\n",
+             "       caraway-test-tcp garbage <host> <port> <bytes>\n"
+             "       caraway-test-tcp request <host> <port>\n",
              stderr);
   return 2;
 }
@@ -142,19 +148,32 @@ int listen_forever(unsigned long port, unsigned long greeting) {
   return 0;
 }
 
-int send_garbage(const char* host, unsigned long port, unsigned long bytes) {
-  std::signal(SIGPIPE, SIG_IGN);
+// A connected socket to a loopback host:port, or -1 (after saying why).
+int dial(const char* host, unsigned long port) {
   sockaddr_in addr;
   if (!make_address(host, port, addr)) {
     std::fprintf(stderr, "caraway-test-tcp: '%s' is not a loopback address\n",
                  host);
-    return 2;
+    return -1;
   }
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) {
+    fail("socket");
+    return -1;
+  }
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    fail("connect to port " + std::to_string(port));
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int send_garbage(const char* host, unsigned long port, unsigned long bytes) {
+  std::signal(SIGPIPE, SIG_IGN);
+  int fd = dial(host, port);
   if (fd < 0)
-    return fail("socket");
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
-    return fail("connect to port " + std::to_string(port));
+    return 1;
   auto sent = write_all(fd, random_bytes(bytes));
   shutdown(fd, SHUT_WR);
   bool closed = false;
@@ -169,6 +188,39 @@ int send_garbage(const char* host, unsigned long port, unsigned long bytes) {
   close(fd);
   std::printf("sent %zu of %lu bytes\n%s\n", sent, bytes,
               closed ? "peer closed" : "peer kept the connection open");
+  return 0;
+}
+
+int send_request(const char* host, unsigned long port) {
+  std::signal(SIGPIPE, SIG_IGN);
+  int fd = dial(host, port);
+  if (fd < 0)
+    return 1;
+  // "CWO1", then an object id of 16 bytes: zero, which no object has.
+  std::vector<unsigned char> request(20, 0);
+  std::memcpy(request.data(), "CWO1", 4);
+  write_all(fd, request);
+  unsigned char answer[9];
+  size_t got = 0;
+  pollfd pfd{fd, POLLIN, 0};
+  bool closed = false;
+  for (int waited_ms = 0; !closed && got < sizeof(answer) && waited_ms < 10000;
+       waited_ms += 100) {
+    if (poll(&pfd, 1, 100) <= 0)
+      continue;
+    auto n = read(fd, answer + got, sizeof(answer) - got);
+    if (n > 0)
+      got += static_cast<size_t>(n);
+    else
+      closed = n == 0 || errno != EINTR;
+  }
+  close(fd);
+  if (got == sizeof(answer))
+    std::printf("answered status %u\n", static_cast<unsigned>(answer[0]));
+  else if (closed)
+    std::printf("peer closed without answering\n");
+  else
+    std::printf("no answer within 10 s\n");
   return 0;
 }
 
@@ -188,6 +240,11 @@ int main(int argc, char** argv) {
         || !parse_number(argv[4], 1ul << 30, bytes))
       return usage();
     return send_garbage(argv[2], port, bytes);
+  }
+  if (argc == 4 && std::strcmp(argv[1], "request") == 0) {
+    if (!parse_number(argv[3], 65535, port) || port == 0)
+      return usage();
+    return send_request(argv[2], port);
   }
   return usage();
 }

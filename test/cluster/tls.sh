@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A cluster on mutual TLS, with certificates from `caraway tls init`: nodes,
 # workers, drivers and the CLI all show one the cluster's CA signed. A node
-# of another CA, a driver without TLS and a daemon asked to listen beyond
-# loopback without TLS are refused, and the cluster serves on after each.
+# of another CA, a driver without TLS, a plaintext request on a data port
+# and a daemon asked to listen beyond loopback without TLS are refused, and
+# the cluster serves on after each.
 #
 #   tls.sh <bin dir> <cluster app> <its task library>
 set -euo pipefail
@@ -25,9 +26,11 @@ export CARAWAY_TLS_KEY=$work/tls/client.key
 
 # Heartbeats every 200 ms: a link that TLS would drop shows within seconds.
 pick_port
+data_port=$free
+pick_port
 address=127.0.0.1:$free
-start head "$node" --port "$free" --num-cpus 2 --libraries "$library" \
-  "${node_tls[@]}" "${timing[@]}"
+start head "$node" --port "$free" --data-port "$data_port" --num-cpus 2 \
+  --libraries "$library" "${node_tls[@]}" "${timing[@]}"
 head=$last_pid
 wait_listening head "$head"
 start worker_ssd "$node" --role worker --head-address "$address" \
@@ -71,6 +74,28 @@ run other_ca 30 env CARAWAY_TLS_CA="$work/rogue/ca.pem" \
 grep -q "TLS handshake failed" "$work/other_ca.err" \
   || fail "unclear error: $(cat "$work/other_ca.err")"
 echo "ok: a node and drivers without the cluster's certificates are refused"
+
+# The object data path is on TLS too: a plaintext request for an object is
+# closed unanswered. A plaintext node answers the same request, so the
+# probe can tell the two apart.
+run plain_pull 30 "$tcp" request 127.0.0.1 "$data_port"
+grep -qx "peer closed without answering" "$work/plain_pull.out" \
+  || fail "the TLS data port answered plaintext: $(cat "$work/plain_pull.out")"
+pick_port
+plain_data=$free
+pick_port
+start plain_head env -u CARAWAY_TLS_CA -u CARAWAY_TLS_CERT -u CARAWAY_TLS_KEY \
+  "$node" --port "$free" --data-port "$plain_data" --num-cpus 1
+plain_head=$last_pid
+wait_listening plain_head "$plain_head"
+run plain_answer 30 "$tcp" request 127.0.0.1 "$plain_data"
+grep -qx "answered status 1" "$work/plain_answer.out" \
+  || fail "a plaintext data port did not answer: $(cat "$work/plain_answer.out")"
+kill -TERM "$plain_head"
+expect_exit plain_head "$plain_head" 15 0
+grep -q "refusing a data connection: TLS handshake failed" "$work/head.err" \
+  || fail "the head did not log the refused data connection"
+echo "ok: the data port refuses plaintext"
 
 # Without TLS, a daemon listens on loopback only; incomplete TLS files are
 # a configuration error too.

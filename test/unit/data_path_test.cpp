@@ -36,6 +36,12 @@ bool same_bytes(const wire::buffer_ptr& x, const wire::buffer_ptr& y) {
          && std::memcmp(x->data(), y->data(), x->size()) == 0;
 }
 
+node::object_puller::options pull_options(std::chrono::milliseconds timeout) {
+  node::object_puller::options opts;
+  opts.timeout = timeout;
+  return opts;
+}
+
 // Two processes' worth of stores: `a` serves, `b` pulls.
 struct two_nodes {
   node::store_memory_ptr a = node::make_store_memory(64 * mib, 64 * mib);
@@ -45,7 +51,7 @@ struct two_nodes {
                              opts.chunk_bytes = 1 * mib; // several chunks
                              return opts;
                            }()};
-  node::object_puller puller{b, {std::chrono::milliseconds(2000)}};
+  node::object_puller puller{b, pull_options(std::chrono::milliseconds(2000))};
 };
 
 // A port nothing listens on.
@@ -121,7 +127,8 @@ TEST_CASE("a pull from a peer that never answers gives up at its deadline") {
   auto address = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
   auto store = node::make_store_memory(mib, mib);
   // Left alone it would wait 30 s for an answer.
-  node::object_puller puller{store, {std::chrono::milliseconds(30000)}};
+  node::object_puller puller{store,
+                             pull_options(std::chrono::milliseconds(30000))};
   std::string why;
   auto start = std::chrono::steady_clock::now();
   auto deadline = start + std::chrono::milliseconds(200);

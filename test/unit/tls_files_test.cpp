@@ -13,34 +13,14 @@
 
 #include "caraway/error.hpp"
 #include "caraway/runtime/tls_files.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 namespace tls = caraway::runtime::tls;
 
 namespace {
 
-// A fresh directory under the system's temporary one, removed at the end;
-// the certificates go into its subdirectory `tls`, made by init.
-struct temp_dir {
-  std::string path;
-  std::string tls;
-
-  temp_dir() {
-    auto tmpl
-      = (fs::temp_directory_path() / "caraway-tls-test.XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-    tls = path + "/tls";
-  }
-
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-
-  std::string file(const std::string& name) const {
-    return tls + "/" + name;
-  }
-};
+using caraway::test::temp_dir;
 
 unsigned mode_of(const std::string& path) {
   struct stat st;

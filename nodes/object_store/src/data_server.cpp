@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "caraway/log.hpp"
+#include "data_stream.hpp"
 #include "socket_io.hpp"
 
 namespace caraway::node {
@@ -74,10 +75,17 @@ void data_server::stop() {
 
 void data_server::serve(int fd) {
   data::set_timeouts(fd, opts_.idle_timeout);
+  data::stream conn{fd};
+  std::string why;
+  if (opts_.tls && !conn.secure(*opts_.tls, /*accepting=*/true, why)) {
+    ++refused_;
+    CARAWAY_LOG(warning, object_store) << "refusing a data connection: " << why;
+    return;
+  }
   char request[data::request_size];
   char header[data::response_header_size];
   for (;;) {
-    if (!data::recv_all(fd, request, sizeof(request)))
+    if (!conn.recv_all(request, sizeof(request)))
       return; // closed, idle too long, or stopping
     wire::object_id id;
     if (!data::decode_request(request, id)) {
@@ -89,7 +97,7 @@ void data_server::serve(int fd) {
     header[0] = static_cast<char>(buf ? data::status::ok
                                       : data::status::not_found);
     data::encode_u64(buf ? buf->size() : 0, header + 1);
-    if (!data::send_all(fd, header, sizeof(header)))
+    if (!conn.send_all(header, sizeof(header)))
       return;
     if (!buf)
       continue;
@@ -98,7 +106,7 @@ void data_server::serve(int fd) {
     auto data = buf->data();
     for (size_t off = 0; off < buf->size(); off += opts_.chunk_bytes) {
       auto len = std::min(opts_.chunk_bytes, buf->size() - off);
-      if (!data::send_all(fd, data + off, len))
+      if (!conn.send_all(data + off, len))
         return;
     }
     ++served_objects_;

@@ -5,12 +5,13 @@
 #include <algorithm>
 
 #include "caraway/wire/address.hpp"
+#include "data_stream.hpp"
 #include "socket_io.hpp"
 
 namespace caraway::node {
 
 object_puller::object_puller(store_memory_ptr store, options opts)
-  : store_(std::move(store)), opts_(opts) {
+  : store_(std::move(store)), opts_(std::move(opts)) {
   // nop
 }
 
@@ -91,12 +92,15 @@ wire::buffer_ptr object_puller::pull(const wire::object_id& id,
     }
   } guard{fd};
   data::set_timeouts(fd, timeout);
+  data::stream conn{fd};
+  if (opts_.tls && !conn.secure(*opts_.tls, /*accepting=*/false, reason))
+    return fail(reason);
   char request[data::request_size];
   data::encode_request(id, request);
   char header[data::response_header_size];
-  if (!data::send_all(fd, request, sizeof(request))
-      || !data::recv_all(fd, header, sizeof(header)))
-    return fail("no answer (" + data::last_error() + ")");
+  if (!conn.send_all(request, sizeof(request))
+      || !conn.recv_all(header, sizeof(header)))
+    return fail("no answer (" + conn.error() + ")");
   if (static_cast<data::status>(header[0]) != data::status::ok)
     return fail("the node no longer has it");
   auto size = data::decode_u64(header + 1);
@@ -108,8 +112,8 @@ wire::buffer_ptr object_puller::pull(const wire::object_id& id,
                 + std::to_string(st.capacity_bytes) + " in use)");
   }
   // Straight into the store's memory: no staging copy.
-  if (!data::recv_all(fd, buf->data(), size))
-    return fail("the transfer broke off (" + data::last_error() + ")");
+  if (!conn.recv_all(buf->data(), size))
+    return fail("the transfer broke off (" + conn.error() + ")");
   store_->seal(id, buf, /*primary=*/false);
   ++pulled_objects_;
   pulled_bytes_ += size;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "caraway/node/data_tls.hpp"
 #include "caraway/node/store_memory.hpp"
 
 namespace caraway::node {
@@ -15,7 +16,8 @@ namespace data {
 class acceptor;
 } // namespace data
 
-/// Serves the sealed objects of a store to other nodes over plain TCP: bulk
+/// Serves the sealed objects of a store to other nodes over TCP, with mutual
+/// TLS when given a context: bulk
 /// data bypasses CAF's BASP, which moves large messages at ~130 MiB/s and
 /// without back-pressure. The sender streams straight from the sealed buffer
 /// and the receiver writes straight into its own store, so the memory in
@@ -32,6 +34,8 @@ public:
     size_t chunk_bytes = size_t{4} << 20;
     size_t max_connections = 64;
     std::chrono::milliseconds idle_timeout{30000};
+    /// Null: plain TCP, for loopback clusters without TLS.
+    data::tls_context_ptr tls;
   };
 
   /// Listens at once; throws std::runtime_error naming the address when it
@@ -47,6 +51,11 @@ public:
     return port_;
   }
 
+  /// The TLS context it accepts with; null when plain.
+  const data::tls_context_ptr& tls() const {
+    return opts_.tls;
+  }
+
   /// host:port as peers should dial it.
   std::string address() const;
 
@@ -56,6 +65,12 @@ public:
 
   uint64_t served_bytes() const {
     return served_bytes_.load();
+  }
+
+  /// Connections closed at the TLS handshake: peers without a certificate
+  /// of the cluster, or not speaking TLS.
+  uint64_t refused_connections() const {
+    return refused_.load();
   }
 
   /// Stops accepting and closes every connection; idempotent.
@@ -71,6 +86,7 @@ private:
   std::string advertised_;
   std::atomic<uint64_t> served_objects_{0};
   std::atomic<uint64_t> served_bytes_{0};
+  std::atomic<uint64_t> refused_{0};
   std::unique_ptr<data::acceptor> acceptor_;
 };
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "caraway/node/data_tls.hpp"
 #include "caraway/node/store_memory.hpp"
 #include "caraway/wire/buffer.hpp"
 #include "caraway/wire/ids.hpp"
@@ -23,6 +24,8 @@ public:
     // Socket buffers stay at the kernel's autotuning, which measured faster
     // on loopback than fixed 4 MiB buffers.
     std::chrono::milliseconds timeout{30000}; // connect, and each read
+    /// Null: plain TCP. Must match the data servers' setting.
+    data::tls_context_ptr tls;
   };
 
   object_puller(store_memory_ptr store, options opts);
