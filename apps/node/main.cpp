@@ -65,6 +65,9 @@ po::options_description describe(options& x) {
     "silence after which a peer counts as gone (default: 5000)")(
     "connect-timeout-ms", po::value(&x.node.connect_timeout_ms),
     "how long a worker tries to reach the head (default: 5000)")(
+    "max-message-bytes", po::value(&x.cfg.max_message_bytes),
+    "largest message accepted from another process; a peer announcing a "
+    "larger one is disconnected (default: 67108864)")(
     "io-thread-actors", po::value(&x.cfg.io_thread_actors),
     "the raylet and the owner run on the network I/O thread (default: "
     "true)")("max-workers", po::value(&x.cfg.max_workers),

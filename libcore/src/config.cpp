@@ -69,6 +69,9 @@ make_options(config& cfg, std::vector<std::string>& caf_opts,
                 "how long a driver tries to reach the cluster's head")(
     "request-timeout-ms", po::value(&cfg.request_timeout_ms),
     "how long a request to a cluster component may take")(
+    "max-message-bytes", po::value(&cfg.max_message_bytes),
+    "largest message accepted from another process; a peer announcing a "
+    "larger one is disconnected")(
     "head-reconnect-timeout-ms", po::value(&cfg.head_reconnect_timeout_ms),
     "how long a driver that lost the head tries to reach it again")(
     "lineage-bytes", po::value(&cfg.lineage_bytes),

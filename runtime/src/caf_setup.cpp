@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <limits>
+
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
@@ -12,6 +14,7 @@
 #include "caraway/runtime/io_thread.hpp"
 #include "caraway/wire/address.hpp"
 #include "caraway/wire/bridge.hpp"
+#include "message_limit.hpp"
 #include "owner/service.hpp"
 #include "process.hpp"
 #include "tls.hpp"
@@ -65,6 +68,14 @@ void make_system(process& p, const config& cfg, bool networked,
       caf::timespan{std::chrono::milliseconds(timing.heartbeat_timeout_ms)});
     configure_tls(*p.caf_cfg, cfg);
   }
+  if (cfg.max_message_bytes <= cfg.inline_threshold
+      || cfg.max_message_bytes > std::numeric_limits<uint32_t>::max())
+    throw invalid_argument_error("invalid option 'max-message-bytes': "
+                                 + std::to_string(cfg.max_message_bytes)
+                                 + " (it must be above inline-threshold, "
+                                 + std::to_string(cfg.inline_threshold)
+                                 + ", and below 4 GiB)");
+  set_max_message_bytes(cfg.max_message_bytes);
   apply_caf_options(*p.caf_cfg, cfg.caf);
   wire::add_message_types(*p.caf_cfg);
   p.sys = std::make_unique<caf::actor_system>(*p.caf_cfg);

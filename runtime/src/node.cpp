@@ -146,6 +146,7 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
     opts.binary = worker_binary(*daemon);
     opts.node_id = wire::to_string(info.id);
     opts.log_level = cfg.log_level;
+    opts.max_message_bytes = cfg.max_message_bytes;
     opts.tls_ca = cfg.tls_ca;
     opts.tls_cert = cfg.tls_cert;
     opts.tls_key = cfg.tls_key;

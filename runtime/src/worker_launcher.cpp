@@ -40,12 +40,25 @@ int32_t worker_launcher::start(uint64_t job,
           + "': " + std::strerror(errno);
     return 0;
   }
-  std::vector<std::string> args{
-    opts_.binary,        "--raylet", opts_.raylet_address,  "--head",
-    opts_.head_address,  "--node",   opts_.node_id,         "--job",
-    std::to_string(job), "--token",  std::to_string(token), "--log-level",
-    opts_.log_level,     "--store",  opts_.store_socket,    "--data-address",
-    opts_.data_address};
+  std::vector<std::string> args{opts_.binary,
+                                "--raylet",
+                                opts_.raylet_address,
+                                "--head",
+                                opts_.head_address,
+                                "--node",
+                                opts_.node_id,
+                                "--job",
+                                std::to_string(job),
+                                "--token",
+                                std::to_string(token),
+                                "--log-level",
+                                opts_.log_level,
+                                "--store",
+                                opts_.store_socket,
+                                "--data-address",
+                                opts_.data_address,
+                                "--max-message-bytes",
+                                std::to_string(opts_.max_message_bytes)};
   if (!opts_.tls_ca.empty())
     args.insert(args.end(), {"--tls-ca", opts_.tls_ca, "--tls-cert",
                              opts_.tls_cert, "--tls-key", opts_.tls_key});

@@ -26,6 +26,7 @@ public:
     std::string head_address;
     std::string node_id;
     std::string log_level = "info";
+    uint64_t max_message_bytes = uint64_t{64} << 20;
     /// The node's TLS files, if it uses TLS: its workers use them too.
     std::string tls_ca;
     std::string tls_cert;

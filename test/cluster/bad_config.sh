@@ -26,6 +26,8 @@ bad bad_data_port 'data-port' --data-port 70000
 bad spread_above_one "invalid option 'spread-threshold'" --spread-threshold 1.5
 bad zero_view_period "invalid option 'view-period-ms'" --view-period-ms 0
 bad bad_metrics_port "invalid option 'metrics-port'" --metrics-port 70000
+bad small_message_limit "invalid option 'max-message-bytes'.*inline-threshold" \
+  --max-message-bytes 1000
 bad zero_shutdown_timeout "invalid option 'shutdown-timeout-ms'" \
   --shutdown-timeout-ms 0
 

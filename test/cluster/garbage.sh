@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# cluster.garbage: random bytes sent to the head's port do not bring it down;
-# afterwards the caraway tool still gets answers and the head still stops
-# cleanly.
+# cluster.garbage: random bytes sent to the head's port do not bring it down,
+# nor does a message header announcing 1 GiB, which the head refuses before
+# allocating it; afterwards the caraway tool still gets answers and the head
+# still stops cleanly.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh" "$@"
@@ -31,6 +32,25 @@ for round in 1 2 3 4; do
   running "$head" || fail "the head died after $round rounds of garbage"
 done
 echo "ok: sent 4 x 64 KiB of random bytes; the head dropped each connection"
+
+# Peak memory (VmHWM) of a process, in KiB.
+peak_kib() {
+  awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"
+}
+before=$(peak_kib "$head")
+for round in 1 2 3; do
+  run "announce_$round" 30 "$tcp" announce 127.0.0.1 "$free" $((1 << 30))
+  ((status == 0)) || fail "caraway-test-tcp announce exited with $status"
+  grep -qx "peer closed" "$work/announce_$round.out" \
+    || fail "the head kept a connection announcing 1 GiB open (round $round)"
+done
+after=$(peak_kib "$head")
+# Allocating even one of the payloads would have added 1 GiB.
+((after - before < 256 * 1024)) \
+  || fail "the head's peak memory grew from $before to $after KiB"
+grep -q "larger than max-message-bytes bytes=1073741824" "$work/head.err" \
+  || fail "the head did not log why it closed the connections"
+echo "ok: 3 headers announcing 1 GiB each; peak memory $before -> $after KiB"
 check_nodes "after the garbage"
 echo "ok: the head still answers"
 

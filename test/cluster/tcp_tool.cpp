@@ -11,6 +11,11 @@
 //     Connects, sends that many random bytes, ends its side and waits (up to
 //     10 s) for the peer to close: once it has, the peer has read them all.
 //     Prints "peer closed" or "peer kept the connection open".
+//   caraway-test-tcp announce <host> <port> <bytes>
+//     Sends the 32-byte header of a CAF message (BASP, direct message to
+//     actor 1) announcing a payload of <bytes>, then 1 MiB of it, and waits
+//     (up to 10 s) for the peer to close. Prints "peer closed" or "peer
+//     kept the connection open".
 //   caraway-test-tcp request <host> <port>
 //     Asks a data port in plaintext for an object no node has, as the
 //     object data path does without TLS, and waits (up to 10 s) for the
@@ -49,6 +54,7 @@ int fail(const std::string& what) {
 int usage() {
   std::fputs("usage: caraway-test-tcp listen <port> [<bytes>]\n"
              "       caraway-test-tcp garbage <host> <port> <bytes>\n"
+             "       caraway-test-tcp announce <host> <port> <bytes>\n"
              "       caraway-test-tcp request <host> <port>\n",
              stderr);
   return 2;
@@ -148,6 +154,20 @@ int listen_forever(unsigned long port, unsigned long greeting) {
   return 0;
 }
 
+// Reads and drops what arrives until the peer closes (true) or 10 s pass.
+bool wait_for_close(int fd) {
+  std::vector<char> buf(65536);
+  pollfd pfd{fd, POLLIN, 0};
+  for (int waited_ms = 0; waited_ms < 10000; waited_ms += 100) {
+    if (poll(&pfd, 1, 100) <= 0)
+      continue;
+    auto n = read(fd, buf.data(), buf.size());
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+      return true;
+  }
+  return false;
+}
+
 // A connected socket to a loopback host:port, or -1 (after saying why).
 int dial(const char* host, unsigned long port) {
   sockaddr_in addr;
@@ -176,18 +196,35 @@ int send_garbage(const char* host, unsigned long port, unsigned long bytes) {
     return 1;
   auto sent = write_all(fd, random_bytes(bytes));
   shutdown(fd, SHUT_WR);
-  bool closed = false;
-  std::vector<char> buf(65536);
-  pollfd pfd{fd, POLLIN, 0};
-  for (int waited_ms = 0; !closed && waited_ms < 10000; waited_ms += 100) {
-    if (poll(&pfd, 1, 100) > 0) {
-      auto n = read(fd, buf.data(), buf.size());
-      closed = n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN);
-    }
-  }
+  bool closed = wait_for_close(fd);
   close(fd);
   std::printf("sent %zu of %lu bytes\n%s\n", sent, bytes,
               closed ? "peer closed" : "peer kept the connection open");
+  return 0;
+}
+
+void put_u32(std::vector<unsigned char>& out, size_t at, uint32_t x) {
+  for (int i = 3; i >= 0; --i, x >>= 8)
+    out[at + static_cast<size_t>(i)] = static_cast<unsigned char>(x & 0xFF);
+}
+
+int send_announcement(const char* host, unsigned long port,
+                      unsigned long bytes) {
+  std::signal(SIGPIPE, SIG_IGN);
+  int fd = dial(host, port);
+  if (fd < 0)
+    return 1;
+  // operation, two padding bytes, flags, payload length, operation data,
+  // source actor, destination actor: big endian, as CAF 0.17 writes them.
+  std::vector<unsigned char> header(32, 0);
+  header[0] = 0x02; // direct message
+  put_u32(header, 4, static_cast<uint32_t>(bytes));
+  header[31] = 1; // to actor 1
+  write_all(fd, header);
+  write_all(fd, std::vector<unsigned char>(1 << 20, 'x'));
+  bool closed = wait_for_close(fd);
+  close(fd);
+  std::printf("%s\n", closed ? "peer closed" : "peer kept the connection open");
   return 0;
 }
 
@@ -240,6 +277,12 @@ int main(int argc, char** argv) {
         || !parse_number(argv[4], 1ul << 30, bytes))
       return usage();
     return send_garbage(argv[2], port, bytes);
+  }
+  if (argc == 5 && std::strcmp(argv[1], "announce") == 0) {
+    if (!parse_number(argv[3], 65535, port) || port == 0
+        || !parse_number(argv[4], 0xFFFFFFFFul, bytes))
+      return usage();
+    return send_announcement(argv[2], port, bytes);
   }
   if (argc == 4 && std::strcmp(argv[1], "request") == 0) {
     if (!parse_number(argv[3], 65535, port) || port == 0)

@@ -66,6 +66,10 @@ struct config {
   uint32_t connect_timeout_ms = 5000;
   /// How long a request to a cluster component may take.
   uint32_t request_timeout_ms = 30000;
+  /// Largest message this process accepts from another: a peer announcing
+  /// a larger one is disconnected before memory is allocated for it. Above
+  /// `inline_threshold`, since inline values travel in messages.
+  uint64_t max_message_bytes = uint64_t{64} << 20;
   /// A driver that lost the head: how long it tries to reach it again
   /// (actors and tasks on live nodes keep working meanwhile) before the
   /// cluster counts as gone.
