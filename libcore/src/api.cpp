@@ -77,6 +77,13 @@ void throw_codec_error(const char* what, const std::type_info& ti,
 void check_resource(const std::string& name, double amount) {
   if (name.empty())
     throw invalid_argument_error("a resource name must not be empty");
+  // Names go into Protobuf map keys, which must be UTF-8; printable ASCII
+  // keeps them also readable in every listing.
+  for (unsigned char c : name)
+    if (c <= ' ' || c > '~')
+      throw invalid_argument_error("resource name '" + name
+                                   + "' may hold only printable ASCII "
+                                     "characters, no spaces");
   if (std::isnan(amount) || std::isinf(amount) || amount < 0)
     throw invalid_argument_error("resource '" + name
                                  + "' needs a finite, non-negative amount, got "

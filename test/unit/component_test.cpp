@@ -458,6 +458,32 @@ TEST_CASE("a worker process' row survives the wire") {
   CHECK(copy.err_bytes == 20);
 }
 
+TEST_CASE("text that is not UTF-8 survives the wire") {
+  // An exception's message, a name or a path is whatever bytes the user's
+  // code made: Latin-1 here.
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  std::string latin1 = "na\xefve \xe9t\xe9";
+  wire::error_info err;
+  err.type_name = latin1;
+  err.message = latin1;
+  wire::task_info info;
+  info.id = {3, 4};
+  info.function = latin1;
+  info.error = latin1;
+  std::vector<char> bytes;
+  caf::binary_serializer sink{sys, bytes};
+  REQUIRE_FALSE(sink(err, info));
+  wire::error_info err_copy;
+  wire::task_info info_copy;
+  caf::binary_deserializer source{sys, bytes};
+  REQUIRE_FALSE(source(err_copy, info_copy));
+  CHECK(err_copy.message == latin1);
+  CHECK(err_copy.type_name == latin1);
+  CHECK(info_copy.function == latin1);
+  CHECK(info_copy.error == latin1);
+}
+
 TEST_CASE("a truncated record is rejected, not misread") {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};

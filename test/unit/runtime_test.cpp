@@ -177,6 +177,12 @@ TEST_CASE("parse_config rejects bad input with a clear error") {
     const char* argv[] = {"app", "--caraway-resources=ssd:-1"};
     CHECK_THROWS_AS(parse_config(2, argv), invalid_argument_error);
   }
+  SUBCASE("resource name of bytes that are not ASCII") {
+    const char* argv[] = {"app", "--caraway-resources=gr\xfcn:1"};
+    CHECK_THROWS_WITH_AS(parse_config(2, argv),
+                         doctest::Contains("printable ASCII"),
+                         invalid_argument_error);
+  }
   SUBCASE("resource without amount") {
     const char* argv[] = {"app", "--caraway-resources=ssd"};
     CHECK_THROWS_AS(parse_config(2, argv), invalid_argument_error);
