@@ -154,8 +154,9 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
     opts.node_libraries = daemon->libraries;
     // Workers use the node's store, in shared memory.
     try {
+      // Only the node's own workers: the store lends out every object.
       p.store_server = std::make_unique<node::store_server>(
-        p.store, p.segment, opts.session_dir + "/store.sock");
+        p.store, p.segment, opts.session_dir + "/store.sock", node::own_child);
     } catch (const std::exception& e) {
       throw error(e.what());
     }

@@ -16,6 +16,10 @@
 //     actor 1) announcing a payload of <bytes>, then 1 MiB of it, and waits
 //     (up to 10 s) for the peer to close. Prints "peer closed" or "peer
 //     kept the connection open".
+//   caraway-test-tcp unix <path>
+//     Connects to a Unix socket (a node's object store) and waits (up to
+//     10 s) for its first bytes. Prints "answered" or "peer closed without
+//     answering".
 //   caraway-test-tcp request <host> <port>
 //     Asks a data port in plaintext for an object no node has, as the
 //     object data path does without TLS, and waits (up to 10 s) for the
@@ -35,6 +39,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 namespace {
@@ -55,7 +60,8 @@ int usage() {
   std::fputs("usage: caraway-test-tcp listen <port> [<bytes>]\n"
              "       caraway-test-tcp garbage <host> <port> <bytes>\n"
              "       caraway-test-tcp announce <host> <port> <bytes>\n"
-             "       caraway-test-tcp request <host> <port>\n",
+             "       caraway-test-tcp request <host> <port>\n"
+             "       caraway-test-tcp unix <path>\n",
              stderr);
   return 2;
 }
@@ -261,6 +267,36 @@ int send_request(const char* host, unsigned long port) {
   return 0;
 }
 
+int probe_unix(const char* path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (std::strlen(path) >= sizeof(addr.sun_path)) {
+    std::fprintf(stderr, "caraway-test-tcp: path too long: %s\n", path);
+    return 2;
+  }
+  std::strcpy(addr.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0)
+    return fail("socket");
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
+    return fail(std::string{"connect to "} + path);
+  char buf[64];
+  pollfd pfd{fd, POLLIN, 0};
+  const char* result = "no answer within 10 s";
+  for (int waited_ms = 0; waited_ms < 10000; waited_ms += 100) {
+    if (poll(&pfd, 1, 100) <= 0)
+      continue;
+    auto n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+      continue;
+    result = n > 0 ? "answered" : "peer closed without answering";
+    break;
+  }
+  close(fd);
+  std::printf("%s\n", result);
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -284,6 +320,8 @@ int main(int argc, char** argv) {
       return usage();
     return send_announcement(argv[2], port, bytes);
   }
+  if (argc == 3 && std::strcmp(argv[1], "unix") == 0)
+    return probe_unix(argv[2]);
   if (argc == 4 && std::strcmp(argv[1], "request") == 0) {
     if (!parse_number(argv[3], 65535, port) || port == 0)
       return usage();

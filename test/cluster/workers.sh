@@ -6,7 +6,8 @@
 # with a retry runs again in another worker and returns. Idle workers end. The daemon keeps
 # serving throughout; the job's workers end with its driver, and none is
 # left once the cluster stops. Two versions of one program run side by side,
-# each with its own code. Each worker's output is in a file of its own
+# each with its own code. The node's store socket refuses processes the node
+# did not start. Each worker's output is in a file of its own
 # under the node's data dir, which the crash errors name, and reaches the
 # driver prefixed with the task, unless it asks not to.
 set -euo pipefail
@@ -68,6 +69,16 @@ grep -Eq '^after caraway-worker [0-9]+$' "$out" \
   || fail "no task ran after the crashes"
 running "$head" || fail "the head died with its workers"
 echo "ok: crashes failed only their tasks, with their causes"
+
+# The node's store lends out every object: only its own worker processes
+# may use it, not another process of the same user.
+run store_probe 30 "$tcp" unix "$work/data/store.sock"
+((status == 0)) || fail "caraway-test-tcp unix exited with $status"
+grep -qx "peer closed without answering" "$work/store_probe.out" \
+  || fail "the store served a stranger: $(cat "$work/store_probe.out")"
+grep -q "refusing an object store connection: it is not a worker process" \
+  "$work/head.err" || fail "the head did not log the refused store connection"
+echo "ok: the store refuses a process the node did not start"
 
 # A task waiting for a child still queued for a lease runs it itself; one
 # that needs more than the waiting task holds runs in another worker.

@@ -6,8 +6,10 @@
 
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -216,4 +218,65 @@ TEST_CASE("a store client names an unreachable store") {
   std::string why;
   CHECK_FALSE(node::connect_store("/nonexistent/caraway/store.sock", why));
   CHECK(why.find("/nonexistent/caraway/store.sock") != std::string::npos);
+}
+
+TEST_CASE("a store closes connections its peer check refuses, and serves on") {
+  auto dir = std::filesystem::temp_directory_path()
+             / "caraway-store-peer-XXXXXX";
+  auto text = dir.string();
+  REQUIRE(::mkdtemp(text.data()) != nullptr);
+  auto segment = segment_of(4 * mib);
+  std::atomic<bool> allow{false};
+  std::atomic<pid_t> seen_pid{0};
+  std::atomic<uid_t> seen_uid{0};
+  node::store_server server{
+    node::make_shared_store_memory(segment), segment, text + "/store.sock",
+    [&](const node::store_peer& peer, std::string& why) {
+      seen_pid = peer.pid;
+      seen_uid = peer.uid;
+      why = "not allowed here";
+      return allow.load();
+    }};
+  std::string why;
+  CHECK_FALSE(node::connect_store(server.path(), why));
+  CHECK_FALSE(why.empty());
+  // The kernel names this process as the peer.
+  CHECK(seen_pid.load() == ::getpid());
+  CHECK(seen_uid.load() == ::getuid());
+  allow = true;
+  why.clear();
+  auto client = node::connect_store(server.path(), why);
+  CHECK(static_cast<bool>(client));
+  CHECK(why.empty());
+  client.reset();
+  server.stop();
+  std::filesystem::remove_all(text);
+}
+
+TEST_CASE("a node's store takes only its own children of its own user") {
+  std::string why;
+  // This process is not its own child.
+  CHECK_FALSE(node::own_child({::getpid(), ::getuid()}, why));
+  CHECK(why.find("not a worker process") != std::string::npos);
+  int gate[2];
+  REQUIRE(::pipe(gate) == 0);
+  auto child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // Waits for the parent to close the pipe; async-signal-safe calls only.
+    char byte;
+    ::close(gate[1]);
+    while (::read(gate[0], &byte, 1) < 0) {
+    }
+    ::_exit(0);
+  }
+  ::close(gate[0]);
+  why.clear();
+  CHECK(node::own_child({child, ::getuid()}, why));
+  CHECK(why.empty());
+  CHECK_FALSE(node::own_child({child, ::getuid() + 1}, why));
+  CHECK(why.find("user") != std::string::npos);
+  ::close(gate[1]);
+  int status = 0;
+  CHECK(::waitpid(child, &status, 0) == child);
 }

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -113,12 +115,51 @@ shm_segment::~shm_segment() {
 
 // -- store_server -------------------------------------------------------------
 
+bool same_user(const store_peer& peer, std::string& why) {
+  if (peer.uid == ::getuid())
+    return true;
+  why = "it runs as user " + std::to_string(peer.uid) + ", not "
+        + std::to_string(::getuid());
+  return false;
+}
+
+namespace {
+
+// The parent of `pid` (from /proc), or -1.
+pid_t parent_of(pid_t pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string stat;
+  std::getline(in, stat);
+  // The command name, in parentheses, may hold anything: the state and the
+  // parent follow the last ')'.
+  auto end = stat.rfind(')');
+  if (end == std::string::npos)
+    return -1;
+  std::istringstream rest{stat.substr(end + 1)};
+  char state = 0;
+  pid_t parent = -1;
+  rest >> state >> parent;
+  return rest ? parent : -1;
+}
+
+} // namespace
+
+bool own_child(const store_peer& peer, std::string& why) {
+  if (!same_user(peer, why))
+    return false;
+  if (parent_of(peer.pid) == ::getpid())
+    return true;
+  why = "it is not a worker process this node started";
+  return false;
+}
+
 store_server::store_server(store_memory_ptr store,
                            std::shared_ptr<shm_segment> segment,
-                           std::string path)
+                           std::string path, store_peer_check may_connect)
   : store_(std::move(store)),
     segment_(std::move(segment)),
-    path_(std::move(path)) {
+    path_(std::move(path)),
+    may_connect_(std::move(may_connect)) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path_.size() >= sizeof(addr.sun_path))
@@ -162,6 +203,22 @@ void store_server::stop() {
 }
 
 void store_server::serve(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof(cred);
+  store_peer peer;
+  std::string why = "the kernel did not tell who it is";
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+    peer.pid = cred.pid;
+    peer.uid = cred.uid;
+    if (may_connect_(peer, why))
+      why.clear();
+  }
+  if (!why.empty()) {
+    CARAWAY_LOG(warning, object_store)
+      << "refusing an object store connection: " << why
+      << log::kv("pid", peer.pid) << log::kv("uid", peer.uid);
+    return;
+  }
   // The segment's size, with its descriptor.
   fd_message hello;
   hello.value = segment_->size();

@@ -6,7 +6,10 @@
 // find them. A worker reads an object another worker made straight from the
 // mapping, with no copy.
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -61,6 +64,22 @@ private:
   uint64_t size_;
 };
 
+/// The process at the other end of a store connection, as the kernel tells
+/// (SO_PEERCRED): it cannot lie about these.
+struct store_peer {
+  pid_t pid = 0;
+  uid_t uid = 0;
+};
+
+/// Whether a peer may use the store; if not, says why.
+using store_peer_check = std::function<bool(const store_peer&, std::string&)>;
+
+/// Peers of this process' user.
+bool same_user(const store_peer& peer, std::string& why);
+
+/// Peers of this process' user that it started itself: a node's workers.
+bool own_child(const store_peer& peer, std::string& why);
+
 /// Serves a shared store to the worker processes of its node on a Unix
 /// socket (mode 0600, in the node's session directory). Each connection
 /// holds the memory it was given until it lets go of it or closes: a worker
@@ -69,8 +88,9 @@ class store_server {
 public:
   /// Listens at once; throws std::runtime_error naming the path when it
   /// cannot.
+  /// Connections from peers that `may_connect` refuses are closed at once.
   store_server(store_memory_ptr store, std::shared_ptr<shm_segment> segment,
-               std::string path);
+               std::string path, store_peer_check may_connect = same_user);
 
   ~store_server();
 
@@ -93,6 +113,7 @@ private:
   store_memory_ptr store_;
   std::shared_ptr<shm_segment> segment_;
   std::string path_;
+  store_peer_check may_connect_;
   std::unique_ptr<data::acceptor> acceptor_;
 };
 
