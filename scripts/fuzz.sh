@@ -53,8 +53,10 @@ for target in "${targets[@]}"; do
   kept=test/fuzz/corpus/$target
   [[ -d $kept ]] && cp "$kept"/* "$work"/ 2>/dev/null || true
   echo "fuzz: $target (${limit[*]}, $(find "$work" -type f | wc -l) kept inputs)"
+  # -timeout: an input that hangs fails the run (as a value holding one of
+  # Boost's message placeholders once did).
   if ! build-fuzz/bin/caraway-fuzz-"$target" "${limit[@]}" -max_len=4096 \
-      -artifact_prefix="build-fuzz/artifacts/$target-" "$work" \
+      -timeout=30 -artifact_prefix="build-fuzz/artifacts/$target-" "$work" \
       >"$work.log" 2>&1; then
     tail -60 "$work.log"
     echo "FAIL: caraway-fuzz-$target; the input is in build-fuzz/artifacts/" >&2

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "caraway/config.hpp"
 #include "caraway/error.hpp"
 #include "caraway/runtime/connect.hpp"
 #include "caraway/runtime/tls_files.hpp"
@@ -288,7 +290,14 @@ std::optional<int> parse(int argc, char** argv, settings& out) {
     }
     po::notify(vm);
   } catch (const po::error& err) {
-    return usage_error(err.what(), opts);
+    std::string input;
+    for (int i = 1; i < argc; ++i)
+      input += std::string{argv[i]} + '\n';
+    if (vm.count("config")) {
+      std::ifstream file{vm["config"].as<std::string>()};
+      input.append(std::istreambuf_iterator<char>{file}, {});
+    }
+    return usage_error(caraway::detail::option_error_text(err, input), opts);
   }
   if (vm.count("version")) {
     std::cout << "caraway " << CARAWAY_VERSION << '\n';

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -131,6 +133,10 @@ options parse(int argc, char** argv) {
   x.cfg.log_level = "info";
   auto desc = describe(x);
   po::variables_map vm;
+  // What Boost reads, for its error messages.
+  std::string input;
+  for (int i = 1; i < argc; ++i)
+    input += std::string{argv[i]} + '\n';
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
     if (vm.count("help") > 0) {
@@ -139,14 +145,18 @@ options parse(int argc, char** argv) {
     }
     if (vm.count("config") > 0) {
       auto path = vm["config"].as<std::string>();
-      std::ifstream in{path};
-      if (!in)
+      std::ifstream file{path};
+      if (!file)
         bad_config("cannot read config file '" + path + "'");
+      std::string text{std::istreambuf_iterator<char>{file}, {}};
+      input += text;
+      std::istringstream in{text};
       po::store(po::parse_config_file(in, desc), vm);
     }
     po::notify(vm);
   } catch (const po::error& e) {
-    bad_config(std::string{"invalid option: "} + e.what());
+    bad_config("invalid option: "
+               + caraway::detail::option_error_text(e, input));
   }
   if (x.role != "head" && x.role != "worker")
     bad_config("invalid option 'role': '" + x.role

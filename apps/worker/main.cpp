@@ -15,6 +15,7 @@
 #include <boost/program_options.hpp>
 
 #include "caraway/caraway.hpp"
+#include "caraway/config.hpp"
 #include "caraway/runtime/node.hpp"
 #include "caraway/runtime/worker.hpp"
 
@@ -69,7 +70,11 @@ int main(int argc, char** argv) {
     po::store(po::parse_command_line(argc, argv, desc), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "caraway-worker: invalid option: " << e.what() << '\n'
+    std::string input;
+    for (int i = 1; i < argc; ++i)
+      input += std::string{argv[i]} + '\n';
+    std::cerr << "caraway-worker: invalid option: "
+              << caraway::detail::option_error_text(e, input) << '\n'
               << desc << '\n';
     return exit_bad_config;
   }

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 
 #include <boost/program_options.hpp>
 
@@ -124,6 +126,27 @@ double parse_amount(const std::string& name, const std::string& text) {
 
 } // namespace
 
+namespace detail {
+
+std::string option_error_text(const std::exception& e,
+                              const std::string& input) {
+  auto named = dynamic_cast<const po::error_with_option_name*>(&e);
+  if (named == nullptr || input.find('%') == std::string::npos)
+    return e.what();
+  std::string problem = "is invalid";
+  if (dynamic_cast<const po::unknown_option*>(&e) != nullptr)
+    problem = "is unknown";
+  else if (dynamic_cast<const po::invalid_option_value*>(&e) != nullptr)
+    problem = "has an invalid value";
+  else if (dynamic_cast<const po::multiple_occurrences*>(&e) != nullptr)
+    problem = "is given more than once";
+  else if (dynamic_cast<const po::invalid_syntax*>(&e) != nullptr)
+    problem = "is malformed";
+  return "option '" + named->get_option_name() + "' " + problem;
+}
+
+} // namespace detail
+
 std::map<std::string, double> parse_resources(const std::string& text) {
   std::map<std::string, double> result;
   size_t pos = 0;
@@ -181,6 +204,10 @@ config parse_config(int argc, const char* const* argv) {
     args.emplace_back("--" + rest);
   }
   po::variables_map vm;
+  // What Boost reads, for its error messages.
+  std::string input;
+  for (auto& arg : args)
+    input += arg + '\n';
   try {
     po::store(po::command_line_parser(args).options(desc).run(), vm);
     for (auto [name, var] : {std::pair{"address", "CARAWAY_ADDRESS"},
@@ -192,20 +219,24 @@ config parse_config(int argc, const char* const* argv) {
         continue;
       if (auto env = std::getenv(var); env && *env) {
         std::vector<std::string> env_args{"--" + std::string{name} + "=" + env};
+        input += env_args.front() + '\n';
         po::store(po::command_line_parser(env_args).options(desc).run(), vm);
       }
     }
     if (vm.count("config") > 0) {
       auto path = vm["config"].as<std::string>();
-      std::ifstream in{path};
-      if (!in)
+      std::ifstream file{path};
+      if (!file)
         throw invalid_argument_error("cannot read config file '" + path + "'");
+      std::string text{std::istreambuf_iterator<char>{file}, {}};
+      input += text;
+      std::istringstream in{text};
       po::store(po::parse_config_file(in, desc), vm);
     }
     po::notify(vm);
   } catch (const po::error& e) {
-    throw invalid_argument_error(std::string{"invalid caraway option: "}
-                                 + e.what());
+    throw invalid_argument_error("invalid caraway option: "
+                                 + detail::option_error_text(e, input));
   }
   if (!resources.empty())
     cfg.resources = parse_resources(resources);

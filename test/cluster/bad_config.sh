@@ -28,6 +28,13 @@ bad zero_view_period "invalid option 'view-period-ms'" --view-period-ms 0
 bad bad_metrics_port "invalid option 'metrics-port'" --metrics-port 70000
 bad small_message_limit "invalid option 'max-message-bytes'.*inline-threshold" \
   --max-message-bytes 1000
+# Boost fills %placeholders% in its messages until none is left: a value
+# that holds one used to hang the daemon instead of failing it.
+bad placeholder_value "option '--num-cpus' has an invalid value" \
+  --num-cpus %value%
+printf 'num-cpus = %%canonical_option%%\n' >"$work/placeholder.ini"
+bad placeholder_in_file "option 'num-cpus' has an invalid value" \
+  --config "$work/placeholder.ini"
 bad zero_shutdown_timeout "invalid option 'shutdown-timeout-ms'" \
   --shutdown-timeout-ms 0
 

@@ -83,17 +83,32 @@ void feed_server(const uint8_t* data, size_t size) {
   ::close(fd);
 }
 
-// A one-shot server answering the puller's request with `data`.
+// One listening socket for every input: a fresh port per input would run
+// out of ports, each held in TIME_WAIT after its connection.
+int fake_server_socket(uint16_t& port) {
+  static uint16_t bound_port = 0;
+  static int listener = [] {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (fd < 0
+        || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0
+        || ::listen(fd, 4) != 0
+        || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+      abort();
+    bound_port = ntohs(addr.sin_port);
+    return fd;
+  }();
+  port = bound_port;
+  return listener;
+}
+
+// A server answering the puller's request with `data`, once.
 void feed_puller(const uint8_t* data, size_t size) {
-  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0
-      || ::listen(listener, 1) != 0
-      || ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    abort();
+  uint16_t port = 0;
+  int listener = fake_server_socket(port);
   std::thread peer{[&] {
     int fd = ::accept(listener, nullptr, nullptr);
     if (fd < 0)
@@ -108,10 +123,8 @@ void feed_puller(const uint8_t* data, size_t size) {
   opts.timeout = std::chrono::seconds(5);
   node::object_puller puller{store, opts};
   std::string why;
-  auto got = puller.fetch({2, 2}, "127.0.0.1:" + std::to_string(ntohs(addr.sin_port)),
-                          why);
+  auto got = puller.fetch({2, 2}, "127.0.0.1:" + std::to_string(port), why);
   peer.join();
-  ::close(listener);
   if (got) {
     // Status ok, then an 8-byte size, then at least that many bytes.
     if (size < 9 || data[0] != 0 || !why.empty())

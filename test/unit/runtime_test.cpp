@@ -183,6 +183,12 @@ TEST_CASE("parse_config rejects bad input with a clear error") {
                          doctest::Contains("printable ASCII"),
                          invalid_argument_error);
   }
+  SUBCASE("a value holding a placeholder of Boost's messages") {
+    // Boost 1.74 would substitute "%value%" with itself forever.
+    const char* argv[] = {"app", "--caraway-num-cpus=%value%"};
+    CHECK_THROWS_WITH_AS(parse_config(2, argv), doctest::Contains("num-cpus"),
+                         invalid_argument_error);
+  }
   SUBCASE("resource without amount") {
     const char* argv[] = {"app", "--caraway-resources=ssd"};
     CHECK_THROWS_AS(parse_config(2, argv), invalid_argument_error);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <optional>
 #include <string>
@@ -108,5 +109,17 @@ config parse_config(int argc, const char* const* argv);
 
 /// Parses a `resources` string such as "ssd:2,tpu:1".
 std::map<std::string, double> parse_resources(const std::string& text);
+
+namespace detail {
+
+/// The message of an error that Boost.Program_options threw while parsing
+/// `input` (the command line and config file text it read). Boost 1.74 fills
+/// each %placeholder% of its messages until none is left, so an option or
+/// value holding one ("%value%") would never end: for input with a '%' the
+/// message is made here instead, naming the option.
+std::string option_error_text(const std::exception& e,
+                              const std::string& input);
+
+} // namespace detail
 
 } // namespace caraway
