@@ -91,39 +91,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto kind = data[0];
   ++data;
   --size;
-  switch (kind % 10) {
-    case 0:
-      decode_record<error_info>(data, size);
-      break;
-    case 1:
-      decode_record<task_spec>(data, size);
-      break;
-    case 2:
-      decode_record<task_result>(data, size);
-      break;
-    case 3:
-      decode_record<actor_spec>(data, size);
-      break;
-    case 4:
-      decode_record<actor_info>(data, size);
-      break;
-    case 5:
-      decode_record<node_info>(data, size);
-      break;
-    case 6:
-      decode_record<placement_group_info>(data, size);
-      break;
-    case 7:
-      decode_record<task_info>(data, size);
-      break;
-    case 8:
-      decode_record<worker_info>(data, size);
-      break;
-    default: {
-      gcs_record rec;
-      if (decode(reinterpret_cast<const char*>(data), size, rec))
-        encode(rec);
-    }
+  using decoder = void (*)(const uint8_t*, size_t);
+  static constexpr decoder records[]
+    = {decode_record<error_info>,           decode_record<task_spec>,
+       decode_record<task_result>,          decode_record<actor_spec>,
+       decode_record<actor_info>,           decode_record<node_info>,
+       decode_record<placement_group_info>, decode_record<task_info>,
+       decode_record<worker_info>};
+  constexpr size_t count = sizeof(records) / sizeof(records[0]);
+  if (kind % (count + 1) < count) {
+    records[kind % (count + 1)](data, size);
+  } else {
+    gcs_record rec;
+    if (decode(reinterpret_cast<const char*>(data), size, rec))
+      encode(rec);
   }
   return 0;
 }

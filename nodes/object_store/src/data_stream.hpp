@@ -41,6 +41,10 @@ public:
   }
 
 private:
+  // Moves all bytes with `plain` on a plain socket, with `tls` over TLS.
+  template <class Char, class Plain, class Tls>
+  bool transfer(Char* data, size_t size, Plain plain, Tls tls);
+
   int fd_;
   ssl_st* ssl_ = nullptr;
   std::string error_;

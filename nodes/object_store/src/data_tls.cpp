@@ -207,10 +207,11 @@ bool stream::secure(const tls_context& ctx, bool accepting, std::string& why) {
   return false;
 }
 
-bool stream::send_all(const char* data, size_t size) {
+template <class Char, class Plain, class Tls>
+bool stream::transfer(Char* data, size_t size, Plain plain, Tls tls) {
   if (ssl_ == nullptr) {
     errno = 0;
-    if (data::send_all(fd_, data, size))
+    if (plain(fd_, data, size))
       return true;
     error_ = plain_error();
     return false;
@@ -218,8 +219,7 @@ bool stream::send_all(const char* data, size_t size) {
   while (size > 0) {
     ERR_clear_error();
     errno = 0;
-    auto n = SSL_write(ssl_, data,
-                       static_cast<int>(std::min<size_t>(size, INT_MAX)));
+    auto n = tls(ssl_, data, static_cast<int>(std::min<size_t>(size, INT_MAX)));
     if (n <= 0) {
       error_ = describe(ssl_, n);
       return false;
@@ -227,7 +227,13 @@ bool stream::send_all(const char* data, size_t size) {
     data += n;
     size -= static_cast<size_t>(n);
   }
-  if (BIO_flush(SSL_get_wbio(ssl_)) != 1) {
+  return true;
+}
+
+bool stream::send_all(const char* data, size_t size) {
+  if (!transfer(data, size, data::send_all, SSL_write))
+    return false;
+  if (ssl_ != nullptr && BIO_flush(SSL_get_wbio(ssl_)) != 1) {
     error_ = plain_error();
     ERR_clear_error();
     return false;
@@ -236,26 +242,7 @@ bool stream::send_all(const char* data, size_t size) {
 }
 
 bool stream::recv_all(char* data, size_t size) {
-  if (ssl_ == nullptr) {
-    errno = 0;
-    if (data::recv_all(fd_, data, size))
-      return true;
-    error_ = plain_error();
-    return false;
-  }
-  while (size > 0) {
-    ERR_clear_error();
-    errno = 0;
-    auto n = SSL_read(ssl_, data,
-                      static_cast<int>(std::min<size_t>(size, INT_MAX)));
-    if (n <= 0) {
-      error_ = describe(ssl_, n);
-      return false;
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
+  return transfer(data, size, data::recv_all, SSL_read);
 }
 
 } // namespace caraway::node::data
