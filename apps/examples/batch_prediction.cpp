@@ -111,7 +111,7 @@ CARAWAY_ACTOR(coordinator, caraway::ctor<int64_t>, &coordinator::run_batch,
               &coordinator::batches)
 
 #ifndef CARAWAY_TASK_LIBRARY
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   auto session = caraway::init(argc, argv);
   auto coord = caraway::actor<coordinator>(int64_t{42}).remote();
   // The coordinator runs one call at a time, so the batches queue up and
@@ -136,5 +136,9 @@ int main(int argc, char** argv) {
   auto st = caraway::object_store_stats();
   std::cout << "object store: " << st.objects << " object(s), "
             << st.used_bytes / 1024 << " KiB\n";
+} catch (const caraway::error& e) {
+  // Cannot reach the cluster, a task failed, ...: say so, not abort().
+  std::cerr << "batch_prediction: " << e.what() << '\n';
+  return 1;
 }
 #endif

@@ -164,7 +164,7 @@ void demo_errors() {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   auto session = caraway::init(argc, argv);
   auto start = std::chrono::steady_clock::now();
   demo_tasks();
@@ -178,6 +178,10 @@ int main(int argc, char** argv) {
   // Timing goes to stderr, keeping stdout the same on every run.
   std::cerr << "\ntook " << elapsed.count() << " s\n";
   std::cout << "\ndemo complete\n";
+} catch (const caraway::error& e) {
+  // Cannot reach the cluster, a task failed, ...: say so, not abort().
+  std::cerr << "caraway_demo: " << e.what() << '\n';
+  return 1;
 }
 
 #endif

@@ -17,7 +17,7 @@ int64_t fib(int64_t n) {
 CARAWAY_REMOTE(fib)
 
 #ifndef CARAWAY_TASK_LIBRARY
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   auto session = caraway::init(argc, argv);
   int64_t n = argc > 1 && argv[1][0] != '-' ? std::stoll(argv[1]) : 20;
   auto start = std::chrono::steady_clock::now();
@@ -26,5 +26,9 @@ int main(int argc, char** argv) {
                                                - start);
   std::cout << "fib(" << n << ") = " << result << '\n';
   std::cerr << "took " << elapsed.count() << " s\n";
+} catch (const caraway::error& e) {
+  // Cannot reach the cluster, a task failed, ...: say so, not abort().
+  std::cerr << "fib: " << e.what() << '\n';
+  return 1;
 }
 #endif

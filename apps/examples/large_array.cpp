@@ -39,7 +39,7 @@ void print_stats(const char* when) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   auto session = caraway::init(argc, argv);
   print_stats("before put");
   double expected = 0;
@@ -73,6 +73,10 @@ int main(int argc, char** argv) {
          && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   print_stats("after release");
+} catch (const caraway::error& e) {
+  // Cannot reach the cluster, a task failed, ...: say so, not abort().
+  std::cerr << "large_array: " << e.what() << '\n';
+  return 1;
 }
 
 #endif

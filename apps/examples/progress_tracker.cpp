@@ -68,7 +68,7 @@ int64_t process_items(caraway::actor_handle<progress_tracker> tracker,
 CARAWAY_REMOTE(process_items)
 
 #ifndef CARAWAY_TASK_LIBRARY
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   auto session = caraway::init(argc, argv);
   constexpr int64_t num_workers = 4;
   constexpr int64_t items_per_worker = 25;
@@ -101,5 +101,9 @@ int main(int argc, char** argv) {
   std::cout << "tasks processed " << processed << " items\n";
   std::cout << "final progress: " << done << "/" << total << " ("
             << (total > 0 ? done * 100 / total : 0) << "%)\n";
+} catch (const caraway::error& e) {
+  // Cannot reach the cluster, a task failed, ...: say so, not abort().
+  std::cerr << "progress_tracker: " << e.what() << '\n';
+  return 1;
 }
 #endif

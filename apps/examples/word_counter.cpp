@@ -97,7 +97,7 @@ constexpr const char* text[] = {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   auto session = caraway::init(argc, argv);
   auto counter = caraway::actor<word_counter>().remote();
   // All chunks go out at once; the actor applies them one at a time, so its
@@ -116,6 +116,10 @@ int main(int argc, char** argv) {
   auto top = caraway::get(counter.task(&word_counter::top).remote(int64_t{5}));
   for (auto& x : top)
     std::cout << "  " << x.word << ": " << x.count << '\n';
+} catch (const caraway::error& e) {
+  // Cannot reach the cluster, a task failed, ...: say so, not abort().
+  std::cerr << "word_counter: " << e.what() << '\n';
+  return 1;
 }
 
 #endif

@@ -32,6 +32,8 @@ struct options {
   std::string config_file;
   std::string role = "head";
   int port = -1; // -1: the role's default
+  // Read as int: Boost's conversion to 16 bits overflows an int inside.
+  int data_port = 0;
   std::string resources;
   std::vector<std::string> caf;
   uint32_t shutdown_timeout_ms = 5000;
@@ -56,7 +58,7 @@ po::options_description describe(options& x) {
     "resources", po::value(&x.resources), "custom resources, e.g. ssd:2,tpu:1")(
     "object-store-memory", po::value(&x.cfg.object_store_memory),
     "bytes the object store may hold (default: 30% of memory)")(
-    "data-port", po::value(&x.node.data_port),
+    "data-port", po::value(&x.data_port),
     "port of the object data path (default: 0, any free port)")(
     "libraries", po::value(&x.node.libraries)->composing(),
     "shared library with user code, loaded at start (drivers announce "
@@ -165,6 +167,10 @@ options parse(int argc, char** argv) {
   if (x.port < -1 || x.port > 65535)
     bad_config("invalid option 'port': " + std::to_string(x.port)
                + " is not a port number");
+  if (x.data_port < 0 || x.data_port > 65535)
+    bad_config("invalid option 'data-port': " + std::to_string(x.data_port)
+               + " is not a port number");
+  x.node.data_port = static_cast<uint16_t>(x.data_port);
   x.node.port = static_cast<uint16_t>(x.port >= 0 ? x.port
                                       : x.node.head ? 6380
                                                     : 0);

@@ -21,8 +21,8 @@ constexpr const char* flag_prefix = "--caraway-";
 
 po::options_description
 make_options(config& cfg, std::vector<std::string>& caf_opts,
-             std::string& resources, std::string& libraries,
-             std::string& file) {
+             std::string& resources, std::string& libraries, std::string& file,
+             int& data_port) {
   po::options_description desc{"caraway options"};
   desc.add_options()(
     "address", po::value(&cfg.address),
@@ -62,7 +62,7 @@ make_options(config& cfg, std::vector<std::string>& caf_opts,
     "host", po::value(&cfg.host),
     "a cluster driver's address for its data server (default: the one "
     "that routes to the head)")(
-    "data-port", po::value(&cfg.data_port),
+    "data-port", po::value(&data_port),
     "a cluster driver's data server port (default: any free one)")(
     "node", po::value(&cfg.node),
     "a cluster driver: the node (id, its first 8+ hex digits, or "
@@ -176,7 +176,10 @@ config parse_config(int argc, const char* const* argv) {
   std::string resources;
   std::string libraries;
   std::string file;
-  auto desc = make_options(cfg, caf_opts, resources, libraries, file);
+  // Read as int: Boost's conversion to 16 bits overflows an int inside.
+  int data_port = cfg.data_port;
+  auto desc = make_options(cfg, caf_opts, resources, libraries, file,
+                           data_port);
   // Pick out --caraway-... flags; everything else belongs to the user.
   std::vector<std::string> args;
   std::string prefix = flag_prefix;
@@ -238,6 +241,10 @@ config parse_config(int argc, const char* const* argv) {
     throw invalid_argument_error("invalid caraway option: "
                                  + detail::option_error_text(e, input));
   }
+  if (data_port < 0 || data_port > 65535)
+    throw invalid_argument_error("data-port must be a port number, got "
+                                 + std::to_string(data_port));
+  cfg.data_port = static_cast<uint16_t>(data_port);
   if (!resources.empty())
     cfg.resources = parse_resources(resources);
   if (vm.count("libraries") > 0)

@@ -189,6 +189,11 @@ TEST_CASE("parse_config rejects bad input with a clear error") {
     CHECK_THROWS_WITH_AS(parse_config(2, argv), doctest::Contains("num-cpus"),
                          invalid_argument_error);
   }
+  SUBCASE("a data port beyond 16 bits") {
+    const char* argv[] = {"app", "--caraway-data-port=113245538"};
+    CHECK_THROWS_WITH_AS(parse_config(2, argv), doctest::Contains("data-port"),
+                         invalid_argument_error);
+  }
   SUBCASE("resource without amount") {
     const char* argv[] = {"app", "--caraway-resources=ssd"};
     CHECK_THROWS_AS(parse_config(2, argv), invalid_argument_error);
