@@ -126,6 +126,19 @@ TEST_CASE("a task may return refs it created") {
   CHECK(get(refs[2]) == 2);
 }
 
+TEST_CASE("a task whose inline arguments exceed a message fails at submit") {
+  auto cfg = test::small_cluster();
+  cfg.max_message_bytes = 200 * 1024;
+  auto s = init(cfg);
+  // Each below the inline threshold (100 KiB), together above the limit.
+  std::string part(90 * 1024, 'x');
+  CHECK_THROWS_WITH_AS(caraway::task(concat).remote(part, std::string{part}),
+                       doctest::Contains("max-message-bytes"),
+                       invalid_argument_error);
+  CHECK(get(caraway::task(concat).remote(std::string{"a"}, std::string{"b"}))
+        == "ab");
+}
+
 TEST_CASE("calling an unregistered function names it") {
   auto s = init(test::small_cluster());
   try {

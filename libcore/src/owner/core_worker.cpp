@@ -145,6 +145,20 @@ pending_task core_worker::make_task(wire::task_spec spec,
                                     std::vector<detail::call_arg>& args,
                                     std::vector<wire::object_id> nested,
                                     std::vector<wire::object_id>& arg_refs) {
+  // Receivers drop a connection whose message is above max-message-bytes:
+  // a task whose inline arguments would make one fails here, saying why.
+  // Room is left for the rest of the spec.
+  constexpr uint64_t spec_room = 64 * 1024;
+  uint64_t inline_bytes = 0;
+  for (auto& arg : args)
+    if (!arg.is_ref && !arg.in_store && arg.value)
+      inline_bytes += arg.value->size();
+  if (inline_bytes + spec_room > cfg_.max_message_bytes)
+    throw invalid_argument_error(
+      "the arguments of " + spec.function + " hold "
+      + std::to_string(inline_bytes) + " bytes inline, more than one message "
+      + "may carry (max-message-bytes " + std::to_string(cfg_.max_message_bytes)
+      + "): pass large values through caraway::put");
   pending_task task;
   task.holds = std::move(nested);
   spec.args.reserve(args.size());
