@@ -290,9 +290,7 @@ std::optional<int> parse(int argc, char** argv, settings& out) {
     }
     po::notify(vm);
   } catch (const po::error& err) {
-    std::string input;
-    for (int i = 1; i < argc; ++i)
-      input += std::string{argv[i]} + '\n';
+    auto input = caraway::detail::arguments_text(argc, argv);
     if (vm.count("config")) {
       std::ifstream file{vm["config"].as<std::string>()};
       input.append(std::istreambuf_iterator<char>{file}, {});

@@ -136,9 +136,7 @@ options parse(int argc, char** argv) {
   auto desc = describe(x);
   po::variables_map vm;
   // What Boost reads, for its error messages.
-  std::string input;
-  for (int i = 1; i < argc; ++i)
-    input += std::string{argv[i]} + '\n';
+  auto input = caraway::detail::arguments_text(argc, argv);
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
     if (vm.count("help") > 0) {

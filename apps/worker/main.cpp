@@ -47,34 +47,37 @@ int main(int argc, char** argv) {
   caraway::config cfg;
   cfg.log_level = "info";
   po::options_description desc{"caraway-worker options (set by the node)"};
-  desc.add_options()("raylet", po::value(&opts.raylet_address)->required(),
-                     "host:port of the node's raylet")(
-    "head", po::value(&opts.head_address)->required(), "host:port of the head")(
-    "node", po::value(&opts.node_id)->required(), "the node's id")(
-    "job", po::value(&opts.job)->required(),
-    "the job whose tasks it runs")("token", po::value(&opts.token)->required(),
-                                   "what the raylet knows this worker by")(
-    "store", po::value(&opts.store_socket)->required(),
-    "the Unix socket of the node's object store")(
-    "data-address", po::value(&opts.data_address)->required(),
-    "host:port where the node serves its objects to other nodes")(
-    "library", po::value(&opts.libraries)->composing(),
-    "a library with the job's code; repeatable")(
-    "log-level", po::value(&cfg.log_level), "as caraway-node's")(
-    "max-message-bytes", po::value(&cfg.max_message_bytes),
-    "as caraway-node's")("tls-ca", po::value(&cfg.tls_ca), "as caraway-node's")(
-    "tls-cert", po::value(&cfg.tls_cert), "as caraway-node's")(
-    "tls-key", po::value(&cfg.tls_key), "as caraway-node's");
+  // clang-format off
+  desc.add_options()
+    ("raylet", po::value(&opts.raylet_address)->required(),
+     "host:port of the node's raylet")
+    ("head", po::value(&opts.head_address)->required(), "host:port of the head")
+    ("node", po::value(&opts.node_id)->required(), "the node's id")
+    ("job", po::value(&opts.job)->required(), "the job whose tasks it runs")
+    ("token", po::value(&opts.token)->required(),
+     "what the raylet knows this worker by")
+    ("store", po::value(&opts.store_socket)->required(),
+     "the Unix socket of the node's object store")
+    ("data-address", po::value(&opts.data_address)->required(),
+     "host:port where the node serves its objects to other nodes")
+    ("library", po::value(&opts.libraries)->composing(),
+     "a library with the job's code; repeatable")
+    ("log-level", po::value(&cfg.log_level), "as caraway-node's")
+    ("max-message-bytes", po::value(&cfg.max_message_bytes),
+     "as caraway-node's")
+    ("tls-ca", po::value(&cfg.tls_ca), "as caraway-node's")
+    ("tls-cert", po::value(&cfg.tls_cert), "as caraway-node's")
+    ("tls-key", po::value(&cfg.tls_key), "as caraway-node's");
+  // clang-format on
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, desc), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    std::string input;
-    for (int i = 1; i < argc; ++i)
-      input += std::string{argv[i]} + '\n';
     std::cerr << "caraway-worker: invalid option: "
-              << caraway::detail::option_error_text(e, input) << '\n'
+              << caraway::detail::option_error_text(
+                   e, caraway::detail::arguments_text(argc, argv))
+              << '\n'
               << desc << '\n';
     return exit_bad_config;
   }

@@ -145,6 +145,13 @@ std::string option_error_text(const std::exception& e,
   return "option '" + named->get_option_name() + "' " + problem;
 }
 
+std::string arguments_text(int argc, const char* const* argv) {
+  std::string result;
+  for (int i = 1; i < argc; ++i)
+    result += std::string{argv[i] != nullptr ? argv[i] : ""} + '\n';
+  return result;
+}
+
 } // namespace detail
 
 std::map<std::string, double> parse_resources(const std::string& text) {

@@ -17,7 +17,6 @@
 #include "message_limit.hpp"
 #include "owner/service.hpp"
 #include "process.hpp"
-#include "tls.hpp"
 
 namespace caraway::runtime {
 
@@ -118,9 +117,10 @@ void spawn_owner(process& p, const config& cfg, std::string own_address) {
 
 namespace {
 
-// The data path's TLS context: the same files as the control connections.
-node::data::tls_context_ptr data_tls(const config& cfg) {
-  if (!tls_enabled(cfg))
+// The data path's TLS context: on when the control connections have TLS
+// (their files were checked then), with the same files.
+node::data::tls_context_ptr data_tls(const process& p, const config& cfg) {
+  if (!p.sys->has_openssl_manager())
     return nullptr;
   std::string why;
   auto ctx = node::data::make_tls_context(cfg.tls_ca, cfg.tls_cert, cfg.tls_key,
@@ -135,7 +135,7 @@ node::data::tls_context_ptr data_tls(const config& cfg) {
 void start_data_path(process& p, const config& cfg, const std::string& host,
                      uint16_t port, const std::string& peer) {
   node::data_server::options opts;
-  opts.tls = data_tls(cfg);
+  opts.tls = data_tls(p, cfg);
   opts.peer = peer;
   opts.host = host.empty() ? node::local_address_towards(peer) : host;
   opts.port = port;
@@ -151,7 +151,7 @@ void start_data_path(process& p, const config& cfg, const std::string& host,
 void start_puller(process& p, const config& cfg) {
   node::object_puller::options pull_opts;
   pull_opts.timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
-  pull_opts.tls = p.data ? p.data->tls() : data_tls(cfg);
+  pull_opts.tls = p.data ? p.data->tls() : data_tls(p, cfg);
   p.puller = std::make_shared<node::object_puller>(p.store, pull_opts);
 }
 

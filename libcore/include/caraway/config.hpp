@@ -120,6 +120,10 @@ namespace detail {
 std::string option_error_text(const std::exception& e,
                               const std::string& input);
 
+/// A command line's arguments (without the program), a line each: the
+/// `input` above.
+std::string arguments_text(int argc, const char* const* argv);
+
 } // namespace detail
 
 } // namespace caraway
