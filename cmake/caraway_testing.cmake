@@ -1,16 +1,18 @@
 # caraway_add_cluster_test(<name> COMMAND <args...> [TIMEOUT <s>]
 #                          [PASS_REGULAR_EXPRESSION <regex>] [ONE_MODE]
-#                          [TLS])
+#                          [INSECURE])
 #
 # A test of real daemons on 127.0.0.1, registered as cluster.<name> with the
 # nodes' default worker mode (processes) and, unless ONE_MODE, once more as
 # cluster.threads.<name> with tasks on the daemons' threads: the suite
-# passes in both modes. With TLS, also as cluster.tls.<name> on mutual TLS.
-# The scripts read CARAWAY_TEST_WORKER_MODE and CARAWAY_TEST_TLS (lib.sh).
+# passes in both modes. Both run on mutual TLS, the default; with INSECURE,
+# also as cluster.insecure.<name> without (--insecure-loopback).
+# The scripts read CARAWAY_TEST_WORKER_MODE and CARAWAY_TEST_INSECURE
+# (lib.sh).
 # One cluster test runs at a time: each starts several daemons on a small
 # core budget, and their deadlines assume the machine is not flooded.
 function(caraway_add_cluster_test name)
-  cmake_parse_arguments(ARG "ONE_MODE;TLS" "TIMEOUT;PASS_REGULAR_EXPRESSION"
+  cmake_parse_arguments(ARG "ONE_MODE;INSECURE" "TIMEOUT;PASS_REGULAR_EXPRESSION"
                         "COMMAND" ${ARGN})
   if(NOT ARG_COMMAND)
     message(FATAL_ERROR "caraway_add_cluster_test(${name}) needs COMMAND")
@@ -22,8 +24,8 @@ function(caraway_add_cluster_test name)
   if(NOT ARG_ONE_MODE)
     list(APPEND variants "cluster.threads.${name}")
   endif()
-  if(ARG_TLS)
-    list(APPEND variants "cluster.tls.${name}")
+  if(ARG_INSECURE)
+    list(APPEND variants "cluster.insecure.${name}")
   endif()
   foreach(test IN LISTS variants)
     add_test(NAME ${test} COMMAND ${ARG_COMMAND})
@@ -40,8 +42,8 @@ function(caraway_add_cluster_test name)
     set_tests_properties(cluster.threads.${name} PROPERTIES
                          ENVIRONMENT CARAWAY_TEST_WORKER_MODE=threads)
   endif()
-  if(ARG_TLS)
-    set_tests_properties(cluster.tls.${name} PROPERTIES
-                         ENVIRONMENT CARAWAY_TEST_TLS=1)
+  if(ARG_INSECURE)
+    set_tests_properties(cluster.insecure.${name} PROPERTIES
+                         ENVIRONMENT CARAWAY_TEST_INSECURE=1)
   endif()
 endfunction()

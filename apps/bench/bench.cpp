@@ -504,8 +504,23 @@ void run_transfer(const settings& cfg, report& out) {
 // new object; the reader times get_view (in place) and then get (a copy)
 // itself, and must not have pulled.
 void run_view(const settings& cfg, report& out) {
-  auto maker = caraway::actor<view_actor>().remote();
-  auto reader = caraway::actor<view_actor>().remote();
+  // Both on the node with the most CPUs: left to the scheduler, the second
+  // actor sometimes went to another node, whose reads pull.
+  std::string node;
+  double most = -1;
+  for (auto& n : caraway::nodes()) {
+    auto cpus = n.total.count("CPU") > 0 ? n.total.at("CPU") : 0.0;
+    if (n.alive && cpus > most) {
+      most = cpus;
+      node = n.id;
+    }
+  }
+  auto maker = caraway::actor<view_actor>()
+                 .scheduling(caraway::node_affinity(node, false))
+                 .remote();
+  auto reader = caraway::actor<view_actor>()
+                  .scheduling(caraway::node_affinity(node, false))
+                  .remote();
   constexpr int64_t elems = transfer_bytes / sizeof(double);
   std::vector<double> views;
   std::vector<double> gets;

@@ -56,6 +56,8 @@ local_cluster::local_cluster(int nodes, const cluster_files& files,
     common.insert(common.end(), {"--tls-ca", tls_dir_ + "/ca.pem", "--tls-cert",
                                  tls_dir_ + "/node.pem", "--tls-key",
                                  tls_dir_ + "/node.key"});
+  } else {
+    common.emplace_back("--insecure-loopback");
   }
   auto with = [&](std::vector<std::string> args) {
     args.insert(args.end(), common.begin(), common.end());
@@ -74,8 +76,10 @@ local_cluster::local_cluster(int nodes, const cluster_files& files,
 }
 
 void local_cluster::use_tls(caraway::config& cfg) const {
-  if (tls_dir_.empty())
+  if (tls_dir_.empty()) {
+    cfg.insecure_loopback = true;
     return;
+  }
   cfg.tls_ca = tls_dir_ + "/ca.pem";
   cfg.tls_cert = tls_dir_ + "/client.pem";
   cfg.tls_key = tls_dir_ + "/client.key";

@@ -31,15 +31,15 @@ class local_cluster {
 public:
   /// `worker_mode`: the nodes' --worker-mode. With `tls`, the nodes use
   /// mutual TLS with certificates made for this cluster (`caraway tls
-  /// init`).
+  /// init`); without, they run with --insecure-loopback.
   local_cluster(int nodes, const cluster_files& files,
                 const std::string& worker_mode = "threads", bool tls = false);
   ~local_cluster();
   local_cluster(const local_cluster&) = delete;
   local_cluster& operator=(const local_cluster&) = delete;
 
-  /// Gives a driver's config this cluster's client certificate, if it uses
-  /// TLS.
+  /// Gives a driver's config this cluster's client certificate if it uses
+  /// TLS, else turns TLS off in it.
   void use_tls(caraway::config& cfg) const;
 
   /// host:port of the head, for drivers.

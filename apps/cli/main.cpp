@@ -153,6 +153,12 @@ po::options_description make_options() {
      "mutual TLS: this client's certificate (or CARAWAY_TLS_CERT)")
     ("caraway-tls-key", po::value<std::string>(),
      "mutual TLS: its key (or CARAWAY_TLS_KEY)")
+    ("caraway-tls-dir", po::value<std::string>(),
+     "mutual TLS: a directory as tls init makes, instead of the three "
+     "files (or CARAWAY_TLS_DIR; default: ~/.caraway/tls)")
+    ("caraway-insecure-loopback",
+     "no TLS: for a cluster on loopback whose nodes run with "
+     "--insecure-loopback (or CARAWAY_INSECURE_LOOPBACK=true)")
     ("timeout-ms", po::value<int64_t>()->default_value(5000),
      "how long to wait for the head's connection and for each reply")
     ("format", po::value<std::string>()->default_value("table"),
@@ -358,11 +364,23 @@ std::optional<int> parse(int argc, char** argv, settings& out) {
   for (auto [name, var, field] :
        {std::tuple{"caraway-tls-ca", "CARAWAY_TLS_CA", &out.tls.tls_ca},
         std::tuple{"caraway-tls-cert", "CARAWAY_TLS_CERT", &out.tls.tls_cert},
-        std::tuple{"caraway-tls-key", "CARAWAY_TLS_KEY", &out.tls.tls_key}}) {
+        std::tuple{"caraway-tls-key", "CARAWAY_TLS_KEY", &out.tls.tls_key},
+        std::tuple{"caraway-tls-dir", "CARAWAY_TLS_DIR", &out.tls.tls_dir}}) {
     if (vm.count(name))
       *field = vm[name].as<std::string>();
     else if (auto env = std::getenv(var); env && *env)
       *field = env;
+  }
+  out.tls.insecure_loopback = vm.count("caraway-insecure-loopback") > 0;
+  if (auto env = std::getenv("CARAWAY_INSECURE_LOOPBACK");
+      !out.tls.insecure_loopback && env != nullptr && *env != '\0') {
+    std::string value = env;
+    if (value == "true" || value == "1")
+      out.tls.insecure_loopback = true;
+    else if (value != "false" && value != "0")
+      return usage_error("CARAWAY_INSECURE_LOOPBACK is true or false, not '"
+                           + value + "'",
+                         opts);
   }
   if (out.command.empty())
     return usage_error("no command given", opts);
@@ -695,6 +713,8 @@ int main(int argc, char** argv) {
               caf::timespan{std::chrono::milliseconds(500)});
   caf_cfg.load<caf::io::middleman>();
   try {
+    runtime::resolve_tls(cfg.tls, runtime::tls_role::client);
+    runtime::set_tls_handshake_timeout(cfg.timeout);
     auto tls = runtime::configure_tls(caf_cfg, cfg.tls);
     runtime::require_tls_off_loopback(tls, cfg.host,
                                       "reach the head at " + cfg.address,

@@ -94,6 +94,13 @@ po::options_description describe(options& x) {
     "mutual TLS: this node's certificate, signed by the CA (DIR/node.pem)")(
     "tls-key", po::value(&x.cfg.tls_key),
     "mutual TLS: the key of that certificate (DIR/node.key)")(
+    "tls-dir", po::value(&x.cfg.tls_dir),
+    "mutual TLS: a directory as caraway tls init makes, instead of the "
+    "three files (default: ~/.caraway/tls, this user's own, made on first "
+    "use)")("insecure-loopback",
+            po::value(&x.cfg.insecure_loopback)->implicit_value(true),
+            "no TLS, on loopback only: any local user could run code on the "
+            "cluster")(
     "data-dir", po::value(&x.node.data_dir),
     "directory for the node's files, created if missing; the head keeps "
     "the cluster's tables there and takes them back when it restarts "

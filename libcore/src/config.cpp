@@ -88,6 +88,13 @@ make_options(config& cfg, std::vector<std::string>& caf_opts,
     "mutual TLS: this driver's certificate, signed by the CA (PEM)")(
     "tls-key", po::value(&cfg.tls_key),
     "mutual TLS: the key of that certificate (PEM)")(
+    "tls-dir", po::value(&cfg.tls_dir),
+    "mutual TLS: a directory as caraway tls init makes, instead of the "
+    "three files (default: ~/.caraway/tls, made on first use)")(
+    "insecure-loopback",
+    po::value(&cfg.insecure_loopback)->implicit_value(true),
+    "no TLS: for a cluster on loopback whose nodes run with "
+    "--insecure-loopback (true or false)")(
     "log-level", po::value(&cfg.log_level),
     "trace, debug, info, warning, error or off")(
     "libraries", po::value(&libraries)->implicit_value(""),
@@ -202,7 +209,9 @@ config parse_config(int argc, const char* const* argv) {
     auto takes = [&](const std::string& next) {
       if (next.compare(0, 2, "--") == 0)
         return false;
-      return rest != "worker-processes" || next == "true" || next == "false";
+      bool is_switch = rest == "worker-processes"
+                       || rest == "insecure-loopback";
+      return !is_switch || next == "true" || next == "false";
     };
     if (!rest.empty() && rest.back() == '=')
       rest.pop_back();
@@ -220,11 +229,14 @@ config parse_config(int argc, const char* const* argv) {
     input += arg + '\n';
   try {
     po::store(po::command_line_parser(args).options(desc).run(), vm);
-    for (auto [name, var] : {std::pair{"address", "CARAWAY_ADDRESS"},
-                             std::pair{"libraries", "CARAWAY_LIBRARIES"},
-                             std::pair{"tls-ca", "CARAWAY_TLS_CA"},
-                             std::pair{"tls-cert", "CARAWAY_TLS_CERT"},
-                             std::pair{"tls-key", "CARAWAY_TLS_KEY"}}) {
+    for (auto [name, var] :
+         {std::pair{"address", "CARAWAY_ADDRESS"},
+          std::pair{"libraries", "CARAWAY_LIBRARIES"},
+          std::pair{"tls-ca", "CARAWAY_TLS_CA"},
+          std::pair{"tls-cert", "CARAWAY_TLS_CERT"},
+          std::pair{"tls-key", "CARAWAY_TLS_KEY"},
+          std::pair{"tls-dir", "CARAWAY_TLS_DIR"},
+          std::pair{"insecure-loopback", "CARAWAY_INSECURE_LOOPBACK"}}) {
       if (vm.count(name) > 0)
         continue;
       if (auto env = std::getenv(var); env && *env) {

@@ -66,6 +66,10 @@ void make_system(process& p, const config& cfg, bool networked,
       "middleman.connection-timeout",
       caf::timespan{std::chrono::milliseconds(timing.heartbeat_timeout_ms)});
     configure_tls(*p.caf_cfg, cfg);
+    // A handshake is silence too, and takes no longer than reaching the
+    // head may.
+    set_tls_handshake_timeout(std::chrono::milliseconds(
+      std::min<uint64_t>(timing.heartbeat_timeout_ms, cfg.connect_timeout_ms)));
   }
   if (cfg.max_message_bytes <= cfg.inline_threshold
       || cfg.max_message_bytes > std::numeric_limits<uint32_t>::max())

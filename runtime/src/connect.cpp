@@ -73,8 +73,9 @@ std::string check_greeting(const std::string& host, uint16_t port,
       if (!wait_for(POLLIN)) {
         // A TLS port waits for the client to speak first.
         why = "no greeting within " + std::to_string(timeout.count())
-              + " ms (if the cluster uses TLS, this process needs its "
-                "files: tls-ca, tls-cert and tls-key)";
+              + " ms (a TLS node waits for the client to speak TLS: this "
+                "process needs the cluster's TLS files, not "
+                "insecure-loopback)";
         break;
       }
       auto n = ::recv(fd, buf + got, sizeof(buf) - got, 0);
@@ -131,12 +132,28 @@ caf::expected<Handle> connect_once(caf::actor_system& sys,
       [&](caf::error& err) {
         // Under TLS, a peer that hangs up in the handshake refused this
         // process' certificate (or is not TLS): a retry will not help.
-        if (tls && err == caf::sec::disconnect_during_handshake) {
+        // CAF gives up at once when the first handshake step fails.
+        auto why = tls ? tls_failure(port) : std::string{};
+        if (tls
+            && (err == caf::sec::disconnect_during_handshake || !why.empty())) {
           result = caf::make_error(
             caf::sec::unexpected_actor_messaging_interface,
             std::string{"cannot reach "} + what + " at " + where
-              + ": the TLS handshake failed (is this process' certificate "
-                "signed by the cluster's CA, and is the peer a TLS node?)");
+              + ": the TLS handshake failed"
+              + (why.empty()
+                   ? std::string{" (is this process' certificate signed by "
+                                 "the cluster's CA, and is the peer a TLS "
+                                 "node, not one run with "
+                                 "--insecure-loopback?)"}
+                   : ": " + why));
+          return;
+        }
+        if (tls && err == caf::sec::request_timeout) {
+          result = caf::make_error(
+            caf::sec::cannot_connect_to_node,
+            std::string{"cannot reach "} + what + " at " + where
+              + ": the TLS handshake did not finish in time (is the peer a "
+                "caraway node, and not frozen?)");
           return;
         }
         result = caf::make_error(caf::sec::cannot_connect_to_node,

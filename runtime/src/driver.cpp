@@ -197,7 +197,9 @@ void add_driver(process& p, const config& cfg) {
   caf::anon_send(p.gcs, wire::subscribe_atom::value, p.owner);
 }
 
-std::unique_ptr<process> start_cluster_driver(const config& cfg) {
+std::unique_ptr<process> start_cluster_driver(const config& given) {
+  auto cfg = given;
+  resolve_tls(cfg, tls_role::client);
   return start_process([&](process& p) {
     node_options defaults;
     make_system(p, cfg, /*networked=*/true, defaults);

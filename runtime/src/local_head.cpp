@@ -97,6 +97,13 @@ std::vector<std::string> local_head::arguments(const config& cfg) {
   }
   args.emplace_back("--max-workers");
   args.emplace_back(std::to_string(cfg.max_workers));
+  if (!cfg.tls_ca.empty())
+    args.insert(args.end(), {"--tls-ca", cfg.tls_ca, "--tls-cert", cfg.tls_cert,
+                             "--tls-key", cfg.tls_key});
+  else if (!cfg.tls_dir.empty())
+    args.insert(args.end(), {"--tls-dir", cfg.tls_dir});
+  else if (cfg.insecure_loopback)
+    args.emplace_back("--insecure-loopback");
   return args;
 }
 

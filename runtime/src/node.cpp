@@ -231,9 +231,11 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
   caf::anon_send(p.gcs, wire::subscribe_atom::value, p.owner);
 }
 
-std::unique_ptr<process> start_daemon(const config& cfg,
+std::unique_ptr<process> start_daemon(const config& given,
                                       const node_options& opts,
                                       node_started& started) {
+  auto cfg = given;
+  resolve_tls(cfg, tls_role::daemon);
   require_tls_off_loopback(tls_enabled(cfg), opts.host,
                            "listen on " + opts.host, daemon_tls_options);
   return start_process([&](process& p) {

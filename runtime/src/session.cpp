@@ -11,6 +11,7 @@
 #include "caraway/api.hpp"
 #include "caraway/error.hpp"
 #include "caraway/log.hpp"
+#include "caraway/runtime/connect.hpp"
 #include "caraway/runtime/libraries.hpp"
 #include "caraway/runtime/node.hpp"
 #include "current_core.hpp"
@@ -174,9 +175,11 @@ session init(const config& cfg) {
       return runtime::start_cluster_driver(cfg);
     if (!cfg.worker_processes)
       return runtime::start_embedded(cfg);
-    // A head of its own, driven like any cluster.
-    auto head = std::make_unique<runtime::local_head>(cfg);
+    // A head of its own, driven like any cluster, with the driver's TLS
+    // files.
     auto driven = cfg;
+    runtime::resolve_tls(driven, runtime::tls_role::client);
+    auto head = std::make_unique<runtime::local_head>(driven);
     driven.address = head->address();
     auto p = runtime::start_cluster_driver(driven);
     p->own_head = std::move(head);

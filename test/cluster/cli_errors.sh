@@ -46,7 +46,7 @@ wait_for_line chatty_listener "$chatty_listener" \
   "^listening on 127\.0\.0\.1:$chatty$" 10
 for round in 1 2 3; do
   expect_cli "chatty_port_$round" 1 5000 \
-    "^caraway: cannot reach the head at 127\.0\.0\.1:$chatty: it speaks another protocol$" \
+    "^caraway: cannot reach the head at 127\.0\.0\.1:$chatty: (the TLS handshake failed: )?it speaks another protocol" \
     --address "127.0.0.1:$chatty" --timeout-ms 2000 status
 done
 

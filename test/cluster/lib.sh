@@ -48,23 +48,22 @@ EOF
   chmod +x "$work/caraway-node"
   node=$work/caraway-node
 fi
-# CARAWAY_TEST_TLS=1: the cluster runs on mutual TLS with files from
-# `caraway tls init`. Daemons get the node's unless the test gives TLS
-# options itself; drivers and the caraway tool get the client's through
-# CARAWAY_TLS_*.
-if [[ -n ${CARAWAY_TEST_TLS:-} ]]; then
-  "$cli" tls init "$work/pki" >/dev/null
-  export CARAWAY_TLS_CA=$work/pki/ca.pem
-  export CARAWAY_TLS_CERT=$work/pki/client.pem
-  export CARAWAY_TLS_KEY=$work/pki/client.key
-  cat >"$work/caraway-node-tls" <<EOF
+# Processes given no TLS files use their user's own, made on first use in
+# ~/.caraway/tls: this test's home, so that tests share nothing.
+export HOME=$work/home
+mkdir -p "$HOME"
+# CARAWAY_TEST_INSECURE=1: the cluster runs without TLS. Daemons get
+# --insecure-loopback unless the test gives TLS options itself; drivers and
+# the caraway tool get CARAWAY_INSECURE_LOOPBACK.
+if [[ -n ${CARAWAY_TEST_INSECURE:-} ]]; then
+  export CARAWAY_INSECURE_LOOPBACK=true
+  cat >"$work/caraway-node-insecure" <<EOF
 #!/usr/bin/env bash
-for arg; do [[ \$arg == --tls-* ]] && exec "$node" "\$@"; done
-exec "$node" --tls-ca "$work/pki/ca.pem" --tls-cert "$work/pki/node.pem" \\
-  --tls-key "$work/pki/node.key" "\$@"
+for arg; do [[ \$arg == --tls-* || \$arg == --insecure-* ]] && exec "$node" "\$@"; done
+exec "$node" --insecure-loopback "\$@"
 EOF
-  chmod +x "$work/caraway-node-tls"
-  node=$work/caraway-node-tls
+  chmod +x "$work/caraway-node-insecure"
+  node=$work/caraway-node-insecure
 fi
 pids=()       # every process started, in order
 reaped=" "    # those already waited for: their ids may be reused

@@ -16,6 +16,10 @@
 //     actor 1) announcing a payload of <bytes>, then 1 MiB of it, and waits
 //     (up to 10 s) for the peer to close. Prints "peer closed" or "peer
 //     kept the connection open".
+//   caraway-test-tcp silent <host> <port>
+//     Connects and says nothing, as a client that froze before its TLS
+//     hello would, and waits (up to 10 s) for the peer to close. Prints
+//     "peer closed" or "peer kept the connection open".
 //   caraway-test-tcp unix <path>
 //     Connects to a Unix socket (a node's object store) and waits (up to
 //     10 s) for its first bytes. Prints "answered" or "peer closed without
@@ -61,6 +65,7 @@ int usage() {
              "       caraway-test-tcp garbage <host> <port> <bytes>\n"
              "       caraway-test-tcp announce <host> <port> <bytes>\n"
              "       caraway-test-tcp request <host> <port>\n"
+             "       caraway-test-tcp silent <host> <port>\n"
              "       caraway-test-tcp unix <path>\n",
              stderr);
   return 2;
@@ -209,6 +214,16 @@ int send_garbage(const char* host, unsigned long port, unsigned long bytes) {
   return 0;
 }
 
+int stay_silent(const char* host, unsigned long port) {
+  int fd = dial(host, port);
+  if (fd < 0)
+    return 1;
+  bool closed = wait_for_close(fd);
+  close(fd);
+  std::printf("%s\n", closed ? "peer closed" : "peer kept the connection open");
+  return 0;
+}
+
 void put_u32(std::vector<unsigned char>& out, size_t at, uint32_t x) {
   for (int i = 3; i >= 0; --i, x >>= 8)
     out[at + static_cast<size_t>(i)] = static_cast<unsigned char>(x & 0xFF);
@@ -319,6 +334,11 @@ int main(int argc, char** argv) {
         || !parse_number(argv[4], 0xFFFFFFFFul, bytes))
       return usage();
     return send_announcement(argv[2], port, bytes);
+  }
+  if (argc == 4 && std::strcmp(argv[1], "silent") == 0) {
+    if (!parse_number(argv[3], 65535, port) || port == 0)
+      return usage();
+    return stay_silent(argv[2], port);
   }
   if (argc == 3 && std::strcmp(argv[1], "unix") == 0)
     return probe_unix(argv[2]);

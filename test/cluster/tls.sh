@@ -60,7 +60,7 @@ expect_exit rogue "$last_pid" 30 1 "TLS handshake failed"
 
 # So is a driver with no TLS, and one with the other CA's certificate.
 run plain 30 env -u CARAWAY_TLS_CA -u CARAWAY_TLS_CERT -u CARAWAY_TLS_KEY \
-  "$bin_dir/fib" --caraway-address "$address" \
+  "$bin_dir/fib" --caraway-address "$address" --caraway-insecure-loopback \
   --caraway-connect-timeout-ms 2000
 # Exit 1 with the error, not an abort: the examples catch caraway errors.
 ((status == 1)) || fail "a driver without TLS exited with $status, not 1"
@@ -85,8 +85,8 @@ grep -qx "peer closed without answering" "$work/plain_pull.out" \
 pick_port
 plain_data=$free
 pick_port
-start plain_head env -u CARAWAY_TLS_CA -u CARAWAY_TLS_CERT -u CARAWAY_TLS_KEY \
-  "$node" --port "$free" --data-port "$plain_data" --num-cpus 1
+start plain_head "$node" --port "$free" --data-port "$plain_data" \
+  --num-cpus 1 --insecure-loopback
 plain_head=$last_pid
 wait_listening plain_head "$plain_head"
 run plain_answer 30 "$tcp" request 127.0.0.1 "$plain_data"
@@ -101,7 +101,7 @@ echo "ok: the data port refuses plaintext"
 # Without TLS, a daemon listens on loopback only; incomplete TLS files are
 # a configuration error too.
 pick_port
-start open "$node" --host 0.0.0.0 --port "$free"
+start open "$node" --host 0.0.0.0 --port "$free" --insecure-loopback
 expect_exit open "$last_pid" 30 2 "without TLS.*--tls-ca"
 pick_port
 start half "$node" --port "$free" --tls-ca "$work/tls/ca.pem"

@@ -1,5 +1,5 @@
 // The certificates of a cluster's mutual TLS: `caraway tls init` and
-// `caraway tls issue`.
+// `caraway tls issue`, and which files a process uses.
 
 #include <doctest/doctest.h>
 
@@ -7,11 +7,15 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "caraway/config.hpp"
 #include "caraway/error.hpp"
+#include "caraway/runtime/connect.hpp"
 #include "caraway/runtime/tls_files.hpp"
 #include "temp_dir.hpp"
 
@@ -147,4 +151,127 @@ TEST_CASE("tls issue refuses names that are no plain file names") {
                   caraway::invalid_argument_error);
   CHECK(std::distance(fs::directory_iterator{dir.tls}, fs::directory_iterator{})
         == 6);
+}
+
+namespace {
+
+using caraway::runtime::resolve_tls;
+using caraway::runtime::tls_role;
+
+std::string contents(const std::string& path) {
+  std::ifstream in{path};
+  return {std::istreambuf_iterator<char>{in}, {}};
+}
+
+} // namespace
+
+TEST_CASE("with no TLS options a process uses its user's own files") {
+  temp_dir dir;
+  caraway::config daemon;
+  resolve_tls(daemon, tls_role::daemon, dir.tls);
+  CHECK(daemon.tls_ca == dir.file("ca.pem"));
+  CHECK(daemon.tls_cert == dir.file("node.pem"));
+  CHECK(daemon.tls_key == dir.file("node.key"));
+  CHECK(mode_of(dir.tls) == 0700);
+  CHECK(mode_of(dir.file("node.key")) == 0600);
+  auto ca = contents(dir.file("ca.pem"));
+  REQUIRE_FALSE(ca.empty());
+  // Made once: the next process finds them.
+  caraway::config client;
+  resolve_tls(client, tls_role::client, dir.tls);
+  CHECK(client.tls_cert == dir.file("client.pem"));
+  CHECK(client.tls_key == dir.file("client.key"));
+  CHECK(contents(dir.file("ca.pem")) == ca);
+}
+
+TEST_CASE("processes starting together make the user's own files once") {
+  temp_dir dir;
+  constexpr int n = 4;
+  std::vector<std::string> errors(n);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i)
+    threads.emplace_back([&, i] {
+      try {
+        caraway::config cfg;
+        resolve_tls(cfg, i % 2 == 0 ? tls_role::daemon : tls_role::client,
+                    dir.tls);
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  for (auto& e : errors)
+    CHECK(e.empty());
+  std::string why;
+  CHECK(tls::verify(dir.file("ca.pem"), dir.file("node.pem"), why));
+  CHECK(tls::verify(dir.file("ca.pem"), dir.file("client.pem"), why));
+}
+
+TEST_CASE("the user's own files are refused when others can reach them") {
+  temp_dir dir;
+  caraway::config cfg;
+  resolve_tls(cfg, tls_role::daemon, dir.tls);
+  ::chmod(dir.file("node.key").c_str(), 0640);
+  caraway::config again;
+  CHECK(failure_of([&] { resolve_tls(again, tls_role::daemon, dir.tls); })
+        == "'" + dir.file("node.key")
+             + "' has mode 0640: other users could use the cluster's TLS "
+               "files; chmod go-rwx it");
+  ::chmod(dir.file("node.key").c_str(), 0600);
+  ::chmod(dir.tls.c_str(), 0755);
+  CHECK(failure_of([&] {
+          resolve_tls(again, tls_role::client, dir.tls);
+        }).find("'" + dir.tls + "' has mode 0755")
+        == 0);
+  ::chmod(dir.tls.c_str(), 0700);
+  CHECK_NOTHROW(resolve_tls(again, tls_role::client, dir.tls));
+}
+
+TEST_CASE("tls-dir names a directory's files by role") {
+  temp_dir dir;
+  tls::init(dir.tls);
+  caraway::config cfg;
+  cfg.tls_dir = dir.tls;
+  // The own directory is not touched when one is named.
+  resolve_tls(cfg, tls_role::daemon, dir.path + "/own");
+  CHECK(cfg.tls_cert == dir.file("node.pem"));
+  CHECK(cfg.tls_dir.empty());
+  CHECK_FALSE(fs::exists(dir.path + "/own"));
+  caraway::config missing;
+  missing.tls_dir = dir.path + "/nowhere";
+  CHECK(failure_of(
+          [&] { resolve_tls(missing, tls_role::client, dir.path + "/own"); })
+        == "the TLS directory '" + dir.path
+             + "/nowhere' has no ca.pem (caraway tls init DIR makes them)");
+  CHECK_FALSE(fs::exists(dir.path + "/own"));
+}
+
+TEST_CASE("insecure-loopback leaves TLS off, and contradicting options fail") {
+  temp_dir dir;
+  caraway::config off;
+  off.insecure_loopback = true;
+  resolve_tls(off, tls_role::daemon, dir.tls);
+  CHECK(off.tls_ca.empty());
+  CHECK(off.tls_cert.empty());
+  CHECK_FALSE(fs::exists(dir.tls));
+  caraway::config both = off;
+  both.tls_dir = dir.path;
+  CHECK(failure_of([&] { resolve_tls(both, tls_role::daemon, dir.tls); })
+        == "insecure-loopback turns TLS off, but TLS files are given as well");
+  caraway::config files_and_dir;
+  files_and_dir.tls_ca = dir.file("ca.pem");
+  files_and_dir.tls_dir = dir.tls;
+  CHECK(failure_of([&] {
+          resolve_tls(files_and_dir, tls_role::client, dir.tls);
+        }).find("both given")
+        != std::string::npos);
+  // Given files are used as they are.
+  caraway::config given;
+  given.tls_ca = "a";
+  given.tls_cert = "b";
+  given.tls_key = "c";
+  resolve_tls(given, tls_role::client, dir.tls);
+  CHECK(given.tls_cert == "b");
+  CHECK_FALSE(fs::exists(dir.tls));
 }

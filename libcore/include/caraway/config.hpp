@@ -92,6 +92,15 @@ struct config {
   std::string tls_ca;
   std::string tls_cert;
   std::string tls_key;
+  /// Instead of the three files: a directory as `caraway tls init DIR`
+  /// makes, whose ca.pem and client.pem/client.key a driver uses (a daemon
+  /// its node.pem/node.key).
+  std::string tls_dir;
+  /// With no TLS files given, a cluster process uses this user's own, made
+  /// on first use in ~/.caraway/tls: on loopback too, any local user could
+  /// otherwise run code as the cluster's. This turns TLS off instead, on
+  /// loopback only.
+  bool insecure_loopback = false;
   /// trace, debug, info, warning, error or off.
   std::string log_level = "warning";
   /// CAF options as key = value, e.g. {"scheduler.max-threads", "4"}.

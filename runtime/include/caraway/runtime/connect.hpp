@@ -21,6 +21,33 @@ namespace caraway::runtime {
 /// not fit together.
 bool configure_tls(caf::actor_system_config& sys_cfg, const config& cfg);
 
+/// How long a TLS handshake may take before its connection is closed
+/// (process-wide; 10 s unless set): a peer that never answers must not hold
+/// a connection, nor the network thread, forever.
+void set_tls_handshake_timeout(std::chrono::milliseconds timeout);
+
+/// Why the latest TLS handshake with a peer on `port` failed, in words
+/// (empty if none did since the last call); takes it.
+std::string tls_failure(uint16_t port);
+
+/// Which certificate of a TLS directory a process shows: a daemon the
+/// node's (DIR/node.pem), a driver or the CLI the client's (DIR/client.pem).
+enum class tls_role { daemon, client };
+
+/// This user's own TLS directory, for clusters on loopback whose processes
+/// are given no TLS files: $HOME/.caraway/tls.
+std::string default_tls_dir();
+
+/// Settles which TLS files `cfg` uses: the three files when given; else
+/// those of `role` in `cfg.tls_dir`; none with `cfg.insecure_loopback`;
+/// else those in `own_dir` (default: `default_tls_dir()`), which is made
+/// with a CA of its own on first use, under a lock shared by the user's
+/// processes. Throws `invalid_argument_error` when the options contradict
+/// each other, a directory lacks a file, or the own directory or a key in it
+/// can be reached by other users.
+void resolve_tls(config& cfg, tls_role role,
+                 const std::string& own_dir = default_tls_dir());
+
 /// Whether `host` (a name or an address, without port) is this machine's
 /// loopback: a name only if all its addresses are.
 bool is_loopback(const std::string& host);
@@ -33,9 +60,11 @@ void require_tls_off_loopback(bool tls, const std::string& host,
                               const std::string& options);
 
 /// How a daemon and a driver are given their TLS files.
-constexpr const char* daemon_tls_options = "--tls-ca, --tls-cert and --tls-key";
+constexpr const char* daemon_tls_options
+  = "--tls-dir, or --tls-ca, --tls-cert and --tls-key";
 constexpr const char* driver_tls_options
-  = "--caraway-tls-ca, --caraway-tls-cert and --caraway-tls-key";
+  = "--caraway-tls-dir, or --caraway-tls-ca, --caraway-tls-cert and "
+    "--caraway-tls-key";
 
 /// Connects to the gcs a head publishes at host:port. Never hangs: gives up
 /// after `timeout`. Fails with a message naming the address when nothing
