@@ -366,13 +366,25 @@ std::vector<std::string> issue(const std::string& dir, const std::string& name,
 bool verify(const std::string& ca_file, const std::string& cert_file,
             std::string& why) {
   try {
-    auto ca = load_cert(ca_file);
     auto cert = load_cert(cert_file);
     store_ptr store{X509_STORE_new()};
     store_ctx_ptr ctx{X509_STORE_CTX_new()};
-    if (!store || !ctx || X509_STORE_add_cert(store.get(), ca.get()) != 1
-        || X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), nullptr)
-             != 1)
+    if (!store || !ctx)
+      fail("verify " + cert_file);
+    // Every certificate in the CA file is trusted, as by the TLS
+    // connections: while a cluster moves to a new CA, the file holds both.
+    auto bio = open_file(ca_file);
+    int cas = 0;
+    while (auto* ca = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+      x509_ptr owned{ca};
+      if (X509_STORE_add_cert(store.get(), ca) != 1)
+        fail("read the CA certificates in " + ca_file);
+      ++cas;
+    }
+    ERR_clear_error();
+    if (cas == 0)
+      fail("read a PEM certificate from " + ca_file);
+    if (X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), nullptr) != 1)
       fail("verify " + cert_file);
     if (X509_verify_cert(ctx.get()) == 1) {
       why.clear();

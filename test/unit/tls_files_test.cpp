@@ -32,6 +32,11 @@ unsigned mode_of(const std::string& path) {
   return st.st_mode & 07777;
 }
 
+std::string contents(const std::string& path) {
+  std::ifstream in{path};
+  return {std::istreambuf_iterator<char>{in}, {}};
+}
+
 // The message of what `f` threw.
 template <class F>
 std::string failure_of(F f) {
@@ -138,6 +143,30 @@ TEST_CASE("tls verify rejects a certificate signed by another CA") {
   CHECK(why.find(dir.file("node.key")) != std::string::npos);
 }
 
+TEST_CASE(
+  "tls verify trusts every CA of a bundle, as while moving to a new CA") {
+  temp_dir old_ca;
+  temp_dir new_ca;
+  temp_dir stranger;
+  tls::init(old_ca.tls);
+  tls::init(new_ca.tls);
+  tls::init(stranger.tls);
+  auto bundle = old_ca.path + "/both.pem";
+  {
+    std::ofstream out{bundle};
+    out << contents(old_ca.file("ca.pem")) << contents(new_ca.file("ca.pem"));
+  }
+  std::string why;
+  CHECK(tls::verify(bundle, old_ca.file("node.pem"), why));
+  CHECK(tls::verify(bundle, new_ca.file("client.pem"), why));
+  CHECK_FALSE(tls::verify(bundle, stranger.file("node.pem"), why));
+  CHECK_FALSE(tls::verify(old_ca.file("ca.pem"), new_ca.file("node.pem"), why));
+  auto empty = old_ca.path + "/empty.pem";
+  std::ofstream{empty} << "no certificate here\n";
+  CHECK_FALSE(tls::verify(empty, old_ca.file("node.pem"), why));
+  CHECK(why.find(empty) != std::string::npos);
+}
+
 TEST_CASE("tls issue refuses names that are no plain file names") {
   temp_dir dir;
   tls::init(dir.tls);
@@ -153,17 +182,8 @@ TEST_CASE("tls issue refuses names that are no plain file names") {
         == 6);
 }
 
-namespace {
-
 using caraway::runtime::resolve_tls;
 using caraway::runtime::tls_role;
-
-std::string contents(const std::string& path) {
-  std::ifstream in{path};
-  return {std::istreambuf_iterator<char>{in}, {}};
-}
-
-} // namespace
 
 TEST_CASE("with no TLS options a process uses its user's own files") {
   temp_dir dir;

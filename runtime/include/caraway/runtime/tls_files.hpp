@@ -34,8 +34,9 @@ std::vector<std::string> init(const std::string& dir, const validity& v = {},
 std::vector<std::string> issue(const std::string& dir, const std::string& name,
                                const validity& v = {}, bool force = false);
 
-/// Whether the certificate in `cert_file` chains to the CA in `ca_file` and
-/// is valid now; if not, says why.
+/// Whether the certificate in `cert_file` chains to a CA in `ca_file` (one
+/// certificate or several, as while a cluster moves to a new CA) and is
+/// valid now; if not, says why.
 bool verify(const std::string& ca_file, const std::string& cert_file,
             std::string& why);
 
