@@ -57,30 +57,49 @@ std::string take_openssl_error() {
   return text;
 }
 
-// OpenSSL's socket BIO writes with write(2): a peer that went away would
-// raise SIGPIPE and kill the process. This one sends with MSG_NOSIGNAL.
+// The socket BIO of make_socket_bio.
 int bio_fd(BIO* bio) {
   return static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio)));
 }
 
+bool would_block() {
+  return errno == EAGAIN || errno == EWOULDBLOCK;
+}
+
 int bio_write(BIO* bio, const char* data, int size) {
+  BIO_clear_retry_flags(bio);
   ssize_t n;
   do
     n = ::send(bio_fd(bio), data, static_cast<size_t>(size), MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
+  if (n < 0 && would_block())
+    BIO_set_retry_write(bio);
   return static_cast<int>(n);
 }
 
 int bio_read(BIO* bio, char* data, int size) {
+  BIO_clear_retry_flags(bio);
   ssize_t n;
   do
     n = ::recv(bio_fd(bio), data, static_cast<size_t>(size), 0);
   while (n < 0 && errno == EINTR);
+  if (n < 0 && would_block())
+    BIO_set_retry_read(bio);
   return static_cast<int>(n);
 }
 
-long bio_ctrl(BIO*, int cmd, long, void*) {
-  return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+long bio_ctrl(BIO* bio, int cmd, long, void* ptr) {
+  switch (cmd) {
+    case BIO_CTRL_FLUSH:
+    case BIO_CTRL_DUP:
+      return 1;
+    case BIO_C_GET_FD:
+      if (ptr != nullptr)
+        *static_cast<int*>(ptr) = bio_fd(bio);
+      return bio_fd(bio);
+    default:
+      return 0;
+  }
 }
 
 int bio_create(BIO* bio) {
@@ -90,7 +109,9 @@ int bio_create(BIO* bio) {
 
 BIO_METHOD* socket_method() {
   static BIO_METHOD* method = [] {
-    auto* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+    // A descriptor BIO: SSL_get_fd finds its socket.
+    auto* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK
+                             | BIO_TYPE_DESCRIPTOR,
                            "caraway data socket");
     BIO_meth_set_write(m, bio_write);
     BIO_meth_set_read(m, bio_read);
@@ -132,6 +153,13 @@ std::string plain_error() {
 }
 
 } // namespace
+
+BIO* make_socket_bio(int fd) {
+  auto* bio = BIO_new(socket_method());
+  if (bio != nullptr)
+    BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(fd)));
+  return bio;
+}
 
 tls_context_ptr
 make_tls_context(const std::string& ca_file, const std::string& cert_file,
@@ -176,12 +204,7 @@ stream::~stream() {
 bool stream::secure(const tls_context& ctx, bool accepting, std::string& why) {
   ERR_clear_error();
   ssl_ = SSL_new(ctx.get());
-  auto socket_bio = [&] {
-    auto* bio = BIO_new(socket_method());
-    if (bio != nullptr)
-      BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(fd_)));
-    return bio;
-  };
+  auto socket_bio = [&] { return make_socket_bio(fd_); };
   auto* rbio = ssl_ != nullptr ? socket_bio() : nullptr;
   // Writes go through a buffer: a 16 KiB record per send(2) would wake the
   // reader once per record.

@@ -7,7 +7,15 @@
 #include <memory>
 #include <string>
 
+struct bio_st;
+
 namespace caraway::node::data {
+
+/// An OpenSSL BIO on the socket `fd` (which it does not close) that sends
+/// with MSG_NOSIGNAL: OpenSSL's own writes with write(2), and a peer that
+/// went away would raise SIGPIPE, which kills a process by default. Marks
+/// a would-block as retryable, for non-blocking sockets.
+bio_st* make_socket_bio(int fd);
 
 /// An OpenSSL context that requires a peer certificate signed by the CA,
 /// on both ends of a connection. Immutable once made; shared by threads.
