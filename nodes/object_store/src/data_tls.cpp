@@ -177,6 +177,13 @@ make_tls_context(const std::string& ca_file, const std::string& cert_file,
   };
   // Both ends are caraway: no older protocol needs to be spoken.
   SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+  // AES-128 first: it costs less CPU per byte than OpenSSL's default
+  // AES-256, and the data path is bound by it.
+  if (SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:"
+                                    "TLS_AES_256_GCM_SHA384:"
+                                    "TLS_CHACHA20_POLY1305_SHA256")
+      != 1)
+    return fail("cannot set the TLS cipher suites");
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1)
     return fail("cannot load the certificate '" + cert_file + "'");
   if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1
