@@ -137,9 +137,10 @@ std::pair<std::string, uint16_t> peer_of(const SSL* ssl) {
   return {text, ntohs(in.sin_port)};
 }
 
+// "host:port", or "a peer" once the socket has no peer any more.
 std::string peer_text(const SSL* ssl) {
   auto [host, port] = peer_of(ssl);
-  return host + ":" + std::to_string(port);
+  return port == 0 ? host : host + ":" + std::to_string(port);
 }
 
 std::mutex failures_mtx;
@@ -180,12 +181,11 @@ void note_failure(const SSL* ssl, int rc, bool accepting) {
   auto code = ERR_peek_last_error();
   if (code == 0)
     return;
-  auto [host, port] = peer_of(ssl);
+  auto port = peer_of(ssl).second;
   auto why = reason_text(code);
   if (accepting)
     CARAWAY_LOG(warning, runtime)
-      << "refusing a TLS connection"
-      << caraway::log::kv("peer", host + ":" + std::to_string(port))
+      << "refusing a TLS connection" << caraway::log::kv("peer", peer_text(ssl))
       << caraway::log::kv("why", why);
   std::lock_guard<std::mutex> guard{failures_mtx};
   if (failures.size() >= 64)
