@@ -35,6 +35,9 @@ struct client_state {
   bool connected = true;
   /// A connection attempt is on its way (one at a time).
   bool connecting = false;
+  /// The latest request to rejoin: answers to earlier ones are stale (the
+  /// head they went to may be gone, or a later one took this process back).
+  uint64_t rejoin_attempt = 0;
   caf::actor_clock::time_point deadline;
   std::vector<held_message> held;
   /// This node's registration (`register_atom, node_info, raylet`).
@@ -133,9 +136,15 @@ void resume(self_ptr self) {
 void rejoin(self_ptr self) {
   auto& st = self->state;
   auto timeout = std::chrono::seconds(5);
+  auto attempt = ++st.rejoin_attempt;
+  auto stale = [=] {
+    return self->state.rejoin_attempt != attempt || self->state.connected;
+  };
   // Only a refusal is final; a head that did not answer is tried again
   // until the reconnect timeout.
   auto failed = [=](caf::error& err) {
+    if (stale())
+      return;
     if (wire::code_of(err) == wire::errc::fenced) {
       give_up(self, wire::errc::fenced,
               "the head at " + self->state.where()
@@ -158,6 +167,8 @@ void rejoin(self_ptr self) {
                 wire::rejoin_atom::value, info, raylet)
       .then(
         [=](bool taken) {
+          if (stale())
+            return;
           if (taken)
             resume(self);
           else
@@ -175,6 +186,8 @@ void rejoin(self_ptr self) {
                 req.get_as<std::vector<std::string>>(3))
       .then(
         [=](uint64_t, wire::raylet_actor& raylet, wire::unique_id& node) {
+          if (stale())
+            return;
           if (self->state.cfg.driver_rejoined)
             self->state.cfg.driver_rejoined(std::move(raylet), node);
           resume(self);
@@ -299,7 +312,7 @@ caf::behavior gcs_client(self_ptr self, caf::actor upstream,
       }
       remember(self, msg);
       auto promise = self->make_response_promise();
-      if (st.connected) {
+      if (st.connected && st.upstream) {
         promise.delegate(st.upstream, std::move(msg));
       } else if (msg.match_elements<wire::report_atom, wire::node_info>()) {
         // A report is stale by the time the head is back: the next one
