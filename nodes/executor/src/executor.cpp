@@ -38,6 +38,9 @@ worker_context make_context(wire::raylet_actor raylet, uint64_t lease,
         std::make_move_iterator(backlog->begin()),
         std::make_move_iterator(backlog->end())};
       backlog->clear();
+      CARAWAY_LOG(debug, executor)
+        << "blocked in get; handing tasks back to their owner"
+        << log::kv("lease", lease) << log::kv("tasks", tasks.size());
       if (owner)
         caf::anon_send(owner, wire::submit_atom::value, std::move(tasks));
     }
@@ -112,6 +115,9 @@ executor(wire::executor_actor::stateful_pointer<executor_state> self,
         std::make_move_iterator(batch.begin()),
         std::make_move_iterator(batch.end())};
       auto ctx = make_context(st.raylet, lease, &backlog);
+      CARAWAY_LOG(debug, executor)
+        << "running a batch" << log::kv("executor", self->id())
+        << log::kv("lease", lease) << log::kv("tasks", backlog.size());
       if (backlog.empty()) {
         if (owner)
           self->send(owner, wire::done_atom::value, lease);

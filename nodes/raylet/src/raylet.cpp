@@ -390,6 +390,10 @@ void dispatch(self_ptr self) {
       l.executor = exec;
       l.worker = req.worker;
       st.leases.emplace(lease_id, std::move(l));
+      CARAWAY_LOG(debug, raylet)
+        << "granted a lease" << log::kv("lease", lease_id)
+        << log::kv("executor", exec ? exec->id() : 0)
+        << log::kv("owner", req.worker) << log::kv("depth", req.depth);
       req.promise.deliver(std::move(exec), lease_id, st.info.id, std::string{});
     }
     if (requests.empty())
@@ -550,14 +554,21 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       self->send(st.gcs, wire::report_atom::value, std::move(info));
     },
     [=](wire::done_atom, uint64_t lease_id) {
+      CARAWAY_LOG(debug, raylet)
+        << "lease given back" << log::kv("lease", lease_id);
       self->state.finish(lease_id);
       dispatch(self);
     },
     [=](wire::blocked_atom, uint64_t lease_id) {
+      CARAWAY_LOG(debug, raylet)
+        << "lease blocked in get; its resources lent out"
+        << log::kv("lease", lease_id);
       if (self->state.block(lease_id))
         dispatch(self);
     },
     [=](wire::unblocked_atom, uint64_t lease_id) {
+      CARAWAY_LOG(debug, raylet)
+        << "lease unblocked" << log::kv("lease", lease_id);
       self->state.unblock(lease_id);
       schedule_report(self);
     },
