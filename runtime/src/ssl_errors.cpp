@@ -1,6 +1,6 @@
-// Two flaws of CAF 0.17's TLS sessions, worked around by taking the place
-// of some of libssl's functions for the whole process (this library is
-// loaded before libssl) and calling the real ones.
+// Flaws of CAF 0.17's TLS sessions, worked around by taking the place of
+// some of libssl's (and libc's) functions for the whole process (this
+// library is loaded before them) and calling the real ones.
 //
 // The error queue: CAF reads OpenSSL's per-thread error queue through
 // SSL_get_error without clearing it first. A peer that closes a TLS
@@ -27,7 +27,8 @@
 //
 // CAF reports any failed handshake as a disconnect; the wrappers keep
 // OpenSSL's reason for the peer's port (`tls_failure`), so that errors and
-// logs can say what went wrong.
+// logs can say what went wrong. Only CAF's calls: the data path reports its
+// own failures.
 //
 // SIGPIPE: around every read and write CAF blocks SIGPIPE, polls for a
 // pending one and restores the signal mask, three system calls that took
@@ -138,9 +139,9 @@ std::pair<std::string, uint16_t> peer_of(const SSL* ssl) {
 }
 
 // "host:port", or "a peer" once the socket has no peer any more.
-std::string peer_text(const SSL* ssl) {
-  auto [host, port] = peer_of(ssl);
-  return port == 0 ? host : host + ":" + std::to_string(port);
+std::string peer_text(const std::pair<std::string, uint16_t>& peer) {
+  return peer.second == 0 ? peer.first
+                          : peer.first + ":" + std::to_string(peer.second);
 }
 
 std::mutex failures_mtx;
@@ -173,29 +174,35 @@ std::string reason_text(unsigned long code) {
   }
 }
 
-// After a call on `ssl` returned `rc`: keeps the reason if it failed for
-// good.
+// Empties this thread's error queue, which is nearly always empty already.
+void clear_errors() {
+  if (ERR_peek_error() != 0)
+    ERR_clear_error();
+}
+
+// After CAF's call on `ssl` returned `rc`: keeps the reason if it failed
+// for good.
 void note_failure(const SSL* ssl, int rc, bool accepting) {
   if (rc > 0)
     return;
   auto code = ERR_peek_last_error();
   if (code == 0)
     return;
-  auto port = peer_of(ssl).second;
+  auto peer = peer_of(ssl);
   auto why = reason_text(code);
   if (accepting)
-    CARAWAY_LOG(warning, runtime)
-      << "refusing a TLS connection" << caraway::log::kv("peer", peer_text(ssl))
-      << caraway::log::kv("why", why);
+    CARAWAY_LOG(warning, runtime) << "refusing a TLS connection"
+                                  << caraway::log::kv("peer", peer_text(peer))
+                                  << caraway::log::kv("why", why);
   std::lock_guard<std::mutex> guard{failures_mtx};
   if (failures.size() >= 64)
     failures.erase(failures.begin());
-  failures[port] = std::move(why);
+  failures[peer.second] = std::move(why);
 }
 
-// One step of SSL_connect or SSL_accept (`real`).
-int handshake_step(int (*real)(SSL*), SSL* ssl, bool accepting) {
-  ERR_clear_error();
+// One step of SSL_connect or SSL_accept (`real`), called by CAF if `caf`.
+int handshake_step(int (*real)(SSL*), SSL* ssl, bool accepting, bool caf) {
+  clear_errors();
   auto now = clock_type::now();
   auto* state = handshake_of(ssl);
   if (state == nullptr) {
@@ -211,7 +218,7 @@ int handshake_step(int (*real)(SSL*), SSL* ssl, bool accepting) {
     state->expired = true;
     CARAWAY_LOG(warning, runtime)
       << "closing a connection whose TLS handshake did not finish in time"
-      << caraway::log::kv("peer", peer_text(ssl))
+      << caraway::log::kv("peer", peer_text(peer_of(ssl)))
       << caraway::log::kv("timeout_ms", handshake_timeout_ms.load());
     return -1;
   } else if (now - state->last_try < std::chrono::microseconds(100)) {
@@ -226,7 +233,8 @@ int handshake_step(int (*real)(SSL*), SSL* ssl, bool accepting) {
     delete state;
   } else {
     state->last_try = clock_type::now();
-    note_failure(ssl, rc, accepting);
+    if (caf)
+      note_failure(ssl, rc, accepting);
   }
   return rc;
 }
@@ -257,33 +265,34 @@ extern "C" {
 int SSL_read(SSL* ssl, void* buf, int num) {
   using fn = int (*)(SSL*, void*, int);
   static const fn real = next_symbol<fn>("SSL_read");
-  if (ERR_peek_error() != 0)
-    ERR_clear_error();
+  clear_errors();
   auto rc = real(ssl, buf, num);
   // In TLS 1.3 a server refuses the client's certificate after the
   // client's handshake is done: the client reads the alert.
-  note_failure(ssl, rc, false);
+  if (rc <= 0 && from_caf_openssl(__builtin_return_address(0)))
+    note_failure(ssl, rc, false);
   return rc;
 }
 
 int SSL_write(SSL* ssl, const void* buf, int num) {
   using fn = int (*)(SSL*, const void*, int);
   static const fn real = next_symbol<fn>("SSL_write");
-  if (ERR_peek_error() != 0)
-    ERR_clear_error();
+  clear_errors();
   return real(ssl, buf, num);
 }
 
 int SSL_connect(SSL* ssl) {
   using fn = int (*)(SSL*);
   static const fn real = next_symbol<fn>("SSL_connect");
-  return handshake_step(real, ssl, false);
+  return handshake_step(real, ssl, false,
+                        from_caf_openssl(__builtin_return_address(0)));
 }
 
 int SSL_accept(SSL* ssl) {
   using fn = int (*)(SSL*);
   static const fn real = next_symbol<fn>("SSL_accept");
-  return handshake_step(real, ssl, true);
+  return handshake_step(real, ssl, true,
+                        from_caf_openssl(__builtin_return_address(0)));
 }
 
 int SSL_set_fd(SSL* ssl, int fd) {
