@@ -21,6 +21,14 @@ std::string where() {
   return caraway::node_id();
 }
 
+// Runs a task that needs `there` and waits for it: from a worker node, its
+// lease request goes on from this node's raylet to that of another worker
+// node. "<this node> <that task's node>".
+std::string call_across(const std::string& there) {
+  auto r = caraway::task(where).resources({{there, 1}}).remote();
+  return caraway::node_id() + " " + caraway::get(r, std::chrono::seconds(20));
+}
+
 // Occupies a CPU for a while, so that work has to spread.
 std::string slow_where(int64_t ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
@@ -248,7 +256,7 @@ public:
 CARAWAY_ACTOR(store_user, caraway::ctor<>, &store_user::make, &store_user::view,
               &store_user::pid)
 CARAWAY_REMOTE(until_cancelled, parent_of_waiter)
-CARAWAY_REMOTE(where, slow_where, produce, consume, pulled, add_to,
+CARAWAY_REMOTE(where, call_across, slow_where, produce, consume, pulled, add_to,
                resources_seen, read_nested, make_nested)
 
 #ifndef CARAWAY_TASK_LIBRARY
@@ -861,6 +869,16 @@ int main(int argc, char** argv) {
     } catch (const caraway::error& e) {
       std::cout << "busy-error " << e.what() << std::endl;
     }
+  } else if (mode == "across") {
+    // Between the two worker nodes, both ways.
+    auto from_ssd = caraway::task(call_across)
+                      .resources({{"ssd", 1}})
+                      .remote(std::string{"tpu"});
+    std::cout << "across " << caraway::get(from_ssd, 30s) << std::endl;
+    auto from_tpu = caraway::task(call_across)
+                      .resources({{"tpu", 1}})
+                      .remote(std::string{"ssd"});
+    std::cout << "across " << caraway::get(from_tpu, 30s) << std::endl;
   } else if (mode == "direct") {
     // An actor on the tpu node; once the file `arg` exists (the test has
     // frozen the head by then), it is called again: straight to its host.
@@ -874,7 +892,7 @@ int main(int argc, char** argv) {
               << std::endl;
   } else {
     std::cerr << "usage: " << argv[0]
-              << " where|try-where|late|transfer|resources|pass-handle|"
+              << " where|across|try-where|late|transfer|resources|pass-handle|"
                  "nested|direct FILE|make-named NAME|"
                  "use-named NAME\n";
     return 2;

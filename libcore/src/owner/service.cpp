@@ -65,9 +65,17 @@ bool dials_workers(core_worker* core) {
 }
 
 // Connects to a node directly; a worker node publishes its raylet (the head
-// its gcs).
+// its gcs). Of two nodes, only the one with the smaller id dials the other,
+// which gets the direct route when the connection arrives: two worker nodes
+// that learned of each other at once and dialed each other at once were
+// sometimes left by CAF 0.17 with routes on which every message between
+// them was lost (lease requests spilled from one to the other went
+// unanswered, and nested tasks waited forever, in 2 of 12 clusters of
+// three nodes).
 void dial(self_ptr self, core_worker* core, const wire::node_info& info) {
   if (!info.alive)
+    return;
+  if (!self->state.own_address.empty() && info.id < core->raylet_node())
     return;
   auto node = info.id;
   dial_address(
@@ -193,6 +201,17 @@ void expire_later(self_ptr self, task_submitter::clock::time_point due) {
 
 void run(self_ptr self, core_worker* core, task_submitter::actions& acts);
 
+// The ids of `tasks`, for debug logs.
+std::string ids_of(const std::vector<wire::task_spec>& tasks) {
+  std::string result;
+  for (auto& spec : tasks) {
+    if (!result.empty())
+      result += ',';
+    result += wire::to_string(spec.id);
+  }
+  return result;
+}
+
 // Lets `f` tell the submitter something, then sends what it decided.
 template <class F>
 void submit(self_ptr self, core_worker* core, F f) {
@@ -208,6 +227,7 @@ void take_ready(self_ptr self, core_worker* core) {
   auto tasks = core->take_ready();
   if (tasks.empty())
     return;
+  CARAWAY_LOG(debug, owner) << "tasks ready" << log::kv("tasks", ids_of(tasks));
   submit(self, core, [&](task_submitter& sub, auto& out) {
     for (auto& spec : tasks)
       sub.submit(std::move(spec), out);
@@ -227,6 +247,10 @@ void run(self_ptr self, core_worker* core, task_submitter::actions& acts) {
       continue;
     }
     auto token = req.token;
+    CARAWAY_LOG(debug, owner)
+      << "asking for a lease" << log::kv("token", token)
+      << log::kv("node", wire::to_string(req.node))
+      << log::kv("depth", req.depth) << log::kv("spilled", req.spilled);
     // A hybrid request names the node holding the task's arguments, which
     // keeps it while it has room.
     auto& node = req.shape.strategy == wire::strategy::hybrid
@@ -249,6 +273,11 @@ void run(self_ptr self, core_worker* core, task_submitter::actions& acts) {
             dial_address(self, core, address,
                          [](caf::strong_actor_ptr,
                             const std::set<std::string>&) {});
+          CARAWAY_LOG(debug, owner)
+            << (exec ? "lease granted" : "lease request sent on")
+            << log::kv("token", token) << log::kv("lease", lease)
+            << log::kv("node", wire::to_string(node))
+            << log::kv("waiting", self->state.submitter.waiting(token));
           submit(self, core, [&](task_submitter& sub, auto& out) {
             if (exec)
               sub.granted(token, std::move(exec), lease, node, out);
@@ -270,20 +299,26 @@ void run(self_ptr self, core_worker* core, task_submitter::actions& acts) {
             return;
           }
           CARAWAY_LOG(debug, owner)
-            << "a lease request failed"
+            << "a lease request failed" << log::kv("token", token)
             << log::kv("error", self->system().render(err));
           self->state.submitter.failed(token);
           retry_later(self);
         });
   }
   for (auto& b : acts.batches) {
+    CARAWAY_LOG(debug, owner) << "sending a batch" << log::kv("lease", b.lease)
+                              << log::kv("node", wire::to_string(b.node))
+                              << log::kv("tasks", ids_of(b.tasks));
     core->on_sent(b.tasks, b.node, b.lease);
     self->send(b.executor, wire::execute_atom::value, std::move(b.tasks),
                b.lease);
   }
-  for (auto& ret : acts.returns)
+  for (auto& ret : acts.returns) {
+    CARAWAY_LOG(debug, owner)
+      << "giving a lease back" << log::kv("lease", ret.lease);
     if (auto raylet = raylet_of(self, core, ret.node))
       self->send(raylet, wire::done_atom::value, ret.lease);
+  }
   if (acts.recheck && !st.recheck_scheduled) {
     st.recheck_scheduled = true;
     self->delayed_send(self, st.submitter.busy_wait(), wire::retry_atom::value);
@@ -347,6 +382,9 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
   return {
     [=](wire::result_atom, wire::task_result& result) {
       auto lease = result.lease_done;
+      CARAWAY_LOG(debug, owner)
+        << "result" << log::kv("task", wire::to_string(result.id))
+        << log::kv("lease_done", lease);
       core->on_result(result);
       if (lease != 0)
         lease_free(self, core, lease);
@@ -418,11 +456,16 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
         self->send(raylet, wire::cancel_atom::value, id, recursive);
     },
     [=](wire::submit_atom, std::vector<wire::task_spec>& tasks) {
+      CARAWAY_LOG(debug, owner)
+        << "tasks handed back" << log::kv("tasks", ids_of(tasks));
       submit(self, core, [&](task_submitter& sub, auto& out) {
         sub.hand_back(std::move(tasks), out);
       });
     },
-    [=](wire::done_atom, uint64_t lease) { lease_free(self, core, lease); },
+    [=](wire::done_atom, uint64_t lease) {
+      CARAWAY_LOG(debug, owner) << "lease done" << log::kv("lease", lease);
+      lease_free(self, core, lease);
+    },
     [=](wire::log_atom, std::vector<std::string>& lines) {
       if (!core->cfg().log_to_driver)
         return;
