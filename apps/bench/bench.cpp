@@ -240,6 +240,9 @@ void run_tasks(const settings& cfg, report& out) {
   });
   out.print("single_client_tasks_sync", sync, "tasks/s");
   out.print("single_client_tasks_sync_latency", median(latencies), "us");
+  // The tail: a stall now and then hides in the median.
+  out.print("single_client_tasks_sync_latency_p99", percentile(latencies, 99),
+            "us");
   auto async = median_of_trials(cfg, [&](clock::duration length) {
     return ops_per_second(length, task_batch);
   });

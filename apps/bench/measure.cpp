@@ -22,6 +22,15 @@ double median(std::vector<double> xs) {
   return (lower + *mid) / 2;
 }
 
+double percentile(std::vector<double> xs, double p) {
+  if (xs.empty())
+    return 0;
+  auto rank = static_cast<size_t>(p / 100 * static_cast<double>(xs.size() - 1));
+  auto at = xs.begin() + static_cast<std::ptrdiff_t>(rank);
+  std::nth_element(xs.begin(), at, xs.end());
+  return *at;
+}
+
 namespace {
 
 // Integers for large values, four significant digits for small ones.

@@ -36,6 +36,9 @@ double seconds_since(clock::time_point start);
 
 double median(std::vector<double> xs);
 
+/// The value `p` percent of `xs` are at or below (nearest rank).
+double percentile(std::vector<double> xs, double p);
+
 /// Writes `<name> <value> <unit>` lines on stdout and keeps the values for
 /// the ratios printed at the end.
 class report {
