@@ -44,6 +44,9 @@ constexpr char commands_text[] = R"(commands:
   list nodes|actors|jobs|placement-groups|tasks
                 one row each, with headers
   summary tasks the latest tasks counted by function and state
+  timeline [-o FILE]
+                the tasks that ran, as a trace for Perfetto or
+                chrome://tracing
   get node|actor|placement-group|task ID
                 every field of one (ID: its first 8 or more digits)
   kill ACTOR_ID | kill --name NAME [--namespace NS]
@@ -78,6 +81,13 @@ const std::map<std::string, std::string> command_help{
   {"summary",
    "caraway summary tasks [--format table|json]\n"
    "  The tasks the head keeps, counted by function and state.\n"},
+  {"timeline",
+   "caraway timeline [-o FILE]\n"
+   "  The tasks the head keeps that ran, as a trace in Chrome's trace event\n"
+   "  format, to FILE (or stdout): a row per worker process, grouped by\n"
+   "  node, and a span per task from when it started running until it\n"
+   "  stopped, with its id, state and error. Load it in Perfetto\n"
+   "  (ui.perfetto.dev) or chrome://tracing.\n"},
   {"get",
    "caraway get node|actor|placement-group|task ID [--format table|json]\n"
    "  Every field of one, found by its id or the id's first 8 or more\n"
@@ -130,6 +140,7 @@ struct settings {
   std::string node;
   int32_t worker = 0;
   uint32_t tail = 1000;
+  std::string output;
   std::string dir;
   int64_t days = 3650;
   bool force = false;
@@ -174,6 +185,8 @@ po::options_description make_options() {
     ("worker", po::value<int64_t>(), "logs: the worker process' pid")
     ("tail", po::value<int64_t>()->default_value(1000),
      "logs: the last N lines of its output (0: all)")
+    ("output,o", po::value<std::string>(),
+     "timeline: write the trace to this file (default: stdout)")
     ("dir", po::value<std::string>(), "tls issue: the directory of the CA")
     ("days", po::value<int64_t>()->default_value(3650),
      "tls: how many days certificates are valid")
@@ -198,7 +211,7 @@ bool known_command(const std::vector<std::string>& cmd, bool by_name) {
   auto is = [&](size_t n, const char* word) {
     return cmd.size() == n && cmd[0] == word;
   };
-  if (is(1, "status") || is(1, "stop") || is(1, "logs"))
+  if (is(1, "status") || is(1, "stop") || is(1, "logs") || is(1, "timeline"))
     return true;
   if (is(2, "list"))
     return cmd[1] == "nodes" || cmd[1] == "actors" || cmd[1] == "jobs"
@@ -350,6 +363,8 @@ std::optional<int> parse(int argc, char** argv, settings& out) {
   if (tail < 0 || tail > UINT32_MAX)
     return usage_error("--tail must be 0 (all) or a number of lines", opts);
   out.tail = static_cast<uint32_t>(tail);
+  if (vm.count("output"))
+    out.output = vm["output"].as<std::string>();
   if (!out.command.empty() && out.command[0] == "tls")
     return parse_tls(vm, out, opts);
   if (vm.count("address"))
@@ -597,6 +612,30 @@ int show_logs(gcs_client& client, const settings& cfg) {
   return exit_ok;
 }
 
+// `caraway timeline`: the trace to a file (saying how many tasks it shows)
+// or to stdout.
+int write_timeline(gcs_client& client, const settings& cfg) {
+  std::vector<wire::task_info> tasks;
+  if (!client.ask(tasks, wire::tasks_atom::value))
+    return exit_failure;
+  size_t events = 0;
+  auto trace = caraway::cli::timeline_trace(tasks, &events);
+  if (cfg.output.empty()) {
+    std::cout << trace;
+    return exit_ok;
+  }
+  std::ofstream out{cfg.output, std::ios::trunc};
+  out << trace;
+  out.close();
+  if (!out) {
+    std::cerr << "caraway: cannot write '" << cfg.output << "'\n";
+    return exit_failure;
+  }
+  std::cout << "wrote " << events << (events == 1 ? " task" : " tasks")
+            << " to " << cfg.output << '\n';
+  return exit_ok;
+}
+
 // `caraway tls init|issue`: writes certificate files, says which.
 int make_certificates(const settings& cfg) {
   // Valid from a day back (clocks that run late), until N days from now.
@@ -640,6 +679,8 @@ int run(caf::actor_system& sys, const settings& cfg) {
     return kill_actor(client, cfg);
   if (cmd[0] == "logs")
     return show_logs(client, cfg);
+  if (cmd[0] == "timeline")
+    return write_timeline(client, cfg);
   if (cmd[0] == "status" || cmd[0] == "stop" || what == "nodes"
       || what == "node") {
     std::vector<wire::node_info> nodes;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
+#include <set>
 #include <sstream>
 
 namespace caraway::cli {
@@ -211,11 +212,80 @@ view tasks_view(const std::vector<wire::task_info>& tasks) {
        {"submitted_ns", t.submitted_ns},
        {"scheduled_ns", t.scheduled_ns},
        {"ended_ns", t.ended_ns},
+       {"started_ns", t.started_ns},
+       {"ran_until_ns", t.ran_until_ns},
+       {"pid", t.pid},
        {"wait_ms", millis(t.submitted_ns, t.scheduled_ns)},
-       {"run_ms", millis(t.scheduled_ns, t.ended_ns)},
+       // How long it ran where it ran; from the owner's side (sent until
+       // its result came back) when the run's times are unknown.
+       {"run_ms", t.started_ns != 0 ? millis(t.started_ns, t.ran_until_ns)
+                                    : millis(t.scheduled_ns, t.ended_ns)},
        {"error", t.error}});
   }
   return v;
+}
+
+std::string timeline_trace(const std::vector<wire::task_info>& tasks,
+                           size_t* events) {
+  // Chrome's trace event format: a process per node and a thread per
+  // worker process, named by metadata events; a complete event ("X") per
+  // task that ran, in microseconds.
+  std::map<wire::unique_id, int64_t> node_numbers;
+  std::set<std::pair<int64_t, int32_t>> workers;
+  std::vector<json> lines;
+  std::vector<const wire::task_info*> ran;
+  for (auto& t : tasks)
+    if ((t.state == wire::task_state::finished
+         || t.state == wire::task_state::failed)
+        && t.started_ns > 0 && t.ran_until_ns >= t.started_ns)
+      ran.push_back(&t);
+  std::sort(ran.begin(), ran.end(), [](auto* x, auto* y) {
+    return x->started_ns < y->started_ns;
+  });
+  for (auto* t : ran) {
+    auto [i, added] = node_numbers.emplace(
+      t->node, static_cast<int64_t>(node_numbers.size()) + 1);
+    auto pid = i->second;
+    if (added)
+      lines.push_back({{"name", "process_name"},
+                       {"ph", "M"},
+                       {"pid", pid},
+                       {"args",
+                        {{"name", t->node.nil()
+                                    ? std::string{"this process"}
+                                    : "node " + wire::to_string(t->node)}}}});
+    if (workers.emplace(pid, t->pid).second)
+      lines.push_back({{"name", "thread_name"},
+                       {"ph", "M"},
+                       {"pid", pid},
+                       {"tid", t->pid},
+                       {"args", {{"name", "worker " + std::to_string(t->pid)}}}});
+    json args{{"task_id", wire::to_string(t->id)},
+              {"state", wire::name_of(t->state)},
+              {"attempts", t->attempts}};
+    if (!t->error.empty())
+      args["error"] = t->error;
+    lines.push_back({{"name", t->function},
+                     {"cat", "task"},
+                     {"ph", "X"},
+                     {"ts", static_cast<double>(t->started_ns) / 1000},
+                     {"dur", static_cast<double>(t->ran_until_ns
+                                                 - t->started_ns)
+                               / 1000},
+                     {"pid", pid},
+                     {"tid", t->pid},
+                     {"args", std::move(args)}});
+  }
+  if (events != nullptr)
+    *events = ran.size();
+  // One event per line: valid JSON that a line tool can still count.
+  std::string out = "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n";
+  for (size_t i = 0; i < lines.size(); ++i) {
+    out += lines[i].dump();
+    out += i + 1 < lines.size() ? ",\n" : "\n";
+  }
+  out += "]}\n";
+  return out;
 }
 
 view task_summary(const std::vector<wire::task_info>& tasks) {

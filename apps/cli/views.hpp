@@ -39,6 +39,13 @@ view workers_view(
   const std::vector<std::pair<wire::unique_id, std::vector<wire::worker_info>>>&
     nodes);
 
+/// `caraway timeline`: the tasks that ran, as a trace in Chrome's trace
+/// event format (Perfetto and chrome://tracing load it): a row per worker
+/// process, grouped by node, and an event per task from when it started
+/// running until it stopped. `events`, if given, gets how many tasks.
+std::string timeline_trace(const std::vector<wire::task_info>& tasks,
+                           size_t* events = nullptr);
+
 /// Tasks counted by function and state, as `ray summary tasks` does.
 view task_summary(const std::vector<wire::task_info>& tasks);
 

@@ -84,6 +84,9 @@ po::options_description describe(options& x) {
     "worker-idle-timeout-ms", po::value(&x.node.worker_idle_timeout_ms),
     "a worker process idle this long ends, unless it owns objects or holds "
     "results (default: 10000)")(
+    "worker-exit-grace-ms", po::value(&x.node.worker_exit_grace_ms),
+    "a worker process whose job ended has this long to exit by itself "
+    "before it is killed (default: 1000)")(
     "log-level", po::value(&x.cfg.log_level),
     "trace, debug, info, warning, error or off (default: info)")(
     "tls-ca", po::value(&x.cfg.tls_ca),

@@ -1,5 +1,9 @@
 #include "runner.hpp"
 
+#include <unistd.h>
+
+#include <chrono>
+
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
@@ -10,6 +14,18 @@
 namespace caraway::core {
 
 namespace {
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+// Asked once: glibc asks the kernel each time.
+int32_t own_pid() {
+  static const int32_t pid = static_cast<int32_t>(::getpid());
+  return pid;
+}
 
 std::vector<std::pair<const char*, size_t>>
 arg_views(const std::vector<wire::buffer_ptr>& values) {
@@ -127,7 +143,11 @@ wire::task_result runner::run_task(const wire::task_spec& spec,
     result.error = owner::core_worker::cancelled_error_info(spec.id);
     return result;
   }
+  auto started = now_ns();
   result = run_uncancelled(spec, ctx);
+  result.started_ns = started;
+  result.ran_until_ns = now_ns();
+  result.pid = own_pid();
   // Cancelled while it ran: its get says so (also when it failed for that,
   // e.g. a cancelled child's get threw), unless its value holds refs (they
   // would have to be let go of here).

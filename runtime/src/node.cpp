@@ -168,6 +168,8 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
     use_worker_processes(factory, p.workers);
     factory.worker_idle_timeout
       = std::chrono::milliseconds(daemon->worker_idle_timeout_ms);
+    factory.worker_exit_grace
+      = std::chrono::milliseconds(daemon->worker_exit_grace_ms);
   }
   // Tasks from other processes arrive on the I/O thread; so may the raylet.
   // Its handlers do not block, except that loading a job's libraries holds

@@ -11,7 +11,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh" "$1"
 app=$2
 library=$3
-require "$node" "$app"
+require "$node" "$app" "$bin_dir/fib"
 
 start_cluster "$library"
 
@@ -48,6 +48,31 @@ two_listed() {
 }
 eventually 10 "not exactly the two reporting drivers' tasks listed" two_listed
 echo "ok: --caraway-task-events false keeps a driver's tasks out of the table"
+
+# Nested tasks are in the table too, although their owners (the worker
+# processes of a job that ends at once) outlive the driver only briefly:
+# they report as they end. The timeline shows each task that ran as one
+# complete event on its worker's row.
+run fib 60 "$bin_dir/fib" 6 --caraway-address "$address"
+((status == 0)) || fail "fib exited with $status: $(tail -3 "$work/fib.err")"
+fib_listed() {
+  cli fib_summary 15 --address "$address" summary tasks \
+    && grep -Eq '^fib +0 +0 +25 +0 +25$' "$work/fib_summary.out"
+}
+eventually 10 "fib(6)'s 25 tasks are not all listed finished" fib_listed
+cli all_tasks 15 --address "$address" list tasks --limit 100000 --format json
+cli timeline 15 --address "$address" timeline -o "$work/trace.json"
+ran=$(grep -c '"started_ns": [1-9]' "$work/all_tasks.out" || true)
+grep -qx "wrote $ran tasks to $work/trace.json" "$work/timeline.out" \
+  || fail "timeline: $(cat "$work/timeline.out") ($ran tasks ran)"
+events=$(grep -c '"ph":"X"' "$work/trace.json" || true)
+fib_events=$(grep -c '"name":"fib","cat":"task","ph":"X"' "$work/trace.json" || true)
+((events == ran && fib_events == 25)) \
+  || fail "the trace has $events events ($fib_events of fib) for $ran tasks"
+head -1 "$work/trace.json" | grep -q '^{"displayTimeUnit": "ms", "traceEvents": \[$' \
+  && tail -1 "$work/trace.json" | grep -qx ']}' \
+  || fail "not a trace: $(head -2 "$work/trace.json")"
+echo "ok: nested tasks are listed, and the timeline has one event per task run"
 
 run_app where 60 where
 expect_where where

@@ -106,6 +106,8 @@ struct executor_log {
   /// Requests to end its process, and the answer to give.
   size_t stop_requests = 0;
   bool agree_to_stop = true;
+  /// Orders to end because the job ended.
+  size_t job_ended = 0;
 };
 
 inline wire::executor_actor::behavior_type
@@ -121,6 +123,7 @@ fake_executor(wire::executor_actor::pointer,
       ++log->stop_requests;
       return log->agree_to_stop;
     },
+    [=](wire::stop_atom, wire::job_atom) { ++log->job_ended; },
   };
 }
 

@@ -149,6 +149,85 @@ TEST_CASE("cli lists tasks and counts them by function and state") {
            "sum       1        0          0         0       1\n");
 }
 
+TEST_CASE("cli shows where a task ran and for how long") {
+  std::vector<wire::task_info> tasks(1);
+  tasks[0].state = wire::task_state::finished;
+  tasks[0].scheduled_ns = 2'000'000;
+  tasks[0].ended_ns = 9'000'000;
+  tasks[0].started_ns = 3'000'000;
+  tasks[0].ran_until_ns = 4'250'000;
+  tasks[0].pid = 77;
+  auto v = cli::tasks_view(tasks);
+  // The run itself, not the round trip the owner saw.
+  CHECK(v.rows[0]["run_ms"] == 1.25);
+  CHECK(v.rows[0]["pid"] == 77);
+}
+
+TEST_CASE("cli writes a timeline of the tasks that ran, a row per worker") {
+  std::vector<wire::task_info> tasks(5);
+  // Two on node A in worker 10, one failed; one on node B in worker 20.
+  for (auto& t : tasks) {
+    t.function = "fib";
+    t.state = wire::task_state::finished;
+    t.node = {5, 5};
+    t.pid = 10;
+  }
+  tasks[0].id = {1, 1};
+  tasks[0].started_ns = 2'000'000;
+  tasks[0].ran_until_ns = 2'500'000;
+  tasks[1].id = {1, 2};
+  tasks[1].state = wire::task_state::failed;
+  tasks[1].error = "boom";
+  tasks[1].started_ns = 1'000'000;
+  tasks[1].ran_until_ns = 1'001'000;
+  tasks[2].id = {1, 3};
+  tasks[2].node = {6, 6};
+  tasks[2].pid = 20;
+  tasks[2].started_ns = 3'000'000;
+  tasks[2].ran_until_ns = 7'000'000;
+  // Not run: still pending, and one that failed before it ran.
+  tasks[3].state = wire::task_state::pending;
+  tasks[4].state = wire::task_state::failed;
+  size_t events = 0;
+  auto text = cli::timeline_trace(tasks, &events);
+  CHECK(events == 3);
+  auto trace = nlohmann::json::parse(text);
+  CHECK(trace["displayTimeUnit"] == "ms");
+  std::vector<nlohmann::json> spans;
+  std::map<int64_t, std::string> processes;
+  std::map<std::pair<int64_t, int64_t>, std::string> threads;
+  for (auto& e : trace["traceEvents"]) {
+    if (e["ph"] == "X")
+      spans.push_back(e);
+    else if (e["name"] == "process_name")
+      processes[e["pid"]] = e["args"]["name"];
+    else if (e["name"] == "thread_name")
+      threads[{e["pid"], e["tid"]}] = e["args"]["name"];
+  }
+  // In the order they started, in microseconds.
+  REQUIRE(spans.size() == 3);
+  CHECK(spans[0]["args"]["task_id"] == wire::to_string(tasks[1].id));
+  CHECK(spans[0]["args"]["state"] == "FAILED");
+  CHECK(spans[0]["args"]["error"] == "boom");
+  CHECK(spans[0]["ts"] == 1000.0);
+  CHECK(spans[0]["dur"] == 1.0);
+  CHECK(spans[1]["ts"] == 2000.0);
+  CHECK(spans[1]["dur"] == 500.0);
+  CHECK(spans[1]["args"].count("error") == 0);
+  CHECK(spans[2]["dur"] == 4000.0);
+  // A process per node, a thread per worker process.
+  CHECK(spans[0]["pid"] == spans[1]["pid"]);
+  CHECK(spans[0]["tid"] == 10);
+  CHECK(spans[2]["pid"] != spans[0]["pid"]);
+  CHECK(spans[2]["tid"] == 20);
+  REQUIRE(processes.size() == 2);
+  CHECK(processes[spans[2]["pid"]] == "node " + wire::to_string(tasks[2].node));
+  REQUIRE(threads.size() == 2);
+  CHECK(threads[{spans[2]["pid"], 20}] == "worker 20");
+  // Nothing ran: an empty trace, still valid.
+  CHECK(nlohmann::json::parse(cli::timeline_trace({}))["traceEvents"].empty());
+}
+
 TEST_CASE("cli lists the worker processes of nodes") {
   wire::worker_info running;
   running.pid = 1234;

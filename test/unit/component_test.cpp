@@ -417,6 +417,9 @@ TEST_CASE("a task table row survives the wire") {
   info.scheduled_ns = 2;
   info.ended_ns = 3;
   info.attempts = 2;
+  info.started_ns = 4;
+  info.ran_until_ns = 5;
+  info.pid = 4321;
   std::vector<char> bytes;
   caf::binary_serializer sink{sys, bytes};
   REQUIRE_FALSE(sink(info));
@@ -432,6 +435,9 @@ TEST_CASE("a task table row survives the wire") {
   CHECK(copy.scheduled_ns == 2);
   CHECK(copy.ended_ns == 3);
   CHECK(copy.attempts == 2);
+  CHECK(copy.started_ns == 4);
+  CHECK(copy.ran_until_ns == 5);
+  CHECK(copy.pid == 4321);
 }
 
 TEST_CASE("a worker process' row survives the wire") {

@@ -264,6 +264,40 @@ TEST_CASE_FIXTURE(raylet_fixture,
 }
 
 TEST_CASE_FIXTURE(raylet_fixture,
+                  "a raylet tells the worker processes of an ended job to end "
+                  "and kills those still running after the grace period") {
+  fake_processes procs;
+  auto raylet = make_raylet({{"CPU", 2}}, [&](auto& factory) {
+    procs.install(factory);
+    factory.worker_exit_grace = std::chrono::milliseconds(0);
+  });
+  auto log = std::make_shared<lease_log>();
+  auto owner = sys.spawn(lessee, raylet, log);
+  caf::anon_send(owner, wire::lease_atom::value, wire::resource_set{{"CPU", 1}},
+                 uint32_t{0}, uint64_t{7});
+  run();
+  REQUIRE(procs.starts.size() == 2);
+  auto exec = wire::executor_actor{sys.spawn(test::fake_executor, exec_log)};
+  for (size_t i = 0; i < 2; ++i)
+    caf::anon_send(raylet, wire::register_atom::value, procs.starts[i].token,
+                   exec, fake_processes::pid_of(i), std::string{"h:1"});
+  run();
+  REQUIRE(log->replies.size() == 1);
+  caf::anon_send(raylet, wire::free_atom::value, wire::job_atom::value,
+                 uint64_t{procs.starts[0].job});
+  run();
+  // Told, not killed: each reports its last task events as it exits.
+  CHECK(exec_log->job_ended == 2);
+  CHECK(procs.killed.empty());
+  // One exits by itself; the other is killed once the grace period is over.
+  procs.ended[fake_processes::pid_of(0)] = "exited with code 0";
+  trigger_timeouts();
+  run();
+  CHECK(procs.killed == std::vector<int32_t>{fake_processes::pid_of(1)});
+  shut_down(exec, owner, raylet);
+}
+
+TEST_CASE_FIXTURE(raylet_fixture,
                   "a raylet with worker processes hosts each actor in a "
                   "process of its own and reports its end to the gcs") {
   fake_processes procs;

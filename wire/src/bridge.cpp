@@ -124,6 +124,9 @@ void to_proto(const task_result& x, rpc::TaskResult* out) {
   out->set_attempt(x.attempt);
   out->set_lease_done(x.lease_done);
   out->set_size(x.size);
+  out->set_started_ns(x.started_ns);
+  out->set_ran_until_ns(x.ran_until_ns);
+  out->set_pid(x.pid);
 }
 
 void from_proto(const rpc::TaskResult& x, task_result& out) {
@@ -139,6 +142,9 @@ void from_proto(const rpc::TaskResult& x, task_result& out) {
   out.attempt = x.attempt();
   out.lease_done = x.lease_done();
   out.size = x.size();
+  out.started_ns = x.started_ns();
+  out.ran_until_ns = x.ran_until_ns();
+  out.pid = x.pid();
 }
 
 void to_proto(const actor_spec& x, rpc::ActorSpec* out) {
@@ -353,6 +359,9 @@ void to_proto(const task_info& x, rpc::TaskInfo* out) {
   out->set_scheduled_ns(x.scheduled_ns);
   out->set_ended_ns(x.ended_ns);
   out->set_attempts(x.attempts);
+  out->set_started_ns(x.started_ns);
+  out->set_ran_until_ns(x.ran_until_ns);
+  out->set_pid(x.pid);
 }
 
 void from_proto(const rpc::TaskInfo& x, task_info& out) {
@@ -367,6 +376,9 @@ void from_proto(const rpc::TaskInfo& x, task_info& out) {
   out.scheduled_ns = x.scheduled_ns();
   out.ended_ns = x.ended_ns();
   out.attempts = x.attempts();
+  out.started_ns = x.started_ns();
+  out.ran_until_ns = x.ran_until_ns();
+  out.pid = x.pid();
 }
 
 caf::error inspect(caf::serializer& f, task_info& x) {

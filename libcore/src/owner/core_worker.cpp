@@ -501,7 +501,8 @@ wire::task_info core_worker::task_info_locked(const pending_task& task) const {
 }
 
 void core_worker::record_end_locked(const pending_task& task,
-                                    const wire::error_info& err) {
+                                    const wire::error_info& err,
+                                    const wire::task_result* ran) {
   if (!cfg_.task_events || !task.spec.actor.nil())
     return;
   auto x = task_info_locked(task);
@@ -509,6 +510,11 @@ void core_worker::record_end_locked(const pending_task& task,
                                                : wire::task_state::failed;
   x.error = err.message;
   x.ended_ns = now_ns();
+  if (ran != nullptr) {
+    x.started_ns = ran->started_ns;
+    x.ran_until_ns = ran->ran_until_ns;
+    x.pid = ran->pid;
+  }
   record_locked(std::move(x));
 }
 
@@ -726,7 +732,7 @@ void core_worker::on_result(wire::task_result& result) {
                  && result.store != handles_.store_actor
                  && tasks_.can_rerun(*task);
   if (task)
-    record_end_locked(*task, result.error);
+    record_end_locked(*task, result.error, &result);
   // Arguments go first, so that a reader woken by the result sees them freed.
   if (task) {
     if (!lineage)

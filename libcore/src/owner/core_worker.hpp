@@ -646,8 +646,10 @@ private:
   void record_locked(wire::task_info x);
   // The task as the task table shows it now.
   wire::task_info task_info_locked(const pending_task& task) const;
-  void record_end_locked(const pending_task& task,
-                         const wire::error_info& err);
+  // `ran`: the result of its run, which says when and where it ran (null
+  // if it never ran).
+  void record_end_locked(const pending_task& task, const wire::error_info& err,
+                         const wire::task_result* ran = nullptr);
   // Scratch list of the objects one ref removal frees.
   std::vector<freed_object> freed_;
   // Arguments held by the lineage of freed objects, still to release.

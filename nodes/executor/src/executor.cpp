@@ -90,6 +90,10 @@ executor(wire::executor_actor::stateful_pointer<executor_state> self,
       st.hosting.on_end();
       return true;
     },
+    [=](wire::stop_atom, wire::job_atom) {
+      if (self->state.hosting.on_end)
+        self->state.hosting.on_end();
+    },
     [=](wire::create_atom, wire::actor_spec& spec, uint64_t lease) {
       auto& st = self->state;
       if (!st.hosting.gcs || st.host) {

@@ -693,12 +693,24 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       // The libraries stay known: a detached actor of the job may restart.
       st.start_failures.erase(job);
       size_t ended = 0;
+      // Each ends by itself, reporting its last task events on the way, or
+      // is killed after the grace period (see `idle_atom`).
+      auto kill_at = std::chrono::steady_clock::now()
+                     + st.factory.worker_exit_grace;
       for (auto& [token, w] : st.workers)
         if (w.job == job && !(w.for_actor() && w.actor.detached)
-            && st.factory.kill_worker) {
-          st.factory.kill_worker(w.pid);
+            && st.factory.kill_worker && !w.kill_at) {
+          if (w.executor) {
+            self->send(w.executor, wire::stop_atom::value,
+                       wire::job_atom::value);
+            w.ending = true;
+            w.kill_at = kill_at;
+          } else {
+            st.factory.kill_worker(w.pid);
+          }
           ++ended;
         }
+      schedule_reap(self);
       if (ended > 0)
         CARAWAY_LOG(info, raylet)
           << "the job ended; ending its worker processes" << log::kv("job", job)
@@ -766,6 +778,16 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
           ended.emplace_back(token, std::move(why));
       for (auto& [token, why] : ended)
         worker_ended(self, token, why);
+      auto now = std::chrono::steady_clock::now();
+      for (auto& [token, w] : st.workers)
+        if (w.kill_at && *w.kill_at <= now && st.factory.kill_worker) {
+          CARAWAY_LOG(warning, raylet)
+            << "a worker process of an ended job did not exit in time; "
+               "killing it"
+            << log::kv("job", w.job) << log::kv("pid", w.pid);
+          st.factory.kill_worker(w.pid);
+          w.kill_at.reset();
+        }
       end_idle_workers(self);
       schedule_reap(self);
     },

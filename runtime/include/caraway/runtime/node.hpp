@@ -58,6 +58,9 @@ struct node_options {
   /// A worker process idle this long ends, unless it owns objects or holds
   /// results others may read.
   uint32_t worker_idle_timeout_ms = 10000;
+  /// A worker process whose job ended has this long to exit by itself
+  /// (reporting its last task events) before it is killed.
+  uint32_t worker_exit_grace_ms = 1000;
 };
 
 struct node_started {

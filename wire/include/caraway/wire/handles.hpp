@@ -90,7 +90,10 @@ using executor_actor = caf::typed_actor<
   caf::reacts_to<create_atom, actor_spec, uint64_t>,
   // An idle worker process: end unless it holds what others need (objects
   // it owns, results in its store); true if it ends.
-  caf::replies_to<stop_atom>::with<bool>>;
+  caf::replies_to<stop_atom>::with<bool>,
+  // A worker process whose job ended: end now, after reporting what it
+  // knows (its raylet kills it if it takes too long).
+  caf::reacts_to<stop_atom, job_atom>>;
 
 /// Schedules work on one node.
 using raylet_actor = caf::typed_actor<

@@ -119,6 +119,12 @@ struct task_result {
   /// Bytes of the value (in_store only), which then stays behind: the
   /// owner weighs where a task's arguments are by it.
   uint64_t size = 0;
+  /// When the task started and ended running (ns since the epoch; 0 if it
+  /// did not run), and the process it ran in: for the task table and
+  /// `caraway timeline`.
+  int64_t started_ns = 0;
+  int64_t ran_until_ns = 0;
+  int32_t pid = 0;
 };
 
 /// Everything needed to create an actor.
@@ -216,6 +222,11 @@ struct task_info {
   int64_t scheduled_ns = 0;
   int64_t ended_ns = 0;
   uint32_t attempts = 0;
+  /// When its last attempt started and stopped running, and in which
+  /// process (0 if unknown: not run yet, or an embedded cluster's).
+  int64_t started_ns = 0;
+  int64_t ran_until_ns = 0;
+  int32_t pid = 0;
 };
 
 /// A worker process of a node, running or ended, and its output files.

@@ -5,6 +5,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -67,6 +68,9 @@ struct worker_factory {
   wire::object_store_actor store;
   /// A worker process idle this long is asked to end.
   std::chrono::milliseconds worker_idle_timeout{10000};
+  /// A worker process whose job ended is asked to end, and killed if it
+  /// still runs after this long.
+  std::chrono::milliseconds worker_exit_grace{1000};
 };
 
 /// Resources granted to an owner's tasks (one executor) or to a live actor.
@@ -109,8 +113,11 @@ struct worker_process {
   uint64_t lease = 0;            // the lease it serves; 0 while idle
   /// Since when it is idle.
   std::chrono::steady_clock::time_point idle_since;
-  /// It agreed to end (idle too long): it exits by itself.
+  /// It agreed to end (idle too long), or was told to (its job ended): it
+  /// exits by itself.
   bool ending = false;
+  /// When it is killed unless it exited by then (its job ended).
+  std::optional<std::chrono::steady_clock::time_point> kill_at;
   /// Started for this actor (nil id: for tasks), which it hosts under
   /// `lease` once registered; it ends with the actor.
   wire::actor_spec actor;
