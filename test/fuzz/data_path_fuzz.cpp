@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -40,11 +41,15 @@ int dial(uint16_t port) {
 }
 
 // Reads until the peer closes; false if it neither closes nor sends for 5 s.
+// libFuzzer's timeout alarm interrupts the wait now and then: it goes on.
 bool drain(int fd) {
   char buf[4096];
   pollfd pfd{fd, POLLIN, 0};
   for (;;) {
-    if (::poll(&pfd, 1, 5000) <= 0)
+    auto rc = ::poll(&pfd, 1, 5000);
+    if (rc < 0 && errno == EINTR)
+      continue;
+    if (rc <= 0)
       return false;
     auto n = ::recv(fd, buf, sizeof(buf), 0);
     if (n <= 0)

@@ -8,7 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "caraway/log.hpp"
@@ -113,11 +115,18 @@ bool resolve(const std::string& host, uint16_t port, bool passive,
   return true;
 }
 
-// Waits for a non-blocking connect to finish.
+// Waits for a non-blocking connect to finish; a signal does not cut the
+// wait short.
 bool finish_connect(int fd, std::chrono::milliseconds timeout,
                     std::string& why) {
   pollfd pfd{fd, POLLOUT, 0};
-  auto rc = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int rc;
+  do {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    rc = ::poll(&pfd, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)));
+  } while (rc < 0 && errno == EINTR);
   if (rc == 0) {
     why = "connection timed out";
     return false;
