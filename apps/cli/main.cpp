@@ -43,7 +43,9 @@ constexpr char commands_text[] = R"(commands:
   status        resource use of every node, then of the whole cluster
   list nodes|actors|jobs|placement-groups|tasks
                 one row each, with headers
-  summary tasks the latest tasks counted by function and state
+  summary tasks|actors
+                the latest tasks counted by function and state, or the
+                actors by class and state
   timeline [-o FILE]
                 the tasks that ran, as a trace for Perfetto or
                 chrome://tracing
@@ -79,8 +81,9 @@ const std::map<std::string, std::string> command_help{
    "  VALUE, ignoring case, e.g. --filter state=dead --filter name=fib;\n"
    "  --limit shows the first N (default 100) and says how many there were.\n"},
   {"summary",
-   "caraway summary tasks [--format table|json]\n"
-   "  The tasks the head keeps, counted by function and state.\n"},
+   "caraway summary tasks|actors [--format table|json]\n"
+   "  The tasks the head keeps, counted by function and state, or the\n"
+   "  actors, counted by class and state.\n"},
   {"timeline",
    "caraway timeline [-o FILE]\n"
    "  The tasks the head keeps that ran, as a trace in Chrome's trace event\n"
@@ -217,7 +220,7 @@ bool known_command(const std::vector<std::string>& cmd, bool by_name) {
     return cmd[1] == "nodes" || cmd[1] == "actors" || cmd[1] == "jobs"
            || cmd[1] == "placement-groups" || cmd[1] == "tasks";
   if (is(2, "summary"))
-    return cmd[1] == "tasks";
+    return cmd[1] == "tasks" || cmd[1] == "actors";
   if (is(3, "get"))
     return cmd[1] == "node" || cmd[1] == "actor"
            || cmd[1] == "placement-group" || cmd[1] == "task";
@@ -725,7 +728,8 @@ int run(caf::actor_system& sys, const settings& cfg) {
     std::vector<wire::actor_info> actors;
     if (!client.ask(actors, wire::actors_atom::value))
       return exit_failure;
-    v = caraway::cli::actors_view(actors);
+    v = cmd[0] == "summary" ? caraway::cli::actor_summary(actors)
+                            : caraway::cli::actors_view(actors);
   } else {
     std::map<uint64_t, std::string> jobs;
     if (!client.ask(jobs, wire::jobs_atom::value))

@@ -288,26 +288,59 @@ std::string timeline_trace(const std::vector<wire::task_info>& tasks,
   return out;
 }
 
-view task_summary(const std::vector<wire::task_info>& tasks) {
+namespace {
+
+// A row per group (`key`: what names it), counting its members by state:
+// a column per state, then the total. `group` and `state` map an item to
+// its group's name and its state's.
+template <class T, class Group, class State>
+view count_by_state(const std::vector<T>& items, const column& key,
+                    const std::vector<std::string>& states, Group group,
+                    State state, std::string empty_text) {
   view v;
-  v.columns = {{"function", "FUNCTION"},   {"PENDING", "PENDING"},
-               {"SCHEDULED", "SCHEDULED"}, {"FINISHED", "FINISHED"},
-               {"FAILED", "FAILED"},       {"total", "TOTAL"}};
-  v.empty_text = "no tasks";
-  std::map<std::string, json> by_function;
-  for (auto& t : tasks) {
-    auto name = t.function.empty() ? "(unknown)" : t.function;
-    auto& row = by_function[name];
-    if (row.is_null())
-      row = {{"function", name}, {"PENDING", 0},  {"SCHEDULED", 0},
-             {"FINISHED", 0},    {"FAILED", 0},   {"total", 0}};
-    auto state = wire::name_of(t.state);
-    row[state] = row[state].get<int64_t>() + 1;
+  v.columns.push_back(key);
+  for (auto& s : states)
+    v.columns.push_back({s, s});
+  v.columns.push_back({"total", "TOTAL"});
+  v.empty_text = std::move(empty_text);
+  std::map<std::string, json> by_group;
+  for (auto& x : items) {
+    std::string name = group(x);
+    if (name.empty())
+      name = "(unknown)";
+    auto& row = by_group[name];
+    if (row.is_null()) {
+      row = {{key.key, name}};
+      for (auto& s : states)
+        row[s] = 0;
+      row["total"] = 0;
+    }
+    std::string s = state(x);
+    row[s] = row[s].get<int64_t>() + 1;
     row["total"] = row["total"].get<int64_t>() + 1;
   }
-  for (auto& [name, row] : by_function)
+  for (auto& [name, row] : by_group)
     v.rows.push_back(std::move(row));
   return v;
+}
+
+} // namespace
+
+view task_summary(const std::vector<wire::task_info>& tasks) {
+  return count_by_state(
+    tasks, {"function", "FUNCTION"},
+    {"PENDING", "SCHEDULED", "FINISHED", "FAILED"},
+    [](const wire::task_info& t) { return t.function; },
+    [](const wire::task_info& t) { return wire::name_of(t.state); },
+    "no tasks");
+}
+
+view actor_summary(const std::vector<wire::actor_info>& actors) {
+  return count_by_state(
+    actors, {"class", "CLASS"}, {"PENDING", "ALIVE", "RESTARTING", "DEAD"},
+    [](const wire::actor_info& a) { return a.class_name; },
+    [](const wire::actor_info& a) { return wire::name_of(a.state); },
+    "no actors");
 }
 
 bool apply_filters(view& v, const std::vector<std::string>& filters,

@@ -49,6 +49,9 @@ std::string timeline_trace(const std::vector<wire::task_info>& tasks,
 /// Tasks counted by function and state, as `ray summary tasks` does.
 view task_summary(const std::vector<wire::task_info>& tasks);
 
+/// Actors counted by class and state, as `ray summary actors` does.
+view actor_summary(const std::vector<wire::actor_info>& actors);
+
 /// Keeps the rows matching every `key=value` filter: the row's field
 /// `key`, as the table shows it, equals `value`, both ignoring case. False
 /// (with the reason in `why`) for a malformed filter or an unknown key.

@@ -142,6 +142,14 @@ run_app use_named 60 use-named keeper
 grep -qx "found keeper total 12" "$work/use_named.out" \
   || fail "use-named printed: $(cat "$work/use_named.out")"
 echo "ok: a second driver found and called the first driver's detached actor"
+# Of the tally actors so far, only the detached one outlived its driver.
+one_tally_alive() {
+  cli actor_summary 15 --address "$address" summary actors \
+    && grep -Eq '^tally +0 +1 +0 +[1-9][0-9]* +[0-9]+$' "$work/actor_summary.out"
+}
+eventually 10 "summary actors shows no tally row with one alive" \
+  one_tally_alive
+echo "ok: caraway summary actors counts them by class and state"
 
 start late "$app" late --caraway-address "$address"
 late=$last_pid

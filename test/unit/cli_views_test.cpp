@@ -149,6 +149,21 @@ TEST_CASE("cli lists tasks and counts them by function and state") {
            "sum       1        0          0         0       1\n");
 }
 
+TEST_CASE("cli counts actors by class and state") {
+  auto actors = three_actors();
+  CHECK(cli::render_table(cli::actor_summary(actors))
+        == "CLASS    PENDING  ALIVE  RESTARTING  DEAD  TOTAL\n"
+           "counter  0        1      0           1     2\n"
+           "tally    1        0      0           0     1\n");
+  auto v = cli::actor_summary(actors);
+  REQUIRE(v.rows.size() == 2);
+  CHECK(v.rows[0]["class"] == "counter");
+  CHECK(v.rows[0]["ALIVE"] == 1);
+  CHECK(v.rows[0]["DEAD"] == 1);
+  CHECK(v.rows[0]["total"] == 2);
+  CHECK(cli::render_table(cli::actor_summary({})) == "no actors\n");
+}
+
 TEST_CASE("cli shows where a task ran and for how long") {
   std::vector<wire::task_info> tasks(1);
   tasks[0].state = wire::task_state::finished;
