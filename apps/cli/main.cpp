@@ -41,7 +41,7 @@ constexpr char default_address[] = "127.0.0.1:6380";
 
 constexpr char commands_text[] = R"(commands:
   status        resource use of every node, then of the whole cluster
-  list nodes|actors|jobs|placement-groups|tasks
+  list nodes|actors|jobs|placement-groups|tasks|workers
                 one row each, with headers
   summary tasks|actors
                 the latest tasks counted by function and state, or the
@@ -73,10 +73,11 @@ const std::map<std::string, std::string> command_help{
    "  resources in use/total, object store use and pending tasks, then the\n"
    "  cluster's totals over its live nodes.\n"},
   {"list",
-   "caraway list nodes|actors|jobs|placement-groups|tasks\n"
+   "caraway list nodes|actors|jobs|placement-groups|tasks|workers\n"
    "             [--format table|json] [--filter KEY=VALUE]... [--limit N]\n"
-   "  One row per node, actor, job (driver), placement group or task (the\n"
-   "  latest the head keeps, --task-table-size of them). --filter\n"
+   "  One row per node, actor, job (driver), placement group, task (the\n"
+   "  latest the head keeps, --task-table-size of them) or worker process\n"
+   "  of the live nodes (as caraway logs lists them). --filter\n"
    "  keeps rows whose field KEY (a JSON key or a column header) equals\n"
    "  VALUE, ignoring case, e.g. --filter state=dead --filter name=fib;\n"
    "  --limit shows the first N (default 100) and says how many there were.\n"},
@@ -218,7 +219,8 @@ bool known_command(const std::vector<std::string>& cmd, bool by_name) {
     return true;
   if (is(2, "list"))
     return cmd[1] == "nodes" || cmd[1] == "actors" || cmd[1] == "jobs"
-           || cmd[1] == "placement-groups" || cmd[1] == "tasks";
+           || cmd[1] == "placement-groups" || cmd[1] == "tasks"
+           || cmd[1] == "workers";
   if (is(2, "summary"))
     return cmd[1] == "tasks" || cmd[1] == "actors";
   if (is(3, "get"))
@@ -680,7 +682,7 @@ int run(caf::actor_system& sys, const settings& cfg) {
   auto what = cmd.size() > 1 ? cmd[1] : std::string{};
   if (cmd[0] == "kill")
     return kill_actor(client, cfg);
-  if (cmd[0] == "logs")
+  if (cmd[0] == "logs" || what == "workers")
     return show_logs(client, cfg);
   if (cmd[0] == "timeline")
     return write_timeline(client, cfg);

@@ -113,6 +113,13 @@ grep -Eq "^${head_id:0:8}  +$pid  +1  +ended .*worker-1-$pid\$" \
   "$work/logs_all.out" || fail "worker $pid is not listed: $(cat "$work/logs_all.out")"
 (($(grep -c ' ended ' "$work/logs_all.out") >= 4)) \
   || fail "the crashed workers are not listed: $(cat "$work/logs_all.out")"
+# `caraway list workers` is the same listing.
+cli list_workers 15 --address "$address" list workers
+((status == 0)) \
+  && head -n 1 "$work/list_workers.out" | grep -q '^NODE  *PID  *JOB  *STATE' \
+  && grep -Eq "^${head_id:0:8}  +$pid  +1  +ended .*worker-1-$pid\$" \
+    "$work/list_workers.out" \
+  || fail "list workers printed: $(cat "$work/list_workers.out")"
 cli logs_one 15 --address "$address" logs --node "${head_id:0:8}" \
   --worker "$pid" --tail 5
 ((status == 0)) || fail "caraway logs --worker exited with $status"
