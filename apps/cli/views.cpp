@@ -100,20 +100,33 @@ view nodes_view(const std::vector<wire::node_info>& nodes) {
 
 view actors_view(const std::vector<wire::actor_info>& actors) {
   view v;
-  v.columns = {{"id", "ID"},           {"state", "STATE"},
-               {"class", "CLASS"},     {"qualified_name", "NAME"},
-               {"restarts", "RESTARTS"}, {"death", "DEATH"}};
+  v.columns = {{"id", "ID"},
+               {"state", "STATE"},
+               {"class", "CLASS"},
+               {"qualified_name", "NAME"},
+               {"node_short", "NODE"},
+               {"job", "JOB"},
+               {"pid_text", "PID"},
+               {"restarts", "RESTARTS"},
+               {"death", "DEATH"}};
   v.empty_text = "no actors";
   for (auto& actor : actors) {
     auto dead = actor.state == wire::actor_state::dead;
-    v.rows.push_back({{"id", wire::to_string(actor.id)},
-                      {"state", lower(wire::name_of(actor.state))},
-                      {"class", actor.class_name},
-                      {"name", actor.name},
-                      {"namespace", actor.ns},
-                      {"qualified_name", qualified(actor.ns, actor.name)},
-                      {"restarts", actor.num_restarts},
-                      {"death", dead ? actor.death.message : ""}});
+    auto node = actor.node.nil() ? std::string{} : wire::to_string(actor.node);
+    v.rows.push_back(
+      {{"id", wire::to_string(actor.id)},
+       {"state", lower(wire::name_of(actor.state))},
+       {"class", actor.class_name},
+       {"name", actor.name},
+       {"namespace", actor.ns},
+       {"qualified_name", qualified(actor.ns, actor.name)},
+       {"node", node},
+       {"node_short", node.substr(0, std::min<size_t>(node.size(), 8))},
+       {"job", actor.job},
+       {"pid", actor.pid},
+       {"pid_text", actor.pid > 0 ? std::to_string(actor.pid) : ""},
+       {"restarts", actor.num_restarts},
+       {"death", dead ? actor.death.message : ""}});
   }
   return v;
 }

@@ -150,6 +150,16 @@ one_tally_alive() {
 eventually 10 "summary actors shows no tally row with one alive" \
   one_tally_alive
 echo "ok: caraway summary actors counts them by class and state"
+# An actor's row says where it runs: node, job and the pid of its process.
+cli keeper 15 --address "$address" list actors --filter name=keeper \
+  --format json
+grep -Eq "\"node\": \"($head_id|$ssd_id|$tpu_id)\"" "$work/keeper.out" \
+  && grep -Eq '"job": [1-9]' "$work/keeper.out" \
+  && grep -Eq '"pid": [1-9]' "$work/keeper.out" \
+  || fail "list actors: $(cat "$work/keeper.out")"
+keeper_pid=$(sed -n 's/.*"pid": \([0-9]*\).*/\1/p' "$work/keeper.out")
+running "$keeper_pid" || fail "the keeper's pid $keeper_pid is no process"
+echo "ok: caraway list actors shows an actor's node, job and pid"
 
 start late "$app" late --caraway-address "$address"
 late=$last_pid

@@ -15,6 +15,9 @@ std::vector<wire::actor_info> three_actors() {
   result[0].name = "fib";
   result[0].ns = "shared";
   result[0].state = wire::actor_state::alive;
+  result[0].node = {0xabcdef0123456789, 1};
+  result[0].job = 4;
+  result[0].pid = 4321;
   result[1].id = {1, 2};
   result[1].class_name = "counter";
   result[1].state = wire::actor_state::dead;
@@ -34,7 +37,7 @@ TEST_CASE("cli tables have headers and aligned columns") {
   CHECK(first.rfind("ID", 0) == 0);
   CHECK(first.find("STATE") == 34); // 32 digits and two spaces
   CHECK(text.find(wire::to_string({1, 1}) + "  alive    ") != std::string::npos);
-  CHECK(text.find("  shared/fib  ") != std::string::npos);
+  CHECK(text.find("  shared/fib  abcdef01  4    4321  ") != std::string::npos);
   CHECK(text.find("the actor was killed") != std::string::npos);
   // An empty field shows as "-"; no line ends in blanks.
   CHECK(text.find(" \n") == std::string::npos);

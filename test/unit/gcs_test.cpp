@@ -294,9 +294,10 @@ TEST_CASE_FIXTURE(restored_gcs,
   // The named actor's host announces itself again: it is alive as before.
   auto host = sys.spawn(quiet_host);
   caf::anon_send(gcs, wire::alive_atom::value, wire::actor_id{9, 1},
-                 wire::actor_host_actor{host}, std::string{});
+                 wire::actor_host_actor{host}, std::string{}, int32_t{77});
   run();
   CHECK(lookup(1).state == wire::actor_state::alive);
+  CHECK(lookup(1).pid == 77);
   CHECK(lookup(2).state == wire::actor_state::restarting);
   // The time to come back ends: node 2 and its actor did not come back, nor
   // did the job's driver.

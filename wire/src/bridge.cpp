@@ -200,6 +200,10 @@ void to_proto(const actor_info& x, rpc::ActorInfo* out) {
   out->set_num_restarts(x.num_restarts);
   out->set_max_task_retries(x.max_task_retries);
   out->set_address(x.address);
+  if (!x.node.nil())
+    out->set_node(to_bytes(x.node));
+  out->set_job(x.job);
+  out->set_pid(x.pid);
 }
 
 void from_proto(const rpc::ActorInfo& x, actor_info& out) {
@@ -212,6 +216,9 @@ void from_proto(const rpc::ActorInfo& x, actor_info& out) {
   out.num_restarts = x.num_restarts();
   out.max_task_retries = x.max_task_retries();
   out.address = x.address();
+  out.node = from_bytes(x.node());
+  out.job = x.job();
+  out.pid = x.pid();
 }
 
 void to_proto(const node_info& x, rpc::NodeInfo* out) {

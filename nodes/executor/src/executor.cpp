@@ -1,5 +1,7 @@
 #include "caraway/node/executor.hpp"
 
+#include <unistd.h>
+
 #include <caf/all.hpp>
 
 #include "caraway/log.hpp"
@@ -180,7 +182,8 @@ actor_host(actor_host_impl::stateful_pointer<actor_host_state> self,
         st.idle_lanes.emplace_back(i);
       }
       self->send(st.gcs, wire::alive_atom::value, st.spec.id,
-                 wire::actor_host_actor{self}, st.address);
+                 wire::actor_host_actor{self}, st.address,
+                 static_cast<int32_t>(::getpid()));
     },
     [=](wire::call_atom, wire::task_spec& spec) {
       auto& st = self->state;

@@ -887,7 +887,7 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       return spec.id;
     },
     [=](wire::alive_atom, const wire::actor_id& id,
-        wire::actor_host_actor& host, std::string& address) {
+        wire::actor_host_actor& host, std::string& address, int32_t pid) {
       auto& st = self->state;
       auto i = st.actors.find(id);
       if (i == st.actors.end()
@@ -904,6 +904,7 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       info.state = wire::actor_state::alive;
       info.host = host;
       info.address = std::move(address);
+      info.pid = pid;
       i->second.awaiting_host = false;
       i->second.needs_placing = false;
       self->monitor(host);
@@ -1067,8 +1068,11 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
     },
     [=](wire::actors_atom) {
       std::vector<wire::actor_info> result;
-      for (auto& [id, entry] : self->state.actors)
+      for (auto& [id, entry] : self->state.actors) {
         result.emplace_back(entry.info);
+        result.back().node = entry.node;
+        result.back().job = entry.spec.job;
+      }
       return result;
     },
     [=](wire::jobs_atom) {

@@ -54,8 +54,9 @@ using gcs_actor = caf::typed_actor<
   // Create an actor; fails when its name is taken in its namespace.
   caf::replies_to<create_atom, actor_spec>::with<actor_id>,
   // An actor host finished its constructor; callers connect to its process
-  // at this host:port (empty: its node's address).
-  caf::reacts_to<alive_atom, actor_id, actor_host_actor, std::string>,
+  // at this host:port (empty: its node's address), whose pid this is.
+  caf::reacts_to<alive_atom, actor_id, actor_host_actor, std::string,
+                 int32_t>,
   // An actor is gone (its constructor threw, or its host stopped).
   caf::reacts_to<dead_atom, actor_id, error_info>,
   // Instance `num_restarts` of an actor ended with its worker process (its

@@ -164,6 +164,9 @@ struct actor_info {
   error_info death;           // why it died, or why it last restarted
   uint32_t num_restarts = 0;
   int32_t max_task_retries = 0;
+  unique_id node;             // where it was placed (nil while pending)
+  uint64_t job = 0;           // the job that made it
+  int32_t pid = 0;            // its host's process, once alive
 };
 
 /// A node as the gcs sees it.
