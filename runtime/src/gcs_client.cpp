@@ -73,7 +73,8 @@ void remember(self_ptr self, const caf::message& msg) {
                                    wire::owner_actor>()) {
     st.announced.emplace_back(msg);
   } else if (msg.match_elements<wire::alive_atom, wire::actor_id,
-                                wire::actor_host_actor, std::string>()) {
+                                wire::actor_host_actor, std::string,
+                                int32_t>()) {
     // Forgotten when the host ends: a strong handle would keep a detached
     // host's thread.
     self->monitor(msg.get_as<wire::actor_host_actor>(2));
