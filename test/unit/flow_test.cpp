@@ -206,6 +206,15 @@ struct fake_processes {
   }
 };
 
+// Every process started so far registers, all under one executor.
+template <class Raylet>
+void register_all(const Raylet& raylet, const fake_processes& procs,
+                  const wire::executor_actor& exec) {
+  for (size_t i = 0; i < procs.starts.size(); ++i)
+    caf::anon_send(raylet, wire::register_atom::value, procs.starts[i].token,
+                   exec, fake_processes::pid_of(i), std::string{"h:1"});
+}
+
 } // namespace
 
 TEST_CASE_FIXTURE(raylet_fixture,
@@ -278,9 +287,7 @@ TEST_CASE_FIXTURE(raylet_fixture,
   run();
   REQUIRE(procs.starts.size() == 2);
   auto exec = wire::executor_actor{sys.spawn(test::fake_executor, exec_log)};
-  for (size_t i = 0; i < 2; ++i)
-    caf::anon_send(raylet, wire::register_atom::value, procs.starts[i].token,
-                   exec, fake_processes::pid_of(i), std::string{"h:1"});
+  register_all(raylet, procs, exec);
   run();
   REQUIRE(log->replies.size() == 1);
   caf::anon_send(raylet, wire::free_atom::value, wire::job_atom::value,
@@ -354,9 +361,7 @@ TEST_CASE_FIXTURE(raylet_fixture,
   // One request, three CPUs: three processes, ready for the next tasks.
   REQUIRE(procs.starts.size() == 3);
   auto exec = wire::executor_actor{sys.spawn(test::fake_executor, exec_log)};
-  for (size_t i = 0; i < 3; ++i)
-    caf::anon_send(raylet, wire::register_atom::value, procs.starts[i].token,
-                   exec, fake_processes::pid_of(i), std::string{"h:1"});
+  register_all(raylet, procs, exec);
   run();
   REQUIRE(log->replies.size() == 1);
   // Idle past the timeout (0 here), the two without a lease are asked to
