@@ -121,7 +121,11 @@ int main(int argc, char** argv) try {
     reports.emplace_back(coord.task(&coordinator::run_batch).remote(b));
   int64_t completed = 0;
   int64_t failed = 0;
-  for (auto& r : caraway::get(reports)) {
+  // Each report as soon as its batch is done, with a progress bar on
+  // stderr.
+  for (auto& ref :
+       caraway::as_completed(reports, caraway::progress("batches"))) {
+    auto r = caraway::get(ref);
     std::cout << "batch " << r.batch << ": " << r.completed << " completed, "
               << r.failed << " failed\n";
     if (!r.first_error.empty())

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -164,6 +165,36 @@ TEST_CASE("get of many refs returns values in order") {
   REQUIRE(values.size() == 20);
   for (int64_t i = 0; i < 20; ++i)
     CHECK(values[i] == i);
+}
+
+TEST_CASE("as_completed yields refs as they complete and counts them") {
+  auto s = init(test::small_cluster());
+  gate_open = false;
+  std::vector<object_ref<int64_t>> refs;
+  refs.emplace_back(task(gated_value).remote(1, 10));
+  refs.emplace_back(put(int64_t{20}));
+  refs.emplace_back(task(gated_value).remote(0, 30));
+  std::ostringstream out;
+  std::vector<int64_t> seen;
+  for (auto& r : as_completed(refs, progress{"t", out, false})) {
+    seen.push_back(get(r, 10s));
+    // The gated task completes only after the others came.
+    if (seen.size() == 2)
+      gate_open = true;
+  }
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[2] == 10);
+  CHECK(((seen[0] == 20 && seen[1] == 30) || (seen[0] == 30 && seen[1] == 20)));
+  // The last line, once all came.
+  CHECK(out.str().find("t 3/3 [####################] 100%")
+        != std::string::npos);
+  // Nothing to wait for: no iteration.
+  size_t n = 0;
+  for (auto& r : as_completed(std::vector<object_ref<int64_t>>{})) {
+    (void) r;
+    ++n;
+  }
+  CHECK(n == 0);
 }
 
 TEST_CASE("wait returns ready and pending refs in submission order") {

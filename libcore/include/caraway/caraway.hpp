@@ -8,5 +8,6 @@
 #include "caraway/error.hpp"
 #include "caraway/object_ref.hpp"
 #include "caraway/placement_group.hpp"
+#include "caraway/progress.hpp"
 #include "caraway/scheduling.hpp"
 #include "caraway/task.hpp"
