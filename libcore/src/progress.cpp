@@ -61,11 +61,9 @@ void progress::advance(size_t n) {
     finish();
     return;
   }
-  auto since = now_() - drawn_;
-  if (since >= (tty_ ? std::chrono::duration_cast<clock::duration>(
-                         redraw_period)
-                     : std::chrono::duration_cast<clock::duration>(
-                         line_period)))
+  clock::duration period = tty_ ? clock::duration{redraw_period}
+                                : clock::duration{line_period};
+  if (now_() - drawn_ >= period)
     draw(false);
 }
 

@@ -2,24 +2,17 @@
 
 #include <unistd.h>
 
-#include <chrono>
-
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
 #include "caraway/detail/core.hpp"
 #include "caraway/error.hpp"
 #include "registry.hpp"
+#include "wall_clock.hpp"
 
 namespace caraway::core {
 
 namespace {
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 // Asked once: glibc asks the kernel each time.
 int32_t own_pid() {
@@ -143,10 +136,10 @@ wire::task_result runner::run_task(const wire::task_spec& spec,
     result.error = owner::core_worker::cancelled_error_info(spec.id);
     return result;
   }
-  auto started = now_ns();
+  auto started = wall_clock_ns();
   result = run_uncancelled(spec, ctx);
   result.started_ns = started;
-  result.ran_until_ns = now_ns();
+  result.ran_until_ns = wall_clock_ns();
   result.pid = own_pid();
   // Cancelled while it ran: its get says so (also when it failed for that,
   // e.g. a cancelled child's get threw), unless its value holds refs (they

@@ -8,6 +8,7 @@
 #include "caraway/log.hpp"
 #include "owner/service.hpp"
 #include "spec_helpers.hpp"
+#include "wall_clock.hpp"
 
 namespace caraway::owner {
 
@@ -471,12 +472,6 @@ constexpr size_t max_task_events = 100000;
 // the task table before it ends.
 constexpr int64_t task_events_age_ns = 500'000'000;
 
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
-
 } // namespace
 
 void core_worker::record_locked(wire::task_info x) {
@@ -509,7 +504,7 @@ void core_worker::record_end_locked(const pending_task& task,
   x.state = err.kind == wire::error_kind::none ? wire::task_state::finished
                                                : wire::task_state::failed;
   x.error = err.message;
-  x.ended_ns = now_ns();
+  x.ended_ns = core::wall_clock_ns();
   if (ran != nullptr) {
     x.started_ns = ran->started_ns;
     x.ran_until_ns = ran->ran_until_ns;
@@ -525,7 +520,7 @@ void core_worker::flush_task_events() {
     std::lock_guard<short_mutex> guard{mtx_};
     // Tasks submitted before the last flush and still not ended show as
     // they are now; the others were (or will be) reported when they ended.
-    auto cutoff = now_ns() - task_events_age_ns;
+    auto cutoff = core::wall_clock_ns() - task_events_age_ns;
     while (!unreported_.empty() && unreported_.front().second < cutoff) {
       auto id = unreported_.front().first;
       unreported_.pop_front();
@@ -552,7 +547,7 @@ void core_worker::on_sent(const std::vector<wire::task_spec>& sent,
   effects fx;
   std::vector<wire::object_id> settled;
   lock_type lock{mtx_};
-  auto now = cfg_.task_events ? now_ns() : 0;
+  auto now = cfg_.task_events ? core::wall_clock_ns() : 0;
   for (auto& spec : sent) {
     auto task = tasks_.find(spec.id);
     if (task == nullptr || !task->sent
@@ -664,7 +659,7 @@ wire::object_id core_worker::submit_task(const std::string& function,
   effects fx;
   std::vector<wire::object_id> settled;
   if (cfg_.task_events)
-    task.submitted_ns = now_ns();
+    task.submitted_ns = core::wall_clock_ns();
   lock_type lock{mtx_};
   if (cfg_.task_events)
     unreported_.emplace_back(id, task.submitted_ns);
