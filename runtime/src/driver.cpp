@@ -23,7 +23,8 @@
 namespace caraway::runtime {
 
 void connect_head(process& p, const std::string& address, uint32_t timeout_ms,
-                  uint32_t reconnect_ms, bool driver) {
+                  uint32_t reconnect_ms, head_link role) {
+  bool driver = role == head_link::driver;
   std::string host;
   uint16_t port = 0;
   std::string why;
@@ -32,11 +33,21 @@ void connect_head(process& p, const std::string& address, uint32_t timeout_ms,
   require_tls_off_loopback(p.sys->has_openssl_manager(), host,
                            "connect to the head at " + address,
                            driver ? driver_tls_options : daemon_tls_options);
+  // A worker process tries once: if the head is away, its link reaches it
+  // in the background while the process serves its node.
   auto gcs = connect_gcs(*p.sys, host, port,
                          std::chrono::milliseconds(timeout_ms),
-                         /*retry=*/true);
-  if (!gcs)
-    throw error(render(*p.sys, gcs.error()));
+                         /*retry=*/role != head_link::worker_process);
+  if (!gcs) {
+    if (role != head_link::worker_process)
+      throw error(render(*p.sys, gcs.error()));
+    CARAWAY_LOG(warning, runtime)
+      << "the head is away; starting without it and reaching it meanwhile"
+      << log::kv("head", address)
+      << log::kv("error", render(*p.sys, gcs.error()))
+      << log::kv("timeout_ms", reconnect_ms);
+    gcs = wire::gcs_actor{};
+  }
   gcs_client_config cfg;
   cfg.host = host;
   cfg.port = port;
@@ -207,7 +218,7 @@ std::unique_ptr<process> start_cluster_driver(const config& given) {
     // spins long enough to cover a remote round trip.
     make_owner_core(p, cfg, cfg.cluster_get_spin_us, cfg.task_events);
     connect_head(p, cfg.address, cfg.connect_timeout_ms,
-                 cfg.head_reconnect_timeout_ms, /*driver=*/true);
+                 cfg.head_reconnect_timeout_ms, head_link::driver);
     // Serves on the address that routes to the head.
     std::string head_host;
     uint16_t head_port = 0;

@@ -61,8 +61,8 @@ struct client_state {
 using self_ptr = caf::stateful_actor<client_state>*;
 
 // Keeps what the process announces, to announce it again to a head that
-// restarted.
-void remember(self_ptr self, const caf::message& msg) {
+// restarted. True if `msg` is announced again that way.
+bool remember(self_ptr self, const caf::message& msg) {
   auto& st = self->state;
   if (msg.match_elements<wire::register_atom, wire::node_info,
                          wire::raylet_actor>()) {
@@ -72,6 +72,7 @@ void remember(self_ptr self, const caf::message& msg) {
              || msg.match_elements<wire::subscribe_atom,
                                    wire::owner_actor>()) {
     st.announced.emplace_back(msg);
+    return true;
   } else if (msg.match_elements<wire::alive_atom, wire::actor_id,
                                 wire::actor_host_actor, std::string,
                                 int32_t>()) {
@@ -79,10 +80,12 @@ void remember(self_ptr self, const caf::message& msg) {
     // host's thread.
     self->monitor(msg.get_as<wire::actor_host_actor>(2));
     st.hosts[msg.get_as<wire::actor_id>(1)] = msg;
+    return true;
   } else if (msg.match_elements<wire::dead_atom, wire::actor_id,
                                 wire::error_info>()) {
     st.hosts.erase(msg.get_as<wire::actor_id>(1));
   }
+  return false;
 }
 
 // Fails a request that cannot reach the head; a plain message is dropped.
@@ -244,7 +247,13 @@ caf::behavior gcs_client(self_ptr self, caf::actor upstream,
   auto& st0 = self->state;
   st0.cfg = std::move(cfg);
   st0.upstream = std::move(upstream);
-  self->monitor(st0.upstream);
+  if (st0.upstream) {
+    self->monitor(st0.upstream);
+  } else {
+    st0.connected = false;
+    st0.deadline = self->clock().now() + st0.cfg.reconnect_timeout;
+    try_connect(self);
+  }
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
     if (msg.source != st.upstream.address()) {
@@ -311,10 +320,12 @@ caf::behavior gcs_client(self_ptr self, caf::actor upstream,
             [=](caf::error& err) mutable { promise.deliver(std::move(err)); });
         return promise;
       }
-      remember(self, msg);
+      auto again = remember(self, msg);
       auto promise = self->make_response_promise();
       if (st.connected && st.upstream) {
         promise.delegate(st.upstream, std::move(msg));
+      } else if (again && promise.async()) {
+        // Announced when the head is back, once.
       } else if (msg.match_elements<wire::report_atom, wire::node_info>()) {
         // A report is stale by the time the head is back: the next one
         // counts.

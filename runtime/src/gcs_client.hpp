@@ -43,7 +43,9 @@ struct gcs_client_config {
   bool answer_when_lost = false;
 };
 
-/// Spawns the link to `upstream`, a gcs reached at cfg.host:cfg.port.
+/// Spawns the link to `upstream`, a gcs reached at cfg.host:cfg.port. A
+/// null `upstream` is a head not reached yet: the link starts as if it had
+/// just lost it.
 wire::gcs_actor spawn_gcs_client(caf::actor_system& sys,
                                  wire::gcs_actor upstream,
                                  gcs_client_config cfg);

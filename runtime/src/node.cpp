@@ -249,7 +249,7 @@ std::unique_ptr<process> start_daemon(const config& given,
       add_head(p, &opts);
     } else {
       connect_head(p, opts.head_address, opts.connect_timeout_ms,
-                   opts.head_reconnect_timeout_ms, /*driver=*/false);
+                   opts.head_reconnect_timeout_ms, head_link::node);
       // Serves data on the address that routes to the head.
       uint16_t head_port = 0;
       std::string why;

@@ -103,12 +103,23 @@ std::string render(caf::actor_system& sys, const caf::error& err);
 /// data dir, if it has one, and takes them back from there.
 void add_head(process& p, const node_options* daemon);
 
+/// Who links to the head: what it announces and what a missing head means.
+enum class head_link {
+  /// A driver, which rejoins its job after the head restarted.
+  driver,
+  /// A worker node's daemon, which rejoins the cluster under its id.
+  node,
+  /// A worker process: its node may start it while the head is away (the
+  /// node serves on meanwhile), so it starts without the head and reaches
+  /// it when it is back.
+  worker_process,
+};
+
 /// driver.cpp: reaches the head at `address` within `timeout_ms`; the
 /// process' gcs is then a link that tries to reach the head again for
-/// `reconnect_ms` when it is lost (a driver rejoins its job, a node the
-/// cluster under its id).
+/// `reconnect_ms` when it is lost.
 void connect_head(process& p, const std::string& address, uint32_t timeout_ms,
-                  uint32_t reconnect_ms, bool driver);
+                  uint32_t reconnect_ms, head_link role);
 
 /// driver.cpp: joins the cluster as a driver: announces the job and its
 /// libraries, submits to the raylet the gcs names.

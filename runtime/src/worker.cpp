@@ -44,7 +44,7 @@ std::unique_ptr<process> start_worker_process(const config& cfg,
     if (!wire::from_string(opts.node_id, node))
       throw invalid_argument_error("invalid node id: " + opts.node_id);
     connect_head(p, opts.head_address, cfg.connect_timeout_ms,
-                 cfg.head_reconnect_timeout_ms, /*driver=*/false);
+                 cfg.head_reconnect_timeout_ms, head_link::worker_process);
     std::string head_host;
     uint16_t head_port = 0;
     wire::split_address(opts.head_address, head_host, head_port, why);

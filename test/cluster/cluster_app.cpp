@@ -642,6 +642,12 @@ int main(int argc, char** argv) {
     std::cout << "task-while-away "
               << caraway::get(caraway::task(where).remote(), 30s)
               << std::endl;
+    // The tpu worker ran nothing of this job yet: with worker processes,
+    // its node starts one while the head is away.
+    std::cout << "tpu-while-away "
+              << caraway::get(
+                   caraway::task(where).resources({{"tpu", 1}}).remote(), 30s)
+              << std::endl;
     if (!wait_for_file(mode, arg + "-back", 60s))
       return 1;
     // Until the driver has rejoined, its tasks go to the head's node, which

@@ -55,14 +55,30 @@ group=$(sed -n 's/^group CREATED //p' "$work/driver.out")
   || fail "the placement group over both workers: $(cat "$work/driver.out")"
 
 # -- the head is away ------------------------------------------------------------
+# With worker processes, the tpu worker's are ended first (each leaves its
+# log files), so that it has to start one while the head is away.
+ended=0
+for f in "$work/caraway-session-$tpu_id"/logs/worker-*.err; do
+  [[ -e $f ]] || continue
+  pid=${f##*-}
+  pid=${pid%.err}
+  kill -KILL "$pid" 2>/dev/null || true
+  wait_exit "$pid" 10
+  ended=$((ended + 1))
+done
+tpu_ended() {
+  (($(grep -c 'a worker process ended' "$work/worker_tpu.err") >= ended))
+}
+eventually 10 "the tpu worker did not see its worker processes end" tpu_ended
 kill -KILL "$head"
 wait_exit "$head" 10
 touch "$work/go"
 wait_for_line driver "$driver" '^while-away 12$' 30
 wait_for_line driver "$driver" "^task-while-away ($ssd_id|$tpu_id)$" 30
+wait_for_line driver "$driver" "^tpu-while-away $tpu_id$" 30
 running "$ssd" && running "$tpu" || fail "a worker stopped without the head"
 echo "ok: while the head was away the workers served on, the actor answered"
-echo "ok: and the driver's tasks ran on a worker"
+echo "ok: and the driver's tasks ran on a worker, one on a worker process started meanwhile"
 
 # -- the head is back ------------------------------------------------------------
 start_head head2 --data-dir "$data"
