@@ -41,15 +41,18 @@ constexpr char default_address[] = "127.0.0.1:6380";
 
 constexpr char commands_text[] = R"(commands:
   status        resource use of every node, then of the whole cluster
-  list nodes|actors|jobs|placement-groups|tasks|workers
+  list nodes|actors|jobs|placement-groups|tasks|objects|workers
                 one row each, with headers
-  summary tasks|actors
-                the latest tasks counted by function and state, or the
-                actors by class and state
+  summary tasks|actors|objects
+                the latest tasks counted by function and state, the
+                actors by class and state, or the objects by what made
+                them and state
+  memory        object store use per node, objects by size with their
+                owners and holders, bytes per kind of holder
   timeline [-o FILE]
                 the tasks that ran, as a trace for Perfetto or
                 chrome://tracing
-  get node|actor|placement-group|task ID
+  get node|actor|placement-group|task|object ID
                 every field of one (ID: its first 8 or more digits)
   kill ACTOR_ID | kill --name NAME [--namespace NS]
                 end an actor (it does not restart)
@@ -73,18 +76,30 @@ const std::map<std::string, std::string> command_help{
    "  resources in use/total, object store use and pending tasks, then the\n"
    "  cluster's totals over its live nodes.\n"},
   {"list",
-   "caraway list nodes|actors|jobs|placement-groups|tasks|workers\n"
+   "caraway list nodes|actors|jobs|placement-groups|tasks|objects|workers\n"
    "             [--format table|json] [--filter KEY=VALUE]... [--limit N]\n"
    "  One row per node, actor, job (driver), placement group, task (the\n"
-   "  latest the head keeps, --task-table-size of them) or worker process\n"
-   "  of the live nodes (as caraway logs lists them). --filter\n"
+   "  latest the head keeps, --task-table-size of them), object (as its\n"
+   "  owner describes it, largest first) or worker process of the live\n"
+   "  nodes (as caraway logs lists them). --filter\n"
    "  keeps rows whose field KEY (a JSON key or a column header) equals\n"
    "  VALUE, ignoring case, e.g. --filter state=dead --filter name=fib;\n"
    "  --limit shows the first N (default 100) and says how many there were.\n"},
   {"summary",
-   "caraway summary tasks|actors [--format table|json]\n"
-   "  The tasks the head keeps, counted by function and state, or the\n"
-   "  actors, counted by class and state.\n"},
+   "caraway summary tasks|actors|objects [--format table|json]\n"
+   "  The tasks the head keeps, counted by function and state; the\n"
+   "  actors, counted by class and state; or the objects (the 10000\n"
+   "  largest), counted by what made them (a function, or put) and state,\n"
+   "  with their bytes.\n"},
+  {"memory",
+   "caraway memory [--format table|json] [--limit N]\n"
+   "  The object store use of each live node; the N largest objects\n"
+   "  (default 100) with their owner (job and pid), where the value is\n"
+   "  (in a node's store or in the owner's process) and who holds them:\n"
+   "  refs in the owner, tasks that take them, objects that contain them,\n"
+   "  other processes; then objects and bytes per kind of holder and per\n"
+   "  owner. Owners that do not answer within 2 s are left out, and\n"
+   "  counted.\n"},
   {"timeline",
    "caraway timeline [-o FILE]\n"
    "  The tasks the head keeps that ran, as a trace in Chrome's trace event\n"
@@ -93,7 +108,8 @@ const std::map<std::string, std::string> command_help{
    "  stopped, with its id, state and error. Load it in Perfetto\n"
    "  (ui.perfetto.dev) or chrome://tracing.\n"},
   {"get",
-   "caraway get node|actor|placement-group|task ID [--format table|json]\n"
+   "caraway get node|actor|placement-group|task|object ID\n"
+   "            [--format table|json]\n"
    "  Every field of one, found by its id or the id's first 8 or more\n"
    "  digits.\n"},
   {"kill",
@@ -215,17 +231,19 @@ bool known_command(const std::vector<std::string>& cmd, bool by_name) {
   auto is = [&](size_t n, const char* word) {
     return cmd.size() == n && cmd[0] == word;
   };
-  if (is(1, "status") || is(1, "stop") || is(1, "logs") || is(1, "timeline"))
+  if (is(1, "status") || is(1, "stop") || is(1, "logs") || is(1, "timeline")
+      || is(1, "memory"))
     return true;
   if (is(2, "list"))
     return cmd[1] == "nodes" || cmd[1] == "actors" || cmd[1] == "jobs"
            || cmd[1] == "placement-groups" || cmd[1] == "tasks"
-           || cmd[1] == "workers";
+           || cmd[1] == "objects" || cmd[1] == "workers";
   if (is(2, "summary"))
-    return cmd[1] == "tasks" || cmd[1] == "actors";
+    return cmd[1] == "tasks" || cmd[1] == "actors" || cmd[1] == "objects";
   if (is(3, "get"))
     return cmd[1] == "node" || cmd[1] == "actor"
-           || cmd[1] == "placement-group" || cmd[1] == "task";
+           || cmd[1] == "placement-group" || cmd[1] == "task"
+           || cmd[1] == "object";
   if (is(3, "tls"))
     return cmd[1] == "init" || cmd[1] == "issue";
   return by_name ? is(1, "kill") : is(2, "kill");
@@ -667,6 +685,57 @@ int make_certificates(const settings& cfg) {
   return exit_ok;
 }
 
+// How many objects to ask the head for when filters or a summary need more
+// than the listing shows.
+constexpr uint32_t objects_wide = 10000;
+
+// `caraway list|get|summary objects` and `caraway memory`.
+int show_objects(gcs_client& client, const settings& cfg) {
+  auto& cmd = cfg.command;
+  wire::object_id id;
+  if (cmd[0] == "get" && wire::from_string(cmd[2], id)) {
+    wire::object_info one;
+    if (!client.ask(one, wire::objects_atom::value, id))
+      return exit_failure;
+    return print_one(caraway::cli::objects_view({one}), cmd[2], cfg);
+  }
+  bool wide = cmd[0] == "get" || cmd[0] == "summary" || !cfg.filters.empty();
+  auto limit = wide ? objects_wide
+                    : static_cast<uint32_t>(std::min<size_t>(cfg.limit,
+                                                             UINT32_MAX));
+  std::vector<wire::object_info> objects;
+  uint64_t total = 0;
+  uint32_t silent = 0;
+  if (!client.ask_all(std::tie(objects, total, silent),
+                      wire::objects_atom::value, limit))
+    return exit_failure;
+  if (silent > 0)
+    std::cerr << "caraway: " << silent
+              << (silent == 1 ? " owner" : " owners")
+              << " did not answer in time; their objects are left out\n";
+  if (cmd[0] == "memory") {
+    std::vector<wire::node_info> nodes;
+    if (!client.ask(nodes, wire::nodes_atom::value))
+      return exit_failure;
+    std::cout << (cfg.json ? caraway::cli::memory_json(nodes, objects, total,
+                                                       silent)
+                                 .dump(2)
+                               + '\n'
+                           : caraway::cli::memory_text(nodes, objects, total,
+                                                       silent));
+    return exit_ok;
+  }
+  if (cmd[0] == "get")
+    return print_one(caraway::cli::objects_view(objects), cmd[2], cfg);
+  if (total > objects.size())
+    std::cerr << "caraway: the owners own " << total << " objects; these are "
+              << "the " << objects.size() << " largest\n";
+  return print_view(cmd[0] == "summary"
+                      ? caraway::cli::object_summary(objects)
+                      : caraway::cli::objects_view(objects),
+                    cfg);
+}
+
 int run(caf::actor_system& sys, const settings& cfg) {
   auto gcs = runtime::connect_gcs(sys, cfg.host, cfg.port, cfg.timeout);
   if (!gcs) {
@@ -686,6 +755,8 @@ int run(caf::actor_system& sys, const settings& cfg) {
     return show_logs(client, cfg);
   if (cmd[0] == "timeline")
     return write_timeline(client, cfg);
+  if (cmd[0] == "memory" || what == "objects" || what == "object")
+    return show_objects(client, cfg);
   if (cmd[0] == "status" || cmd[0] == "stop" || what == "nodes"
       || what == "node") {
     std::vector<wire::node_info> nodes;

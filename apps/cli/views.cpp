@@ -67,6 +67,33 @@ std::string qualified(const std::string& ns, const std::string& name) {
   return name.empty() ? "" : ns + '/' + name;
 }
 
+std::string short_id(const wire::unique_id& id) {
+  return id.nil() ? std::string{} : wire::to_string(id).substr(0, 8);
+}
+
+// Bytes for people: 512 B, 1.5 KiB, 20.0 MiB.
+std::string bytes_text(uint64_t n) {
+  if (n < 1024)
+    return std::to_string(n) + " B";
+  static const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+  double x = static_cast<double>(n);
+  size_t unit = 0;
+  for (x /= 1024; x >= 1024 && unit + 1 < 4; x /= 1024)
+    ++unit;
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f %s", x, units[unit]);
+  return buf;
+}
+
+// What made an object: its task's function, or put.
+std::string made_by(const wire::object_info& x) {
+  return x.put ? "(put)" : x.function;
+}
+
+std::string owner_of(const wire::object_info& x) {
+  return "job " + std::to_string(x.job) + " pid " + std::to_string(x.pid);
+}
+
 } // namespace
 
 std::string amount(double x) {
@@ -238,6 +265,44 @@ view tasks_view(const std::vector<wire::task_info>& tasks) {
   return v;
 }
 
+view objects_view(const std::vector<wire::object_info>& objects) {
+  view v;
+  v.columns = {{"id", "ID"},          {"state", "STATE"},
+               {"size_text", "SIZE"}, {"made_by", "MADE_BY"},
+               {"owner", "OWNER"},    {"where", "WHERE"},
+               {"copies", "COPIES"},  {"local_refs", "LOCAL"},
+               {"submitted_refs", "SUBMITTED"},
+               {"contained_refs", "CONTAINED"},
+               {"borrowers", "BORROWERS"}, {"error", "ERROR"}};
+  v.empty_text = "no objects";
+  for (auto& x : objects) {
+    std::string where = x.in_store ? "store" : "process";
+    if (!x.node.nil())
+      where += ' ' + short_id(x.node);
+    v.rows.push_back({{"id", wire::to_string(x.id)},
+                      {"state", wire::name_of(x.state)},
+                      {"size", x.size},
+                      {"size_text", bytes_text(x.size)},
+                      {"made_by", made_by(x)},
+                      {"put", x.put},
+                      {"function", x.function},
+                      {"owner", owner_of(x)},
+                      {"job", x.job},
+                      {"pid", x.pid},
+                      {"owner_node", wire::to_string(x.owner_node)},
+                      {"where", where},
+                      {"in_store", x.in_store},
+                      {"node", wire::to_string(x.node)},
+                      {"copies", x.copies},
+                      {"local_refs", x.local_refs},
+                      {"submitted_refs", x.submitted_refs},
+                      {"contained_refs", x.contained_refs},
+                      {"borrowers", x.borrowers},
+                      {"error", x.error}});
+  }
+  return v;
+}
+
 std::string timeline_trace(const std::vector<wire::task_info>& tasks,
                            size_t* events) {
   // Chrome's trace event format: a process per node and a thread per
@@ -354,6 +419,127 @@ view actor_summary(const std::vector<wire::actor_info>& actors) {
     [](const wire::actor_info& a) { return a.class_name; },
     [](const wire::actor_info& a) { return wire::name_of(a.state); },
     "no actors");
+}
+
+view object_summary(const std::vector<wire::object_info>& objects) {
+  auto v = count_by_state(
+    objects, {"made_by", "MADE_BY"}, {"PENDING", "READY", "FAILED"},
+    [](const wire::object_info& x) { return made_by(x); },
+    [](const wire::object_info& x) { return wire::name_of(x.state); },
+    "no objects");
+  std::map<std::string, uint64_t> bytes;
+  for (auto& x : objects) {
+    auto name = made_by(x);
+    bytes[name.empty() ? "(unknown)" : name] += x.size;
+  }
+  v.columns.push_back({"size_text", "SIZE"});
+  for (auto& row : v.rows) {
+    auto n = bytes[row["made_by"].get<std::string>()];
+    row["size"] = n;
+    row["size_text"] = bytes_text(n);
+  }
+  return v;
+}
+
+namespace {
+
+// Objects and bytes per kind of holder, and per owner.
+struct memory_totals {
+  struct count {
+    uint64_t objects = 0;
+    uint64_t bytes = 0;
+    void add(uint64_t size) {
+      ++objects;
+      bytes += size;
+    }
+  };
+  std::vector<std::pair<std::string, count>> kinds{
+    {"local", {}}, {"submitted", {}}, {"contained", {}}, {"borrowed", {}}};
+  std::map<std::string, count> owners;
+
+  explicit memory_totals(const std::vector<wire::object_info>& objects) {
+    for (auto& x : objects) {
+      int64_t held[] = {x.local_refs, x.submitted_refs, x.contained_refs,
+                        x.borrowers};
+      for (size_t i = 0; i < 4; ++i)
+        if (held[i] > 0)
+          kinds[i].second.add(x.size);
+      owners[owner_of(x)].add(x.size);
+    }
+  }
+};
+
+view stores_view(const std::vector<wire::node_info>& nodes) {
+  view v;
+  v.columns = {{"node_short", "NODE"},
+               {"address", "ADDRESS"},
+               {"used_text", "STORE_USED"},
+               {"capacity_text", "CAPACITY"}};
+  v.empty_text = "no live nodes";
+  for (auto& node : nodes) {
+    if (!node.alive)
+      continue;
+    v.rows.push_back({{"node", wire::to_string(node.id)},
+                      {"node_short", short_id(node.id)},
+                      {"address", address_of(node)},
+                      {"used", node.object_store_used},
+                      {"used_text", bytes_text(node.object_store_used)},
+                      {"capacity", node.object_store_capacity},
+                      {"capacity_text",
+                       bytes_text(node.object_store_capacity)}});
+  }
+  return v;
+}
+
+} // namespace
+
+std::string memory_text(const std::vector<wire::node_info>& nodes,
+                        const std::vector<wire::object_info>& objects,
+                        uint64_t total, uint32_t silent) {
+  std::ostringstream out;
+  out << "-- object stores\n" << render_table(stores_view(nodes));
+  auto all = objects_view(objects);
+  view listed;
+  listed.empty_text = all.empty_text;
+  listed.rows = all.rows;
+  for (auto& c : all.columns)
+    if (c.key != "error" && c.key != "state")
+      listed.columns.push_back(c);
+  out << "\n-- objects, largest first\n" << render_table(listed);
+  memory_totals sums{objects};
+  out << "\n-- held by kind of reference\n";
+  for (auto& [kind, n] : sums.kinds)
+    out << kind << ": " << n.objects << (n.objects == 1 ? " object, " : " objects, ")
+        << bytes_text(n.bytes) << '\n';
+  out << "\n-- by owner\n";
+  for (auto& [owner, n] : sums.owners)
+    out << owner << ": " << n.objects
+        << (n.objects == 1 ? " object, " : " objects, ") << bytes_text(n.bytes)
+        << '\n';
+  out << '\n' << objects.size() << " of " << total << " objects shown";
+  if (silent > 0)
+    out << "; " << silent << (silent == 1 ? " owner" : " owners")
+        << " did not answer in time";
+  out << '\n';
+  return out.str();
+}
+
+json memory_json(const std::vector<wire::node_info>& nodes,
+                 const std::vector<wire::object_info>& objects, uint64_t total,
+                 uint32_t silent) {
+  memory_totals sums{objects};
+  json kinds = json::object();
+  for (auto& [kind, n] : sums.kinds)
+    kinds[kind] = {{"objects", n.objects}, {"bytes", n.bytes}};
+  json owners = json::object();
+  for (auto& [owner, n] : sums.owners)
+    owners[owner] = {{"objects", n.objects}, {"bytes", n.bytes}};
+  return {{"stores", stores_view(nodes).rows},
+          {"objects", objects_view(objects).rows},
+          {"by_kind", std::move(kinds)},
+          {"by_owner", std::move(owners)},
+          {"total_objects", total},
+          {"silent_owners", silent}};
 }
 
 bool apply_filters(view& v, const std::vector<std::string>& filters,

@@ -34,6 +34,25 @@ view jobs_view(const std::map<uint64_t, std::string>& jobs);
 view groups_view(const std::vector<wire::placement_group_info>& groups);
 view tasks_view(const std::vector<wire::task_info>& tasks);
 
+/// Objects as their owners describe them (largest first, as the head
+/// answers): where the value is, its owner, who holds it.
+view objects_view(const std::vector<wire::object_info>& objects);
+
+/// Objects counted by what made them (a function, or put) and state, with
+/// their bytes, as `ray summary objects` does.
+view object_summary(const std::vector<wire::object_info>& objects);
+
+/// `caraway memory`: each live node's store use, the objects by size with
+/// their owner and holders, and bytes per kind of holder. `total` is how
+/// many objects the owners own (more than listed past the limit); `silent`
+/// how many owners did not answer.
+std::string memory_text(const std::vector<wire::node_info>& nodes,
+                        const std::vector<wire::object_info>& objects,
+                        uint64_t total, uint32_t silent);
+nlohmann::ordered_json memory_json(const std::vector<wire::node_info>& nodes,
+                                   const std::vector<wire::object_info>& objects,
+                                   uint64_t total, uint32_t silent);
+
 /// Worker processes of nodes (`caraway logs`): each node with its workers.
 view workers_view(
   const std::vector<std::pair<wire::unique_id, std::vector<wire::worker_info>>>&

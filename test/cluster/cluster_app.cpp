@@ -13,6 +13,7 @@
 #include <numeric>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -160,7 +161,18 @@ std::string ns_seen() {
   return caraway::get_namespace();
 }
 
-CARAWAY_REMOTE(ns_seen, hold_until)
+// Waits as hold_until does, then returns the length of `s`: its argument
+// stays held by the task meanwhile.
+int64_t length_after(const std::string& path, const std::string& s) {
+  hold_until(path);
+  return static_cast<int64_t>(s.size());
+}
+
+int64_t fail_with(const std::string& why) {
+  throw std::runtime_error(why);
+}
+
+CARAWAY_REMOTE(ns_seen, hold_until, length_after, fail_with)
 
 // The program running the task and its pid: "caraway-worker 1234" in a
 // worker process.
@@ -742,6 +754,26 @@ int main(int argc, char** argv) {
     std::cout << "ready" << std::endl;
     std::this_thread::sleep_for(120s);
     return 1;
+  } else if (mode == "objects") {
+    // Objects for the test to list while this driver holds them: 8 MiB put
+    // here, 32 MiB made on the tpu worker, a failed task's, and a small put
+    // that a task waiting for the file `arg` takes as its argument. Ends
+    // once the file exists and that task returned.
+    auto big = caraway::put(produce(int64_t{1} << 20));
+    auto made = caraway::task(produce)
+                  .resources({{"tpu", 1}})
+                  .remote(int64_t{4} << 20);
+    auto failed = caraway::task(fail_with).remote(std::string{"no luck"});
+    auto small = caraway::put(std::string{"small"});
+    auto waiting = caraway::task(length_after).remote(arg, small);
+    std::vector<doubles_ref> refs{made};
+    std::vector<caraway::object_ref<int64_t>> failing{failed};
+    if (caraway::wait(refs, 1, 60s).ready.size() != 1
+        || caraway::wait(failing, 1, 60s).ready.size() != 1)
+      return 1;
+    std::cout << "objects " << big.hex() << ' ' << made.hex() << ' '
+              << failed.hex() << ' ' << small.hex() << std::endl;
+    std::cout << "length " << caraway::get(waiting, 90s) << std::endl;
   } else if (mode == "hold") {
     // Makes a named actor, then waits to be killed.
     auto t = caraway::actor<tally>().name(arg, "shared").remote();

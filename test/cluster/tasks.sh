@@ -74,6 +74,81 @@ head -1 "$work/trace.json" | grep -q '^{"displayTimeUnit": "ms", "traceEvents": 
   || fail "not a trace: $(head -2 "$work/trace.json")"
 echo "ok: nested tasks are listed, and the timeline has one event per task run"
 
+# Objects, as their owner describes them while a driver holds them.
+start_app objects objects "$work/release"
+objects_pid=$last_pid
+wait_for_line objects "$objects_pid" '^objects ' 60
+read -r _ big made failed small < <(grep '^objects ' "$work/objects.out")
+# field <name> <key>: the value of "key" in the JSON object cli wrote.
+field() {
+  sed -n "s/^  \"$2\": \(.*\),\?\$/\1/p" "$work/$1.out" | sed 's/,$//'
+}
+expect_field() { # <name> <key> <value>
+  [[ $(field "$1" "$2") == "$3" ]] \
+    || fail "object $1: $2 is $(field "$1" "$2"), not $3: $(cat "$work/$1.out")"
+}
+cli obj_made 15 --address "$address" get object "$made" --format json
+expect_field obj_made state '"READY"'
+expect_field obj_made made_by '"produce"'
+expect_field obj_made in_store true
+expect_field obj_made node "\"$tpu_id\""
+expect_field obj_made job "$(field obj_made job)"
+expect_field obj_made pid "$objects_pid"
+# `made` and its copy in a vector
+expect_field obj_made local_refs 2
+(($(field obj_made size) > 32 << 20 && $(field obj_made size) < (32 << 20) + 64)) \
+  || fail "32 MiB made by a task: $(cat "$work/obj_made.out")"
+cli obj_failed 15 --address "$address" get object "$failed" --format json
+expect_field obj_failed state '"FAILED"'
+expect_field obj_failed made_by '"fail_with"'
+field obj_failed error | grep -q "no luck" \
+  || fail "the failed task's error: $(cat "$work/obj_failed.out")"
+# A driver keeps what it puts in its own process (not in a node's store).
+cli obj_big 15 --address "$address" get object "$big" --format json
+expect_field obj_big made_by '"(put)"'
+expect_field obj_big in_store false
+cli obj_small 15 --address "$address" get object "$small" --format json
+expect_field obj_small made_by '"(put)"'
+expect_field obj_small submitted_refs 1
+expect_field obj_small local_refs 1
+echo "ok: caraway get object shows an object's state, maker, place, owner and holders"
+cli objs 15 --address "$address" list objects
+head -1 "$work/objs.out" | grep -Eq '^ID +STATE +SIZE +MADE_BY +OWNER +WHERE +COPIES +LOCAL +SUBMITTED +CONTAINED +BORROWERS +ERROR$' \
+  || fail "list objects header: $(head -1 "$work/objs.out")"
+sed -n 2p "$work/objs.out" | grep -Eq "^$made +READY +32\.0 MiB +produce +job [0-9]+ pid $objects_pid +store ${tpu_id:0:8} +0 +2 +0 +0 +0 +-$" \
+  && sed -n 3p "$work/objs.out" | grep -Eq "^$big +READY +8\.0 MiB +\(put\) +job [0-9]+ pid $objects_pid +process " \
+  || fail "list objects, largest first: $(cat "$work/objs.out")"
+cli objs_failed 15 --address "$address" list objects --filter state=failed
+(($(wc -l < "$work/objs_failed.out") == 2)) \
+  && grep -q "^$failed .*no luck" "$work/objs_failed.out" \
+  || fail "list objects --filter state=failed: $(cat "$work/objs_failed.out")"
+cli obj_summary 15 --address "$address" summary objects
+grep -Eq '^\(put\) +0 +2 +0 +2 +8\.0 MiB$' "$work/obj_summary.out" \
+  && grep -Eq '^produce +0 +1 +0 +1 +32\.0 MiB$' "$work/obj_summary.out" \
+  && grep -Eq '^fail_with +0 +0 +1 +1 +' "$work/obj_summary.out" \
+  && grep -Eq '^length_after +1 +0 +0 +1 +0 B$' "$work/obj_summary.out" \
+  || fail "summary objects: $(cat "$work/obj_summary.out")"
+# Stores report their use within a second of a change.
+stores_used() {
+  cli memory 15 --address "$address" memory \
+    && grep -Eq "^${tpu_id:0:8}  127\.0\.0\.1:[0-9]+ +32\.0 MiB " "$work/memory.out"
+}
+eventually 10 "memory shows the stores' use wrong" stores_used
+grep -qx -- "-- object stores" "$work/memory.out" \
+  && (($(grep -cE '^[0-9a-f]{8}  127\.0\.0\.1:[0-9]+ ' "$work/memory.out") == 3)) \
+  && grep -Eq "^submitted: 1 object, 13 B$" "$work/memory.out" \
+  && grep -Eq "^job [0-9]+ pid $objects_pid: 5 objects, 40\.0 MiB$" "$work/memory.out" \
+  || fail "memory: $(cat "$work/memory.out")"
+cli memory_json 15 --address "$address" memory --format json
+grep -q '"total_objects": 5' "$work/memory_json.out" \
+  && grep -q '"silent_owners": 0' "$work/memory_json.out" \
+  || fail "memory --format json: $(cat "$work/memory_json.out")"
+touch "$work/release"
+finish_app objects "$objects_pid" 60
+grep -qx "length 5" "$work/objects.out" \
+  || fail "the waiting task: $(cat "$work/objects.out")"
+echo "ok: list and summary objects and memory show the driver's objects"
+
 run_app where 60 where
 expect_where where
 echo "ok: tasks ran on the nodes with their resources"

@@ -62,6 +62,14 @@ inline wire::gcs_actor::behavior_type fake_gcs(wire::gcs_actor::pointer,
     [](wire::group_atom) { return std::vector<wire::placement_group_info>{}; },
     [](wire::events_atom, std::vector<wire::task_info>&) {},
     [](wire::tasks_atom) { return std::vector<wire::task_info>{}; },
+    [](wire::objects_atom, uint32_t)
+      -> std::tuple<std::vector<wire::object_info>, uint64_t, uint32_t> {
+      return {std::vector<wire::object_info>{}, 0, 0};
+    },
+    [](wire::objects_atom,
+       const wire::object_id&) -> caf::result<wire::object_info> {
+      return caf::make_error(wire::errc::not_found, "no such object");
+    },
     [](wire::alive_atom, const wire::actor_id&, wire::actor_host_actor&,
        const std::string&, int32_t) {},
     [](wire::kill_atom, const wire::actor_id&, wire::error_info&) {},

@@ -9,6 +9,7 @@
 
 #include <caf/all.hpp>
 
+#include "caraway/wire/errc.hpp"
 #include "caraway/wire/interfaces.hpp"
 
 namespace caraway::test {
@@ -25,6 +26,11 @@ struct owner_log {
   std::vector<wire::task_id> cancels;
   /// Tasks an executor handed back unrun.
   std::vector<wire::task_spec> handed_back;
+  /// What it says it owns, largest first.
+  std::vector<wire::object_info> objects;
+  /// Never answers a listing of its objects (kept here, unanswered).
+  bool silent = false;
+  std::vector<caf::response_promise> unanswered;
 
   std::vector<wire::task_result> get() {
     std::lock_guard<std::mutex> guard{mtx};
@@ -33,7 +39,7 @@ struct owner_log {
 };
 
 inline wire::owner_actor::behavior_type
-fake_owner(wire::owner_actor::pointer, std::shared_ptr<owner_log> log) {
+fake_owner(wire::owner_actor::pointer self, std::shared_ptr<owner_log> log) {
   return {
     [log](wire::result_atom, wire::task_result& result) {
       std::lock_guard<std::mutex> guard{log->mtx};
@@ -65,6 +71,27 @@ fake_owner(wire::owner_actor::pointer, std::shared_ptr<owner_log> log) {
     [](wire::release_atom, const wire::object_id&) {},
     [](wire::unpin_atom, const wire::object_id&) {},
     [](wire::get_atom, const wire::object_id&) { return wire::task_result{}; },
+    [self, log](wire::objects_atom, uint32_t limit)
+      -> caf::result<std::vector<wire::object_info>, uint64_t> {
+      std::lock_guard<std::mutex> guard{log->mtx};
+      if (log->silent) {
+        auto promise = self->make_response_promise();
+        log->unanswered.push_back(promise);
+        return promise;
+      }
+      auto xs = log->objects;
+      if (xs.size() > limit)
+        xs.resize(limit);
+      return {std::move(xs), uint64_t{log->objects.size()}};
+    },
+    [log](wire::objects_atom,
+          const wire::object_id& id) -> caf::result<wire::object_info> {
+      std::lock_guard<std::mutex> guard{log->mtx};
+      for (auto& x : log->objects)
+        if (x.id == id)
+          return x;
+      return caf::make_error(wire::errc::not_found, "no such object");
+    },
   };
 }
 

@@ -274,3 +274,96 @@ TEST_CASE("cli lists the worker processes of nodes") {
   CHECK(v.rows[0]["pid"] == 99);
   CHECK(cli::render_table(cli::workers_view({})) == "no worker processes\n");
 }
+
+namespace {
+
+std::vector<wire::object_info> three_objects() {
+  std::vector<wire::object_info> xs(3);
+  xs[0].id = {1, 1};
+  xs[0].state = wire::object_state::ready;
+  xs[0].size = 3 << 20;
+  xs[0].function = "produce";
+  xs[0].job = 2;
+  xs[0].pid = 77;
+  xs[0].in_store = true;
+  xs[0].node = {0xabcdef0123456789, 1};
+  xs[0].local_refs = 1;
+  xs[0].borrowers = 2;
+  xs[1].id = {1, 2};
+  xs[1].state = wire::object_state::ready;
+  xs[1].size = 1536;
+  xs[1].put = true;
+  xs[1].job = 2;
+  xs[1].pid = 77;
+  xs[1].node = {0x1234567800000000, 1};
+  xs[1].submitted_refs = 1;
+  xs[1].local_refs = 1;
+  xs[2].id = {3, 1};
+  xs[2].state = wire::object_state::failed;
+  xs[2].function = "produce";
+  xs[2].error = "boom";
+  xs[2].job = 3;
+  xs[2].pid = 88;
+  xs[2].contained_refs = 1;
+  return xs;
+}
+
+} // namespace
+
+TEST_CASE("cli lists objects with their maker, owner, place and holders") {
+  auto v = cli::objects_view(three_objects());
+  auto text = cli::render_table(v);
+  CHECK(text.rfind("ID", 0) == 0);
+  CHECK(text.find(wire::to_string({1, 1})
+                  + "  READY   3.0 MiB  produce  job 2 pid 77  store abcdef01"
+                    "    0       1      0          0          2          -")
+        != std::string::npos);
+  CHECK(text.find("1.5 KiB  (put)") != std::string::npos);
+  CHECK(text.find("process 12345678") != std::string::npos);
+  CHECK(text.find("FAILED  0 B      produce  job 3 pid 88  process   ")
+        != std::string::npos);
+  std::string why;
+  REQUIRE(cli::apply_filters(v, {"made_by=(put)"}, why));
+  REQUIRE(v.rows.size() == 1);
+  CHECK(v.rows[0]["size"] == 1536);
+  CHECK(v.rows[0]["put"] == true);
+}
+
+TEST_CASE("cli counts objects by maker and state, with their bytes") {
+  auto text = cli::render_table(cli::object_summary(three_objects()));
+  CHECK(text.find("MADE_BY  PENDING  READY  FAILED  TOTAL  SIZE\n")
+        == 0);
+  CHECK(text.find("(put)    0        1      0       1      1.5 KiB\n")
+        != std::string::npos);
+  CHECK(text.find("produce  0        1      1       2      3.0 MiB\n")
+        != std::string::npos);
+}
+
+TEST_CASE("cli memory shows stores, objects and bytes per holder and owner") {
+  std::vector<wire::node_info> nodes(2);
+  nodes[0].id = {0xabcdef0123456789, 1};
+  nodes[0].address = "127.0.0.1:7001";
+  nodes[0].object_store_used = 3 << 20;
+  nodes[0].object_store_capacity = uint64_t{1} << 30;
+  nodes[1].id = {0x1111111100000000, 1};
+  nodes[1].alive = false;
+  auto text = cli::memory_text(nodes, three_objects(), 10, 1);
+  CHECK(text.find("abcdef01  127.0.0.1:7001  3.0 MiB     1.0 GiB\n")
+        != std::string::npos);
+  // Dead nodes have no store.
+  CHECK(text.find("11111111") == std::string::npos);
+  CHECK(text.find("local: 2 objects, 3.0 MiB\n") != std::string::npos);
+  CHECK(text.find("submitted: 1 object, 1.5 KiB\n") != std::string::npos);
+  CHECK(text.find("contained: 1 object, 0 B\n") != std::string::npos);
+  CHECK(text.find("borrowed: 1 object, 3.0 MiB\n") != std::string::npos);
+  CHECK(text.find("job 2 pid 77: 2 objects, 3.0 MiB\n") != std::string::npos);
+  CHECK(text.find("3 of 10 objects shown; 1 owner did not answer in time\n")
+        != std::string::npos);
+  auto j = cli::memory_json(nodes, three_objects(), 10, 1);
+  CHECK(j["stores"].size() == 1);
+  CHECK(j["objects"].size() == 3);
+  CHECK(j["by_kind"]["borrowed"]["bytes"] == 3 << 20);
+  CHECK(j["by_owner"]["job 3 pid 88"]["objects"] == 1);
+  CHECK(j["total_objects"] == 10);
+  CHECK(j["silent_owners"] == 1);
+}

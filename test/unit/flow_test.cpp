@@ -606,6 +606,73 @@ TEST_CASE_FIXTURE(owner_fixture,
 }
 
 TEST_CASE_FIXTURE(owner_fixture,
+                  "the owner describes its objects, largest first: state, "
+                  "size, maker and holders") {
+  auto put = core.put(wire::make_buffer("abc", 3), false, {});
+  auto first = submit();
+  auto second = submit({ref_arg(first)});
+  answer(first, {wire::error_kind::task_failed, "std::runtime_error", "boom"});
+  uint64_t total = 0;
+  auto listed = core.objects(2, total);
+  CHECK(total == 3);
+  REQUIRE(listed.size() == 2);
+  CHECK(listed[0].id == put);
+  CHECK(listed[0].put);
+  CHECK(listed[0].size == 3);
+  CHECK(listed[0].state == wire::object_state::ready);
+  CHECK(listed[0].local_refs == 1);
+  // Ties go by id: the failed task's object, then the pending one.
+  CHECK(listed[1].id == first);
+  CHECK(!listed[1].put);
+  CHECK(listed[1].function == "f");
+  CHECK(listed[1].state == wire::object_state::failed);
+  CHECK(listed[1].error == "boom");
+  // `second` failed along with its argument; its object is described too.
+  auto rest = core.object(second);
+  REQUIRE(rest.has_value());
+  CHECK(rest->function == "f");
+  CHECK(rest->state == wire::object_state::failed);
+  CHECK(!core.object({99, 1}).has_value());
+  // The same through the owner actor, as the gcs asks.
+  auto got = std::make_shared<std::vector<wire::object_info>>();
+  auto count = std::make_shared<uint64_t>(0);
+  sys.spawn([=](caf::event_based_actor* self) {
+    self
+      ->request(wire::owner_actor{service}, caf::infinite,
+                wire::objects_atom::value, uint32_t{10})
+      .then([=](std::vector<wire::object_info>& xs, uint64_t n) {
+        *got = std::move(xs);
+        *count = n;
+      });
+  });
+  run();
+  CHECK(*count == 3);
+  CHECK(got->size() == 3);
+}
+
+TEST_CASE_FIXTURE(raylet_fixture,
+                  "a raylet reports its store's use when it changes, with "
+                  "no scheduling") {
+  auto used = std::make_shared<uint64_t>(0);
+  auto raylet = make_raylet({{"CPU", 1}}, [used](node::worker_factory& f) {
+    f.store_used = [used] { return *used; };
+  });
+  trigger_timeouts();
+  trigger_timeouts();
+  CHECK(gcs_log->reports.empty());
+  *used = 4096;
+  // One look sees the change, a report follows.
+  trigger_timeouts();
+  trigger_timeouts();
+  REQUIRE(gcs_log->reports.size() == 1);
+  CHECK(gcs_log->reports[0].object_store_used == 4096);
+  trigger_timeouts();
+  trigger_timeouts();
+  CHECK(gcs_log->reports.size() == 1);
+  shut_down(raylet);
+}
+
+TEST_CASE_FIXTURE(owner_fixture,
                   "a failed argument fails its dependents without sending "
                   "them") {
   auto first = submit();

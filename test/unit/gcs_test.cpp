@@ -358,6 +358,97 @@ TEST_CASE_FIXTURE(test::deterministic_fixture,
 
 namespace {
 
+wire::object_info object_of(uint64_t worker, uint64_t n, uint64_t size) {
+  wire::object_info x;
+  x.id = {worker, n};
+  x.size = size;
+  x.state = wire::object_state::ready;
+  return x;
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(test::deterministic_fixture,
+                  "the gcs lists the largest objects of every owner, names "
+                  "their tasks' functions and counts owners that do not "
+                  "answer") {
+  auto gcs = sys.spawn(node::gcs, node::gcs_config{});
+  auto first = std::make_shared<test::owner_log>();
+  first->objects = {object_of(1, 1, 500), object_of(1, 2, 20)};
+  first->objects[0].put = true;
+  auto second = std::make_shared<test::owner_log>();
+  second->objects = {object_of(2, 7, 300), object_of(2, 8, 100),
+                     object_of(2, 9, 5)};
+  auto mute = std::make_shared<test::owner_log>();
+  mute->silent = true;
+  mute->objects = {object_of(3, 1, 1000)};
+  std::vector<wire::owner_actor> owners;
+  uint64_t worker = 1;
+  for (auto& log : {first, second, mute}) {
+    owners.push_back(sys.spawn(test::fake_owner, log));
+    caf::anon_send(gcs, wire::owner_atom::value, worker++, owners.back());
+  }
+  // The task that makes {2, 7} is in the task table.
+  wire::task_info task;
+  task.id = {2, 7};
+  task.function = "make";
+  caf::anon_send(gcs, wire::events_atom::value,
+                 std::vector<wire::task_info>{task});
+  run();
+  struct answer {
+    std::vector<wire::object_info> objects;
+    uint64_t total = 0;
+    uint32_t silent = 0;
+    bool done = false;
+  };
+  auto got = std::make_shared<answer>();
+  sys.spawn([=](caf::event_based_actor* self) {
+    self->request(gcs, caf::infinite, wire::objects_atom::value, uint32_t{3})
+      .then([=](std::vector<wire::object_info>& xs, uint64_t total,
+                uint32_t silent) {
+        *got = {std::move(xs), total, silent, true};
+      });
+  });
+  run();
+  // The silent owner holds up the answer until its time is up.
+  CHECK(!got->done);
+  trigger_timeouts();
+  REQUIRE(got->done);
+  CHECK(got->total == 5);
+  CHECK(got->silent == 1);
+  REQUIRE(got->objects.size() == 3);
+  CHECK(got->objects[0].id == wire::unique_id{1, 1});
+  CHECK(got->objects[0].function.empty());
+  CHECK(got->objects[1].id == wire::unique_id{2, 7});
+  CHECK(got->objects[1].function == "make");
+  CHECK(got->objects[2].id == wire::unique_id{2, 8});
+  // One object: from its owner, by the id's high word.
+  auto one = std::make_shared<std::optional<wire::object_info>>();
+  auto missing = std::make_shared<caf::error>();
+  sys.spawn([=](caf::event_based_actor* self) {
+    self
+      ->request(gcs, caf::infinite, wire::objects_atom::value,
+                wire::object_id{2, 7})
+      .then([=](wire::object_info& x) { *one = std::move(x); });
+    self
+      ->request(gcs, caf::infinite, wire::objects_atom::value,
+                wire::object_id{9, 1})
+      .then([](wire::object_info&) {},
+            [=](caf::error& err) { *missing = std::move(err); });
+  });
+  run();
+  REQUIRE(one->has_value());
+  CHECK((*one)->size == 300);
+  CHECK((*one)->function == "make");
+  CHECK(wire::code_of(*missing) == wire::errc::not_found);
+  for (auto& owner : owners)
+    caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(gcs, caf::exit_reason::user_shutdown);
+  run();
+}
+
+namespace {
+
 // A gcs with three nodes whose raylets reserve bundles if `reserving` says
 // so, and a STRICT_SPREAD group of two 1-CPU bundles.
 struct group_cluster : test::deterministic_fixture {

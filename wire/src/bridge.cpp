@@ -396,6 +396,56 @@ caf::error inspect(caf::deserializer& f, task_info& x) {
   return load<rpc::TaskInfo>(f, x);
 }
 
+void to_proto(const object_info& x, rpc::ObjectInfo* out) {
+  out->set_id(to_bytes(x.id));
+  out->set_state(static_cast<uint32_t>(x.state));
+  out->set_size(x.size);
+  out->set_job(x.job);
+  out->set_pid(x.pid);
+  if (!x.owner_node.nil())
+    out->set_owner_node(to_bytes(x.owner_node));
+  out->set_in_store(x.in_store);
+  if (!x.node.nil())
+    out->set_node(to_bytes(x.node));
+  out->set_copies(x.copies);
+  out->set_put(x.put);
+  out->set_function(x.function);
+  out->set_error(x.error);
+  out->set_local_refs(x.local_refs);
+  out->set_submitted_refs(x.submitted_refs);
+  out->set_contained_refs(x.contained_refs);
+  out->set_borrowers(x.borrowers);
+}
+
+void from_proto(const rpc::ObjectInfo& x, object_info& out) {
+  out.id = from_bytes(x.id());
+  out.state = x.state() <= static_cast<uint32_t>(object_state::failed)
+                ? static_cast<object_state>(x.state())
+                : object_state::pending;
+  out.size = x.size();
+  out.job = x.job();
+  out.pid = x.pid();
+  out.owner_node = from_bytes(x.owner_node());
+  out.in_store = x.in_store();
+  out.node = from_bytes(x.node());
+  out.copies = x.copies();
+  out.put = x.put();
+  out.function = x.function();
+  out.error = x.error();
+  out.local_refs = x.local_refs();
+  out.submitted_refs = x.submitted_refs();
+  out.contained_refs = x.contained_refs();
+  out.borrowers = x.borrowers();
+}
+
+caf::error inspect(caf::serializer& f, object_info& x) {
+  return save<rpc::ObjectInfo>(f, x);
+}
+
+caf::error inspect(caf::deserializer& f, object_info& x) {
+  return load<rpc::ObjectInfo>(f, x);
+}
+
 void to_proto(const worker_info& x, rpc::WorkerInfo* out) {
   out->set_pid(x.pid);
   out->set_job(x.job);
@@ -517,6 +567,8 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<task_info>>("caraway::task_infos");
   cfg.add_message_type<worker_info>("caraway::worker_info");
   cfg.add_message_type<std::vector<worker_info>>("caraway::worker_infos");
+  cfg.add_message_type<object_info>("caraway::object_info");
+  cfg.add_message_type<std::vector<object_info>>("caraway::object_infos");
   cfg.add_message_type<placement_group_info>("caraway::placement_group_info");
   cfg.add_message_type<std::vector<placement_group_info>>(
     "caraway::placement_group_infos");

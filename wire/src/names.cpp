@@ -28,6 +28,17 @@ const char* name_of(task_state x) {
   }
 }
 
+const char* name_of(object_state x) {
+  switch (x) {
+    case object_state::pending:
+      return "PENDING";
+    case object_state::ready:
+      return "READY";
+    default:
+      return "FAILED";
+  }
+}
+
 const char* name_of(placement_group_state x) {
   switch (x) {
     case placement_group_state::pending:

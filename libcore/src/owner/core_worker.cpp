@@ -1,5 +1,8 @@
 #include "owner/core_worker.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <random>
 
 #include <caf/all.hpp>
@@ -798,6 +801,108 @@ core_worker::part_sizes core_worker::sizes() {
 ref_counts core_worker::refs_of(const wire::object_id& id) {
   std::lock_guard<short_mutex> guard{mtx_};
   return refs_.counts(id);
+}
+
+uint64_t core_worker::size_locked(const wire::object_id& id) const {
+  if (auto value = memory_.ready_value(id))
+    return value->size();
+  auto loc = directory_.find(id);
+  return loc != nullptr ? loc->size : 0;
+}
+
+wire::object_info core_worker::describe_locked(
+  const wire::object_id& id,
+  const std::unordered_map<wire::task_id, const std::string*>& ended) const {
+  auto refs = refs_.counts(id);
+  wire::object_info x;
+  x.id = id;
+  x.job = job();
+  x.pid = static_cast<int32_t>(::getpid());
+  if (node_id_.empty() || !wire::from_string(node_id_, x.owner_node))
+    x.owner_node = handles_.raylet_node;
+  auto snap = memory_.lookup(id);
+  switch (snap.st) {
+    case memory_store::state::pending:
+      x.state = wire::object_state::pending;
+      break;
+    case memory_store::state::ready:
+      x.state = wire::object_state::ready;
+      break;
+    case memory_store::state::failed:
+      x.state = wire::object_state::failed;
+      x.error = snap.error.message;
+      break;
+  }
+  x.size = size_locked(id);
+  // A driver's store is its own, in its process; a node's processes share
+  // the node's.
+  x.in_store = snap.in_store && !node_id_.empty();
+  x.node = x.owner_node;
+  if (auto loc = directory_.find(id)) {
+    if (loc->primary) {
+      x.in_store = true;
+      x.node = loc->node;
+    }
+    x.copies = static_cast<uint32_t>(loc->copies.size());
+  }
+  // A task's return object has the task's id. The gcs names the function
+  // of tasks reported already.
+  x.put = refs_.owned_put(id);
+  if (!x.put) {
+    if (auto task = tasks_.find(id)) {
+      x.function = task->spec.function;
+    } else {
+      auto i = ended.find(id);
+      if (i != ended.end())
+        x.function = *i->second;
+    }
+  }
+  x.local_refs = refs[ref_kind::local];
+  x.submitted_refs = refs[ref_kind::submitted];
+  x.contained_refs = refs[ref_kind::contained];
+  x.borrowers = refs[ref_kind::borrower];
+  return x;
+}
+
+std::vector<wire::object_info> core_worker::objects(size_t limit,
+                                                    uint64_t& total) {
+  struct candidate {
+    wire::object_id id;
+    uint64_t size;
+  };
+  std::lock_guard<short_mutex> guard{mtx_};
+  std::vector<candidate> all;
+  refs_.for_each_owned([&](const wire::object_id& id, const ref_counts&, bool) {
+    if (!wire::is_actor_id(id))
+      all.push_back({id, size_locked(id)});
+  });
+  total = all.size();
+  auto keep = std::min(limit, all.size());
+  // Largest first; ids break ties, so that the order is stable.
+  std::partial_sort(all.begin(), all.begin() + keep, all.end(),
+                    [](const candidate& x, const candidate& y) {
+                      return x.size != y.size ? x.size > y.size : x.id < y.id;
+                    });
+  std::unordered_map<wire::task_id, const std::string*> ended;
+  for (auto& x : task_events_)
+    ended[x.id] = &x.function;
+  std::vector<wire::object_info> result;
+  result.reserve(keep);
+  for (size_t i = 0; i < keep; ++i)
+    result.push_back(describe_locked(all[i].id, ended));
+  return result;
+}
+
+std::optional<wire::object_info>
+core_worker::object(const wire::object_id& id) {
+  std::lock_guard<short_mutex> guard{mtx_};
+  if (wire::is_actor_id(id) || !refs_.has(id) || id.hi != worker_id_)
+    return std::nullopt;
+  std::unordered_map<wire::task_id, const std::string*> ended;
+  for (auto& x : task_events_)
+    if (x.id == id)
+      ended[x.id] = &x.function;
+  return describe_locked(id, ended);
 }
 
 } // namespace caraway::owner

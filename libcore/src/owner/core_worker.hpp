@@ -432,6 +432,13 @@ public:
 
   part_sizes sizes();
 
+  /// The objects this process owns, largest first, at most `limit`; sets
+  /// `total` to how many it owns (actor handles are not objects).
+  std::vector<wire::object_info> objects(size_t limit, uint64_t& total);
+
+  /// One object this process owns; nullopt if it does not own it.
+  std::optional<wire::object_info> object(const wire::object_id& id);
+
   /// Threads waiting in `get` or `wait`.
   size_t waiting_threads() const {
     return memory_.waiting_threads();
@@ -441,6 +448,16 @@ public:
   ref_counts refs_of(const wire::object_id& id);
 
 private:
+  // Bytes of an owned object's value (0 while unknown); the lock is held.
+  uint64_t size_locked(const wire::object_id& id) const;
+
+  // What the owner knows of one object it owns; the lock is held. The
+  // function of its task, if still pending here, else `ended` (the events
+  // of ended tasks not yet sent to the gcs, by id).
+  wire::object_info describe_locked(
+    const wire::object_id& id,
+    const std::unordered_map<wire::task_id, const std::string*>& ended) const;
+
   /// What to do once the lock is released: messages to send and waiters of
   /// borrowers to answer. Filled under the lock, run by `apply`.
   struct effects {

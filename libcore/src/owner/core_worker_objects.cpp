@@ -327,7 +327,7 @@ wire::object_id core_worker::put(wire::buffer_ptr value, bool in_store,
   if (in_store)
     handles_.store->seal(id, value);
   std::lock_guard<short_mutex> guard{mtx_};
-  refs_.add_owned(id, ref_kind::local);
+  refs_.add_owned(id, ref_kind::local, /*put=*/true);
   // The refs collected while serializing the value are its content now.
   if (!nested.empty()) {
     for (auto& inner : nested)

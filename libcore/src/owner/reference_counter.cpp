@@ -16,9 +16,11 @@ bool reference_counter::has(const wire::object_id& id) const {
   return entries_.count(id) > 0;
 }
 
-void reference_counter::add_owned(const wire::object_id& id, ref_kind kind) {
+void reference_counter::add_owned(const wire::object_id& id, ref_kind kind,
+                                  bool put) {
   auto& e = entries_[id];
   slot(e.refs, kind) += 1;
+  e.put = e.put || put;
 }
 
 bool reference_counter::add_borrowed(const wire::object_id& id) {
@@ -107,6 +109,11 @@ reference_counter::borrowed_from(const caf::actor_addr& owner) const {
     if (e.borrowed && e.owner && e.owner.address() == owner)
       result.push_back(id);
   return result;
+}
+
+bool reference_counter::owned_put(const wire::object_id& id) const {
+  auto i = entries_.find(id);
+  return i != entries_.end() && !i->second.borrowed && i->second.put;
 }
 
 ref_counts reference_counter::counts(const wire::object_id& id) const {

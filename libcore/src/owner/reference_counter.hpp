@@ -60,8 +60,10 @@ class reference_counter {
 public:
   bool has(const wire::object_id& id) const;
 
-  /// A new object owned by this process, with one holder of `kind`.
-  void add_owned(const wire::object_id& id, ref_kind kind = ref_kind::local);
+  /// A new object owned by this process, with one holder of `kind`; `put`
+  /// says it came from `put`, not from a task.
+  void add_owned(const wire::object_id& id, ref_kind kind = ref_kind::local,
+                 bool put = false);
 
   /// One more local holder of an object another process owns; true when
   /// this made its entry (the owner does not know of this borrower yet).
@@ -98,6 +100,17 @@ public:
 
   ref_counts counts(const wire::object_id& id) const;
 
+  /// Calls `f(id, counts, put)` for each object this process owns.
+  template <class F>
+  void for_each_owned(F&& f) const {
+    for (auto& [id, e] : entries_)
+      if (!e.borrowed)
+        f(id, e.refs, e.put);
+  }
+
+  /// Whether this process owns `id` and made it with `put`.
+  bool owned_put(const wire::object_id& id) const;
+
   size_t size() const {
     return entries_.size();
   }
@@ -106,6 +119,7 @@ private:
   struct entry {
     ref_counts refs;
     bool borrowed = false;
+    bool put = false;
     wire::owner_actor owner;
     std::vector<wire::object_id> contains;
   };

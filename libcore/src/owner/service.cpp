@@ -519,6 +519,20 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
       core->remove_borrower(id);
     },
     [=](wire::unpin_atom, const wire::object_id& id) { core->unpin(id); },
+    [=](wire::objects_atom, uint32_t limit)
+      -> std::tuple<std::vector<wire::object_info>, uint64_t> {
+      uint64_t total = 0;
+      auto objects = core->objects(limit, total);
+      return {std::move(objects), total};
+    },
+    [=](wire::objects_atom,
+        const wire::object_id& id) -> caf::result<wire::object_info> {
+      if (auto x = core->object(id))
+        return std::move(*x);
+      return caf::make_error(wire::errc::not_found,
+                             "this process does not own object "
+                               + wire::to_string(id));
+    },
     [=](wire::get_atom,
         const wire::object_id& id) -> caf::result<wire::task_result> {
       auto promise = self->make_response_promise<wire::task_result>();

@@ -131,7 +131,10 @@ wire::task_spec task_manager::spec_to_send(pending_task& task) const {
                        || !task.spec.actor.nil());
   if (may_retry)
     return task.spec;
-  return std::move(task.spec);
+  auto sent = std::move(task.spec);
+  // Its name stays, for the task table and object listings.
+  task.spec.function = sent.function;
+  return sent;
 }
 
 } // namespace caraway::owner

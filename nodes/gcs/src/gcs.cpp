@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 
 #include <caf/all.hpp>
 
@@ -400,6 +401,75 @@ void publish(self_ptr self, const Ts&... xs) {
 // A node's row as owners hear of it: with its raylet while it lives.
 wire::raylet_actor published_raylet(const gcs_state::node_entry& node) {
   return node.info.alive ? node.raylet : wire::raylet_actor{};
+}
+
+// Names the function of the task that makes each object, from the task
+// table (objects made by `put` have none).
+void name_functions(const gcs_state& st, std::vector<wire::object_info>& xs) {
+  for (auto& x : xs)
+    if (!x.put && x.function.empty())
+      if (auto task = st.tasks.find(x.id))
+        x.function = task->function;
+}
+
+using objects_promise
+  = caf::typed_response_promise<std::vector<wire::object_info>, uint64_t,
+                                uint32_t>;
+
+// Asks every live owner for its objects (each within `timeout`), then
+// answers with the `limit` largest of them all.
+objects_promise list_objects(self_ptr self, uint32_t limit,
+                             std::chrono::milliseconds timeout) {
+  struct gathering {
+    objects_promise promise;
+    std::vector<wire::object_info> objects;
+    uint64_t total = 0;
+    uint32_t silent = 0;
+    size_t waiting = 0;
+  };
+  auto g = std::make_shared<gathering>();
+  g->promise = self->make_response_promise<std::vector<wire::object_info>,
+                                           uint64_t, uint32_t>();
+  auto finish = [self, g, limit] {
+    if (--g->waiting > 0)
+      return;
+    auto& xs = g->objects;
+    auto keep = std::min<size_t>(limit, xs.size());
+    std::partial_sort(xs.begin(), xs.begin() + keep, xs.end(),
+                      [](const wire::object_info& x,
+                         const wire::object_info& y) {
+                        return x.size != y.size ? x.size > y.size
+                                                : x.id < y.id;
+                      });
+    xs.resize(keep);
+    name_functions(self->state, xs);
+    g->promise.deliver(std::move(xs), g->total, g->silent);
+  };
+  // A process announces its owner once per id range it mints: ask each
+  // owner once.
+  std::set<caf::actor_addr> asked;
+  for (auto& [worker, owner] : self->state.owners) {
+    if (!owner || !asked.insert(owner.address()).second)
+      continue;
+    ++g->waiting;
+    self->request(owner, timeout, wire::objects_atom::value, limit)
+      .then(
+        [g, finish](std::vector<wire::object_info>& xs, uint64_t total) {
+          g->total += total;
+          g->objects.insert(g->objects.end(),
+                            std::make_move_iterator(xs.begin()),
+                            std::make_move_iterator(xs.end()));
+          finish();
+        },
+        [g, finish](caf::error&) {
+          ++g->silent;
+          finish();
+        });
+  }
+  if (g->waiting == 0)
+    g->promise.deliver(std::vector<wire::object_info>{}, uint64_t{0},
+                       uint32_t{0});
+  return g->promise;
 }
 
 // The raylet of node `id` while it lives, else null.
@@ -1054,6 +1124,27 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       self->state.tasks.apply(changes);
     },
     [=](wire::tasks_atom) { return self->state.tasks.list(); },
+    [=](wire::objects_atom, uint32_t limit) {
+      return list_objects(self, limit, cfg.owner_timeout);
+    },
+    [=](wire::objects_atom,
+        const wire::object_id& id) -> caf::result<wire::object_info> {
+      auto i = self->state.owners.find(id.hi);
+      if (i == self->state.owners.end() || !i->second)
+        return caf::make_error(wire::errc::not_found,
+                               "no live process owns object "
+                                 + wire::to_string(id));
+      auto promise = self->make_response_promise<wire::object_info>();
+      self->request(i->second, cfg.owner_timeout, wire::objects_atom::value, id)
+        .then(
+          [=](wire::object_info& x) mutable {
+            std::vector<wire::object_info> one{std::move(x)};
+            name_functions(self->state, one);
+            promise.deliver(std::move(one[0]));
+          },
+          [=](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      return promise;
+    },
     [=](wire::group_atom, wire::retry_atom) {
       self->state.groups_retry_scheduled = false;
       place_groups(self);

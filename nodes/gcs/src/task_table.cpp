@@ -50,6 +50,11 @@ void task_table::apply(const std::vector<wire::task_info>& changes) {
   }
 }
 
+const wire::task_info* task_table::find(const wire::task_id& id) const {
+  auto i = rows_.find(id);
+  return i != rows_.end() ? &ring_[i->second] : nullptr;
+}
+
 std::vector<wire::task_info> task_table::list() const {
   // Oldest first: from `next_` round the ring.
   std::vector<wire::task_info> result;

@@ -100,6 +100,9 @@ void spill(self_ptr self, lease_request& req, const wire::unique_id& node) {
 }
 
 // Reports resource use to the gcs, at most every 50 ms.
+// How often the store's use is looked at: a change is reported.
+constexpr auto store_check_period = std::chrono::milliseconds(500);
+
 void schedule_report(self_ptr self) {
   auto& st = self->state;
   if (!st.gcs || st.report_scheduled)
@@ -456,6 +459,8 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
   // Worker processes' executors are monitored too.
   if (st.gcs)
     self->monitor(st.gcs);
+  if (st.gcs && st.factory.store_used)
+    self->delayed_send(self, store_check_period, wire::stats_atom::value);
   self->set_down_handler([=](caf::down_msg& msg) {
     if (!self->state.gcs || msg.source != self->state.gcs.address()) {
       lost_worker(self, msg.source);
@@ -551,7 +556,14 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       info.pending_tasks = st.pending();
       if (st.factory.store_used)
         info.object_store_used = st.factory.store_used();
+      st.reported_store_used = info.object_store_used;
       self->send(st.gcs, wire::report_atom::value, std::move(info));
+    },
+    [=](wire::stats_atom) {
+      auto& st = self->state;
+      if (st.factory.store_used() != st.reported_store_used)
+        schedule_report(self);
+      self->delayed_send(self, store_check_period, wire::stats_atom::value);
     },
     [=](wire::done_atom, uint64_t lease_id) {
       CARAWAY_LOG(debug, raylet)

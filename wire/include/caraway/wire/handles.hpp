@@ -24,6 +24,7 @@ struct node_info;
 struct placement_group_info;
 struct actor_spec;
 struct worker_info;
+struct object_info;
 
 using submit_atom = caf::atom_constant<caf::atom("submit")>;
 using execute_atom = caf::atom_constant<caf::atom("execute")>;
@@ -70,6 +71,7 @@ using commit_atom = caf::atom_constant<caf::atom("commit")>;
 using events_atom = caf::atom_constant<caf::atom("events")>;
 using tasks_atom = caf::atom_constant<caf::atom("tasks")>;
 using log_atom = caf::atom_constant<caf::atom("log")>;
+using objects_atom = caf::atom_constant<caf::atom("objects")>;
 
 /// Object store of one node: its memory is used in-process directly; these
 /// messages serve everyone else.
@@ -209,7 +211,12 @@ using owner_actor = caf::typed_actor<
   caf::reacts_to<unpin_atom, object_id>,
   // The object once it is ready: its value or where to pull it, or why it
   // failed.
-  caf::replies_to<get_atom, object_id>::with<task_result>>;
+  caf::replies_to<get_atom, object_id>::with<task_result>,
+  // The objects this process owns, largest first, at most this many, and
+  // how many it owns; or one of them (`not_found` if it does not own it).
+  caf::replies_to<objects_atom, uint32_t>::with<std::vector<object_info>,
+                                               uint64_t>,
+  caf::replies_to<objects_atom, object_id>::with<object_info>>;
 
 /// Holds one user actor and runs its methods.
 using actor_host_actor = caf::typed_actor<

@@ -85,6 +85,12 @@ using gcs_actor = caf::typed_actor<
   // (the latest tasks, up to a bound) answers `caraway list tasks`.
   caf::reacts_to<events_atom, std::vector<task_info>>,
   caf::replies_to<tasks_atom>::with<std::vector<task_info>>,
+  // The objects the live owners own, largest first, at most this many; how
+  // many they own in all; and how many owners did not answer in time. Or
+  // one object, from its owner (`not_found`: no live owner has it).
+  caf::replies_to<objects_atom, uint32_t>::with<std::vector<object_info>,
+                                               uint64_t, uint32_t>,
+  caf::replies_to<objects_atom, object_id>::with<object_info>,
   // A process announces its owner: the ids it mints carry `worker` in
   // their high word.
   caf::reacts_to<owner_atom, uint64_t, owner_actor>,

@@ -11,6 +11,7 @@ namespace caraway::wire {
 
 const char* name_of(actor_state x);
 const char* name_of(task_state x);
+const char* name_of(object_state x);
 const char* name_of(placement_group_state x);
 const char* name_of(placement_strategy x);
 

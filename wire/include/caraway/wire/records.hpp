@@ -232,6 +232,38 @@ struct task_info {
   int32_t pid = 0;
 };
 
+enum class object_state : uint8_t { pending, ready, failed };
+
+/// An object as its owner describes it (`caraway list objects`).
+struct object_info {
+  object_id id;
+  object_state state = object_state::pending;
+  /// Bytes of the value (0 while pending or unknown).
+  uint64_t size = 0;
+  /// The owner process: its job (0 for a node's own), pid and node (the
+  /// node it runs on, or a driver's node it submits to).
+  uint64_t job = 0;
+  int32_t pid = 0;
+  unique_id owner_node;
+  /// Where the value is: in a store of `node` (the owner's node, or
+  /// another's that ran its task), else in the owner's process; and how
+  /// many more copies other nodes' stores pulled.
+  bool in_store = false;
+  unique_id node;
+  uint32_t copies = 0;
+  /// Made by `put`; otherwise by a task, whose function the gcs names from
+  /// its task table (empty when it has no row for it any more).
+  bool put = false;
+  std::string function;
+  std::string error;
+  /// Its holders by kind: refs in the owner's process, tasks it submitted
+  /// that take it, objects that contain it, and other processes.
+  int64_t local_refs = 0;
+  int64_t submitted_refs = 0;
+  int64_t contained_refs = 0;
+  int64_t borrowers = 0;
+};
+
 /// A worker process of a node, running or ended, and its output files.
 struct worker_info {
   int32_t pid = 0;
@@ -282,6 +314,7 @@ CARAWAY_WIRE_RECORD(node_info)
 CARAWAY_WIRE_RECORD(placement_group_info)
 CARAWAY_WIRE_RECORD(task_info)
 CARAWAY_WIRE_RECORD(worker_info)
+CARAWAY_WIRE_RECORD(object_info)
 
 #undef CARAWAY_WIRE_RECORD
 

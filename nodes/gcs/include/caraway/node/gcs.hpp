@@ -195,6 +195,9 @@ struct gcs_config {
   std::chrono::milliseconds view_period{100};
   /// How many tasks the task table keeps.
   size_t task_table_size = 10000;
+  /// How long a listing of objects waits for each owner's answer: an owner
+  /// that does not answer in time is left out, and counted.
+  std::chrono::milliseconds owner_timeout{2000};
 };
 
 gcs_impl::behavior_type gcs(gcs_impl::stateful_pointer<gcs_state> self,

@@ -26,6 +26,9 @@ public:
   /// Every task kept, oldest first.
   std::vector<wire::task_info> list() const;
 
+  /// The row of task `id`; null if none is kept.
+  const wire::task_info* find(const wire::task_id& id) const;
+
   size_t size() const {
     return rows_.size();
   }

@@ -158,6 +158,9 @@ struct raylet_state {
 
   /// A resource report to the gcs is on its way.
   bool report_scheduled = false;
+  /// The store's use as last reported: puts and frees change it without
+  /// any scheduling, so it is looked at now and then too.
+  uint64_t reported_store_used = 0;
   /// A look for ended worker processes is due.
   bool reap_scheduled = false;
 
@@ -345,7 +348,9 @@ using raylet_impl = wire::raylet_actor::extend<
   // Time to report resource use to the gcs.
   caf::reacts_to<wire::report_atom>,
   // Time to look for worker processes that ended.
-  caf::reacts_to<wire::idle_atom>>;
+  caf::reacts_to<wire::idle_atom>,
+  // Time to see whether the store's use changed.
+  caf::reacts_to<wire::stats_atom>>;
 
 /// Spawns nothing itself: `factory` makes executors and actor hosts.
 raylet_impl::behavior_type
