@@ -175,6 +175,8 @@ void add_driver(process& p, const config& cfg) {
   auto& sys = *p.sys;
   std::string failure;
   wire::unique_id raylet_node;
+  // Its metrics show on the endpoint of the node it submits to.
+  p.core->ships_metrics(true);
   spawn_owner(p, cfg, std::string{});
   auto libraries = job_libraries(cfg);
   for (auto& path : libraries)

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -33,11 +34,31 @@ std::string quoted(const std::string& x) {
   return result + '"';
 }
 
+// Help text as the text format wants it: backslashes and newlines escaped.
+std::string escaped_help(const std::string& x) {
+  std::string result;
+  for (auto c : x) {
+    if (c == '\\')
+      result += "\\\\";
+    else if (c == '\n')
+      result += "\\n";
+    else
+      result += c;
+  }
+  return result;
+}
+
 class writer {
 public:
-  void family(const std::string& name, const std::string& help) {
-    out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name
-         << " gauge\n";
+  void family(const std::string& name, const std::string& help,
+              const char* type = "gauge") {
+    families_.insert(name);
+    out_ << "# HELP " << name << ' ' << escaped_help(help) << "\n# TYPE "
+         << name << ' ' << type << '\n';
+  }
+
+  bool has_family(const std::string& name) const {
+    return families_.count(name) > 0;
   }
 
   void sample(const std::string& name,
@@ -66,7 +87,60 @@ public:
 
 private:
   std::ostringstream out_;
+  std::set<std::string> families_;
 };
+
+std::string bound_text(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.17g", x);
+  return buf;
+}
+
+// Processes' samples, a family per name (its first sample's kind and help;
+// later ones of another kind, names the node's own metrics use, and names
+// or labels Prometheus does not take are left out).
+void write_samples(writer& w, const std::vector<wire::metric_sample>& xs) {
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<const wire::metric_sample*>> by_name;
+  for (auto& x : xs) {
+    if (!wire::valid_metric_name(x.name) || w.has_family(x.name))
+      continue;
+    bool labels_ok = true;
+    for (auto& [key, value] : x.labels)
+      labels_ok = labels_ok && wire::valid_metric_name(key, true) && key != "le";
+    if (!labels_ok)
+      continue;
+    auto& members = by_name[x.name];
+    if (members.empty())
+      order.push_back(x.name);
+    else if (members.front()->kind != x.kind)
+      continue;
+    members.push_back(&x);
+  }
+  for (auto& name : order) {
+    auto& members = by_name[name];
+    auto kind = members.front()->kind;
+    w.family(name, members.front()->help, wire::name_of(kind));
+    for (auto* x : members) {
+      if (kind != wire::metric_kind::histogram) {
+        w.sample(name, x->labels, x->value);
+        continue;
+      }
+      // Buckets count cumulatively, up to +Inf.
+      uint64_t total = 0;
+      auto labels = x->labels;
+      labels.emplace_back("le", "");
+      for (size_t i = 0; i < x->buckets.size(); ++i) {
+        total += x->buckets[i];
+        labels.back().second
+          = i < x->bounds.size() ? bound_text(x->bounds[i]) : "+Inf";
+        w.sample(name + "_bucket", labels, static_cast<double>(total));
+      }
+      w.sample(name + "_sum", x->labels, x->sum);
+      w.sample(name + "_count", x->labels, static_cast<double>(total));
+    }
+  }
+}
 
 template <class T, class F>
 void count_by(writer& w, const std::string& name, const std::string& help,
@@ -85,7 +159,8 @@ void count_by(writer& w, const std::string& name, const std::string& help,
 } // namespace
 
 std::string render_metrics(const wire::node_info& node,
-                           const std::optional<cluster_view>& cluster) {
+                           const std::optional<cluster_view>& cluster,
+                           const std::vector<wire::metric_sample>& processes) {
   writer w;
   auto id = wire::to_string(node.id);
   auto resources = [&](const std::string& name, const std::string& help,
@@ -111,8 +186,10 @@ std::string render_metrics(const wire::node_info& node,
            "Capacity of this node's object store.");
   w.sample("caraway_object_store_capacity_bytes", {{"node", id}},
            static_cast<double>(node.object_store_capacity));
-  if (!cluster)
+  if (!cluster) {
+    write_samples(w, processes);
     return w.str();
+  }
   count_by(
     w, "caraway_cluster_nodes", "Nodes the head knows, by state.",
     cluster->nodes,
@@ -133,6 +210,7 @@ std::string render_metrics(const wire::node_info& node,
   count_by(w, "caraway_placement_groups", "Placement groups by state.",
            cluster->groups, by_state,
            {"PENDING", "CREATED", "REMOVED", "RESCHEDULING"});
+  write_samples(w, processes);
   return w.str();
 }
 
@@ -141,16 +219,19 @@ struct metrics_server::impl {
   wire::raylet_actor raylet;
   wire::gcs_actor gcs;
   std::chrono::milliseconds timeout;
+  std::function<std::vector<wire::metric_sample>()> local;
   httplib::Server server;
   int port = 0;
   std::thread thread;
 
   impl(caf::actor_system& sys, wire::raylet_actor raylet, wire::gcs_actor gcs,
-       uint32_t timeout_ms)
+       uint32_t timeout_ms,
+       std::function<std::vector<wire::metric_sample>()> local)
     : sys(sys),
       raylet(std::move(raylet)),
       gcs(std::move(gcs)),
-      timeout(timeout_ms) {
+      timeout(timeout_ms),
+      local(std::move(local)) {
     // nop
   }
 
@@ -173,6 +254,13 @@ struct metrics_server::impl {
     wire::node_info node;
     if (!ask(self, raylet, node, wire::status_atom::value))
       return false;
+    // What this process and the ones on or using this node recorded.
+    auto processes = local ? local() : std::vector<wire::metric_sample>{};
+    std::vector<wire::metric_sample> others;
+    if (!ask(self, raylet, others, wire::metrics_atom::value))
+      return false;
+    processes.insert(processes.end(), std::make_move_iterator(others.begin()),
+                     std::make_move_iterator(others.end()));
     std::optional<cluster_view> cluster;
     if (gcs) {
       cluster.emplace();
@@ -182,7 +270,7 @@ struct metrics_server::impl {
           || !ask(self, gcs, cluster->groups, wire::group_atom::value))
         return false;
     }
-    text = render_metrics(node, cluster);
+    text = render_metrics(node, cluster, processes);
     return true;
   }
 };
@@ -190,9 +278,11 @@ struct metrics_server::impl {
 metrics_server::metrics_server(caf::actor_system& sys,
                                wire::raylet_actor raylet, wire::gcs_actor gcs,
                                const std::string& host, uint16_t port,
-                               uint32_t timeout_ms)
+                               uint32_t timeout_ms,
+                               std::function<std::vector<wire::metric_sample>()>
+                                 local)
   : impl_(std::make_unique<impl>(sys, std::move(raylet), std::move(gcs),
-                                 timeout_ms)) {
+                                 timeout_ms, std::move(local))) {
   auto* state = impl_.get();
   state->server.Get("/metrics", [state](const httplib::Request&,
                                         httplib::Response& res) {

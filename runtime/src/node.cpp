@@ -3,6 +3,8 @@
 // listens for peers: the head with its gcs (head.cpp), a worker with its
 // raylet.
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <thread>
 
@@ -16,6 +18,7 @@
 #include "caraway/runtime/io_thread.hpp"
 #include "caraway/runtime/libraries.hpp"
 #include "caraway/wire/address.hpp"
+#include "metric_registry.hpp"
 #include "process.hpp"
 #include "runner.hpp"
 #include "tls.hpp"
@@ -259,9 +262,36 @@ std::unique_ptr<process> start_daemon(const config& given,
     add_node(p, cfg, &opts, &started);
     if (opts.metrics_port >= 0) {
       // The head's endpoint also shows the cluster's tables.
+      // With the daemon's own: what its tasks recorded (threads mode), its
+      // pulls, and its store's evictions.
+      auto local = [puller = p.puller, store = p.store,
+                    node = started.node_id] {
+        auto samples = detail::metric_registry::instance().snapshot();
+        if (puller)
+          detail::metric_registry::add_pulls(*puller, samples);
+        for (auto& x : samples)
+          x.labels.emplace_back("pid", std::to_string(::getpid()));
+        auto st = store->get_stats();
+        auto counter = [&](const char* name, const char* help, uint64_t n) {
+          wire::metric_sample x;
+          x.name = name;
+          x.help = help;
+          x.kind = wire::metric_kind::counter;
+          x.labels = {{"node", node}};
+          x.value = static_cast<double>(n);
+          samples.push_back(std::move(x));
+        };
+        counter("caraway_object_store_evicted_objects_total",
+                "Copies of other nodes' objects dropped for room.",
+                st.evicted_objects);
+        counter("caraway_object_store_evicted_bytes_total",
+                "Bytes of copies of other nodes' objects dropped for room.",
+                st.evicted_bytes);
+        return samples;
+      };
       p.metrics = std::make_unique<metrics_server>(
         *p.sys, p.raylet, opts.head ? p.gcs : wire::gcs_actor{}, opts.host,
-        static_cast<uint16_t>(opts.metrics_port), 2000);
+        static_cast<uint16_t>(opts.metrics_port), 2000, std::move(local));
       started.metrics_port = p.metrics->port();
     }
   });

@@ -72,6 +72,8 @@ std::unique_ptr<process> start_worker_process(const config& cfg,
                              + " did not name its object store: "
                              + render(*p.sys, err));
                });
+    // What its tasks record shows on its node's metrics endpoint.
+    p.core->ships_metrics(true);
     spawn_owner(p, cfg, std::string{});
     p.core->connect({p.gcs, p.raylet, p.owner, p.store, node_store, p.puller,
                      p.data_address, node});

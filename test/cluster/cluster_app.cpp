@@ -168,11 +168,25 @@ int64_t length_after(const std::string& path, const std::string& s) {
   return static_cast<int64_t>(s.size());
 }
 
+// Records metrics of its own, reading `data` (made on another node) first;
+// returns its pid.
+int64_t record_metrics(int64_t n, const std::vector<double>& data) {
+  static caraway::metrics::counter items{
+    "app_items_total", "Items the test's task counted.", {"kind"}};
+  static caraway::metrics::histogram sizes{"app_item_size",
+                                           "Sizes the test's task saw.",
+                                           {1, 10}};
+  items.inc(static_cast<double>(n), {{"kind", "fruit"}});
+  sizes.observe(5);
+  sizes.observe(static_cast<double>(data.size()));
+  return getpid();
+}
+
 int64_t fail_with(const std::string& why) {
   throw std::runtime_error(why);
 }
 
-CARAWAY_REMOTE(ns_seen, hold_until, length_after, fail_with)
+CARAWAY_REMOTE(ns_seen, hold_until, length_after, fail_with, record_metrics)
 
 // The program running the task and its pid: "caraway-worker 1234" in a
 // worker process.
@@ -774,6 +788,23 @@ int main(int argc, char** argv) {
     std::cout << "objects " << big.hex() << ' ' << made.hex() << ' '
               << failed.hex() << ' ' << small.hex() << std::endl;
     std::cout << "length " << caraway::get(waiting, 90s) << std::endl;
+  } else if (mode == "metrics") {
+    // A task on the tpu worker records metrics after reading 1 MiB made on
+    // the ssd worker; this driver records a gauge. Ends once the file
+    // `arg` exists.
+    caraway::metrics::gauge waiting{"app_driver_waiting",
+                                    "The test's driver waits."};
+    waiting.set(1);
+    auto data = caraway::task(produce)
+                  .resources({{"ssd", 1}})
+                  .remote(int64_t{1} << 17);
+    auto pid = caraway::get(caraway::task(record_metrics)
+                              .resources({{"tpu", 1}})
+                              .remote(int64_t{3}, data),
+                            30s);
+    std::cout << "recorded " << pid << std::endl;
+    if (!wait_for_file(mode, arg, 60s))
+      return 1;
   } else if (mode == "hold") {
     // Makes a named actor, then waits to be killed.
     auto t = caraway::actor<tally>().name(arg, "shared").remote();

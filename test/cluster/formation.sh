@@ -44,9 +44,6 @@ grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z INFO
   "$work/head.err" || fail "log lines without a date: $(head -3 "$work/head.err")"
 
 # Prometheus metrics: the head's show the cluster, a worker's its node.
-metrics_port() {
-  sed -n 's/^caraway-node .* metrics 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$1.out"
-}
 head_metrics=$(metrics_port head)
 ssd_metrics=$(metrics_port worker_ssd)
 [[ -n $head_metrics && -n $ssd_metrics ]] \

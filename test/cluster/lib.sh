@@ -271,24 +271,30 @@ cli() {
 
 # start_cluster <task library>: a head (2 CPUs) and two workers (1 CPU each,
 # custom resources ssd:2 and tpu:1), all loading the library (none if it is
-# empty); sets `address`, `head`, `head_id`, `ssd_id` and `tpu_id`.
+# empty) and serving metrics on a port of their choice (`metrics_port
+# <name>`); sets `address`, `head`, `head_id`, `ssd_id` and `tpu_id`.
 start_cluster() {
   local libs=()
   [[ -z $1 ]] || libs=(--libraries "$1")
   pick_port
   address=127.0.0.1:$free
-  start head "$node" --port "$free" --num-cpus 2 "${libs[@]}"
+  start head "$node" --port "$free" --num-cpus 2 --metrics-port 0 "${libs[@]}"
   head=$last_pid
   wait_listening head "$head"
   start worker_ssd "$node" --role worker --head-address "$address" \
-    --num-cpus 1 --resources ssd:2 "${libs[@]}"
+    --num-cpus 1 --resources ssd:2 --metrics-port 0 "${libs[@]}"
   wait_listening worker_ssd "$last_pid"
   start worker_tpu "$node" --role worker --head-address "$address" \
-    --num-cpus 1 --resources tpu:1 "${libs[@]}"
+    --num-cpus 1 --resources tpu:1 --metrics-port 0 "${libs[@]}"
   wait_listening worker_tpu "$last_pid"
   head_id=$(node_id_of head)
   ssd_id=$(node_id_of worker_ssd)
   tpu_id=$(node_id_of worker_tpu)
+}
+
+# metrics_port <name>: the metrics port in the daemon's start line.
+metrics_port() {
+  sed -n 's/^caraway-node .* metrics 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$1.out"
 }
 
 # wait_alive_nodes <n>: until the gcs lists n alive nodes (workers register
@@ -337,5 +343,5 @@ expect_where() {
 
 # node_id_of <name>: the node id a daemon printed when it started.
 node_id_of() {
-  sed -n 's/.* node \([0-9a-f]*\)$/\1/p' "$work/$1.out"
+  sed -n 's/.* node \([0-9a-f]*\)\( metrics .*\)\?$/\1/p' "$work/$1.out"
 }

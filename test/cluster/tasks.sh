@@ -149,6 +149,43 @@ grep -qx "length 5" "$work/objects.out" \
   || fail "the waiting task: $(cat "$work/objects.out")"
 echo "ok: list and summary objects and memory show the driver's objects"
 
+# Metrics a task and a driver record, on the endpoints of the task's node
+# and of the node the driver submits to, with their pids; the driver's
+# task latencies too; the task's node counts what it pulled.
+start_app metrics metrics "$work/metrics-done"
+metrics_pid=$last_pid
+wait_for_line metrics "$metrics_pid" '^recorded [0-9]+$' 60
+task_pid=$(sed -n 's/^recorded //p' "$work/metrics.out")
+tpu_port=$(metrics_port worker_tpu)
+task_metrics() {
+  http_get 5 "$tpu_port" /metrics >"$work/tpu_metrics.txt" \
+    && grep -qx "app_items_total{kind=\"fruit\",pid=\"$task_pid\"} 3" "$work/tpu_metrics.txt" \
+    && grep -qx "app_item_size_bucket{pid=\"$task_pid\",le=\"10\"} 1" "$work/tpu_metrics.txt" \
+    && grep -qx "app_item_size_count{pid=\"$task_pid\"} 2" "$work/tpu_metrics.txt"
+}
+eventually 10 "the task's metrics are not on its node's endpoint" task_metrics
+grep -q '^# TYPE app_items_total counter$' "$work/tpu_metrics.txt" \
+  && grep -q '^# TYPE app_item_size histogram$' "$work/tpu_metrics.txt" \
+  || fail "metric types: $(grep '^# TYPE app' "$work/tpu_metrics.txt")"
+pulled=$(sed -n "s/^caraway_object_store_pulled_bytes_total{pid=\"$task_pid\"} //p" "$work/tpu_metrics.txt")
+((${pulled:-0} >= 8 << 17)) \
+  || fail "the task's process pulled ${pulled:-no} bytes: $(grep pulled "$work/tpu_metrics.txt")"
+driver_metrics() {
+  local name
+  for name in head worker_ssd worker_tpu; do
+    http_get 5 "$(metrics_port $name)" /metrics >"$work/driver_metrics.txt" || return 1
+    grep -qx "app_driver_waiting{pid=\"$metrics_pid\"} 1" "$work/driver_metrics.txt" \
+      && grep -Eq "^caraway_task_execution_seconds_count\{pid=\"$metrics_pid\"\} 2$" "$work/driver_metrics.txt" \
+      && grep -Eq "^caraway_task_scheduling_seconds_bucket\{pid=\"$metrics_pid\",le=\"\+Inf\"\} 2$" "$work/driver_metrics.txt" \
+      && return 0
+  done
+  return 1
+}
+eventually 10 "the driver's metrics are on no node's endpoint" driver_metrics
+touch "$work/metrics-done"
+finish_app metrics "$metrics_pid" 30
+echo "ok: metrics a task and a driver record show on their nodes' endpoints"
+
 run_app where 60 where
 expect_where where
 echo "ok: tasks ran on the nodes with their resources"

@@ -97,7 +97,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
        decode_record<task_result>,          decode_record<actor_spec>,
        decode_record<actor_info>,           decode_record<node_info>,
        decode_record<placement_group_info>, decode_record<task_info>,
-       decode_record<worker_info>,          decode_record<object_info>};
+       decode_record<worker_info>,          decode_record<object_info>,
+       decode_record<metric_sample>};
   constexpr size_t count = sizeof(records) / sizeof(records[0]);
   if (kind % (count + 1) < count) {
     records[kind % (count + 1)](data, size);

@@ -81,6 +81,8 @@ fake_raylet(wire::raylet_actor::pointer self,
         log->kept->emplace_back(groups[i], indices[i]);
     },
     [](wire::status_atom) { return wire::node_info{}; },
+    [](wire::metrics_atom, int32_t, const std::vector<wire::metric_sample>&) {},
+    [](wire::metrics_atom) { return std::vector<wire::metric_sample>{}; },
     [](wire::stop_atom) {},
     [=](wire::free_atom, uint64_t worker) { log->freed.push_back(worker); },
     [](wire::load_atom, uint64_t, const std::vector<std::string>&) {

@@ -672,6 +672,54 @@ TEST_CASE_FIXTURE(raylet_fixture,
   shut_down(raylet);
 }
 
+TEST_CASE_FIXTURE(raylet_fixture,
+                  "a raylet serves the metrics of each process, the latest "
+                  "only, until the process is gone") {
+  auto raylet = make_raylet({{"CPU", 1}});
+  auto sample = [](double value) {
+    wire::metric_sample x;
+    x.name = "app_items_total";
+    x.kind = wire::metric_kind::counter;
+    x.value = value;
+    return std::vector<wire::metric_sample>{x};
+  };
+  // Two processes; the first sends twice.
+  auto first = sys.spawn([=](caf::event_based_actor* self) {
+    self->send(raylet, wire::metrics_atom::value, int32_t{10}, sample(1));
+    self->send(raylet, wire::metrics_atom::value, int32_t{10}, sample(5));
+    return caf::behavior{[](int) {}};
+  });
+  // (Held here: an actor nobody refers to is gone.)
+  auto second = sys.spawn([=](caf::event_based_actor* self) {
+    self->send(raylet, wire::metrics_atom::value, int32_t{11}, sample(2));
+    return caf::behavior{[](int) {}};
+  });
+  run();
+  auto served = std::make_shared<std::vector<wire::metric_sample>>();
+  auto ask = [&] {
+    sys.spawn([=](caf::event_based_actor* self) {
+      self->request(raylet, caf::infinite, wire::metrics_atom::value)
+        .then([=](std::vector<wire::metric_sample>& xs) { *served = xs; });
+    });
+    run();
+  };
+  ask();
+  REQUIRE(served->size() == 2);
+  std::map<std::string, double> by_pid;
+  for (auto& x : *served) {
+    REQUIRE(x.labels.size() == 1);
+    CHECK(x.labels[0].first == "pid");
+    by_pid[x.labels[0].second] = x.value;
+  }
+  CHECK(by_pid == std::map<std::string, double>{{"10", 5}, {"11", 2}});
+  caf::anon_send_exit(first, caf::exit_reason::kill);
+  run();
+  ask();
+  REQUIRE(served->size() == 1);
+  CHECK(served->at(0).labels[0].second == "11");
+  shut_down(raylet, second);
+}
+
 TEST_CASE_FIXTURE(owner_fixture,
                   "a failed argument fails its dependents without sending "
                   "them") {

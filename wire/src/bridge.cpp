@@ -1,5 +1,6 @@
 #include "caraway/wire/bridge.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include <caf/actor_system_config.hpp>
@@ -446,6 +447,49 @@ caf::error inspect(caf::deserializer& f, object_info& x) {
   return load<rpc::ObjectInfo>(f, x);
 }
 
+void to_proto(const metric_sample& x, rpc::MetricSample* out) {
+  out->set_name(x.name);
+  out->set_help(x.help);
+  out->set_kind(static_cast<uint32_t>(x.kind));
+  for (auto& [key, value] : x.labels) {
+    out->add_label_keys(key);
+    out->add_label_values(value);
+  }
+  out->set_value(x.value);
+  for (auto bound : x.bounds)
+    out->add_bounds(bound);
+  for (auto n : x.buckets)
+    out->add_buckets(n);
+  out->set_sum(x.sum);
+}
+
+void from_proto(const rpc::MetricSample& x, metric_sample& out) {
+  out.name = x.name();
+  out.help = x.help();
+  out.kind = x.kind() <= static_cast<uint32_t>(metric_kind::histogram)
+               ? static_cast<metric_kind>(x.kind())
+               : metric_kind::gauge;
+  // Unpaired keys or values are dropped.
+  auto pairs = std::min(x.label_keys_size(), x.label_values_size());
+  out.labels.clear();
+  for (int i = 0; i < pairs; ++i)
+    out.labels.emplace_back(x.label_keys(i), x.label_values(i));
+  out.value = x.value();
+  out.bounds.assign(x.bounds().begin(), x.bounds().end());
+  out.buckets.assign(x.buckets().begin(), x.buckets().end());
+  // One bucket more than bounds, whatever the sender claimed.
+  out.buckets.resize(out.bounds.size() + 1);
+  out.sum = x.sum();
+}
+
+caf::error inspect(caf::serializer& f, metric_sample& x) {
+  return save<rpc::MetricSample>(f, x);
+}
+
+caf::error inspect(caf::deserializer& f, metric_sample& x) {
+  return load<rpc::MetricSample>(f, x);
+}
+
 void to_proto(const worker_info& x, rpc::WorkerInfo* out) {
   out->set_pid(x.pid);
   out->set_job(x.job);
@@ -569,6 +613,8 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<worker_info>>("caraway::worker_infos");
   cfg.add_message_type<object_info>("caraway::object_info");
   cfg.add_message_type<std::vector<object_info>>("caraway::object_infos");
+  cfg.add_message_type<metric_sample>("caraway::metric_sample");
+  cfg.add_message_type<std::vector<metric_sample>>("caraway::metric_samples");
   cfg.add_message_type<placement_group_info>("caraway::placement_group_info");
   cfg.add_message_type<std::vector<placement_group_info>>(
     "caraway::placement_group_infos");

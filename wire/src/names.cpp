@@ -39,6 +39,30 @@ const char* name_of(object_state x) {
   }
 }
 
+const char* name_of(metric_kind x) {
+  switch (x) {
+    case metric_kind::counter:
+      return "counter";
+    case metric_kind::gauge:
+      return "gauge";
+    default:
+      return "histogram";
+  }
+}
+
+bool valid_metric_name(const std::string& x, bool label) {
+  if (x.empty() || x.compare(0, 2, "__") == 0)
+    return false;
+  for (size_t i = 0; i < x.size(); ++i) {
+    auto c = x[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'
+              || (!label && c == ':') || (i > 0 && c >= '0' && c <= '9');
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
 const char* name_of(placement_group_state x) {
   switch (x) {
     case placement_group_state::pending:

@@ -6,6 +6,7 @@
 #include "caraway/api.hpp"
 #include "caraway/config.hpp"
 #include "caraway/error.hpp"
+#include "caraway/metrics.hpp"
 #include "caraway/object_ref.hpp"
 #include "caraway/placement_group.hpp"
 #include "caraway/progress.hpp"

@@ -9,6 +9,7 @@
 
 #include "caraway/error.hpp"
 #include "caraway/log.hpp"
+#include "metric_registry.hpp"
 #include "owner/service.hpp"
 #include "spec_helpers.hpp"
 #include "wall_clock.hpp"
@@ -498,11 +499,72 @@ wire::task_info core_worker::task_info_locked(const pending_task& task) const {
   return x;
 }
 
+namespace {
+
+// The owner's own metrics: how long its tasks waited for their arguments
+// and a worker, and how long they ran.
+struct task_latency_metrics {
+  size_t scheduling;
+  size_t execution;
+
+  static const task_latency_metrics& get() {
+    static const task_latency_metrics x = [] {
+      std::vector<double> bounds{0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05,
+                                 0.1,    0.5,    1,     5,     10,   60};
+      auto& registry = detail::metric_registry::instance();
+      return task_latency_metrics{
+        registry.define("caraway_task_scheduling_seconds",
+                        "Time from a task's submission until it was sent to "
+                        "a worker (its arguments ready and a worker leased)",
+                        wire::metric_kind::histogram, bounds, {}),
+        registry.define("caraway_task_execution_seconds",
+                        "Time a task ran in its worker",
+                        wire::metric_kind::histogram, bounds, {})};
+    }();
+    return x;
+  }
+};
+
+double seconds_between(int64_t from_ns, int64_t to_ns) {
+  return static_cast<double>(to_ns - from_ns) / 1e9;
+}
+
+} // namespace
+
+void core_worker::send_metrics() {
+  auto& registry = detail::metric_registry::instance();
+  // Records and pulls change what there is to send.
+  auto version = registry.version()
+                 + (handles_.puller ? handles_.puller->pulled_objects() : 0);
+  auto raylet = this->raylet();
+  if (!ships_metrics_ || version == metrics_sent_version_ || !raylet)
+    return;
+  metrics_sent_version_ = version;
+  auto samples = registry.snapshot();
+  if (handles_.puller)
+    detail::metric_registry::add_pulls(*handles_.puller, samples);
+  // As the owner actor: the node drops the samples once it is gone.
+  caf::send_as(handles_.owner, raylet, wire::metrics_atom::value,
+               static_cast<int32_t>(::getpid()), std::move(samples));
+}
+
 void core_worker::record_end_locked(const pending_task& task,
                                     const wire::error_info& err,
                                     const wire::task_result* ran) {
   if (!cfg_.task_events || !task.spec.actor.nil())
     return;
+  {
+    auto& latency = task_latency_metrics::get();
+    auto& registry = detail::metric_registry::instance();
+    if (task.submitted_ns > 0 && task.scheduled_ns >= task.submitted_ns)
+      registry.record(latency.scheduling,
+                      seconds_between(task.submitted_ns, task.scheduled_ns),
+                      {});
+    if (ran != nullptr && ran->started_ns > 0
+        && ran->ran_until_ns >= ran->started_ns)
+      registry.record(latency.execution,
+                      seconds_between(ran->started_ns, ran->ran_until_ns), {});
+  }
   auto x = task_info_locked(task);
   x.state = err.kind == wire::error_kind::none ? wire::task_state::finished
                                                : wire::task_state::failed;
@@ -786,6 +848,7 @@ void core_worker::on_result(wire::task_result& result) {
 void core_worker::shutdown() {
   // The last events, while the gcs may still hear them.
   flush_task_events();
+  send_metrics();
   // A detached actor's thread lives until the last handle to it is gone.
   std::lock_guard<short_mutex> guard{mtx_};
   memory_.shutdown();

@@ -117,6 +117,20 @@ public:
     job_.store(id, std::memory_order_relaxed);
   }
 
+  /// Whether this process sends its metrics to its node (a worker process
+  /// or a driver: a node's daemon serves its own); set before `connect`.
+  void ships_metrics(bool on) {
+    ships_metrics_ = on;
+  }
+
+  bool ships_metrics() const {
+    return ships_metrics_;
+  }
+
+  /// Sends this process' metrics to its raylet if they changed since the
+  /// last time (from the owner actor's timer, and at shutdown).
+  void send_metrics();
+
   /// Id of the node this process runs (empty in a driver).
   const std::string& node_id() const {
     return node_id_;
@@ -658,6 +672,8 @@ private:
   // still pending or running at a flush after the one following its
   // submission makes one then too (`unreported_`, oldest first).
   std::vector<wire::task_info> task_events_;
+  bool ships_metrics_ = false;
+  uint64_t metrics_sent_version_ = 0;
   uint64_t task_events_dropped_ = 0;
   std::deque<std::pair<wire::task_id, int64_t>> unreported_;
   void record_locked(wire::task_info x);

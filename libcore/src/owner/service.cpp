@@ -350,6 +350,9 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
   constexpr auto task_events_period = std::chrono::milliseconds(500);
   if (core->cfg().task_events)
     self->delayed_send(self, task_events_period, wire::events_atom::value);
+  constexpr auto metrics_period = std::chrono::milliseconds(500);
+  if (core->ships_metrics())
+    self->delayed_send(self, metrics_period, wire::metrics_atom::value);
   self->set_down_handler([=](caf::down_msg& msg) {
     if (auto raylet = core->raylet(); raylet && msg.source == raylet.address()) {
       auto dead = core->raylet_node();
@@ -491,6 +494,10 @@ service_actor::behavior_type service(self_ptr self, core_worker* core,
     [=](wire::events_atom) {
       core->flush_task_events();
       self->delayed_send(self, task_events_period, wire::events_atom::value);
+    },
+    [=](wire::metrics_atom) {
+      core->send_metrics();
+      self->delayed_send(self, metrics_period, wire::metrics_atom::value);
     },
     [=](wire::idle_atom) {
       self->state.expire_scheduled = false;

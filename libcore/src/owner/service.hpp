@@ -76,7 +76,9 @@ using service_actor = wire::owner_actor::extend<
   // An object a borrower waits for settled.
   caf::reacts_to<wire::ready_atom, wire::object_id>,
   // Time to send the task events recorded meanwhile to the gcs.
-  caf::reacts_to<wire::events_atom>>;
+  caf::reacts_to<wire::events_atom>,
+  // Time to send this process' metrics to its node, if they changed.
+  caf::reacts_to<wire::metrics_atom>>;
 
 service_actor::behavior_type
 service(service_actor::stateful_pointer<service_state> self, core_worker* core,

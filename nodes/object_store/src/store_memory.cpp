@@ -311,6 +311,8 @@ public:
     arena_->add_stats(result);
     std::lock_guard<std::mutex> guard{table_mtx_};
     result.objects = table_.size();
+    result.evicted_objects = evicted_objects_;
+    result.evicted_bytes = evicted_bytes_;
     return result;
   }
 
@@ -331,6 +333,8 @@ private:
       if (i != table_.end() && !i->second.primary) {
         victim = std::move(i->second.buf);
         table_.erase(i);
+        ++evicted_objects_;
+        evicted_bytes_ += victim ? victim->size() : 0;
         return true;
       }
     }
@@ -341,6 +345,8 @@ private:
   mutable std::mutex table_mtx_;
   std::unordered_map<wire::object_id, entry> table_;
   std::deque<wire::object_id> secondaries_; // oldest first; may hold stale ids
+  uint64_t evicted_objects_ = 0;             // guarded by table_mtx_
+  uint64_t evicted_bytes_ = 0;
 };
 
 } // namespace

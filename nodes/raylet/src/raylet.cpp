@@ -100,6 +100,9 @@ void spill(self_ptr self, lease_request& req, const wire::unique_id& node) {
 }
 
 // Reports resource use to the gcs, at most every 50 ms.
+// The metric series a node keeps of one process.
+constexpr size_t max_metric_series = 10000;
+
 // How often the store's use is looked at: a change is reported.
 constexpr auto store_check_period = std::chrono::milliseconds(500);
 
@@ -463,6 +466,7 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
     self->delayed_send(self, store_check_period, wire::stats_atom::value);
   self->set_down_handler([=](caf::down_msg& msg) {
     if (!self->state.gcs || msg.source != self->state.gcs.address()) {
+      self->state.process_metrics.erase(msg.source);
       lost_worker(self, msg.source);
       return;
     }
@@ -656,6 +660,36 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       result.pending_tasks = st.pending();
       if (st.factory.store_used)
         result.object_store_used = st.factory.store_used();
+      return result;
+    },
+    [=](wire::metrics_atom, int32_t pid,
+        std::vector<wire::metric_sample>& samples) {
+      auto& st = self->state;
+      auto sender = self->current_sender();
+      if (!sender)
+        return;
+      // A process sends all its series each time: a bound keeps a runaway
+      // one (a tag per request id, say) from filling the node's memory.
+      if (samples.size() > max_metric_series) {
+        CARAWAY_LOG(warning, raylet)
+          << "a process records more metric series than a node keeps"
+          << log::kv("pid", pid) << log::kv("series", samples.size())
+          << log::kv("kept", max_metric_series);
+        samples.resize(max_metric_series);
+      }
+      auto addr = caf::actor_cast<caf::actor_addr>(sender);
+      auto [i, fresh] = st.process_metrics.try_emplace(addr);
+      if (fresh)
+        self->monitor(sender);
+      i->second = {pid, std::move(samples)};
+    },
+    [=](wire::metrics_atom) {
+      std::vector<wire::metric_sample> result;
+      for (auto& [addr, entry] : self->state.process_metrics)
+        for (auto x : entry.second) {
+          x.labels.emplace_back("pid", std::to_string(entry.first));
+          result.push_back(std::move(x));
+        }
       return result;
     },
     [=](wire::free_atom, uint64_t worker) {

@@ -25,6 +25,7 @@ struct placement_group_info;
 struct actor_spec;
 struct worker_info;
 struct object_info;
+struct metric_sample;
 
 using submit_atom = caf::atom_constant<caf::atom("submit")>;
 using execute_atom = caf::atom_constant<caf::atom("execute")>;
@@ -72,6 +73,7 @@ using events_atom = caf::atom_constant<caf::atom("events")>;
 using tasks_atom = caf::atom_constant<caf::atom("tasks")>;
 using log_atom = caf::atom_constant<caf::atom("log")>;
 using objects_atom = caf::atom_constant<caf::atom("objects")>;
+using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
 
 /// Object store of one node: its memory is used in-process directly; these
 /// messages serve everyone else.
@@ -150,6 +152,12 @@ using raylet_actor = caf::typed_actor<
                  std::vector<uint32_t>>,
   // Resources, queue length and object store use of this node.
   caf::replies_to<status_atom>::with<node_info>,
+  // A process (the sender) on or using this node, with this pid, recorded
+  // these metrics (all of them, as they are now); its node serves them
+  // until the process is gone.
+  caf::reacts_to<metrics_atom, int32_t, std::vector<metric_sample>>,
+  // The metrics of those processes, each sample labelled with its pid.
+  caf::replies_to<metrics_atom>::with<std::vector<metric_sample>>,
   // Stop this node (its daemon exits once the raylet is gone).
   caf::reacts_to<stop_atom>,
   // The owner of the ids minted by this worker is gone: drop its waiting

@@ -264,6 +264,25 @@ struct object_info {
   int64_t borrowers = 0;
 };
 
+enum class metric_kind : uint8_t { counter, gauge, histogram };
+
+/// One series of a metric a process recorded: a counter's total, a gauge's
+/// value, or a histogram's buckets.
+struct metric_sample {
+  std::string name;
+  std::string help;
+  metric_kind kind = metric_kind::gauge;
+  /// Tags, by key.
+  std::vector<std::pair<std::string, std::string>> labels;
+  /// A counter's or gauge's value.
+  double value = 0;
+  /// A histogram: the upper bounds of its buckets, ascending; how many
+  /// values fell in each (one more, past the last bound); their sum.
+  std::vector<double> bounds;
+  std::vector<uint64_t> buckets;
+  double sum = 0;
+};
+
 /// A worker process of a node, running or ended, and its output files.
 struct worker_info {
   int32_t pid = 0;
@@ -315,6 +334,7 @@ CARAWAY_WIRE_RECORD(placement_group_info)
 CARAWAY_WIRE_RECORD(task_info)
 CARAWAY_WIRE_RECORD(worker_info)
 CARAWAY_WIRE_RECORD(object_info)
+CARAWAY_WIRE_RECORD(metric_sample)
 
 #undef CARAWAY_WIRE_RECORD
 

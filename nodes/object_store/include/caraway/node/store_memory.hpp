@@ -22,6 +22,9 @@ public:
     uint64_t capacity_bytes = 0;
     uint64_t objects = 0;
     uint64_t pooled_bytes = 0;
+    /// Secondary copies dropped for room so far, and their bytes.
+    uint64_t evicted_objects = 0;
+    uint64_t evicted_bytes = 0;
   };
 
   virtual ~store_memory();

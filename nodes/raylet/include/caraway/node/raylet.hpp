@@ -161,6 +161,11 @@ struct raylet_state {
   /// The store's use as last reported: puts and frees change it without
   /// any scheduling, so it is looked at now and then too.
   uint64_t reported_store_used = 0;
+
+  /// The metrics processes on or using this node recorded, by process (its
+  /// pid and latest samples), until the process is gone.
+  std::map<caf::actor_addr, std::pair<int32_t, std::vector<wire::metric_sample>>>
+    process_metrics;
   /// A look for ended worker processes is due.
   bool reap_scheduled = false;
 
