@@ -407,7 +407,7 @@ view count_by_state(const std::vector<T>& items, const column& key,
 view task_summary(const std::vector<wire::task_info>& tasks) {
   return count_by_state(
     tasks, {"function", "FUNCTION"},
-    {"PENDING", "SCHEDULED", "FINISHED", "FAILED"},
+    {"PENDING", "SCHEDULED", "RUNNING", "FINISHED", "FAILED"},
     [](const wire::task_info& t) { return t.function; },
     [](const wire::task_info& t) { return wire::name_of(t.state); },
     "no tasks");

@@ -137,6 +137,7 @@ wire::task_result runner::run_task(const wire::task_spec& spec,
     return result;
   }
   auto started = wall_clock_ns();
+  core_.run_started(spec, started);
   result = run_uncancelled(spec, ctx);
   result.started_ns = started;
   result.ran_until_ns = wall_clock_ns();

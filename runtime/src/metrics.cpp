@@ -206,7 +206,7 @@ std::string render_metrics(const wire::node_info& node,
            "Tasks in the head's task table (the latest --task-table-size), "
            "by state.",
            cluster->tasks, by_state,
-           {"PENDING", "SCHEDULED", "FINISHED", "FAILED"});
+           {"PENDING", "SCHEDULED", "RUNNING", "FINISHED", "FAILED"});
   count_by(w, "caraway_placement_groups", "Placement groups by state.",
            cluster->groups, by_state,
            {"PENDING", "CREATED", "REMOVED", "RESCHEDULING"});

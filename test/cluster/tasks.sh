@@ -36,7 +36,7 @@ task_listed() {
 }
 eventually 10 "the task table lacks the driver's task" task_listed
 cli summary 15 --address "$address" summary tasks
-grep -Eq '^resources_seen +0 +0 +1 +0 +1$' "$work/summary.out" \
+grep -Eq '^resources_seen +0 +0 +0 +1 +0 +1$' "$work/summary.out" \
   || fail "summary tasks: $(cat "$work/summary.out")"
 echo "ok: caraway list tasks and summary tasks show the driver's task"
 # A driver with events off reports nothing; the next one reports again.
@@ -44,7 +44,7 @@ run_app quiet 60 resources --caraway-task-events false
 run_app loud 60 resources
 two_listed() {
   cli summary2 15 --address "$address" summary tasks \
-    && grep -Eq '^resources_seen +0 +0 +2 +0 +2$' "$work/summary2.out"
+    && grep -Eq '^resources_seen +0 +0 +0 +2 +0 +2$' "$work/summary2.out"
 }
 eventually 10 "not exactly the two reporting drivers' tasks listed" two_listed
 echo "ok: --caraway-task-events false keeps a driver's tasks out of the table"
@@ -57,7 +57,7 @@ run fib 60 "$bin_dir/fib" 6 --caraway-address "$address"
 ((status == 0)) || fail "fib exited with $status: $(tail -3 "$work/fib.err")"
 fib_listed() {
   cli fib_summary 15 --address "$address" summary tasks \
-    && grep -Eq '^fib +0 +0 +25 +0 +25$' "$work/fib_summary.out"
+    && grep -Eq '^fib +0 +0 +0 +25 +0 +25$' "$work/fib_summary.out"
 }
 eventually 10 "fib(6)'s 25 tasks are not all listed finished" fib_listed
 cli all_tasks 15 --address "$address" list tasks --limit 100000 --format json
@@ -139,6 +139,15 @@ grep -qx -- "-- object stores" "$work/memory.out" \
   && grep -Eq "^submitted: 1 object, 13 B$" "$work/memory.out" \
   && grep -Eq "^job [0-9]+ pid $objects_pid: 5 objects, 40\.0 MiB$" "$work/memory.out" \
   || fail "memory: $(cat "$work/memory.out")"
+# The task waiting for the file runs: its worker says so in the table.
+task_runs() {
+  cli running 15 --address "$address" list tasks \
+    --filter function=length_after --format json \
+    && grep -q '"state": "RUNNING"' "$work/running.out" \
+    && grep -Eq '"pid": [1-9]' "$work/running.out" \
+    && grep -Eq '"started_ns": [1-9]' "$work/running.out"
+}
+eventually 10 "the running task is not listed RUNNING" task_runs
 cli memory_json 15 --address "$address" memory --format json
 grep -q '"total_objects": 5' "$work/memory_json.out" \
   && grep -q '"silent_owners": 0' "$work/memory_json.out" \
@@ -147,7 +156,14 @@ touch "$work/release"
 finish_app objects "$objects_pid" 60
 grep -qx "length 5" "$work/objects.out" \
   || fail "the waiting task: $(cat "$work/objects.out")"
+task_done() {
+  cli done 15 --address "$address" list tasks \
+    --filter function=length_after --format json \
+    && grep -q '"state": "FINISHED"' "$work/done.out"
+}
+eventually 10 "the task that ran is not listed FINISHED" task_done
 echo "ok: list and summary objects and memory show the driver's objects"
+echo "ok: a running task is listed RUNNING, then FINISHED"
 
 # Metrics a task and a driver record, on the endpoints of the task's node
 # and of the node the driver submits to, with their pids; the driver's

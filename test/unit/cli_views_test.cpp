@@ -147,9 +147,9 @@ TEST_CASE("cli lists tasks and counts them by function and state") {
   CHECK(v.rows[0]["error"] == "boom");
   auto text = cli::render_table(cli::task_summary(tasks));
   CHECK(text
-        == "FUNCTION  PENDING  SCHEDULED  FINISHED  FAILED  TOTAL\n"
-           "fib       0        0          1         1       2\n"
-           "sum       1        0          0         0       1\n");
+        == "FUNCTION  PENDING  SCHEDULED  RUNNING  FINISHED  FAILED  TOTAL\n"
+           "fib       0        0          0        1         1       2\n"
+           "sum       1        0          0        0         0       1\n");
 }
 
 TEST_CASE("cli counts actors by class and state") {

@@ -69,3 +69,42 @@ TEST_CASE("task_table keeps the latest tasks up to its size") {
   none.apply({change(1, wire::task_state::pending)});
   CHECK(none.size() == 0);
 }
+
+TEST_CASE("task_table takes a worker's report that a task runs, but never "
+          "over its end") {
+  node::task_table t{10};
+  auto scheduled = change(1, wire::task_state::scheduled);
+  scheduled.attempts = 1;
+  auto running = change(1, wire::task_state::running);
+  running.attempts = 1;
+  running.started_ns = 11;
+  running.pid = 42;
+  running.node = {3, 3};
+  t.apply({scheduled});
+  t.apply({running});
+  CHECK(t.list()[0].state == wire::task_state::running);
+  CHECK(t.list()[0].pid == 42);
+  // The owner's next report of the same attempt says "scheduled" still.
+  t.apply({scheduled});
+  CHECK(t.list()[0].state == wire::task_state::running);
+  auto finished = change(1, wire::task_state::finished);
+  finished.attempts = 1;
+  finished.ended_ns = 20;
+  finished.ran_until_ns = 19;
+  t.apply({finished});
+  // A late report from the worker changes nothing.
+  t.apply({running});
+  auto row = t.list()[0];
+  CHECK(row.state == wire::task_state::finished);
+  CHECK(row.ended_ns == 20);
+  CHECK(row.started_ns == 11);
+  CHECK(row.ran_until_ns == 19);
+  // A retry is a new attempt: its state holds; an old attempt's run not.
+  auto retried = change(1, wire::task_state::scheduled);
+  retried.attempts = 2;
+  t.apply({retried});
+  CHECK(t.list()[0].state == wire::task_state::scheduled);
+  CHECK(t.list()[0].ended_ns == 0);
+  t.apply({running});
+  CHECK(t.list()[0].state == wire::task_state::scheduled);
+}

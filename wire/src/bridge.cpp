@@ -375,7 +375,7 @@ void to_proto(const task_info& x, rpc::TaskInfo* out) {
 void from_proto(const rpc::TaskInfo& x, task_info& out) {
   out.id = from_bytes(x.id());
   out.function = x.function();
-  out.state = x.state() <= static_cast<uint32_t>(task_state::failed)
+  out.state = x.state() <= static_cast<uint32_t>(task_state::running)
                 ? static_cast<task_state>(x.state())
                 : task_state::pending;
   out.node = from_bytes(x.node());

@@ -21,6 +21,8 @@ const char* name_of(task_state x) {
       return "PENDING";
     case task_state::scheduled:
       return "SCHEDULED";
+    case task_state::running:
+      return "RUNNING";
     case task_state::finished:
       return "FINISHED";
     default:

@@ -435,7 +435,19 @@ bool core_worker::cancel_requested(const wire::task_id& id) const {
   return cancelled_here_.count(id) > 0;
 }
 
+void core_worker::run_started(const wire::task_spec& spec,
+                              int64_t started_ns) {
+  if (!cfg_.task_events || !handles_.gcs || !spec.actor.nil())
+    return;
+  std::lock_guard<std::mutex> guard{running_mtx_};
+  running_[spec.id] = {spec.function, started_ns, spec.attempt + 1, false};
+}
+
 void core_worker::run_ended(const wire::task_id& id) {
+  if (cfg_.task_events && handles_.gcs) {
+    std::lock_guard<std::mutex> guard{running_mtx_};
+    running_.erase(id);
+  }
   if (cancelled_count_.load(std::memory_order_relaxed) == 0)
     return;
   std::lock_guard<std::mutex> guard{cancel_mtx_};
@@ -537,9 +549,9 @@ void core_worker::send_metrics() {
   auto version = registry.version()
                  + (handles_.puller ? handles_.puller->pulled_objects() : 0);
   auto raylet = this->raylet();
-  if (!ships_metrics_ || version == metrics_sent_version_ || !raylet)
+  if (!ships_metrics_ || !raylet
+      || metrics_sent_version_.exchange(version) == version)
     return;
-  metrics_sent_version_ = version;
   auto samples = registry.snapshot();
   if (handles_.puller)
     detail::metric_registry::add_pulls(*handles_.puller, samples);
@@ -594,6 +606,28 @@ void core_worker::flush_task_events() {
     }
     events.swap(task_events_);
     std::swap(dropped, task_events_dropped_);
+  }
+  {
+    // Tasks of any owner running here since before the last report.
+    auto cutoff = core::wall_clock_ns() - task_events_age_ns;
+    wire::unique_id node;
+    if (node_id_.empty() || !wire::from_string(node_id_, node))
+      node = handles_.raylet_node;
+    std::lock_guard<std::mutex> guard{running_mtx_};
+    for (auto& [id, run] : running_) {
+      if (run.reported || run.started_ns > cutoff)
+        continue;
+      run.reported = true;
+      wire::task_info x;
+      x.id = id;
+      x.function = run.function;
+      x.state = wire::task_state::running;
+      x.node = node;
+      x.attempts = run.attempts;
+      x.started_ns = run.started_ns;
+      x.pid = static_cast<int32_t>(::getpid());
+      events.push_back(std::move(x));
+    }
   }
   if (dropped > 0)
     CARAWAY_LOG(warning, owner)

@@ -351,6 +351,10 @@ public:
   /// Whether the task `id`, running in this process, was cancelled.
   bool cancel_requested(const wire::task_id& id) const;
 
+  /// A stateless task (of any owner) starts running here: the task table
+  /// hears of it if it still runs at this process' next report.
+  void run_started(const wire::task_spec& spec, int64_t started_ns);
+
   /// The task `id` finished running here: its flag goes.
   void run_ended(const wire::task_id& id);
 
@@ -672,8 +676,18 @@ private:
   // still pending or running at a flush after the one following its
   // submission makes one then too (`unreported_`, oldest first).
   std::vector<wire::task_info> task_events_;
+  /// Tasks running on this process' executor threads, for the task table.
+  struct running_task {
+    std::string function;
+    int64_t started_ns = 0;
+    uint32_t attempts = 0;
+    bool reported = false;
+  };
+  std::mutex running_mtx_;
+  std::unordered_map<wire::task_id, running_task> running_;
   bool ships_metrics_ = false;
-  uint64_t metrics_sent_version_ = 0;
+  /// Sent from the owner actor's timer and at shutdown, on other threads.
+  std::atomic<uint64_t> metrics_sent_version_{0};
   uint64_t task_events_dropped_ = 0;
   std::deque<std::pair<wire::task_id, int64_t>> unreported_;
   void record_locked(wire::task_info x);

@@ -34,8 +34,24 @@ void task_table::apply(const std::vector<wire::task_info>& changes) {
     auto& row = ring_[i->second];
     if (!x.function.empty())
       row.function = x.function;
-    // Batches of one owner arrive in order: the latest state holds.
-    row.state = x.state;
+    // Batches of one owner arrive in order: the latest state holds. A
+    // worker's report that the task runs comes from elsewhere: it does not
+    // undo an end, and the owner's "scheduled" for that attempt does not
+    // undo it.
+    bool same_attempt = x.attempts == 0 || x.attempts == row.attempts;
+    bool keep = (x.state == wire::task_state::running && ended(row.state))
+                || (row.state == wire::task_state::running
+                    && x.state == wire::task_state::scheduled && same_attempt)
+                || (x.state == wire::task_state::running
+                    && x.attempts < row.attempts);
+    if (!keep)
+      row.state = x.state;
+    if (x.started_ns != 0)
+      row.started_ns = x.started_ns;
+    if (x.ran_until_ns != 0)
+      row.ran_until_ns = x.ran_until_ns;
+    if (x.pid != 0)
+      row.pid = x.pid;
     if (!x.node.nil())
       row.node = x.node;
     if (x.state == wire::task_state::failed || !x.error.empty())
@@ -44,7 +60,7 @@ void task_table::apply(const std::vector<wire::task_info>& changes) {
       row.submitted_ns = x.submitted_ns;
     if (x.scheduled_ns != 0)
       row.scheduled_ns = x.scheduled_ns;
-    if (x.ended_ns != 0 || !ended(x.state))
+    if (x.ended_ns != 0 || !ended(row.state))
       row.ended_ns = x.ended_ns;
     row.attempts = std::max(row.attempts, x.attempts);
   }

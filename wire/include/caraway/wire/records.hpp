@@ -210,7 +210,10 @@ struct placement_group_info {
   std::string why;
 };
 
-enum class task_state : uint8_t { pending, scheduled, finished, failed };
+/// Pending: waiting for its arguments. Scheduled: queued for a worker, or
+/// sent to one (on `node`). Running: its worker said it started (a task
+/// still running at the worker's next report). (Wire values in this order.)
+enum class task_state : uint8_t { pending, scheduled, finished, failed, running };
 
 /// A task in the gcs' task table (what `caraway list tasks` shows), and a
 /// change to one as its owner reports it: fields left empty (or 0) are
