@@ -100,21 +100,26 @@ void metric_registry::record(size_t id, double value, const metrics::tags& t) {
   version_.fetch_add(1, std::memory_order_relaxed);
 }
 
+wire::metric_sample metric_registry::counter_sample(
+  const char* name, const char* help, uint64_t n,
+  std::vector<std::pair<std::string, std::string>> labels) {
+  wire::metric_sample x;
+  x.name = name;
+  x.help = help;
+  x.kind = wire::metric_kind::counter;
+  x.labels = std::move(labels);
+  x.value = static_cast<double>(n);
+  return x;
+}
+
 void metric_registry::add_pulls(const node::object_puller& puller,
                                 std::vector<wire::metric_sample>& out) {
-  auto counter = [&](const char* name, const char* help, uint64_t n) {
-    wire::metric_sample x;
-    x.name = name;
-    x.help = help;
-    x.kind = wire::metric_kind::counter;
-    x.value = static_cast<double>(n);
-    out.push_back(std::move(x));
-  };
-  counter("caraway_object_store_pulled_objects_total",
-          "Objects copied in from other nodes.", puller.pulled_objects());
-  counter("caraway_object_store_pulled_bytes_total",
-          "Bytes of objects copied in from other nodes.",
-          puller.pulled_bytes());
+  out.push_back(counter_sample("caraway_object_store_pulled_objects_total",
+                               "Objects copied in from other nodes.",
+                               puller.pulled_objects()));
+  out.push_back(counter_sample("caraway_object_store_pulled_bytes_total",
+                               "Bytes of objects copied in from other nodes.",
+                               puller.pulled_bytes()));
 }
 
 std::vector<wire::metric_sample> metric_registry::snapshot() const {

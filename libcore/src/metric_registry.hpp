@@ -38,6 +38,11 @@ public:
     return version_.load(std::memory_order_relaxed);
   }
 
+  /// A counter's sample, for counts kept elsewhere.
+  static wire::metric_sample
+  counter_sample(const char* name, const char* help, uint64_t n,
+                 std::vector<std::pair<std::string, std::string>> labels = {});
+
   /// Counters of what `puller` copied in from other nodes, to go with a
   /// snapshot.
   static void add_pulls(const node::object_puller& puller,

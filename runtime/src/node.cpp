@@ -272,21 +272,15 @@ std::unique_ptr<process> start_daemon(const config& given,
         for (auto& x : samples)
           x.labels.emplace_back("pid", std::to_string(::getpid()));
         auto st = store->get_stats();
-        auto counter = [&](const char* name, const char* help, uint64_t n) {
-          wire::metric_sample x;
-          x.name = name;
-          x.help = help;
-          x.kind = wire::metric_kind::counter;
-          x.labels = {{"node", node}};
-          x.value = static_cast<double>(n);
-          samples.push_back(std::move(x));
-        };
-        counter("caraway_object_store_evicted_objects_total",
-                "Copies of other nodes' objects dropped for room.",
-                st.evicted_objects);
-        counter("caraway_object_store_evicted_bytes_total",
-                "Bytes of copies of other nodes' objects dropped for room.",
-                st.evicted_bytes);
+        using detail::metric_registry;
+        samples.push_back(metric_registry::counter_sample(
+          "caraway_object_store_evicted_objects_total",
+          "Copies of other nodes' objects dropped for room.",
+          st.evicted_objects, {{"node", node}}));
+        samples.push_back(metric_registry::counter_sample(
+          "caraway_object_store_evicted_bytes_total",
+          "Bytes of copies of other nodes' objects dropped for room.",
+          st.evicted_bytes, {{"node", node}}));
         return samples;
       };
       p.metrics = std::make_unique<metrics_server>(

@@ -440,13 +440,23 @@ void core_worker::run_started(const wire::task_spec& spec,
   if (!cfg_.task_events || !handles_.gcs || !spec.actor.nil())
     return;
   std::lock_guard<std::mutex> guard{running_mtx_};
-  running_[spec.id] = {spec.function, started_ns, spec.attempt + 1, false};
+  auto slot = std::find_if(running_.begin(), running_.end(),
+                           [](const running_task& x) { return x.id.nil(); });
+  if (slot == running_.end())
+    slot = running_.emplace(running_.end());
+  slot->id = spec.id;
+  slot->function = spec.function;
+  slot->started_ns = started_ns;
+  slot->attempts = spec.attempt + 1;
+  slot->reported = false;
 }
 
 void core_worker::run_ended(const wire::task_id& id) {
   if (cfg_.task_events && handles_.gcs) {
     std::lock_guard<std::mutex> guard{running_mtx_};
-    running_.erase(id);
+    for (auto& x : running_)
+      if (x.id == id)
+        x.id = {};
   }
   if (cancelled_count_.load(std::memory_order_relaxed) == 0)
     return;
@@ -614,12 +624,12 @@ void core_worker::flush_task_events() {
     if (node_id_.empty() || !wire::from_string(node_id_, node))
       node = handles_.raylet_node;
     std::lock_guard<std::mutex> guard{running_mtx_};
-    for (auto& [id, run] : running_) {
-      if (run.reported || run.started_ns > cutoff)
+    for (auto& run : running_) {
+      if (run.id.nil() || run.reported || run.started_ns > cutoff)
         continue;
       run.reported = true;
       wire::task_info x;
-      x.id = id;
+      x.id = run.id;
       x.function = run.function;
       x.state = wire::task_state::running;
       x.node = node;

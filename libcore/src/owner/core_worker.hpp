@@ -676,15 +676,18 @@ private:
   // still pending or running at a flush after the one following its
   // submission makes one then too (`unreported_`, oldest first).
   std::vector<wire::task_info> task_events_;
-  /// Tasks running on this process' executor threads, for the task table.
+  /// Tasks running on this process' executor threads, for the task table:
+  /// a slot per thread running one (a nil id is a free slot), reused so
+  /// that a task allocates nothing here.
   struct running_task {
+    wire::task_id id;
     std::string function;
     int64_t started_ns = 0;
     uint32_t attempts = 0;
     bool reported = false;
   };
   std::mutex running_mtx_;
-  std::unordered_map<wire::task_id, running_task> running_;
+  std::vector<running_task> running_;
   bool ships_metrics_ = false;
   /// Sent from the owner actor's timer and at shutdown, on other threads.
   std::atomic<uint64_t> metrics_sent_version_{0};
