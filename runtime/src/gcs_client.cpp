@@ -240,6 +240,16 @@ void try_connect(self_ptr self) {
       });
 }
 
+// The head is away (lost, or not reached yet): try to reach it until the
+// reconnect timeout.
+void reach_again(self_ptr self) {
+  auto& st = self->state;
+  st.connected = false;
+  st.upstream = nullptr;
+  st.deadline = self->clock().now() + st.cfg.reconnect_timeout;
+  try_connect(self);
+}
+
 } // namespace
 
 caf::behavior gcs_client(self_ptr self, caf::actor upstream,
@@ -247,13 +257,10 @@ caf::behavior gcs_client(self_ptr self, caf::actor upstream,
   auto& st0 = self->state;
   st0.cfg = std::move(cfg);
   st0.upstream = std::move(upstream);
-  if (st0.upstream) {
+  if (st0.upstream)
     self->monitor(st0.upstream);
-  } else {
-    st0.connected = false;
-    st0.deadline = self->clock().now() + st0.cfg.reconnect_timeout;
-    try_connect(self);
-  }
+  else
+    reach_again(self);
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
     if (msg.source != st.upstream.address()) {
@@ -284,10 +291,7 @@ caf::behavior gcs_client(self_ptr self, caf::actor upstream,
       << log::kv("head", st.where())
       << log::kv("reason", self->system().render(msg.reason))
       << log::kv("timeout_ms", st.cfg.reconnect_timeout.count());
-    st.connected = false;
-    st.upstream = nullptr;
-    st.deadline = self->clock().now() + st.cfg.reconnect_timeout;
-    try_connect(self);
+    reach_again(self);
   });
   self->set_default_handler(
     [=](caf::scheduled_actor*, caf::message_view& view)

@@ -620,9 +620,7 @@ void core_worker::flush_task_events() {
   {
     // Tasks of any owner running here since before the last report.
     auto cutoff = core::wall_clock_ns() - task_events_age_ns;
-    wire::unique_id node;
-    if (node_id_.empty() || !wire::from_string(node_id_, node))
-      node = handles_.raylet_node;
+    auto node = own_node();
     std::lock_guard<std::mutex> guard{running_mtx_};
     for (auto& run : running_) {
       if (run.id.nil() || run.reported || run.started_ns > cutoff)
@@ -910,6 +908,13 @@ ref_counts core_worker::refs_of(const wire::object_id& id) {
   return refs_.counts(id);
 }
 
+wire::unique_id core_worker::own_node() const {
+  wire::unique_id node;
+  if (node_id_.empty() || !wire::from_string(node_id_, node))
+    node = handles_.raylet_node;
+  return node;
+}
+
 uint64_t core_worker::size_locked(const wire::object_id& id) const {
   if (auto value = memory_.ready_value(id))
     return value->size();
@@ -925,9 +930,9 @@ wire::object_info core_worker::describe_locked(
   x.id = id;
   x.job = job();
   x.pid = static_cast<int32_t>(::getpid());
-  if (node_id_.empty() || !wire::from_string(node_id_, x.owner_node))
-    x.owner_node = handles_.raylet_node;
+  x.owner_node = own_node();
   auto snap = memory_.lookup(id);
+  auto loc = directory_.find(id);
   switch (snap.st) {
     case memory_store::state::pending:
       x.state = wire::object_state::pending;
@@ -940,12 +945,15 @@ wire::object_info core_worker::describe_locked(
       x.error = snap.error.message;
       break;
   }
-  x.size = size_locked(id);
+  // As `size_locked` has it, from what was looked up already.
+  x.size = snap.st == memory_store::state::ready && snap.value
+             ? snap.value->size()
+             : (loc != nullptr ? loc->size : 0);
   // A driver's store is its own, in its process; a node's processes share
   // the node's.
   x.in_store = snap.in_store && !node_id_.empty();
   x.node = x.owner_node;
-  if (auto loc = directory_.find(id)) {
+  if (loc != nullptr) {
     if (loc->primary) {
       x.in_store = true;
       x.node = loc->node;
@@ -979,7 +987,7 @@ std::vector<wire::object_info> core_worker::objects(size_t limit,
   };
   std::lock_guard<short_mutex> guard{mtx_};
   std::vector<candidate> all;
-  refs_.for_each_owned([&](const wire::object_id& id, const ref_counts&, bool) {
+  refs_.for_each_owned([&](const wire::object_id& id) {
     if (!wire::is_actor_id(id))
       all.push_back({id, size_locked(id)});
   });

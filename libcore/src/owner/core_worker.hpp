@@ -466,6 +466,9 @@ public:
   ref_counts refs_of(const wire::object_id& id);
 
 private:
+  // The node this process runs on or submits to.
+  wire::unique_id own_node() const;
+
   // Bytes of an owned object's value (0 while unknown); the lock is held.
   uint64_t size_locked(const wire::object_id& id) const;
 

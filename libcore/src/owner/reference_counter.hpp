@@ -100,12 +100,12 @@ public:
 
   ref_counts counts(const wire::object_id& id) const;
 
-  /// Calls `f(id, counts, put)` for each object this process owns.
+  /// Calls `f(id)` for each object this process owns.
   template <class F>
   void for_each_owned(F&& f) const {
     for (auto& [id, e] : entries_)
       if (!e.borrowed)
-        f(id, e.refs, e.put);
+        f(id);
   }
 
   /// Whether this process owns `id` and made it with `put`.

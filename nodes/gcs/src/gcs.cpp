@@ -403,13 +403,12 @@ wire::raylet_actor published_raylet(const gcs_state::node_entry& node) {
   return node.info.alive ? node.raylet : wire::raylet_actor{};
 }
 
-// Names the function of the task that makes each object, from the task
+// Names the function of the task that makes an object, from the task
 // table (objects made by `put` have none).
-void name_functions(const gcs_state& st, std::vector<wire::object_info>& xs) {
-  for (auto& x : xs)
-    if (!x.put && x.function.empty())
-      if (auto task = st.tasks.find(x.id))
-        x.function = task->function;
+void name_function(const gcs_state& st, wire::object_info& x) {
+  if (!x.put && x.function.empty())
+    if (auto task = st.tasks.find(x.id))
+      x.function = task->function;
 }
 
 using objects_promise
@@ -442,7 +441,8 @@ objects_promise list_objects(self_ptr self, uint32_t limit,
                                                 : x.id < y.id;
                       });
     xs.resize(keep);
-    name_functions(self->state, xs);
+    for (auto& x : xs)
+      name_function(self->state, x);
     g->promise.deliver(std::move(xs), g->total, g->silent);
   };
   // A process announces its owner once per id range it mints: ask each
@@ -1138,9 +1138,8 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       self->request(i->second, cfg.owner_timeout, wire::objects_atom::value, id)
         .then(
           [=](wire::object_info& x) mutable {
-            std::vector<wire::object_info> one{std::move(x)};
-            name_functions(self->state, one);
-            promise.deliver(std::move(one[0]));
+            name_function(self->state, x);
+            promise.deliver(std::move(x));
           },
           [=](caf::error& err) mutable { promise.deliver(std::move(err)); });
       return promise;
