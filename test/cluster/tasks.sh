@@ -181,6 +181,7 @@ task_metrics() {
 }
 eventually 10 "the task's metrics are not on its node's endpoint" task_metrics
 grep -q '^# TYPE app_items_total counter$' "$work/tpu_metrics.txt" \
+  && grep -Eq "^caraway_object_store_evicted_bytes_total\{node=\"$tpu_id\"\} [0-9]+$" "$work/tpu_metrics.txt" \
   && grep -q '^# TYPE app_item_size histogram$' "$work/tpu_metrics.txt" \
   || fail "metric types: $(grep '^# TYPE app' "$work/tpu_metrics.txt")"
 pulled=$(sed -n "s/^caraway_object_store_pulled_bytes_total{pid=\"$task_pid\"} //p" "$work/tpu_metrics.txt")

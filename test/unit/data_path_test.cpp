@@ -201,9 +201,13 @@ TEST_CASE("a full store evicts secondary copies, never primary ones") {
   mem.seal(primary, mem.allocate(4 * mib));
   mem.seal(secondary, mem.allocate(4 * mib), /*primary=*/false);
   SUBCASE("an unused secondary copy makes room") {
+    CHECK(mem.get_stats().evicted_objects == 0);
     CHECK(static_cast<bool>(mem.allocate(4 * mib)));
     CHECK_FALSE(static_cast<bool>(mem.get(secondary)));
     CHECK(static_cast<bool>(mem.get(primary)));
+    // Counted, for the node's metrics.
+    CHECK(mem.get_stats().evicted_objects == 1);
+    CHECK(mem.get_stats().evicted_bytes == 4 * mib);
   }
   SUBCASE("primary copies and copies in use stay") {
     auto reader = mem.get(secondary);
