@@ -15,6 +15,9 @@ packages=(
   nlohmann-json3-dev
   libcpp-httplib-dev
   pkgconf
+  # The dashboard's test opens it in a headless browser.
+  chromium
+  fonts-dejavu-core
 )
 
 missing=()

@@ -64,7 +64,9 @@ local_cluster::local_cluster(int nodes, const cluster_files& files,
     return args;
   };
   // Port 0: the kernel picks a free port and the node prints it.
-  start_node(with({files.node, "--port", "0", "--num-cpus", "2"}), "head");
+  start_node(with({files.node, "--port", "0", "--num-cpus", "2",
+                   "--dashboard-port", "-1"}),
+             "head");
   if (nodes > 1)
     start_node(with({files.node, "--role", "worker", "--head-address", address_,
                      "--num-cpus", "1", "--resources", "tpu:1"}),
@@ -102,7 +104,7 @@ void local_cluster::start_node(const std::vector<std::string>& args,
   nodes_.emplace_back(
     std::make_unique<child_process>(with_dir, base + ".out", base + ".err"));
   static const std::regex started{"^caraway-node (head|worker) listening on "
-                                  "(127\\.0\\.0\\.1:[0-9]+) node ([0-9a-f]+)$"};
+                                  "(127\\.0\\.0\\.1:[0-9]+) node ([0-9a-f]+)( .*)?$"};
   auto match = nodes_.back()->wait_for_line(started, start_timeout);
   if (address_.empty())
     address_ = match[2];

@@ -486,31 +486,31 @@ private:
 
 // Prints a listing as the options ask: filtered, cut to the limit (saying
 // so on stderr), as a table or JSON.
-int print_view(caraway::cli::view v, const settings& cfg) {
+int print_view(caraway::views::view v, const settings& cfg) {
   std::string why;
-  if (!caraway::cli::apply_filters(v, cfg.filters, why)) {
+  if (!caraway::views::apply_filters(v, cfg.filters, why)) {
     std::cerr << "caraway: " << why << '\n';
     return exit_usage;
   }
-  auto n = caraway::cli::apply_limit(v, cfg.limit);
-  std::cout << (cfg.json ? caraway::cli::render_json(v)
-                         : caraway::cli::render_table(v));
+  auto n = caraway::views::apply_limit(v, cfg.limit);
+  std::cout << (cfg.json ? caraway::views::render_json(v)
+                         : caraway::views::render_table(v));
   if (n > cfg.limit)
     std::cerr << "caraway: showing " << cfg.limit << " of " << n
               << " (--limit)\n";
   return exit_ok;
 }
 
-int print_one(const caraway::cli::view& v, const std::string& id,
+int print_one(const caraway::views::view& v, const std::string& id,
               const settings& cfg) {
   std::string why;
-  auto row = caraway::cli::find_row(v, id, why);
+  auto row = caraway::views::find_row(v, id, why);
   if (row == nullptr) {
     std::cerr << "caraway: " << why << '\n';
     return exit_failure;
   }
   std::cout << (cfg.json ? row->dump(2) + '\n'
-                         : caraway::cli::render_fields(*row));
+                         : caraway::views::render_fields(*row));
   return exit_ok;
 }
 
@@ -567,8 +567,8 @@ int show_logs(gcs_client& client, const settings& cfg) {
   std::vector<wire::unique_id> ids;
   if (!cfg.node.empty()) {
     std::string why;
-    auto listed = caraway::cli::nodes_view(nodes);
-    auto row = caraway::cli::find_row(listed, cfg.node, why);
+    auto listed = caraway::views::nodes_view(nodes);
+    auto row = caraway::views::find_row(listed, cfg.node, why);
     wire::unique_id id;
     if (row == nullptr
         || !wire::from_string(row->at("id").get<std::string>(), id)) {
@@ -591,7 +591,7 @@ int show_logs(gcs_client& client, const settings& cfg) {
     listing.emplace_back(id, std::move(workers));
   }
   if (cfg.worker == 0)
-    return print_view(caraway::cli::workers_view(listing), cfg);
+    return print_view(caraway::views::workers_view(listing), cfg);
   // The worker by its pid: on the node named, else on the one node that
   // has (or had) such a worker.
   std::vector<std::pair<wire::unique_id, wire::worker_info>> found;
@@ -642,7 +642,7 @@ int write_timeline(gcs_client& client, const settings& cfg) {
   if (!client.ask(tasks, wire::tasks_atom::value))
     return exit_failure;
   size_t events = 0;
-  auto trace = caraway::cli::timeline_trace(tasks, &events);
+  auto trace = caraway::views::timeline_trace(tasks, &events);
   if (cfg.output.empty()) {
     std::cout << trace;
     return exit_ok;
@@ -697,7 +697,7 @@ int show_objects(gcs_client& client, const settings& cfg) {
     wire::object_info one;
     if (!client.ask(one, wire::objects_atom::value, id))
       return exit_failure;
-    return print_one(caraway::cli::objects_view({one}), cmd[2], cfg);
+    return print_one(caraway::views::objects_view({one}), cmd[2], cfg);
   }
   bool wide = cmd[0] == "get" || cmd[0] == "summary" || !cfg.filters.empty();
   auto limit = wide ? objects_wide
@@ -717,22 +717,22 @@ int show_objects(gcs_client& client, const settings& cfg) {
     std::vector<wire::node_info> nodes;
     if (!client.ask(nodes, wire::nodes_atom::value))
       return exit_failure;
-    std::cout << (cfg.json ? caraway::cli::memory_json(nodes, objects, total,
+    std::cout << (cfg.json ? caraway::views::memory_json(nodes, objects, total,
                                                        silent)
                                  .dump(2)
                                + '\n'
-                           : caraway::cli::memory_text(nodes, objects, total,
+                           : caraway::views::memory_text(nodes, objects, total,
                                                        silent));
     return exit_ok;
   }
   if (cmd[0] == "get")
-    return print_one(caraway::cli::objects_view(objects), cmd[2], cfg);
+    return print_one(caraway::views::objects_view(objects), cmd[2], cfg);
   if (total > objects.size())
     std::cerr << "caraway: the owners own " << total << " objects; these are "
               << "the " << objects.size() << " largest\n";
   return print_view(cmd[0] == "summary"
-                      ? caraway::cli::object_summary(objects)
-                      : caraway::cli::objects_view(objects),
+                      ? caraway::views::object_summary(objects)
+                      : caraway::views::objects_view(objects),
                     cfg);
 }
 
@@ -763,12 +763,12 @@ int run(caf::actor_system& sys, const settings& cfg) {
     if (!client.ask(nodes, wire::nodes_atom::value))
       return exit_failure;
     if (cmd[0] == "status") {
-      std::cout << (cfg.json ? caraway::cli::status_json(nodes).dump(2) + '\n'
-                             : caraway::cli::status_text(nodes));
+      std::cout << (cfg.json ? caraway::views::status_json(nodes).dump(2) + '\n'
+                             : caraway::views::status_text(nodes));
     } else if (cmd[0] == "list") {
-      return print_view(caraway::cli::nodes_view(nodes), cfg);
+      return print_view(caraway::views::nodes_view(nodes), cfg);
     } else if (cmd[0] == "get") {
-      return print_one(caraway::cli::nodes_view(nodes), cmd[2], cfg);
+      return print_one(caraway::views::nodes_view(nodes), cmd[2], cfg);
     } else {
       size_t alive = 0;
       for (auto& node : nodes)
@@ -785,29 +785,29 @@ int run(caf::actor_system& sys, const settings& cfg) {
     }
     return exit_ok;
   }
-  caraway::cli::view v;
+  caraway::views::view v;
   if (what == "placement-groups" || what == "placement-group") {
     std::vector<wire::placement_group_info> groups;
     if (!client.ask(groups, wire::group_atom::value))
       return exit_failure;
-    v = caraway::cli::groups_view(groups);
+    v = caraway::views::groups_view(groups);
   } else if (what == "tasks" || what == "task") {
     std::vector<wire::task_info> tasks;
     if (!client.ask(tasks, wire::tasks_atom::value))
       return exit_failure;
-    v = cmd[0] == "summary" ? caraway::cli::task_summary(tasks)
-                            : caraway::cli::tasks_view(tasks);
+    v = cmd[0] == "summary" ? caraway::views::task_summary(tasks)
+                            : caraway::views::tasks_view(tasks);
   } else if (what == "actors" || what == "actor") {
     std::vector<wire::actor_info> actors;
     if (!client.ask(actors, wire::actors_atom::value))
       return exit_failure;
-    v = cmd[0] == "summary" ? caraway::cli::actor_summary(actors)
-                            : caraway::cli::actors_view(actors);
+    v = cmd[0] == "summary" ? caraway::views::actor_summary(actors)
+                            : caraway::views::actors_view(actors);
   } else {
     std::map<uint64_t, std::string> jobs;
     if (!client.ask(jobs, wire::jobs_atom::value))
       return exit_failure;
-    v = caraway::cli::jobs_view(jobs);
+    v = caraway::views::jobs_view(jobs);
   }
   return cmd[0] == "get" ? print_one(v, cmd[2], cfg) : print_view(v, cfg);
 }

@@ -111,6 +111,12 @@ po::options_description describe(options& x) {
     "metrics-port", po::value(&x.node.metrics_port),
     "serve Prometheus metrics on this port of `host` (0: a free one; "
     "default: none)")(
+    "dashboard-port", po::value(&x.node.dashboard_port),
+    "the head: serve the web dashboard on this port of `host` (0: a free "
+    "one, -1: none; default: 8265, or none if that one is in use)")(
+    "dashboard-host", po::value(&x.node.dashboard_host),
+    "the head: the address the dashboard listens on (default: `host`; "
+    "127.0.0.1 keeps it to this machine)")(
     "task-table-size", po::value(&x.node.task_table_size),
     "the head: how many of the latest tasks `caraway list tasks` can show "
     "(default: 10000; 0 keeps none)")(
@@ -221,6 +227,11 @@ options parse(int argc, char** argv) {
     bad_config("invalid option 'metrics-port': "
                + std::to_string(x.node.metrics_port)
                + " is not a port (0 picks a free one)");
+  if (x.node.dashboard_port < -1 || x.node.dashboard_port > 65535)
+    bad_config("invalid option 'dashboard-port': "
+               + std::to_string(x.node.dashboard_port)
+               + " is not a port (0 picks a free one, -1 none)");
+  x.node.dashboard_port_set = vm.count("dashboard-port") > 0;
   if (x.shutdown_timeout_ms == 0)
     bad_config("invalid option 'shutdown-timeout-ms': must be positive");
   if (x.node.view_period_ms == 0)
@@ -280,6 +291,11 @@ int main(int argc, char** argv) {
             << started.node_id;
   if (started.metrics_port != 0)
     std::cout << " metrics " << opts.node.host << ':' << started.metrics_port;
+  if (started.dashboard_port != 0)
+    std::cout << " dashboard "
+              << (opts.node.dashboard_host.empty() ? opts.node.host
+                                                   : opts.node.dashboard_host)
+              << ':' << started.dashboard_port;
   std::cout << std::endl;
   auto failure
     = caraway::runtime::wait_node([] { return caught_signal.load() != 0; });

@@ -7,13 +7,12 @@
 #include <sstream>
 #include <thread>
 
-#include <httplib.h>
-
 #include <caf/all.hpp>
 
 #include "caraway/error.hpp"
 #include "caraway/log.hpp"
 #include "caraway/wire/names.hpp"
+#include "http_service.hpp"
 
 namespace caraway::runtime {
 
@@ -220,54 +219,42 @@ struct metrics_server::impl {
   wire::gcs_actor gcs;
   std::chrono::milliseconds timeout;
   std::function<std::vector<wire::metric_sample>()> local;
-  httplib::Server server;
-  int port = 0;
-  std::thread thread;
+  http_service http;
 
   impl(caf::actor_system& sys, wire::raylet_actor raylet, wire::gcs_actor gcs,
-       uint32_t timeout_ms,
+       const std::string& host, uint16_t port, uint32_t timeout_ms,
        std::function<std::vector<wire::metric_sample>()> local)
     : sys(sys),
       raylet(std::move(raylet)),
       gcs(std::move(gcs)),
       timeout(timeout_ms),
-      local(std::move(local)) {
+      local(std::move(local)),
+      http("metrics", host, port) {
     // nop
-  }
-
-  template <class T, class Handle, class... Ts>
-  bool ask(caf::scoped_actor& self, const Handle& hdl, T& out, Ts... xs) {
-    bool ok = false;
-    self->request(hdl, timeout, xs...)
-      .receive(
-        [&](T& x) {
-          out = std::move(x);
-          ok = true;
-        },
-        [&](caf::error&) {});
-    return ok;
   }
 
   // One scrape: false if the raylet (or gcs) did not answer in time.
   bool scrape(std::string& text) {
     caf::scoped_actor self{sys};
     wire::node_info node;
-    if (!ask(self, raylet, node, wire::status_atom::value))
+    if (!ask(self, raylet, timeout, node, wire::status_atom::value))
       return false;
     // What this process and the ones on or using this node recorded.
     auto processes = local ? local() : std::vector<wire::metric_sample>{};
     std::vector<wire::metric_sample> others;
-    if (!ask(self, raylet, others, wire::metrics_atom::value))
+    if (!ask(self, raylet, timeout, others, wire::metrics_atom::value))
       return false;
     processes.insert(processes.end(), std::make_move_iterator(others.begin()),
                      std::make_move_iterator(others.end()));
     std::optional<cluster_view> cluster;
     if (gcs) {
       cluster.emplace();
-      if (!ask(self, gcs, cluster->nodes, wire::nodes_atom::value)
-          || !ask(self, gcs, cluster->actors, wire::actors_atom::value)
-          || !ask(self, gcs, cluster->tasks, wire::tasks_atom::value)
-          || !ask(self, gcs, cluster->groups, wire::group_atom::value))
+      if (!ask(self, gcs, timeout, cluster->nodes, wire::nodes_atom::value)
+          || !ask(self, gcs, timeout, cluster->actors,
+                  wire::actors_atom::value)
+          || !ask(self, gcs, timeout, cluster->tasks, wire::tasks_atom::value)
+          || !ask(self, gcs, timeout, cluster->groups,
+                  wire::group_atom::value))
         return false;
     }
     text = render_metrics(node, cluster, processes);
@@ -281,11 +268,11 @@ metrics_server::metrics_server(caf::actor_system& sys,
                                uint32_t timeout_ms,
                                std::function<std::vector<wire::metric_sample>()>
                                  local)
-  : impl_(std::make_unique<impl>(sys, std::move(raylet), std::move(gcs),
-                                 timeout_ms, std::move(local))) {
+  : impl_(std::make_unique<impl>(sys, std::move(raylet), std::move(gcs), host,
+                                 port, timeout_ms, std::move(local))) {
   auto* state = impl_.get();
-  state->server.Get("/metrics", [state](const httplib::Request&,
-                                        httplib::Response& res) {
+  state->http.server().Get("/metrics", [state](const httplib::Request&,
+                                               httplib::Response& res) {
     std::string text;
     if (!state->scrape(text)) {
       res.status = 503;
@@ -294,24 +281,13 @@ metrics_server::metrics_server(caf::actor_system& sys,
     }
     res.set_content(text, "text/plain; version=0.0.4");
   });
-  if (port == 0)
-    state->port = state->server.bind_to_any_port(host.c_str());
-  else
-    state->port = state->server.bind_to_port(host.c_str(), port) ? port : -1;
-  if (state->port < 0)
-    throw error("cannot serve metrics on " + host + ":" + std::to_string(port)
-                + " (in use?)");
-  state->thread = std::thread{[state] { state->server.listen_after_bind(); }};
+  state->http.start();
 }
 
-metrics_server::~metrics_server() {
-  impl_->server.stop();
-  if (impl_->thread.joinable())
-    impl_->thread.join();
-}
+metrics_server::~metrics_server() = default;
 
 uint16_t metrics_server::port() const {
-  return static_cast<uint16_t>(impl_->port);
+  return impl_->http.port();
 }
 
 } // namespace caraway::runtime

@@ -236,6 +236,26 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
   caf::anon_send(p.gcs, wire::subscribe_atom::value, p.owner);
 }
 
+// The head's dashboard; on its default port, one in use (another head on
+// this machine, say) leaves the head without one rather than down.
+void start_dashboard(process& p, const node_options& opts,
+                     node_started& started) {
+  try {
+    p.dashboard = std::make_unique<dashboard_server>(
+      *p.sys, p.gcs,
+      opts.dashboard_host.empty() ? opts.host : opts.dashboard_host,
+      static_cast<uint16_t>(opts.dashboard_port), 2000);
+    started.dashboard_port = p.dashboard->port();
+  } catch (const error& e) {
+    if (opts.dashboard_port_set)
+      throw;
+    CARAWAY_LOG(warning, runtime)
+      << e.what()
+      << "; serving without a dashboard (--dashboard-port: 0 picks a free "
+         "port, -1 none)";
+  }
+}
+
 std::unique_ptr<process> start_daemon(const config& given,
                                       const node_options& opts,
                                       node_started& started) {
@@ -288,6 +308,8 @@ std::unique_ptr<process> start_daemon(const config& given,
         static_cast<uint16_t>(opts.metrics_port), 2000, std::move(local));
       started.metrics_port = p.metrics->port();
     }
+    if (opts.head && opts.dashboard_port >= 0)
+      start_dashboard(p, opts, started);
   });
 }
 

@@ -19,6 +19,7 @@
 #include "caraway/runtime/node.hpp"
 #include "caraway/runtime/worker.hpp"
 #include "caraway/wire/interfaces.hpp"
+#include "dashboard.hpp"
 #include "local_head.hpp"
 #include "metrics.hpp"
 #include "owner/core_worker.hpp"
@@ -43,6 +44,8 @@ struct process {
   std::unique_ptr<node::store_server> store_server;
   // A daemon's Prometheus endpoint, if it serves one.
   std::unique_ptr<metrics_server> metrics;
+  // The head's web dashboard, if it serves one.
+  std::unique_ptr<dashboard_server> dashboard;
   std::shared_ptr<node::object_puller> puller;
   // Other actors of this process' roles, which stop with it (a worker
   // process' executor).

@@ -23,8 +23,9 @@ namespace caraway {
 namespace runtime {
 
 void abort_start(process& p) {
-  // Its scrapes ask actors of the system that goes next.
+  // Their requests ask actors of the system that goes next.
   p.metrics.reset();
+  p.dashboard.reset();
   if (p.data)
     p.data->stop();
   if (p.store_server)
@@ -64,8 +65,9 @@ std::unique_ptr<process> active_runtime;
 std::shared_ptr<owner::core_worker> retired_core;
 
 void stop(process& p) {
-  // Its scrapes ask actors of the system that goes next.
+  // Their requests ask actors of the system that goes next.
   p.metrics.reset();
+  p.dashboard.reset();
   if (p.data)
     p.data->stop();
   p.core->shutdown();

@@ -26,6 +26,7 @@ bad bad_data_port 'data-port' --data-port 70000
 bad spread_above_one "invalid option 'spread-threshold'" --spread-threshold 1.5
 bad zero_view_period "invalid option 'view-period-ms'" --view-period-ms 0
 bad bad_metrics_port "invalid option 'metrics-port'" --metrics-port 70000
+bad bad_dashboard_port "invalid option 'dashboard-port'" --dashboard-port -2
 bad small_message_limit "invalid option 'max-message-bytes'.*inline-threshold" \
   --max-message-bytes 1000
 # Boost fills %placeholders% in its messages until none is left: a value
@@ -50,7 +51,28 @@ pick_port
 start data_port_in_use "$node" --role head --host 127.0.0.1 --port "$free" \
   --data-port "$taken"
 expect_exit data_port_in_use "$last_pid" 15 1 "object data on 127\.0\.0\.1:$taken"
+pick_port
+start dashboard_in_use "$node" --role head --host 127.0.0.1 --port "$free" \
+  --dashboard-port "$taken"
+expect_exit dashboard_in_use "$last_pid" 15 1 \
+  "cannot serve the dashboard on 127\.0\.0\.1:$taken"
 running "$listener" || fail "the listener died"
+
+# The dashboard's default port taken (here, or by whatever holds it): the
+# head serves without a dashboard and says so.
+start default_listener "$tcp" listen 8265
+pick_port
+start no_dashboard "$node" --role head --host 127.0.0.1 --port "$free"
+wait_listening no_dashboard "$last_pid"
+no_dashboard=$last_pid
+grep -q " dashboard " "$work/no_dashboard.out" \
+  && fail "a dashboard on a taken port: $(cat "$work/no_dashboard.out")"
+grep -q "cannot serve the dashboard on 127\.0\.0\.1:8265 (in use?); serving without a dashboard" \
+  "$work/no_dashboard.err" \
+  || fail "no word of the missing dashboard: $(cat "$work/no_dashboard.err")"
+kill -TERM "$no_dashboard"
+wait_exit "$no_dashboard" 15
+echo "ok: the head serves without a dashboard when its default port is taken"
 
 # A worker whose head is not there gives up after --connect-timeout-ms: on
 # a closed port, and on the port above, which accepts but never answers.

@@ -805,6 +805,25 @@ int main(int argc, char** argv) {
     std::cout << "recorded " << pid << std::endl;
     if (!wait_for_file(mode, arg, 60s))
       return 1;
+  } else if (mode == "dashboard") {
+    // What the dashboard test looks for while this driver waits for the
+    // file `arg`: a named actor, a failed task with its error, finished
+    // tasks on the workers and 1 MiB put here.
+    auto t = caraway::actor<tally>().name("dashboard_tally", "shared").remote();
+    caraway::get(t.task(&tally::add).remote(int64_t{1}), 30s);
+    auto failed = caraway::task(fail_with)
+                    .remote(std::string{"the dashboard shows this"});
+    auto data = caraway::put(produce(int64_t{1} << 17));
+    std::vector<doubles_ref> made{
+      caraway::task(produce).resources({{"ssd", 1}}).remote(int64_t{1}),
+      caraway::task(produce).resources({{"tpu", 1}}).remote(int64_t{2})};
+    std::vector<caraway::object_ref<int64_t>> failing{failed};
+    if (caraway::wait(made, 2, 60s).ready.size() != 2
+        || caraway::wait(failing, 1, 60s).ready.size() != 1)
+      return 1;
+    std::cout << "ready " << data.hex() << std::endl;
+    if (!wait_for_file(mode, arg, 120s))
+      return 1;
   } else if (mode == "hold") {
     // Makes a named actor, then waits to be killed.
     auto t = caraway::actor<tally>().name(arg, "shared").remote();

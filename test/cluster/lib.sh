@@ -207,7 +207,8 @@ eventually() {
 # its form.
 wait_listening() {
   local regex='^caraway-node (head|worker) listening on 127\.0\.0\.1:[0-9]+'
-  regex+=' node [0-9a-f]+( metrics 127\.0\.0\.1:[0-9]+)?$'
+  regex+=' node [0-9a-f]+( metrics 127\.0\.0\.1:[0-9]+)?'
+  regex+='( dashboard 127\.0\.0\.1:[0-9]+)?$'
   wait_for_line "$1" "$2" "$regex" 30
 }
 
@@ -278,7 +279,8 @@ start_cluster() {
   [[ -z $1 ]] || libs=(--libraries "$1")
   pick_port
   address=127.0.0.1:$free
-  start head "$node" --port "$free" --num-cpus 2 --metrics-port 0 "${libs[@]}"
+  start head "$node" --port "$free" --num-cpus 2 --metrics-port 0 \
+    --dashboard-port 0 "${libs[@]}"
   head=$last_pid
   wait_listening head "$head"
   start worker_ssd "$node" --role worker --head-address "$address" \
@@ -294,7 +296,13 @@ start_cluster() {
 
 # metrics_port <name>: the metrics port in the daemon's start line.
 metrics_port() {
-  sed -n 's/^caraway-node .* metrics 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$1.out"
+  sed -n 's/^caraway-node .* metrics 127\.0\.0\.1:\([0-9]*\)\( .*\)\?$/\1/p' \
+    "$work/$1.out"
+}
+
+# dashboard_port <name>: the dashboard's port in the head's start line.
+dashboard_port() {
+  sed -n 's/^caraway-node .* dashboard 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$1.out"
 }
 
 # wait_alive_nodes <n>: until the gcs lists n alive nodes (workers register
@@ -343,5 +351,5 @@ expect_where() {
 
 # node_id_of <name>: the node id a daemon printed when it started.
 node_id_of() {
-  sed -n 's/.* node \([0-9a-f]*\)\( metrics .*\)\?$/\1/p' "$work/$1.out"
+  sed -n 's/.* node \([0-9a-f]*\)\( .*\)\?$/\1/p' "$work/$1.out"
 }

@@ -22,6 +22,13 @@ struct node_options {
   uint16_t data_port = 0;
   /// Port of the Prometheus endpoint (on `host`): -1 none, 0 a free one.
   int32_t metrics_port = -1;
+  /// Port of the head's web dashboard: -1 none, 0 a free one.
+  int32_t dashboard_port = 8265;
+  /// Where the dashboard listens; empty: on `host`, like the other ports.
+  std::string dashboard_host;
+  /// Whether `dashboard_port` was asked for: if not, a head whose port is
+  /// taken serves without a dashboard (and logs why) instead of failing.
+  bool dashboard_port_set = false;
   /// host:port of the head (workers only).
   std::string head_address;
   /// How often nodes tell peers they are alive.
@@ -68,6 +75,8 @@ struct node_started {
   std::string node_id;
   /// Where the metrics are served; 0 if not.
   uint16_t metrics_port = 0;
+  /// Where the dashboard is served; 0 if not.
+  uint16_t dashboard_port = 0;
 };
 
 /// Starts the node; throws `caraway::error` naming what failed (a port in

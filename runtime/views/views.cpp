@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-namespace caraway::cli {
+namespace caraway::views {
 
 using json = nlohmann::ordered_json;
 
@@ -731,4 +731,4 @@ json status_json(const std::vector<wire::node_info>& nodes) {
           {"pending_tasks", pending}};
 }
 
-} // namespace caraway::cli
+} // namespace caraway::views

@@ -32,7 +32,7 @@ std::vector<wire::actor_info> three_actors() {
 } // namespace
 
 TEST_CASE("cli tables have headers and aligned columns") {
-  auto text = cli::render_table(cli::actors_view(three_actors()));
+  auto text = views::render_table(views::actors_view(three_actors()));
   auto first = text.substr(0, text.find('\n'));
   CHECK(first.rfind("ID", 0) == 0);
   CHECK(first.find("STATE") == 34); // 32 digits and two spaces
@@ -41,32 +41,32 @@ TEST_CASE("cli tables have headers and aligned columns") {
   CHECK(text.find("the actor was killed") != std::string::npos);
   // An empty field shows as "-"; no line ends in blanks.
   CHECK(text.find(" \n") == std::string::npos);
-  CHECK(cli::render_table(cli::actors_view({})) == "no actors\n");
+  CHECK(views::render_table(views::actors_view({})) == "no actors\n");
 }
 
 TEST_CASE("cli filters keep matching rows and refuse unknown fields") {
-  auto v = cli::actors_view(three_actors());
+  auto v = views::actors_view(three_actors());
   std::string why;
-  REQUIRE(cli::apply_filters(v, {"class=COUNTER", "state=dead"}, why));
+  REQUIRE(views::apply_filters(v, {"class=COUNTER", "state=dead"}, why));
   REQUIRE(v.rows.size() == 1);
   CHECK(v.rows[0]["id"] == wire::to_string({1, 2}));
-  v = cli::actors_view(three_actors());
-  REQUIRE(cli::apply_filters(v, {"name=fib"}, why));
+  v = views::actors_view(three_actors());
+  REQUIRE(views::apply_filters(v, {"name=fib"}, why));
   CHECK(v.rows.size() == 1);
-  v = cli::actors_view(three_actors());
-  REQUIRE(cli::apply_filters(v, {"restarts=2"}, why));
+  v = views::actors_view(three_actors());
+  REQUIRE(views::apply_filters(v, {"restarts=2"}, why));
   CHECK(v.rows.size() == 1);
-  CHECK_FALSE(cli::apply_filters(v, {"colour=red"}, why));
+  CHECK_FALSE(views::apply_filters(v, {"colour=red"}, why));
   CHECK(why.find("no field 'colour'") != std::string::npos);
-  CHECK_FALSE(cli::apply_filters(v, {"state"}, why));
+  CHECK_FALSE(views::apply_filters(v, {"state"}, why));
   CHECK(why.find("key=value") != std::string::npos);
 }
 
 TEST_CASE("cli limits rows and says how many there were") {
-  auto v = cli::actors_view(three_actors());
-  CHECK(cli::apply_limit(v, 2) == 3);
+  auto v = views::actors_view(three_actors());
+  CHECK(views::apply_limit(v, 2) == 3);
   CHECK(v.rows.size() == 2);
-  CHECK(cli::apply_limit(v, 5) == 2);
+  CHECK(views::apply_limit(v, 5) == 2);
 }
 
 TEST_CASE("cli JSON keeps every field, resources as objects") {
@@ -76,32 +76,32 @@ TEST_CASE("cli JSON keeps every field, resources as objects") {
   node.total = {{"CPU", 2}, {"CPU_group_abc", 1}};
   node.available = {{"CPU", 1.5}};
   node.pending_tasks = 3;
-  auto rows = nlohmann::json::parse(cli::render_json(cli::nodes_view({node})));
+  auto rows = nlohmann::json::parse(views::render_json(views::nodes_view({node})));
   REQUIRE(rows.size() == 1);
   CHECK(rows[0]["address"] == "127.0.0.1:6380");
   CHECK(rows[0]["state"] == "alive");
   CHECK(rows[0]["total"] == nlohmann::json{{"CPU", 2.0}}); // bundles hidden
   CHECK(rows[0]["available"]["CPU"] == 1.5);
   CHECK(rows[0]["pending_tasks"] == 3);
-  auto status = cli::status_json({node});
+  auto status = views::status_json({node});
   CHECK(status["alive_nodes"] == 1);
   CHECK(status["used"]["CPU"] == 0.5);
 }
 
 TEST_CASE("cli finds one row by an id prefix") {
-  auto v = cli::actors_view(three_actors());
+  auto v = views::actors_view(three_actors());
   std::string why;
   auto id = wire::to_string({2, 3});
-  auto row = cli::find_row(v, id.substr(0, 16) + "0000", why);
+  auto row = views::find_row(v, id.substr(0, 16) + "0000", why);
   REQUIRE(row != nullptr);
   CHECK((*row)["class"] == "tally");
-  CHECK(cli::find_row(v, "0000000000000001", why) == nullptr);
+  CHECK(views::find_row(v, "0000000000000001", why) == nullptr);
   CHECK(why.find("more than one") != std::string::npos);
-  CHECK(cli::find_row(v, "ffffffff", why) == nullptr);
+  CHECK(views::find_row(v, "ffffffff", why) == nullptr);
   CHECK(why.find("no id starts with") != std::string::npos);
-  CHECK(cli::find_row(v, "abc", why) == nullptr);
+  CHECK(views::find_row(v, "abc", why) == nullptr);
   CHECK(why.find("at least 8") != std::string::npos);
-  auto fields = cli::render_fields(*row);
+  auto fields = views::render_fields(*row);
   CHECK(fields.find("class: tally\n") != std::string::npos);
 }
 
@@ -114,7 +114,7 @@ TEST_CASE("cli lists placement groups with the node of each bundle") {
   g.nodes = {{0xabcdef12, 1}, {}};
   g.state = wire::placement_group_state::rescheduling;
   g.why = "node x with a bundle died";
-  auto text = cli::render_table(cli::groups_view({g}));
+  auto text = views::render_table(views::groups_view({g}));
   INFO(text);
   CHECK(text.find("RESCHEDULING  STRICT_SPREAD  {CPU:1}@00000000 {GPU:1}  /pg")
         != std::string::npos);
@@ -137,15 +137,15 @@ TEST_CASE("cli lists tasks and counts them by function and state") {
   tasks[1].error = "boom";
   tasks[2].id = {1, 3};
   tasks[2].function = "sum";
-  auto v = cli::tasks_view(tasks);
+  auto v = views::tasks_view(tasks);
   CHECK(v.rows[0]["run_ms"] == 2.5);
   CHECK(v.rows[0]["wait_ms"] == 1.0);
   CHECK(v.rows[2]["run_ms"].is_null());
   std::string why;
-  REQUIRE(cli::apply_filters(v, {"state=failed"}, why));
+  REQUIRE(views::apply_filters(v, {"state=failed"}, why));
   REQUIRE(v.rows.size() == 1);
   CHECK(v.rows[0]["error"] == "boom");
-  auto text = cli::render_table(cli::task_summary(tasks));
+  auto text = views::render_table(views::task_summary(tasks));
   CHECK(text
         == "FUNCTION  PENDING  SCHEDULED  RUNNING  FINISHED  FAILED  TOTAL\n"
            "fib       0        0          0        1         1       2\n"
@@ -154,17 +154,17 @@ TEST_CASE("cli lists tasks and counts them by function and state") {
 
 TEST_CASE("cli counts actors by class and state") {
   auto actors = three_actors();
-  CHECK(cli::render_table(cli::actor_summary(actors))
+  CHECK(views::render_table(views::actor_summary(actors))
         == "CLASS    PENDING  ALIVE  RESTARTING  DEAD  TOTAL\n"
            "counter  0        1      0           1     2\n"
            "tally    1        0      0           0     1\n");
-  auto v = cli::actor_summary(actors);
+  auto v = views::actor_summary(actors);
   REQUIRE(v.rows.size() == 2);
   CHECK(v.rows[0]["class"] == "counter");
   CHECK(v.rows[0]["ALIVE"] == 1);
   CHECK(v.rows[0]["DEAD"] == 1);
   CHECK(v.rows[0]["total"] == 2);
-  CHECK(cli::render_table(cli::actor_summary({})) == "no actors\n");
+  CHECK(views::render_table(views::actor_summary({})) == "no actors\n");
 }
 
 TEST_CASE("cli shows where a task ran and for how long") {
@@ -175,7 +175,7 @@ TEST_CASE("cli shows where a task ran and for how long") {
   tasks[0].started_ns = 3'000'000;
   tasks[0].ran_until_ns = 4'250'000;
   tasks[0].pid = 77;
-  auto v = cli::tasks_view(tasks);
+  auto v = views::tasks_view(tasks);
   // The run itself, not the round trip the owner saw.
   CHECK(v.rows[0]["run_ms"] == 1.25);
   CHECK(v.rows[0]["pid"] == 77);
@@ -207,7 +207,7 @@ TEST_CASE("cli writes a timeline of the tasks that ran, a row per worker") {
   tasks[3].state = wire::task_state::pending;
   tasks[4].state = wire::task_state::failed;
   size_t events = 0;
-  auto text = cli::timeline_trace(tasks, &events);
+  auto text = views::timeline_trace(tasks, &events);
   CHECK(events == 3);
   auto trace = nlohmann::json::parse(text);
   CHECK(trace["displayTimeUnit"] == "ms");
@@ -243,7 +243,7 @@ TEST_CASE("cli writes a timeline of the tasks that ran, a row per worker") {
   REQUIRE(threads.size() == 2);
   CHECK(threads[{spans[2]["pid"], 20}] == "worker 20");
   // Nothing ran: an empty trace, still valid.
-  CHECK(nlohmann::json::parse(cli::timeline_trace({}))["traceEvents"].empty());
+  CHECK(nlohmann::json::parse(views::timeline_trace({}))["traceEvents"].empty());
 }
 
 TEST_CASE("cli lists the worker processes of nodes") {
@@ -258,21 +258,21 @@ TEST_CASE("cli lists the worker processes of nodes") {
   ended.alive = false;
   ended.err_bytes = 7;
   wire::unique_id node{0x0123456789abcdef, 1};
-  auto v = cli::workers_view({{node, {running, ended}}});
+  auto v = views::workers_view({{node, {running, ended}}});
   REQUIRE(v.rows.size() == 2);
   CHECK(v.rows[0]["node"] == wire::to_string(node));
   CHECK(v.rows[0]["state"] == "running");
   CHECK(v.rows[1]["state"] == "ended");
   CHECK(v.rows[1]["stderr_bytes"] == 7);
-  auto text = cli::render_table(v);
+  auto text = views::render_table(v);
   CHECK(text.rfind("NODE      PID   JOB  STATE", 0) == 0);
   CHECK(text.find("01234567  1234  2    running  10      0       /s/logs/")
         != std::string::npos);
   std::string why;
-  REQUIRE(cli::apply_filters(v, {"state=ended"}, why));
+  REQUIRE(views::apply_filters(v, {"state=ended"}, why));
   REQUIRE(v.rows.size() == 1);
   CHECK(v.rows[0]["pid"] == 99);
-  CHECK(cli::render_table(cli::workers_view({})) == "no worker processes\n");
+  CHECK(views::render_table(views::workers_view({})) == "no worker processes\n");
 }
 
 namespace {
@@ -311,8 +311,8 @@ std::vector<wire::object_info> three_objects() {
 } // namespace
 
 TEST_CASE("cli lists objects with their maker, owner, place and holders") {
-  auto v = cli::objects_view(three_objects());
-  auto text = cli::render_table(v);
+  auto v = views::objects_view(three_objects());
+  auto text = views::render_table(v);
   CHECK(text.rfind("ID", 0) == 0);
   CHECK(text.find(wire::to_string({1, 1})
                   + "  READY   3.0 MiB  produce  job 2 pid 77  store abcdef01"
@@ -323,14 +323,14 @@ TEST_CASE("cli lists objects with their maker, owner, place and holders") {
   CHECK(text.find("FAILED  0 B      produce  job 3 pid 88  process   ")
         != std::string::npos);
   std::string why;
-  REQUIRE(cli::apply_filters(v, {"made_by=(put)"}, why));
+  REQUIRE(views::apply_filters(v, {"made_by=(put)"}, why));
   REQUIRE(v.rows.size() == 1);
   CHECK(v.rows[0]["size"] == 1536);
   CHECK(v.rows[0]["put"] == true);
 }
 
 TEST_CASE("cli counts objects by maker and state, with their bytes") {
-  auto text = cli::render_table(cli::object_summary(three_objects()));
+  auto text = views::render_table(views::object_summary(three_objects()));
   CHECK(text.find("MADE_BY  PENDING  READY  FAILED  TOTAL  SIZE\n")
         == 0);
   CHECK(text.find("(put)    0        1      0       1      1.5 KiB\n")
@@ -347,7 +347,7 @@ TEST_CASE("cli memory shows stores, objects and bytes per holder and owner") {
   nodes[0].object_store_capacity = uint64_t{1} << 30;
   nodes[1].id = {0x1111111100000000, 1};
   nodes[1].alive = false;
-  auto text = cli::memory_text(nodes, three_objects(), 10, 1);
+  auto text = views::memory_text(nodes, three_objects(), 10, 1);
   CHECK(text.find("abcdef01  127.0.0.1:7001  3.0 MiB     1.0 GiB\n")
         != std::string::npos);
   // Dead nodes have no store.
@@ -359,7 +359,7 @@ TEST_CASE("cli memory shows stores, objects and bytes per holder and owner") {
   CHECK(text.find("job 2 pid 77: 2 objects, 3.0 MiB\n") != std::string::npos);
   CHECK(text.find("3 of 10 objects shown; 1 owner did not answer in time\n")
         != std::string::npos);
-  auto j = cli::memory_json(nodes, three_objects(), 10, 1);
+  auto j = views::memory_json(nodes, three_objects(), 10, 1);
   CHECK(j["stores"].size() == 1);
   CHECK(j["objects"].size() == 3);
   CHECK(j["by_kind"]["borrowed"]["bytes"] == 3 << 20);

@@ -1,8 +1,9 @@
 #pragma once
 
-// What the caraway tool shows of the cluster: each listing as rows of
-// named fields, filtered and cut to a limit, then printed as a table with
-// headers or as JSON. Pure: no connection, so it is tested on its own.
+// What the caraway tool and the dashboard show of the cluster: each listing
+// as rows of named fields, filtered and cut to a limit, then printed as a
+// table with headers or as JSON (the dashboard's API serves the same JSON).
+// Pure: no connection, so it is tested on its own.
 
 #include <cstddef>
 #include <map>
@@ -13,7 +14,7 @@
 
 #include "caraway/wire/records.hpp"
 
-namespace caraway::cli {
+namespace caraway::views {
 
 struct column {
   std::string key;    // field of each row
@@ -101,4 +102,4 @@ nlohmann::ordered_json status_json(const std::vector<wire::node_info>& nodes);
 /// A resource amount: whole numbers without a fraction.
 std::string amount(double x);
 
-} // namespace caraway::cli
+} // namespace caraway::views

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# cluster.dashboard: while a job runs, the head's web dashboard, opened in
+# headless Chromium, shows the cluster's three nodes, the job's named actor
+# and its failed task's error, and polls again on its own; its JSON API
+# answers as `caraway list --format json` does and refuses what it does not
+# know. Keeps a screenshot in $CARAWAY_TEST_ARTIFACTS (default: the
+# current directory's test-artifacts/).
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh" "$1"
+app=$2
+library=$3
+require "$node" "$app"
+browser=${CARAWAY_TEST_BROWSER:-chromium}
+command -v "$browser" >/dev/null \
+  || fail "no $browser to open the dashboard with (scripts/setup.sh installs it)"
+artifacts=${CARAWAY_TEST_ARTIFACTS:-$PWD/test-artifacts}
+mkdir -p "$artifacts"
+
+start_cluster "$library"
+wait_alive_nodes 3
+port=$(dashboard_port head)
+[[ -n $port ]] || fail "no dashboard port in: $(cat "$work/head.out")"
+
+start_app dash dashboard "$work/dash-done"
+dash_pid=$last_pid
+wait_for_line dash "$dash_pid" '^ready ' 60
+# The driver's task events reach the head in batches: wait for the failure.
+failure_listed() {
+  cli failed 15 --address "$address" list tasks --filter state=failed \
+    && grep -q "the dashboard shows this" "$work/failed.out"
+}
+eventually 20 "the failed task is not in the task table" failure_listed
+
+# The API's JSON is the tool's.
+for what in actors jobs; do
+  cli "cli_$what" 15 --address "$address" list "$what" --format json
+  http_get 5 "$port" "/api/$what" >"$work/api_$what.json" \
+    || fail "GET /api/$what failed"
+  cmp -s "$work/cli_$what.out" "$work/api_$what.json" \
+    || fail "/api/$what differs from the tool's: $(diff "$work/cli_$what.out" "$work/api_$what.json")"
+done
+http_get 5 "$port" "/api/tasks?filter=state%3Dfailed" >"$work/api_failed.json" \
+  && grep -q '"error": ".*the dashboard shows this' "$work/api_failed.json" \
+  || fail "/api/tasks?filter=state=failed: $(cat "$work/api_failed.json")"
+for path in /api/nothing "/api/actors?filter=colour%3Dred" "/api/actors?limit=0"; do
+  http_get 5 "$port" "$path" >/dev/null && fail "$path answered 200"
+done
+echo "ok: the dashboard's API answers as caraway list --format json does"
+
+# open <name> <chromium options...>: loads the page, bounded, with virtual
+# time so that its polls run without waiting for the wall clock.
+open() {
+  local name=$1
+  shift
+  timeout 90 "$browser" --headless --no-sandbox --disable-gpu \
+    --user-data-dir="$work/chromium-$name" --window-size=1280,1700 \
+    --virtual-time-budget=8000 "$@" "http://127.0.0.1:$port/" \
+    >"$work/$name.out" 2>"$work/$name.err" \
+    || fail "$browser failed: $(tail -5 "$work/$name.err")"
+}
+open dom --dump-dom
+# table <id>: the text of that table in the page, tags left in.
+table() {
+  tr -d '\n' <"$work/dom.out" | grep -o "<table id=\"$1\">.*" | sed 's#</table>.*##'
+}
+grep -q '<b id="node-count">3</b>' "$work/dom.out" \
+  || fail "the page shows no 3 nodes: $(grep -o '<b id="node-count">[^<]*' "$work/dom.out")"
+table nodes | grep -q "${tpu_id:0:8}" || fail "no tpu node in: $(table nodes)"
+table actors | grep -q '<td>shared/dashboard_tally</td>' \
+  || fail "no named actor in: $(table actors)"
+table failures | grep -q '<td class="task-error">.*the dashboard shows this' \
+  || fail "no failed task's error in: $(table failures)"
+table task-summary | grep -q '<td>produce</td>' \
+  || fail "no produce tasks in: $(table task-summary)"
+table objects | grep -q '<td>1.0 MiB</td>' \
+  || fail "no 1 MiB object in: $(table objects)"
+grep -q '<div id="error" class="error" hidden="">' "$work/dom.out" \
+  || fail "the page shows an error: $(grep -o '<div id="error"[^/]*' "$work/dom.out")"
+refreshed=$(grep -o 'data-refreshed="[0-9]*"' "$work/dom.out" | grep -o '[0-9]*')
+((${refreshed:-0} >= 2)) \
+  || fail "the page did not poll again (refreshed ${refreshed:-0} times)"
+echo "ok: the page shows 3 nodes, the named actor and the failed task's error, and polls"
+
+open shot --hide-scrollbars --screenshot="$artifacts/dashboard.png"
+[[ $(head -c 8 "$artifacts/dashboard.png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] \
+  || fail "no PNG screenshot at $artifacts/dashboard.png"
+echo "ok: screenshot in $artifacts/dashboard.png"
+
+touch "$work/dash-done"
+finish_app dash "$dash_pid" 60
+echo "PASS"
