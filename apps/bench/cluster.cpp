@@ -103,8 +103,9 @@ void local_cluster::start_node(const std::vector<std::string>& args,
   with_dir.insert(with_dir.end(), {"--data-dir", base + "-data"});
   nodes_.emplace_back(
     std::make_unique<child_process>(with_dir, base + ".out", base + ".err"));
-  static const std::regex started{"^caraway-node (head|worker) listening on "
-                                  "(127\\.0\\.0\\.1:[0-9]+) node ([0-9a-f]+)( .*)?$"};
+  static const std::regex started{
+    "^caraway-node (head|worker) listening on "
+    "(127\\.0\\.0\\.1:[0-9]+) node ([0-9a-f]+)( .*)?$"};
   auto match = nodes_.back()->wait_for_line(started, start_timeout);
   if (address_.empty())
     address_ = match[2];

@@ -241,9 +241,8 @@ bool known_command(const std::vector<std::string>& cmd, bool by_name) {
   if (is(2, "summary"))
     return cmd[1] == "tasks" || cmd[1] == "actors" || cmd[1] == "objects";
   if (is(3, "get"))
-    return cmd[1] == "node" || cmd[1] == "actor"
-           || cmd[1] == "placement-group" || cmd[1] == "task"
-           || cmd[1] == "object";
+    return cmd[1] == "node" || cmd[1] == "actor" || cmd[1] == "placement-group"
+           || cmd[1] == "task" || cmd[1] == "object";
   if (is(3, "tls"))
     return cmd[1] == "init" || cmd[1] == "issue";
   return by_name ? is(1, "kill") : is(2, "kill");
@@ -272,12 +271,9 @@ std::optional<int> parse_tls(const po::variables_map& vm, settings& out,
 // (on its own port, 6380 unless set).
 std::optional<std::string> address_in(std::istream& in) {
   po::options_description file_opts;
-  file_opts.add_options()
-    ("address", po::value<std::string>())
-    ("head-address", po::value<std::string>())
-    ("role", po::value<std::string>())
-    ("host", po::value<std::string>())
-    ("port", po::value<int64_t>());
+  file_opts.add_options()("address", po::value<std::string>())(
+    "head-address", po::value<std::string>())("role", po::value<std::string>())(
+    "host", po::value<std::string>())("port", po::value<int64_t>());
   po::variables_map vm;
   po::store(po::parse_config_file(in, file_opts, true), vm);
   if (vm.count("address"))
@@ -299,8 +295,7 @@ std::optional<std::string> address_in(std::istream& in) {
 std::optional<int> parse(int argc, char** argv, settings& out) {
   auto opts = make_options();
   po::options_description hidden;
-  hidden.add_options()
-    ("command", po::value<std::vector<std::string>>());
+  hidden.add_options()("command", po::value<std::vector<std::string>>());
   po::options_description all;
   all.add(opts).add(hidden);
   po::positional_options_description positional;
@@ -327,8 +322,8 @@ std::optional<int> parse(int argc, char** argv, settings& out) {
       po::variables_map file_vm;
       po::store(po::parse_config_file(in, file_opts, true), file_vm);
       if (file_vm.count("timeout-ms") && vm["timeout-ms"].defaulted())
-        out.timeout = std::chrono::milliseconds{
-          file_vm["timeout-ms"].as<int64_t>()};
+        out.timeout
+          = std::chrono::milliseconds{file_vm["timeout-ms"].as<int64_t>()};
     }
     po::notify(vm);
   } catch (const po::error& err) {
@@ -362,8 +357,7 @@ std::optional<int> parse(int argc, char** argv, settings& out) {
     return usage_error("--timeout-ms must be positive", opts);
   auto format = vm["format"].as<std::string>();
   if (format != "table" && format != "json")
-    return usage_error("--format is table or json, not '" + format + "'",
-                       opts);
+    return usage_error("--format is table or json, not '" + format + "'", opts);
   out.json = format == "json";
   auto limit = vm["limit"].as<int64_t>();
   if (limit <= 0)
@@ -521,8 +515,8 @@ int kill_actor(gcs_client& client, const settings& cfg) {
     if (!client.ask(info, wire::lookup_atom::value, cfg.name, cfg.ns))
       return exit_failure;
     if (info.id.nil()) {
-      std::cerr << "caraway: no actor named '" << cfg.name
-                << "' in namespace '" << cfg.ns << "'\n";
+      std::cerr << "caraway: no actor named '" << cfg.name << "' in namespace '"
+                << cfg.ns << "'\n";
       return exit_failure;
     }
   } else {
@@ -677,8 +671,7 @@ int make_certificates(const settings& cfg) {
     return exit_failure;
   }
   for (auto& path : written) {
-    auto key = path.size() > 4
-               && path.compare(path.size() - 4, 4, ".key") == 0;
+    auto key = path.size() > 4 && path.compare(path.size() - 4, 4, ".key") == 0;
     std::cout << "wrote " << path << (key ? " (private key, mode 0600)" : "")
               << '\n';
   }
@@ -700,9 +693,9 @@ int show_objects(gcs_client& client, const settings& cfg) {
     return print_one(caraway::views::objects_view({one}), cmd[2], cfg);
   }
   bool wide = cmd[0] == "get" || cmd[0] == "summary" || !cfg.filters.empty();
-  auto limit = wide ? objects_wide
-                    : static_cast<uint32_t>(std::min<size_t>(cfg.limit,
-                                                             UINT32_MAX));
+  auto limit
+    = wide ? objects_wide
+           : static_cast<uint32_t>(std::min<size_t>(cfg.limit, UINT32_MAX));
   std::vector<wire::object_info> objects;
   uint64_t total = 0;
   uint32_t silent = 0;
@@ -710,19 +703,17 @@ int show_objects(gcs_client& client, const settings& cfg) {
                       wire::objects_atom::value, limit))
     return exit_failure;
   if (silent > 0)
-    std::cerr << "caraway: " << silent
-              << (silent == 1 ? " owner" : " owners")
+    std::cerr << "caraway: " << silent << (silent == 1 ? " owner" : " owners")
               << " did not answer in time; their objects are left out\n";
   if (cmd[0] == "memory") {
     std::vector<wire::node_info> nodes;
     if (!client.ask(nodes, wire::nodes_atom::value))
       return exit_failure;
-    std::cout << (cfg.json ? caraway::views::memory_json(nodes, objects, total,
-                                                       silent)
-                                 .dump(2)
-                               + '\n'
-                           : caraway::views::memory_text(nodes, objects, total,
-                                                       silent));
+    std::cout
+      << (cfg.json
+            ? caraway::views::memory_json(nodes, objects, total, silent).dump(2)
+                + '\n'
+            : caraway::views::memory_text(nodes, objects, total, silent));
     return exit_ok;
   }
   if (cmd[0] == "get")

@@ -107,20 +107,18 @@ struct dashboard_server::impl {
 dashboard_server::dashboard_server(caf::actor_system& sys, wire::gcs_actor gcs,
                                    const std::string& host, uint16_t port,
                                    uint32_t timeout_ms)
-  : impl_(std::make_unique<impl>(sys, std::move(gcs), host, port,
-                                 timeout_ms)) {
+  : impl_(std::make_unique<impl>(sys, std::move(gcs), host, port, timeout_ms)) {
   auto* state = impl_.get();
   auto& server = state->http.server();
   auto file = [&server](const char* path, const char* text, const char* type) {
-    server.Get(path, [text, type](const httplib::Request&,
-                                  httplib::Response& res) {
-      res.set_content(text, type);
-    });
+    server.Get(path,
+               [text, type](const httplib::Request&, httplib::Response& res) {
+                 res.set_content(text, type);
+               });
   };
   file("/", assets::index_html, "text/html; charset=utf-8");
   file("/index.html", assets::index_html, "text/html; charset=utf-8");
-  file("/dashboard.js", assets::dashboard_js,
-       "text/javascript; charset=utf-8");
+  file("/dashboard.js", assets::dashboard_js, "text/javascript; charset=utf-8");
   file("/dashboard.css", assets::dashboard_css, "text/css; charset=utf-8");
   server.Get(R"(/api(/.*)?)",
              [state](const httplib::Request& req, httplib::Response& res) {

@@ -19,8 +19,7 @@ public:
   /// `timeout_ms` per question. Throws `caraway::error` if it cannot
   /// listen.
   dashboard_server(caf::actor_system& sys, wire::gcs_actor gcs,
-                   const std::string& host, uint16_t port,
-                   uint32_t timeout_ms);
+                   const std::string& host, uint16_t port, uint32_t timeout_ms);
   ~dashboard_server();
 
   dashboard_server(const dashboard_server&) = delete;

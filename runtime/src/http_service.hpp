@@ -19,8 +19,7 @@ class http_service {
 public:
   /// Binds host:port (0: a free one); throws `caraway::error` naming
   /// `what` (e.g. "metrics") if it cannot.
-  http_service(const std::string& what, const std::string& host,
-               uint16_t port);
+  http_service(const std::string& what, const std::string& host, uint16_t port);
   ~http_service();
 
   http_service(const http_service&) = delete;
@@ -48,8 +47,8 @@ private:
 /// into `results`; false if none came (or an error did).
 template <class... Results, class Handle, class... Ts>
 bool ask_all(caf::scoped_actor& self, const Handle& hdl,
-             std::chrono::milliseconds timeout,
-             std::tuple<Results&...> results, Ts... xs) {
+             std::chrono::milliseconds timeout, std::tuple<Results&...> results,
+             Ts... xs) {
   bool ok = false;
   self->request(hdl, timeout, xs...)
     .receive(

@@ -106,7 +106,8 @@ void write_samples(writer& w, const std::vector<wire::metric_sample>& xs) {
       continue;
     bool labels_ok = true;
     for (auto& [key, value] : x.labels)
-      labels_ok = labels_ok && wire::valid_metric_name(key, true) && key != "le";
+      labels_ok = labels_ok && wire::valid_metric_name(key, true)
+                  && key != "le";
     if (!labels_ok)
       continue;
     auto& members = by_name[x.name];
@@ -131,8 +132,8 @@ void write_samples(writer& w, const std::vector<wire::metric_sample>& xs) {
       labels.emplace_back("le", "");
       for (size_t i = 0; i < x->buckets.size(); ++i) {
         total += x->buckets[i];
-        labels.back().second
-          = i < x->bounds.size() ? bound_text(x->bounds[i]) : "+Inf";
+        labels.back().second = i < x->bounds.size() ? bound_text(x->bounds[i])
+                                                    : "+Inf";
         w.sample(name + "_bucket", labels, static_cast<double>(total));
       }
       w.sample(name + "_sum", x->labels, x->sum);
@@ -189,13 +190,12 @@ std::string render_metrics(const wire::node_info& node,
     write_samples(w, processes);
     return w.str();
   }
-  count_by(
-    w, "caraway_cluster_nodes", "Nodes the head knows, by state.",
-    cluster->nodes,
-    [](const wire::node_info& x) -> std::string {
-      return x.alive ? "ALIVE" : "DEAD";
-    },
-    {"ALIVE", "DEAD"});
+  count_by(w, "caraway_cluster_nodes", "Nodes the head knows, by state.",
+           cluster->nodes,
+           [](const wire::node_info& x) -> std::string {
+             return x.alive ? "ALIVE" : "DEAD";
+           },
+           {"ALIVE", "DEAD"});
   auto by_state = [](const auto& x) -> std::string {
     return wire::name_of(x.state);
   };
@@ -250,11 +250,9 @@ struct metrics_server::impl {
     if (gcs) {
       cluster.emplace();
       if (!ask(self, gcs, timeout, cluster->nodes, wire::nodes_atom::value)
-          || !ask(self, gcs, timeout, cluster->actors,
-                  wire::actors_atom::value)
+          || !ask(self, gcs, timeout, cluster->actors, wire::actors_atom::value)
           || !ask(self, gcs, timeout, cluster->tasks, wire::tasks_atom::value)
-          || !ask(self, gcs, timeout, cluster->groups,
-                  wire::group_atom::value))
+          || !ask(self, gcs, timeout, cluster->groups, wire::group_atom::value))
         return false;
     }
     text = render_metrics(node, cluster, processes);
@@ -262,12 +260,10 @@ struct metrics_server::impl {
   }
 };
 
-metrics_server::metrics_server(caf::actor_system& sys,
-                               wire::raylet_actor raylet, wire::gcs_actor gcs,
-                               const std::string& host, uint16_t port,
-                               uint32_t timeout_ms,
-                               std::function<std::vector<wire::metric_sample>()>
-                                 local)
+metrics_server::metrics_server(
+  caf::actor_system& sys, wire::raylet_actor raylet, wire::gcs_actor gcs,
+  const std::string& host, uint16_t port, uint32_t timeout_ms,
+  std::function<std::vector<wire::metric_sample>()> local)
   : impl_(std::make_unique<impl>(sys, std::move(raylet), std::move(gcs), host,
                                  port, timeout_ms, std::move(local))) {
   auto* state = impl_.get();

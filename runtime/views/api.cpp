@@ -67,9 +67,8 @@ std::optional<view> listing(state_source& head, const std::string& what,
   return std::nullopt;
 }
 
-const std::vector<std::string> list_kinds{"nodes", "actors", "jobs",
-                                          "placement-groups", "tasks",
-                                          "objects"};
+const std::vector<std::string> list_kinds{
+  "nodes", "actors", "jobs", "placement-groups", "tasks", "objects"};
 const std::vector<std::string> summary_kinds{"tasks", "actors", "objects"};
 
 bool one_of(const std::vector<std::string>& xs, const std::string& x) {
@@ -123,9 +122,9 @@ api_reply answer_api(state_source& head, const api_request& req) {
   }
   if (what == "objects" || what == "memory") {
     bool wide = summary || !req.filters.empty();
-    auto limit = wide ? objects_wide
-                      : static_cast<uint32_t>(
-                          std::min<size_t>(req.limit, objects_wide));
+    auto limit
+      = wide ? objects_wide
+             : static_cast<uint32_t>(std::min<size_t>(req.limit, objects_wide));
     std::vector<wire::object_info> objects;
     uint64_t total = 0;
     uint32_t silent = 0;

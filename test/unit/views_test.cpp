@@ -36,7 +36,8 @@ TEST_CASE("cli tables have headers and aligned columns") {
   auto first = text.substr(0, text.find('\n'));
   CHECK(first.rfind("ID", 0) == 0);
   CHECK(first.find("STATE") == 34); // 32 digits and two spaces
-  CHECK(text.find(wire::to_string({1, 1}) + "  alive    ") != std::string::npos);
+  CHECK(text.find(wire::to_string({1, 1}) + "  alive    ")
+        != std::string::npos);
   CHECK(text.find("  shared/fib  abcdef01  4    4321  ") != std::string::npos);
   CHECK(text.find("the actor was killed") != std::string::npos);
   // An empty field shows as "-"; no line ends in blanks.
@@ -76,7 +77,8 @@ TEST_CASE("cli JSON keeps every field, resources as objects") {
   node.total = {{"CPU", 2}, {"CPU_group_abc", 1}};
   node.available = {{"CPU", 1.5}};
   node.pending_tasks = 3;
-  auto rows = nlohmann::json::parse(views::render_json(views::nodes_view({node})));
+  auto rows
+    = nlohmann::json::parse(views::render_json(views::nodes_view({node})));
   REQUIRE(rows.size() == 1);
   CHECK(rows[0]["address"] == "127.0.0.1:6380");
   CHECK(rows[0]["state"] == "alive");
@@ -243,7 +245,8 @@ TEST_CASE("cli writes a timeline of the tasks that ran, a row per worker") {
   REQUIRE(threads.size() == 2);
   CHECK(threads[{spans[2]["pid"], 20}] == "worker 20");
   // Nothing ran: an empty trace, still valid.
-  CHECK(nlohmann::json::parse(views::timeline_trace({}))["traceEvents"].empty());
+  CHECK(
+    nlohmann::json::parse(views::timeline_trace({}))["traceEvents"].empty());
 }
 
 TEST_CASE("cli lists the worker processes of nodes") {
@@ -272,7 +275,8 @@ TEST_CASE("cli lists the worker processes of nodes") {
   REQUIRE(views::apply_filters(v, {"state=ended"}, why));
   REQUIRE(v.rows.size() == 1);
   CHECK(v.rows[0]["pid"] == 99);
-  CHECK(views::render_table(views::workers_view({})) == "no worker processes\n");
+  CHECK(views::render_table(views::workers_view({}))
+        == "no worker processes\n");
 }
 
 namespace {
@@ -331,8 +335,7 @@ TEST_CASE("cli lists objects with their maker, owner, place and holders") {
 
 TEST_CASE("cli counts objects by maker and state, with their bytes") {
   auto text = views::render_table(views::object_summary(three_objects()));
-  CHECK(text.find("MADE_BY  PENDING  READY  FAILED  TOTAL  SIZE\n")
-        == 0);
+  CHECK(text.find("MADE_BY  PENDING  READY  FAILED  TOTAL  SIZE\n") == 0);
   CHECK(text.find("(put)    0        1      0       1      1.5 KiB\n")
         != std::string::npos);
   CHECK(text.find("produce  0        1      1       2      3.0 MiB\n")
