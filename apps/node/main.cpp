@@ -34,6 +34,7 @@ struct options {
   int port = -1; // -1: the role's default
   // Read as int: Boost's conversion to 16 bits overflows an int inside.
   int data_port = 0;
+  int64_t log_file_max_mb = 100;
   std::string resources;
   std::vector<std::string> caf;
   uint32_t shutdown_timeout_ms = 5000;
@@ -111,6 +112,9 @@ po::options_description describe(options& x) {
     "metrics-port", po::value(&x.node.metrics_port),
     "serve Prometheus metrics on this port of `host` (0: a free one; "
     "default: none)")(
+    "log-file-max-mb", po::value(&x.log_file_max_mb),
+    "each component's log file in the session directory's logs/ moves to "
+    "<component>.log.1 past this size (default: 100; 0: no limit)")(
     "dashboard-port", po::value(&x.node.dashboard_port),
     "the head: serve the web dashboard on this port of `host` (0: a free "
     "one, -1: none; default: 8265, or none if that one is in use)")(
@@ -232,6 +236,10 @@ options parse(int argc, char** argv) {
                + std::to_string(x.node.dashboard_port)
                + " is not a port (0 picks a free one, -1 none)");
   x.node.dashboard_port_set = vm.count("dashboard-port") > 0;
+  if (x.log_file_max_mb < 0 || x.log_file_max_mb > (int64_t{1} << 40))
+    bad_config("invalid option 'log-file-max-mb': "
+               + std::to_string(x.log_file_max_mb) + " is not a size in MiB");
+  x.node.log_file_max_bytes = static_cast<uint64_t>(x.log_file_max_mb) << 20;
   if (x.shutdown_timeout_ms == 0)
     bad_config("invalid option 'shutdown-timeout-ms': must be positive");
   if (x.node.view_period_ms == 0)

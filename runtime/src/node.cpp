@@ -51,10 +51,10 @@ std::string worker_binary(const node_options& opts) {
   return (exe.parent_path() / "caraway-worker").string();
 }
 
-// The session directory of a node with worker processes (their logs, the
-// jobs' libraries): its data dir, else a directory of its own under the
-// temporary directory. Kept after the node stops, for a look at what went
-// wrong.
+// The session directory of a node's daemon (its logs, its worker
+// processes' output, the jobs' libraries): its data dir, else a directory
+// of its own under the temporary directory. Kept after the node stops, for
+// a look at what went wrong.
 std::string session_dir(const node_options& opts, const wire::unique_id& node) {
   namespace fs = std::filesystem;
   auto dir = !opts.data_dir.empty()
@@ -143,6 +143,15 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
   auto& sys = *p.sys;
   auto info = describe_node(p, cfg);
   auto factory = make_factory(p);
+  std::string session;
+  if (daemon != nullptr) {
+    session = session_dir(*daemon, info.id);
+    auto logs = session + "/logs";
+    if (!log::write_files(logs, daemon->log_file_max_bytes))
+      throw error("cannot write logs to " + logs);
+    CARAWAY_LOG(info, runtime)
+      << "logging to files per component" << log::kv("dir", logs);
+  }
   bool processes = daemon != nullptr && daemon->worker_mode == "processes";
   if (processes) {
     worker_launcher::options opts;
@@ -153,7 +162,7 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
     opts.tls_ca = cfg.tls_ca;
     opts.tls_cert = cfg.tls_cert;
     opts.tls_key = cfg.tls_key;
-    opts.session_dir = session_dir(*daemon, info.id);
+    opts.session_dir = session;
     opts.node_libraries = daemon->libraries;
     // Workers use the node's store, in shared memory.
     try {

@@ -40,8 +40,19 @@ while :; do
 done
 echo "ok: 3 alive nodes"
 cat "$work/nodes.out"
-grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z INFO \[gcs\] node joined ' \
-  "$work/head.err" || fail "log lines without a date: $(head -3 "$work/head.err")"
+# Log lines carry the date, level, pid and component, on stderr and in a
+# file per component under the node's session directory.
+line="^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z INFO $head \\[gcs\\] node joined "
+grep -Eq "$line" "$work/head.err" \
+  || fail "log lines without date or pid: $(head -3 "$work/head.err")"
+head_logs=$work/caraway-session-$(node_id_of head)/logs
+grep -Eq "$line" "$head_logs/gcs.log" \
+  || fail "no gcs.log with the joins in $head_logs: $(ls "$head_logs")"
+grep -q "\[runtime\] head node started" "$head_logs/runtime.log" \
+  || fail "no runtime.log in $head_logs: $(ls "$head_logs")"
+grep -q "\[gcs\]" "$head_logs/runtime.log" \
+  && fail "runtime.log holds another component's lines"
+echo "ok: log lines in files per component: $(cd "$head_logs" && echo *.log)"
 
 # Prometheus metrics: the head's show the cluster, a worker's its node.
 head_metrics=$(metrics_port head)

@@ -273,7 +273,9 @@ cli() {
 # start_cluster <task library>: a head (2 CPUs) and two workers (1 CPU each,
 # custom resources ssd:2 and tpu:1), all loading the library (none if it is
 # empty) and serving metrics on a port of their choice (`metrics_port
-# <name>`); sets `address`, `head`, `head_id`, `ssd_id` and `tpu_id`.
+# <name>`), the tpu worker with the options in `tpu_options` too; sets
+# `address`, `head`, `head_id`, `ssd_id` and `tpu_id`.
+tpu_options=()
 start_cluster() {
   local libs=()
   [[ -z $1 ]] || libs=(--libraries "$1")
@@ -287,7 +289,8 @@ start_cluster() {
     --num-cpus 1 --resources ssd:2 --metrics-port 0 "${libs[@]}"
   wait_listening worker_ssd "$last_pid"
   start worker_tpu "$node" --role worker --head-address "$address" \
-    --num-cpus 1 --resources tpu:1 --metrics-port 0 "${libs[@]}"
+    --num-cpus 1 --resources tpu:1 --metrics-port 0 "${libs[@]}" \
+    "${tpu_options[@]}"
   wait_listening worker_tpu "$last_pid"
   head_id=$(node_id_of head)
   ssd_id=$(node_id_of worker_ssd)

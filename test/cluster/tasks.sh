@@ -13,6 +13,8 @@ app=$2
 library=$3
 require "$node" "$app" "$bin_dir/fib"
 
+# The tpu worker logs at debug level: its pulls show (below).
+tpu_options=(--log-level debug)
 start_cluster "$library"
 
 wait_alive_nodes 3
@@ -219,6 +221,11 @@ grep -qx "transfer $((n * (n - 1) / 2)) $tpu_id" "$work/transfer.out" \
   || fail "transfer printed: $(cat "$work/transfer.out")"
 grep -qx "transfer-pulls 1" "$work/transfer.out" \
   || fail "two readers on one node: $(cat "$work/transfer.out")"
+# At debug level, the tpu node's logs (its daemon's object_store.log, or
+# its worker process' stderr) say what it pulled, from where, how big.
+grep -rEq "DEBUG [0-9]+ \[object_store\] pulled an object id=[0-9a-f]+ from=127\.0\.0\.1:[0-9]+ bytes=[0-9]+ ms=" \
+  "$work/caraway-session-$tpu_id/logs" \
+  || fail "no pull in the tpu node's debug logs: $(ls "$work/caraway-session-$tpu_id/logs")"
 grep -qx "put-transfer $((n * (n - 1) / 2)) $tpu_id" "$work/transfer.out" \
   || fail "a driver's put was not read: $(cat "$work/transfer.out")"
 grep -qx "driver-get $n" "$work/transfer.out" \

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "caraway/log.hpp"
 #include "caraway/wire/address.hpp"
 #include "data_stream.hpp"
 #include "socket_io.hpp"
@@ -65,13 +66,13 @@ wire::buffer_ptr object_puller::fetch(const wire::object_id& id,
   return result;
 }
 
-wire::buffer_ptr object_puller::pull(const wire::object_id& id,
-                                     const std::string& address,
-                                     std::chrono::milliseconds timeout,
-                                     std::string& why) {
+wire::buffer_ptr
+object_puller::pull(const wire::object_id& id, const std::string& address,
+                    std::chrono::milliseconds timeout, std::string& why) {
   auto fail = [&](std::string text) -> wire::buffer_ptr {
     why = "cannot pull object " + wire::to_string(id) + " from " + address
           + ": " + text;
+    CARAWAY_LOG(debug, object_store) << why;
     return nullptr;
   };
   auto start = std::chrono::steady_clock::now();
@@ -117,10 +118,14 @@ wire::buffer_ptr object_puller::pull(const wire::object_id& id,
   store_->seal(id, buf, /*primary=*/false);
   ++pulled_objects_;
   pulled_bytes_ += size;
-  pull_ns_ += static_cast<uint64_t>(
-    std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::steady_clock::now() - start)
-      .count());
+  auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::steady_clock::now() - start)
+                .count();
+  pull_ns_ += static_cast<uint64_t>(took);
+  CARAWAY_LOG(debug, object_store)
+    << "pulled an object" << log::kv("id", wire::to_string(id))
+    << log::kv("from", address) << log::kv("bytes", size)
+    << log::kv("ms", static_cast<double>(took) / 1e6);
   return buf;
 }
 

@@ -4,6 +4,7 @@
 //   CARAWAY_LOG(info, raylet) << "spillback" << kv("task", id);
 
 #include <atomic>
+#include <cstdint>
 #include <sstream>
 #include <string>
 
@@ -16,6 +17,13 @@ extern std::atomic<int> threshold;
 
 /// Parses "trace" ... "off"; returns false on an unknown name.
 bool parse_level(const std::string& name, level& out);
+
+/// From now on, each component's lines also go to `dir`/<component>.log
+/// (appended to, created as needed); a file past `max_bytes` moves to
+/// <component>.log.1, replacing the one before, and starts again. An empty
+/// `dir` stops writing files. False (and nothing changes) if `dir` is not
+/// a writable directory.
+bool write_files(const std::string& dir, uint64_t max_bytes);
 
 /// Collects one line and prints it to stderr when destroyed.
 class line {
@@ -30,6 +38,7 @@ public:
   }
 
 private:
+  const char* component_;
   std::ostringstream out_;
 };
 

@@ -45,6 +45,9 @@ struct node_options {
   /// The head, restarted: how long nodes, drivers and actors that were
   /// alive have to come back before they count as dead.
   uint32_t rejoin_timeout_ms = 10000;
+  /// Each component's log file (under the session directory's logs/) moves
+  /// to <component>.log.1 past this size; 0: it grows without bound.
+  uint64_t log_file_max_bytes = uint64_t{100} << 20;
   /// The head: how many tasks its task table keeps (the latest).
   uint32_t task_table_size = 10000;
   /// A worker that lost the head: how long it serves on and tries to reach
