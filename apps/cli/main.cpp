@@ -56,8 +56,9 @@ constexpr char commands_text[] = R"(commands:
                 every field of one (ID: its first 8 or more digits)
   kill ACTOR_ID | kill --name NAME [--namespace NS]
                 end an actor (it does not restart)
-  logs [--node ID] [--worker PID] [--tail N]
-                the worker processes of nodes, or what one printed
+  logs [--node ID] [--worker PID | --component NAME] [--tail N]
+                the worker processes of nodes, what one printed, or a
+                node daemon's log of one component
   stop          stop every node of the cluster
   tls init DIR | tls issue NAME --dir DIR
                 a cluster CA and certificates for TLS (no cluster needed)
@@ -120,12 +121,16 @@ const std::map<std::string, std::string> command_help{
   {"logs",
    "caraway logs [--node ID] [--format table|json] [--filter KEY=VALUE]...\n"
    "caraway logs [--node ID] --worker PID [--tail N] [--format table|json]\n"
+   "caraway logs [--node ID] --component NAME [--tail N] [--format table|json]\n"
    "  Without --worker: the worker processes of the node (by its id or the\n"
    "  id's first 8 or more digits), or of every live node, running or\n"
    "  ended, with the size and path of their output files. With --worker:\n"
    "  the last N lines (default 1000, 0 for all) of what that worker wrote\n"
    "  to stdout, then to stderr. A node that runs tasks on threads has no\n"
-   "  worker processes: what its tasks print is in its daemon's output.\n"},
+   "  worker processes: what its tasks print is in its daemon's output.\n"
+   "  With --component: the last N lines of the node daemon's log file of\n"
+   "  that component (gcs, raylet, owner, runtime, ...; the error names the\n"
+   "  ones the node has); --node may be left out on a one-node cluster.\n"},
   {"stop",
    "caraway stop\n"
    "  Stops every node of the cluster; prints how many were alive.\n"},
@@ -159,6 +164,7 @@ struct settings {
   std::string ns;
   std::string node;
   int32_t worker = 0;
+  std::string component;
   uint32_t tail = 1000;
   std::string output;
   std::string dir;
@@ -203,6 +209,8 @@ po::options_description make_options() {
      "kill: the namespace of --name")
     ("node", po::value<std::string>(), "logs: the node (id or its start)")
     ("worker", po::value<int64_t>(), "logs: the worker process' pid")
+    ("component", po::value<std::string>(),
+     "logs: a component of the node's daemon (e.g. raylet)")
     ("tail", po::value<int64_t>()->default_value(1000),
      "logs: the last N lines of its output (0: all)")
     ("output,o", po::value<std::string>(),
@@ -376,6 +384,10 @@ std::optional<int> parse(int argc, char** argv, settings& out) {
       return usage_error("--worker is a process id", opts);
     out.worker = static_cast<int32_t>(pid);
   }
+  if (vm.count("component"))
+    out.component = vm["component"].as<std::string>();
+  if (out.worker != 0 && !out.component.empty())
+    return usage_error("logs takes --worker or --component, not both", opts);
   auto tail = vm["tail"].as<int64_t>();
   if (tail < 0 || tail > UINT32_MAX)
     return usage_error("--tail must be 0 (all) or a number of lines", opts);
@@ -552,6 +564,32 @@ int kill_actor(gcs_client& client, const settings& cfg) {
   }
 }
 
+// `caraway logs --component NAME`: the end of that log file of the node's
+// daemon (the one node given or alive).
+int show_component_log(gcs_client& client, const settings& cfg,
+                       const std::vector<wire::unique_id>& ids) {
+  if (ids.size() != 1) {
+    std::cerr << "caraway: " << ids.size()
+              << " live nodes: name one with --node\n";
+    return exit_usage;
+  }
+  std::string text;
+  if (!client.ask(text, wire::log_atom::value, ids.front(), cfg.component,
+                  cfg.tail))
+    return exit_failure;
+  if (cfg.json) {
+    nlohmann::ordered_json x{{"node", wire::to_string(ids.front())},
+                             {"component", cfg.component},
+                             {"text", text}};
+    std::cout << x.dump(2) << '\n';
+    return exit_ok;
+  }
+  std::cout << text;
+  if (!text.empty() && text.back() != '\n')
+    std::cout << '\n';
+  return exit_ok;
+}
+
 // `caraway logs`: the worker processes of one node or of every live node,
 // or the end of what one of them printed.
 int show_logs(gcs_client& client, const settings& cfg) {
@@ -575,6 +613,8 @@ int show_logs(gcs_client& client, const settings& cfg) {
       if (node.alive)
         ids.push_back(node.id);
   }
+  if (!cfg.component.empty())
+    return show_component_log(client, cfg, ids);
   using node_workers
     = std::pair<wire::unique_id, std::vector<wire::worker_info>>;
   std::vector<node_workers> listing;

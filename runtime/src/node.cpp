@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -67,6 +68,33 @@ std::string session_dir(const node_options& opts, const wire::unique_id& node) {
     throw error("cannot create the session directory " + dir.string() + ": "
                 + ec.message());
   return dir.string();
+}
+
+// The end of a component's log file in `dir`, as `caraway logs --component`
+// shows it; if there is none, `why` names the ones there are.
+bool read_component_log(const std::string& dir, const std::string& component,
+                        uint32_t lines, std::string& text, std::string& why) {
+  namespace fs = std::filesystem;
+  // A component's name, not a path: nothing outside `dir` is read.
+  bool plain = !component.empty() && component.size() <= 32
+               && std::all_of(component.begin(), component.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || c == '_';
+                  });
+  auto path = fs::path{dir} / (component + ".log");
+  std::error_code ec;
+  if (plain && fs::is_regular_file(path, ec)) {
+    text = worker_launcher::tail(path.string(), lines, 4 << 20);
+    return true;
+  }
+  std::vector<std::string> names;
+  for (auto& entry : fs::directory_iterator{dir, ec})
+    if (entry.path().extension() == ".log")
+      names.push_back(entry.path().stem().string());
+  std::sort(names.begin(), names.end());
+  why = "no log of '" + component + "' in " + dir + "; there are:";
+  for (auto& name : names)
+    why += " " + name;
+  return false;
 }
 
 // Tasks go to worker processes the node starts per job (`launcher`).
@@ -151,6 +179,10 @@ void add_node(process& p, const config& cfg, const node_options* daemon,
       throw error("cannot write logs to " + logs);
     CARAWAY_LOG(info, runtime)
       << "logging to files per component" << log::kv("dir", logs);
+    factory.component_log = [logs](const std::string& component, uint32_t lines,
+                                   std::string& text, std::string& why) {
+      return read_component_log(logs, component, lines, text, why);
+    };
   }
   bool processes = daemon != nullptr && daemon->worker_mode == "processes";
   if (processes) {

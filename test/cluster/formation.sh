@@ -54,6 +54,28 @@ grep -q "\[gcs\]" "$head_logs/runtime.log" \
   && fail "runtime.log holds another component's lines"
 echo "ok: log lines in files per component: $(cd "$head_logs" && echo *.log)"
 
+# caraway logs --component: the end of one of a node's log files, from
+# its daemon; a name that is not one of them is refused, naming those
+# there are, and so is a path.
+head_id=$(node_id_of head)
+cli gcs_log 15 --address "$address" logs --node "${head_id:0:8}" \
+  --component gcs --tail 2
+((status == 0)) || fail "logs --component gcs: $(cat "$work/gcs_log.err")"
+[[ $(wc -l <"$work/gcs_log.out") == 2 ]] \
+  && grep -Eq "^[0-9T:.Z-]+ INFO $head \[gcs\] node joined" "$work/gcs_log.out" \
+  || fail "logs --component gcs --tail 2: $(cat "$work/gcs_log.out")"
+for name in nothing ../../etc/passwd; do
+  cli bad_log 15 --address "$address" logs --node "${head_id:0:8}" \
+    --component "$name"
+  ((status == 1)) && grep -q "no log of '$name' in .*; there are:.* gcs.* runtime" \
+    "$work/bad_log.err" \
+    || fail "logs --component $name: exit $status, $(cat "$work/bad_log.err")"
+done
+cli any_log 15 --address "$address" logs --component gcs
+((status == 2)) && grep -q "3 live nodes: name one with --node" "$work/any_log.err" \
+  || fail "logs --component without --node: $(cat "$work/any_log.err")"
+echo "ok: caraway logs --component shows the end of a node's log file"
+
 # Prometheus metrics: the head's show the cluster, a worker's its node.
 head_metrics=$(metrics_port head)
 ssd_metrics=$(metrics_port worker_ssd)

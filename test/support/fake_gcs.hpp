@@ -99,6 +99,9 @@ inline wire::gcs_actor::behavior_type fake_gcs(wire::gcs_actor::pointer,
        uint32_t) -> caf::result<std::string, std::string> {
       return {std::string{}, std::string{}};
     },
+    [](wire::log_atom, const wire::unique_id&, const std::string&, uint32_t) {
+      return std::string{};
+    },
     [](wire::stop_atom) { return true; },
   };
 }

@@ -6,8 +6,8 @@
 
 #include <memory>
 #include <optional>
-#include <utility>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -41,8 +41,7 @@ struct raylet_log {
 };
 
 inline wire::raylet_actor::behavior_type
-fake_raylet(wire::raylet_actor::pointer self,
-            std::shared_ptr<raylet_log> log) {
+fake_raylet(wire::raylet_actor::pointer self, std::shared_ptr<raylet_log> log) {
   return {
     [=](wire::lease_atom, const wire::resource_set& shape, uint32_t depth,
         uint64_t worker, bool spilled, uint8_t, const wire::unique_id&, bool,
@@ -95,6 +94,7 @@ fake_raylet(wire::raylet_actor::pointer self,
        uint32_t) -> caf::result<std::string, std::string> {
       return {std::string{}, std::string{}};
     },
+    [](wire::log_atom, const std::string&, uint32_t) { return std::string{}; },
     [](wire::register_atom, uint64_t, wire::executor_actor&, int32_t,
        const std::string&) {},
   };

@@ -178,7 +178,9 @@ using raylet_actor = caf::typed_actor<
   caf::replies_to<log_atom>::with<std::vector<worker_info>>,
   // The last `lines` lines (0: all) of what worker `pid` wrote to stdout
   // and to stderr; `not_found` for a pid that is not one of its workers.
-  caf::replies_to<log_atom, int32_t, uint32_t>::with<std::string, std::string>>;
+  caf::replies_to<log_atom, int32_t, uint32_t>::with<std::string, std::string>,
+  // The last lines of one component's log file of the node's daemon.
+  caf::replies_to<log_atom, std::string, uint32_t>::with<std::string>>;
 
 /// The owner (core worker) of a process: receives the outcome of the tasks
 /// it submitted and the state changes of actors.
@@ -223,7 +225,7 @@ using owner_actor = caf::typed_actor<
   // The objects this process owns, largest first, at most this many, and
   // how many it owns; or one of them (`not_found` if it does not own it).
   caf::replies_to<objects_atom, uint32_t>::with<std::vector<object_info>,
-                                               uint64_t>,
+                                                uint64_t>,
   caf::replies_to<objects_atom, object_id>::with<object_info>>;
 
 /// Holds one user actor and runs its methods.
