@@ -110,6 +110,14 @@ dashboard_server::dashboard_server(caf::actor_system& sys, wire::gcs_actor gcs,
   : impl_(std::make_unique<impl>(sys, std::move(gcs), host, port, timeout_ms)) {
   auto* state = impl_.get();
   auto& server = state->http.server();
+  // The page loads nothing but its own files, cannot be framed, and no
+  // answer is taken for another type than it says.
+  server.set_default_headers(
+    {{"Content-Security-Policy",
+      "default-src 'self'; frame-ancestors 'none'; base-uri 'none'"},
+     {"X-Content-Type-Options", "nosniff"},
+     {"X-Frame-Options", "DENY"},
+     {"Referrer-Policy", "no-referrer"}});
   auto file = [&server](const char* path, const char* text, const char* type) {
     server.Get(path,
                [text, type](const httplib::Request&, httplib::Response& res) {

@@ -47,6 +47,14 @@ for path in /api/nothing "/api/actors?filter=colour%3Dred" "/api/actors?limit=0"
   http_get 5 "$port" "$path" >/dev/null && fail "$path answered 200"
 done
 echo "ok: the dashboard's API answers as caraway list --format json does"
+# The page may load nothing but its own files (and works so, below).
+timeout 5 bash -c '
+  exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
+  printf "GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3
+  cat <&3' "$port" >"$work/page.http" || fail "GET / failed"
+grep -qi "^Content-Security-Policy: default-src 'self'" "$work/page.http" \
+  && grep -qi "^X-Content-Type-Options: nosniff" "$work/page.http" \
+  || fail "the page lacks its security headers: $(sed '/^\r$/q' "$work/page.http")"
 
 # open <name> <chromium options...>: loads the page, bounded, with virtual
 # time so that its polls run without waiting for the wall clock.
