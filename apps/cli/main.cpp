@@ -718,10 +718,6 @@ int make_certificates(const settings& cfg) {
   return exit_ok;
 }
 
-// How many objects to ask the head for when filters or a summary need more
-// than the listing shows.
-constexpr uint32_t objects_wide = 10000;
-
 // `caraway list|get|summary objects` and `caraway memory`.
 int show_objects(gcs_client& client, const settings& cfg) {
   auto& cmd = cfg.command;
@@ -733,9 +729,7 @@ int show_objects(gcs_client& client, const settings& cfg) {
     return print_one(caraway::views::objects_view({one}), cmd[2], cfg);
   }
   bool wide = cmd[0] == "get" || cmd[0] == "summary" || !cfg.filters.empty();
-  auto limit
-    = wide ? objects_wide
-           : static_cast<uint32_t>(std::min<size_t>(cfg.limit, UINT32_MAX));
+  auto limit = caraway::views::objects_to_ask(wide, cfg.limit);
   std::vector<wire::object_info> objects;
   uint64_t total = 0;
   uint32_t silent = 0;

@@ -11,10 +11,6 @@ namespace caraway::views {
 
 namespace {
 
-// As `caraway list|summary objects` with filters: enough objects that
-// filtering and counting see (nearly) all of them.
-constexpr uint32_t objects_wide = 10000;
-
 api_reply error_reply(int status, const std::string& why) {
   api_reply r;
   r.status = status;
@@ -122,9 +118,7 @@ api_reply answer_api(state_source& head, const api_request& req) {
   }
   if (what == "objects" || what == "memory") {
     bool wide = summary || !req.filters.empty();
-    auto limit
-      = wide ? objects_wide
-             : static_cast<uint32_t>(std::min<size_t>(req.limit, objects_wide));
+    auto limit = objects_to_ask(wide, req.limit);
     std::vector<wire::object_info> objects;
     uint64_t total = 0;
     uint32_t silent = 0;

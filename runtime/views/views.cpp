@@ -421,6 +421,11 @@ view actor_summary(const std::vector<wire::actor_info>& actors) {
     "no actors");
 }
 
+uint32_t objects_to_ask(bool wide, size_t limit) {
+  constexpr uint32_t all = 10000;
+  return wide ? all : static_cast<uint32_t>(std::min<size_t>(limit, all));
+}
+
 view object_summary(const std::vector<wire::object_info>& objects) {
   auto v = count_by_state(
     objects, {"made_by", "MADE_BY"}, {"PENDING", "READY", "FAILED"},

@@ -39,6 +39,11 @@ view tasks_view(const std::vector<wire::task_info>& tasks);
 /// answers): where the value is, its owner, who holds it.
 view objects_view(const std::vector<wire::object_info>& objects);
 
+/// How many objects to ask the owners for: the `limit` largest a listing
+/// shows, or, when filters or a count need (nearly) all of them (`wide`),
+/// 10000.
+uint32_t objects_to_ask(bool wide, size_t limit);
+
 /// Objects counted by what made them (a function, or put) and state, with
 /// their bytes, as `ray summary objects` does.
 view object_summary(const std::vector<wire::object_info>& objects);

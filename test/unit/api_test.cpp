@@ -150,6 +150,8 @@ TEST_CASE("api asks owners for as many objects as it shows, or all to filter") {
   CHECK(header(largest, "X-Silent-Owners") == "1");
   ask(head, "/api/objects", {"state=ready"}, 2);
   CHECK(head.asked_objects == 10000);
+  ask(head, "/api/objects", {}, 50000);
+  CHECK(head.asked_objects == 10000);
   auto memory = nlohmann::json::parse(ask(head, "/api/memory").body);
   CHECK(memory["total_objects"] == 3);
 }
