@@ -61,7 +61,7 @@ grep -qi "^Content-Security-Policy: default-src 'self'" "$work/page.http" \
 open() {
   local name=$1
   shift
-  timeout 90 "$browser" --headless --no-sandbox --disable-gpu \
+  timeout 90 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
     --user-data-dir="$work/chromium-$name" --window-size=1280,1700 \
     --virtual-time-budget=8000 "$@" "http://127.0.0.1:$port/" \
     >"$work/$name.out" 2>"$work/$name.err" \
