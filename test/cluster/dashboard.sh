@@ -83,12 +83,17 @@ table task-summary | grep -q '<td>produce</td>' \
   || fail "no produce tasks in: $(table task-summary)"
 table objects | grep -q '<td>1.0 MiB</td>' \
   || fail "no 1 MiB object in: $(table objects)"
+# The timeline: a bar per task that ran (two produce, one failed).
+bars=$(tr -d '\n' <"$work/dom.out" | grep -o '<rect [^>]*class="[A-Z]*"' | wc -l)
+failed_bars=$(tr -d '\n' <"$work/dom.out" | grep -o '<rect [^>]*class="FAILED"' | wc -l)
+((bars == 3 && failed_bars == 1)) \
+  || fail "the timeline has $bars bars, $failed_bars failed: $(tr -d '\n' <"$work/dom.out" | grep -o '<div id="timeline">.*' | head -c 2000)"
 grep -q '<div id="error" class="error" hidden="">' "$work/dom.out" \
   || fail "the page shows an error: $(grep -o '<div id="error"[^/]*' "$work/dom.out")"
 refreshed=$(grep -o 'data-refreshed="[0-9]*"' "$work/dom.out" | grep -o '[0-9]*')
 ((${refreshed:-0} >= 2)) \
   || fail "the page did not poll again (refreshed ${refreshed:-0} times)"
-echo "ok: the page shows 3 nodes, the named actor and the failed task's error, and polls"
+echo "ok: the page shows 3 nodes, the named actor, the failed task's error and the timeline, and polls"
 
 open shot --hide-scrollbars --screenshot="$artifacts/dashboard.png"
 [[ $(head -c 8 "$artifacts/dashboard.png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] \
