@@ -285,7 +285,9 @@ void start_dashboard(process& p, const node_options& opts,
     p.dashboard = std::make_unique<dashboard_server>(
       *p.sys, p.gcs,
       opts.dashboard_host.empty() ? opts.host : opts.dashboard_host,
-      static_cast<uint16_t>(opts.dashboard_port), 2000);
+      // As long as the caraway tool waits: longer than the gcs waits for
+      // silent owners (2 s), so that they cost a partial answer, not a 503.
+      static_cast<uint16_t>(opts.dashboard_port), 5000);
     started.dashboard_port = p.dashboard->port();
   } catch (const error& e) {
     if (opts.dashboard_port_set)

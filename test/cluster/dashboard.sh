@@ -2,8 +2,8 @@
 # cluster.dashboard: while a job runs, the head's web dashboard, opened in
 # headless Chromium, shows the cluster's three nodes, the job's named actor
 # and its failed task's error, and polls again on its own; its JSON API
-# answers as `caraway list --format json` does and refuses what it does not
-# know. Keeps a screenshot in $CARAWAY_TEST_ARTIFACTS (default: the
+# answers as `caraway list --format json` does, refuses what it does not
+# know, and leaves out a frozen owner's objects rather than fail. Keeps a screenshot in $CARAWAY_TEST_ARTIFACTS (default: the
 # current directory's test-artifacts/).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -47,11 +47,32 @@ for path in /api/nothing "/api/actors?filter=colour%3Dred" "/api/actors?limit=0"
   http_get 5 "$port" "$path" >/dev/null && fail "$path answered 200"
 done
 echo "ok: the dashboard's API answers as caraway list --format json does"
+# raw_get <seconds> <path> <file>: the whole answer, headers included.
+raw_get() {
+  timeout "$1" bash -c '
+    exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
+    printf "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" "$1" >&3
+    cat <&3' "$port" "$2" >"$3"
+}
+# A frozen owner costs its objects, not the answer: the head leaves the
+# driver out after 2 s and says so.
+raw_get 5 /api/objects "$work/objects_live.http" || fail "GET /api/objects failed"
+grep -q "1.0 MiB" "$work/objects_live.http" \
+  || fail "no 1 MiB object: $(cat "$work/objects_live.http")"
+kill -STOP "$dash_pid"
+begin=$(now_ms)
+got=0
+raw_get 10 /api/objects "$work/objects_frozen.http" || got=$?
+kill -CONT "$dash_pid"
+((got == 0)) || fail "GET /api/objects with a frozen owner failed"
+grep -q "^HTTP/1.[01] 200" "$work/objects_frozen.http" \
+  && grep -qi "^X-Silent-Owners: [1-9]" "$work/objects_frozen.http" \
+  && ! grep -q "1.0 MiB" "$work/objects_frozen.http" \
+  || fail "a frozen owner's objects: $(cat "$work/objects_frozen.http")"
+echo "ok: a frozen owner is left out of /api/objects after $(($(now_ms) - begin)) ms"
+
 # The page may load nothing but its own files (and works so, below).
-timeout 5 bash -c '
-  exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
-  printf "GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3
-  cat <&3' "$port" >"$work/page.http" || fail "GET / failed"
+raw_get 5 / "$work/page.http" || fail "GET / failed"
 grep -qi "^Content-Security-Policy: default-src 'self'" "$work/page.http" \
   && grep -qi "^X-Content-Type-Options: nosniff" "$work/page.http" \
   || fail "the page lacks its security headers: $(sed '/^\r$/q' "$work/page.http")"
