@@ -109,6 +109,7 @@ function short(id) {
 
 function drawStatus(status) {
   $('node-count').textContent = status.alive_nodes;
+  $('node-word').textContent = status.alive_nodes === 1 ? 'node' : 'nodes';
   const cpu = status.total.CPU;
   $('cpu-use').textContent = cpu === undefined
     ? '–' : amount(status.used.CPU || 0) + '/' + amount(cpu);
