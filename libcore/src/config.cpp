@@ -62,6 +62,9 @@ make_options(config& cfg, std::vector<std::string>& caf_opts,
     "host", po::value(&cfg.host),
     "a cluster driver's address for its data server (default: the one "
     "that routes to the head)")(
+    "dashboard-port", po::value(&cfg.dashboard_port),
+    "an embedded cluster: serve the web dashboard on this port of "
+    "127.0.0.1 (0: a free one; default: none)")(
     "data-port", po::value(&data_port),
     "a cluster driver's data server port (default: any free one)")(
     "node", po::value(&cfg.node),
@@ -264,6 +267,10 @@ config parse_config(int argc, const char* const* argv) {
     throw invalid_argument_error("data-port must be a port number, got "
                                  + std::to_string(data_port));
   cfg.data_port = static_cast<uint16_t>(data_port);
+  if (cfg.dashboard_port < -1 || cfg.dashboard_port > 65535)
+    throw invalid_argument_error("dashboard-port must be a port number (0: "
+                                 "a free one, -1: none), got "
+                                 + std::to_string(cfg.dashboard_port));
   if (!resources.empty())
     cfg.resources = parse_resources(resources);
   if (vm.count("libraries") > 0)

@@ -266,6 +266,14 @@ bool is_initialized() {
   return core::current_core() != nullptr;
 }
 
+std::string dashboard_url() {
+  std::lock_guard<std::mutex> guard{runtime_mtx};
+  if (!active_runtime || !active_runtime->dashboard)
+    return {};
+  return "http://127.0.0.1:" + std::to_string(active_runtime->dashboard->port())
+         + "/";
+}
+
 store_stats object_store_stats() {
   std::lock_guard<std::mutex> guard{runtime_mtx};
   if (!active_runtime)

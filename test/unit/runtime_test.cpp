@@ -8,6 +8,11 @@
 #include <numeric>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "local_head.hpp"
 #include "test_session.hpp"
 #include "wait_until.hpp"
@@ -34,6 +39,40 @@ public:
   }
 };
 
+// GET http://127.0.0.1:port/path as HTTP/1.0: the whole answer, headers
+// included; empty if nothing answers.
+std::string http_get(uint16_t port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return {};
+  timeval limit{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string answer;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    auto request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (::send(fd, request.data(), request.size(), 0)
+        == static_cast<ssize_t>(request.size())) {
+      char buf[4096];
+      ssize_t n;
+      while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0)
+        answer.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  return answer;
+}
+
+uint16_t port_of(const std::string& url) {
+  auto colon = url.rfind(':');
+  return colon == std::string::npos
+           ? 0
+           : static_cast<uint16_t>(std::stoi(url.substr(colon + 1)));
+}
+
 } // namespace
 
 std::string where_am_i() {
@@ -48,8 +87,9 @@ TEST_CASE("the embedded node has the machine's cores by default") {
   cfg.object_store_memory = uint64_t{64} << 20;
   auto s = init(cfg);
   auto total = cluster_resources();
-  CHECK(total.at("CPU")
-        == static_cast<double>(std::max(1u, std::thread::hardware_concurrency())));
+  CHECK(
+    total.at("CPU")
+    == static_cast<double>(std::max(1u, std::thread::hardware_concurrency())));
 }
 
 TEST_CASE("tasks report the id of the node they run on") {
@@ -57,6 +97,37 @@ TEST_CASE("tasks report the id of the node they run on") {
   auto here = node_id();
   CHECK(here.size() == 32);
   CHECK(get(task(where_am_i).remote()) == here);
+}
+
+TEST_CASE("an embedded cluster serves a dashboard only when asked") {
+  {
+    auto s = init(test::small_cluster());
+    CHECK(dashboard_url().empty());
+  }
+  auto cfg = test::small_cluster();
+  cfg.dashboard_port = 0;
+  auto s = init(cfg);
+  auto url = dashboard_url();
+  REQUIRE(url.rfind("http://127.0.0.1:", 0) == 0);
+  auto port = port_of(url);
+  REQUIRE(port != 0);
+  auto page = http_get(port, "/");
+  CHECK(page.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(page.find("<title>caraway dashboard</title>") != std::string::npos);
+  CHECK(http_get(port, "/api/status").find("\"alive_nodes\": 1")
+        != std::string::npos);
+  // Its tasks are in its task table, for the dashboard to show.
+  CHECK(get(task(where_am_i).remote()) == node_id());
+  CHECK(test::wait_until([&] {
+    // Paced: the owner reports every 500 ms.
+    std::this_thread::sleep_for(20ms);
+    return http_get(port, "/api/tasks?filter=function%3Dwhere_am_i")
+             .find("\"state\": \"FINISHED\"")
+           != std::string::npos;
+  }));
+  s.shutdown();
+  CHECK(dashboard_url().empty());
+  CHECK(http_get(port, "/").empty());
 }
 
 TEST_CASE("the embedded node's resources can be configured") {

@@ -51,6 +51,11 @@ void shutdown();
 /// True between `init` and `shutdown`.
 bool is_initialized();
 
+/// Where this process' embedded cluster serves its web dashboard
+/// (`http://127.0.0.1:PORT/`, with `dashboard_port`); empty if it serves
+/// none or caraway is not initialized.
+std::string dashboard_url();
+
 /// Id of the node the calling code runs on (32 hex digits); empty in the
 /// driver of a cluster, which is no node.
 std::string node_id();

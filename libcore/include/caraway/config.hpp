@@ -43,8 +43,12 @@ struct config {
   uint32_t max_workers = 512;
   /// In a cluster, report what becomes of each task (submitted, sent to a
   /// node, ended) to the head's task table, in batches (`caraway list
-  /// tasks`). An embedded cluster, which no tool can read, keeps none.
+  /// tasks`). An embedded cluster keeps none unless it serves a dashboard.
   bool task_events = true;
+  /// An embedded cluster: serve the web dashboard on 127.0.0.1 at this port
+  /// (0: a free one; `caraway::dashboard_url()` says where); its tasks then
+  /// go to its task table. -1: none.
+  int32_t dashboard_port = -1;
   /// What tasks and actors print in worker processes is shown on this
   /// driver's stderr, each line prefixed with the task and its process.
   bool log_to_driver = true;
