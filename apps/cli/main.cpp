@@ -250,8 +250,9 @@ bool known_command(const std::vector<std::string>& cmd, bool by_name) {
   if (is(2, "summary"))
     return cmd[1] == "tasks" || cmd[1] == "actors" || cmd[1] == "objects";
   if (is(3, "get"))
-    return cmd[1] == "node" || cmd[1] == "actor" || cmd[1] == "placement-group"
-           || cmd[1] == "task" || cmd[1] == "object";
+    return cmd[1] == "node" || cmd[1] == "actor"
+           || cmd[1] == "placement-group" || cmd[1] == "task"
+           || cmd[1] == "object";
   if (is(3, "tls"))
     return cmd[1] == "init" || cmd[1] == "issue";
   return by_name ? is(1, "kill") : is(2, "kill");
@@ -280,9 +281,12 @@ std::optional<int> parse_tls(const po::variables_map& vm, settings& out,
 // (on its own port, 6380 unless set).
 std::optional<std::string> address_in(std::istream& in) {
   po::options_description file_opts;
-  file_opts.add_options()("address", po::value<std::string>())(
-    "head-address", po::value<std::string>())("role", po::value<std::string>())(
-    "host", po::value<std::string>())("port", po::value<int64_t>());
+  file_opts.add_options()
+    ("address", po::value<std::string>())
+    ("head-address", po::value<std::string>())
+    ("role", po::value<std::string>())
+    ("host", po::value<std::string>())
+    ("port", po::value<int64_t>());
   po::variables_map vm;
   po::store(po::parse_config_file(in, file_opts, true), vm);
   if (vm.count("address"))
@@ -304,7 +308,8 @@ std::optional<std::string> address_in(std::istream& in) {
 std::optional<int> parse(int argc, char** argv, settings& out) {
   auto opts = make_options();
   po::options_description hidden;
-  hidden.add_options()("command", po::value<std::vector<std::string>>());
+  hidden.add_options()
+    ("command", po::value<std::vector<std::string>>());
   po::options_description all;
   all.add(opts).add(hidden);
   po::positional_options_description positional;
@@ -331,8 +336,8 @@ std::optional<int> parse(int argc, char** argv, settings& out) {
       po::variables_map file_vm;
       po::store(po::parse_config_file(in, file_opts, true), file_vm);
       if (file_vm.count("timeout-ms") && vm["timeout-ms"].defaulted())
-        out.timeout
-          = std::chrono::milliseconds{file_vm["timeout-ms"].as<int64_t>()};
+        out.timeout = std::chrono::milliseconds{
+          file_vm["timeout-ms"].as<int64_t>()};
     }
     po::notify(vm);
   } catch (const po::error& err) {
@@ -366,7 +371,8 @@ std::optional<int> parse(int argc, char** argv, settings& out) {
     return usage_error("--timeout-ms must be positive", opts);
   auto format = vm["format"].as<std::string>();
   if (format != "table" && format != "json")
-    return usage_error("--format is table or json, not '" + format + "'", opts);
+    return usage_error("--format is table or json, not '" + format + "'",
+                       opts);
   out.json = format == "json";
   auto limit = vm["limit"].as<int64_t>();
   if (limit <= 0)
@@ -528,8 +534,8 @@ int kill_actor(gcs_client& client, const settings& cfg) {
     if (!client.ask(info, wire::lookup_atom::value, cfg.name, cfg.ns))
       return exit_failure;
     if (info.id.nil()) {
-      std::cerr << "caraway: no actor named '" << cfg.name << "' in namespace '"
-                << cfg.ns << "'\n";
+      std::cerr << "caraway: no actor named '" << cfg.name
+                << "' in namespace '" << cfg.ns << "'\n";
       return exit_failure;
     }
   } else {

@@ -189,7 +189,7 @@ options parse(int argc, char** argv) {
     bad_config("invalid option 'data-port': " + std::to_string(x.data_port)
                + " is not a port number");
   x.node.data_port = static_cast<uint16_t>(x.data_port);
-  x.node.port = static_cast<uint16_t>(x.port >= 0   ? x.port
+  x.node.port = static_cast<uint16_t>(x.port >= 0 ? x.port
                                       : x.node.head ? 6380
                                                     : 0);
   if (!x.node.head && x.node.head_address.empty())
@@ -219,8 +219,8 @@ options parse(int argc, char** argv) {
     std::error_code ec;
     std::filesystem::create_directories(x.node.data_dir, ec);
     if (ec)
-      bad_config("invalid option 'data-dir': cannot create '" + x.node.data_dir
-                 + "': " + ec.message());
+      bad_config("invalid option 'data-dir': cannot create '"
+                 + x.node.data_dir + "': " + ec.message());
   }
   if (x.node.worker_mode != "threads" && x.node.worker_mode != "processes")
     bad_config("invalid option 'worker-mode': '" + x.node.worker_mode

@@ -5,11 +5,9 @@
 #include <map>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include <caf/all.hpp>
 
-#include "caraway/error.hpp"
 #include "caraway/log.hpp"
 #include "caraway/wire/names.hpp"
 #include "http_service.hpp"
@@ -106,8 +104,7 @@ void write_samples(writer& w, const std::vector<wire::metric_sample>& xs) {
       continue;
     bool labels_ok = true;
     for (auto& [key, value] : x.labels)
-      labels_ok = labels_ok && wire::valid_metric_name(key, true)
-                  && key != "le";
+      labels_ok = labels_ok && wire::valid_metric_name(key, true) && key != "le";
     if (!labels_ok)
       continue;
     auto& members = by_name[x.name];
@@ -132,8 +129,8 @@ void write_samples(writer& w, const std::vector<wire::metric_sample>& xs) {
       labels.emplace_back("le", "");
       for (size_t i = 0; i < x->buckets.size(); ++i) {
         total += x->buckets[i];
-        labels.back().second = i < x->bounds.size() ? bound_text(x->bounds[i])
-                                                    : "+Inf";
+        labels.back().second
+          = i < x->bounds.size() ? bound_text(x->bounds[i]) : "+Inf";
         w.sample(name + "_bucket", labels, static_cast<double>(total));
       }
       w.sample(name + "_sum", x->labels, x->sum);
@@ -190,12 +187,13 @@ std::string render_metrics(const wire::node_info& node,
     write_samples(w, processes);
     return w.str();
   }
-  count_by(w, "caraway_cluster_nodes", "Nodes the head knows, by state.",
-           cluster->nodes,
-           [](const wire::node_info& x) -> std::string {
-             return x.alive ? "ALIVE" : "DEAD";
-           },
-           {"ALIVE", "DEAD"});
+  count_by(
+    w, "caraway_cluster_nodes", "Nodes the head knows, by state.",
+    cluster->nodes,
+    [](const wire::node_info& x) -> std::string {
+      return x.alive ? "ALIVE" : "DEAD";
+    },
+    {"ALIVE", "DEAD"});
   auto by_state = [](const auto& x) -> std::string {
     return wire::name_of(x.state);
   };

@@ -127,10 +127,14 @@ view nodes_view(const std::vector<wire::node_info>& nodes) {
 
 view actors_view(const std::vector<wire::actor_info>& actors) {
   view v;
-  v.columns = {{"id", "ID"},           {"state", "STATE"},
-               {"class", "CLASS"},     {"qualified_name", "NAME"},
-               {"node_short", "NODE"}, {"job", "JOB"},
-               {"pid_text", "PID"},    {"restarts", "RESTARTS"},
+  v.columns = {{"id", "ID"},
+               {"state", "STATE"},
+               {"class", "CLASS"},
+               {"qualified_name", "NAME"},
+               {"node_short", "NODE"},
+               {"job", "JOB"},
+               {"pid_text", "PID"},
+               {"restarts", "RESTARTS"},
                {"death", "DEATH"}};
   v.empty_text = "no actors";
   for (auto& actor : actors) {
@@ -192,12 +196,9 @@ view workers_view(
 
 view groups_view(const std::vector<wire::placement_group_info>& groups) {
   view v;
-  v.columns = {{"id", "ID"},
-               {"state", "STATE"},
-               {"strategy", "STRATEGY"},
-               {"bundles_at", "BUNDLES"},
-               {"qualified_name", "NAME"},
-               {"why", "WHY"}};
+  v.columns = {{"id", "ID"},           {"state", "STATE"},
+               {"strategy", "STRATEGY"}, {"bundles_at", "BUNDLES"},
+               {"qualified_name", "NAME"}, {"why", "WHY"}};
   v.empty_text = "no placement groups";
   for (auto& g : groups) {
     json bundles = json::array();
@@ -206,8 +207,8 @@ view groups_view(const std::vector<wire::placement_group_info>& groups) {
       auto node = i < g.nodes.size() && !g.nodes[i].nil()
                     ? wire::to_string(g.nodes[i])
                     : std::string{};
-      bundles.push_back(
-        {{"resources", resources(g.bundles[i])}, {"node", node}});
+      bundles.push_back({{"resources", resources(g.bundles[i])},
+                         {"node", node}});
       // The node by the first 8 digits of its id, as `status` shows it.
       auto text = '{' + cell(resources(g.bundles[i])) + '}';
       if (!node.empty())
@@ -231,10 +232,13 @@ view groups_view(const std::vector<wire::placement_group_info>& groups) {
 
 view tasks_view(const std::vector<wire::task_info>& tasks) {
   view v;
-  v.columns = {
-    {"id", "ID"},           {"state", "STATE"},       {"function", "FUNCTION"},
-    {"node_short", "NODE"}, {"attempts", "ATTEMPTS"}, {"run_ms", "RUN_MS"},
-    {"error", "ERROR"}};
+  v.columns = {{"id", "ID"},
+               {"state", "STATE"},
+               {"function", "FUNCTION"},
+               {"node_short", "NODE"},
+               {"attempts", "ATTEMPTS"},
+               {"run_ms", "RUN_MS"},
+               {"error", "ERROR"}};
   v.empty_text = "no tasks";
   for (auto& t : tasks) {
     auto node = t.node.nil() ? std::string{} : wire::to_string(t.node);
@@ -263,18 +267,13 @@ view tasks_view(const std::vector<wire::task_info>& tasks) {
 
 view objects_view(const std::vector<wire::object_info>& objects) {
   view v;
-  v.columns = {{"id", "ID"},
-               {"state", "STATE"},
-               {"size_text", "SIZE"},
-               {"made_by", "MADE_BY"},
-               {"owner", "OWNER"},
-               {"where", "WHERE"},
-               {"copies", "COPIES"},
-               {"local_refs", "LOCAL"},
+  v.columns = {{"id", "ID"},          {"state", "STATE"},
+               {"size_text", "SIZE"}, {"made_by", "MADE_BY"},
+               {"owner", "OWNER"},    {"where", "WHERE"},
+               {"copies", "COPIES"},  {"local_refs", "LOCAL"},
                {"submitted_refs", "SUBMITTED"},
                {"contained_refs", "CONTAINED"},
-               {"borrowers", "BORROWERS"},
-               {"error", "ERROR"}};
+               {"borrowers", "BORROWERS"}, {"error", "ERROR"}};
   v.empty_text = "no objects";
   for (auto& x : objects) {
     std::string where = x.in_store ? "store" : "process";
@@ -318,41 +317,42 @@ std::string timeline_trace(const std::vector<wire::task_info>& tasks,
          || t.state == wire::task_state::failed)
         && t.started_ns > 0 && t.ran_until_ns >= t.started_ns)
       ran.push_back(&t);
-  std::sort(ran.begin(), ran.end(),
-            [](auto* x, auto* y) { return x->started_ns < y->started_ns; });
+  std::sort(ran.begin(), ran.end(), [](auto* x, auto* y) {
+    return x->started_ns < y->started_ns;
+  });
   for (auto* t : ran) {
     auto [i, added] = node_numbers.emplace(
       t->node, static_cast<int64_t>(node_numbers.size()) + 1);
     auto pid = i->second;
     if (added)
-      lines.push_back(
-        {{"name", "process_name"},
-         {"ph", "M"},
-         {"pid", pid},
-         {"args",
-          {{"name", t->node.nil() ? std::string{"this process"}
-                                  : "node " + wire::to_string(t->node)}}}});
+      lines.push_back({{"name", "process_name"},
+                       {"ph", "M"},
+                       {"pid", pid},
+                       {"args",
+                        {{"name", t->node.nil()
+                                    ? std::string{"this process"}
+                                    : "node " + wire::to_string(t->node)}}}});
     if (workers.emplace(pid, t->pid).second)
-      lines.push_back(
-        {{"name", "thread_name"},
-         {"ph", "M"},
-         {"pid", pid},
-         {"tid", t->pid},
-         {"args", {{"name", "worker " + std::to_string(t->pid)}}}});
+      lines.push_back({{"name", "thread_name"},
+                       {"ph", "M"},
+                       {"pid", pid},
+                       {"tid", t->pid},
+                       {"args", {{"name", "worker " + std::to_string(t->pid)}}}});
     json args{{"task_id", wire::to_string(t->id)},
               {"state", wire::name_of(t->state)},
               {"attempts", t->attempts}};
     if (!t->error.empty())
       args["error"] = t->error;
-    lines.push_back(
-      {{"name", t->function},
-       {"cat", "task"},
-       {"ph", "X"},
-       {"ts", static_cast<double>(t->started_ns) / 1000},
-       {"dur", static_cast<double>(t->ran_until_ns - t->started_ns) / 1000},
-       {"pid", pid},
-       {"tid", t->pid},
-       {"args", std::move(args)}});
+    lines.push_back({{"name", t->function},
+                     {"cat", "task"},
+                     {"ph", "X"},
+                     {"ts", static_cast<double>(t->started_ns) / 1000},
+                     {"dur", static_cast<double>(t->ran_until_ns
+                                                 - t->started_ns)
+                               / 1000},
+                     {"pid", pid},
+                     {"tid", t->pid},
+                     {"args", std::move(args)}});
   }
   if (events != nullptr)
     *events = ran.size();
@@ -458,10 +458,8 @@ struct memory_totals {
       bytes += size;
     }
   };
-  std::vector<std::pair<std::string, count>> kinds{{"local", {}},
-                                                   {"submitted", {}},
-                                                   {"contained", {}},
-                                                   {"borrowed", {}}};
+  std::vector<std::pair<std::string, count>> kinds{
+    {"local", {}}, {"submitted", {}}, {"contained", {}}, {"borrowed", {}}};
   std::map<std::string, count> owners;
 
   explicit memory_totals(const std::vector<wire::object_info>& objects) {
@@ -486,14 +484,14 @@ view stores_view(const std::vector<wire::node_info>& nodes) {
   for (auto& node : nodes) {
     if (!node.alive)
       continue;
-    v.rows.push_back(
-      {{"node", wire::to_string(node.id)},
-       {"node_short", short_id(node.id)},
-       {"address", address_of(node)},
-       {"used", node.object_store_used},
-       {"used_text", bytes_text(node.object_store_used)},
-       {"capacity", node.object_store_capacity},
-       {"capacity_text", bytes_text(node.object_store_capacity)}});
+    v.rows.push_back({{"node", wire::to_string(node.id)},
+                      {"node_short", short_id(node.id)},
+                      {"address", address_of(node)},
+                      {"used", node.object_store_used},
+                      {"used_text", bytes_text(node.object_store_used)},
+                      {"capacity", node.object_store_capacity},
+                      {"capacity_text",
+                       bytes_text(node.object_store_capacity)}});
   }
   return v;
 }
@@ -516,9 +514,8 @@ std::string memory_text(const std::vector<wire::node_info>& nodes,
   memory_totals sums{objects};
   out << "\n-- held by kind of reference\n";
   for (auto& [kind, n] : sums.kinds)
-    out << kind << ": " << n.objects
-        << (n.objects == 1 ? " object, " : " objects, ") << bytes_text(n.bytes)
-        << '\n';
+    out << kind << ": " << n.objects << (n.objects == 1 ? " object, " : " objects, ")
+        << bytes_text(n.bytes) << '\n';
   out << "\n-- by owner\n";
   for (auto& [owner, n] : sums.owners)
     out << owner << ": " << n.objects

@@ -55,10 +55,9 @@ view object_summary(const std::vector<wire::object_info>& objects);
 std::string memory_text(const std::vector<wire::node_info>& nodes,
                         const std::vector<wire::object_info>& objects,
                         uint64_t total, uint32_t silent);
-nlohmann::ordered_json
-memory_json(const std::vector<wire::node_info>& nodes,
-            const std::vector<wire::object_info>& objects, uint64_t total,
-            uint32_t silent);
+nlohmann::ordered_json memory_json(const std::vector<wire::node_info>& nodes,
+                                   const std::vector<wire::object_info>& objects,
+                                   uint64_t total, uint32_t silent);
 
 /// Worker processes of nodes (`caraway logs`): each node with its workers.
 view workers_view(
@@ -96,7 +95,7 @@ std::string render_json(const view& v);
 /// The row whose "id" is `id` or starts with it (at least 8 digits);
 /// null if none or more than one.
 const nlohmann::ordered_json* find_row(const view& v, const std::string& id,
-                                       std::string& why);
+                               std::string& why);
 
 /// A row as "key: value" lines, in the order of its fields.
 std::string render_fields(const nlohmann::ordered_json& row);

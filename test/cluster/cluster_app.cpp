@@ -157,8 +157,7 @@ std::string ns_seen() {
              .name("made-in-task")
              .lifetime(caraway::detached)
              .remote();
-  caraway::get(t.task(&tally::add).remote(int64_t{1}),
-               std::chrono::seconds(30));
+  caraway::get(t.task(&tally::add).remote(int64_t{1}), std::chrono::seconds(30));
   return caraway::get_namespace();
 }
 
@@ -174,8 +173,9 @@ int64_t length_after(const std::string& path, const std::string& s) {
 int64_t record_metrics(int64_t n, const std::vector<double>& data) {
   static caraway::metrics::counter items{
     "app_items_total", "Items the test's task counted.", {"kind"}};
-  static caraway::metrics::histogram sizes{
-    "app_item_size", "Sizes the test's task saw.", {1, 10}};
+  static caraway::metrics::histogram sizes{"app_item_size",
+                                           "Sizes the test's task saw.",
+                                           {1, 10}};
   items.inc(static_cast<double>(n), {{"kind", "fruit"}});
   sizes.observe(5);
   sizes.observe(static_cast<double>(data.size()));
@@ -373,8 +373,8 @@ int main(int argc, char** argv) {
     for (auto& [id, count] : per_node)
       std::cout << "share " << id << ' ' << count << '\n';
     std::cout << "seconds "
-              << std::chrono::duration<double>(std::chrono::steady_clock::now()
-                                               - start)
+              << std::chrono::duration<double>(
+                   std::chrono::steady_clock::now() - start)
                    .count()
               << '\n';
   } else if (mode == "pinned") {
@@ -468,19 +468,19 @@ int main(int argc, char** argv) {
       if (!created)
         return;
       for (int i = 0; i < n; ++i)
-        std::cout
-          << "bundle " << i << ' '
-          << caraway::get(
-               caraway::task(where).num_cpus(0).placement_group(pg, i).remote(),
-               30s)
-          << '\n';
+        std::cout << "bundle " << i << ' '
+                  << caraway::get(caraway::task(where)
+                                    .num_cpus(0)
+                                    .placement_group(pg, i)
+                                    .remote(),
+                                  30s)
+                  << '\n';
     };
     report("state", pg.wait(std::chrono::seconds(std::stoi(argv[5]))));
     if (argc > 8 && std::string{argv[6]} == "hold") {
       std::cout << "holding" << std::endl;
       auto until = std::chrono::steady_clock::now() + 60s;
-      while (!std::ifstream{argv[7]}
-             && std::chrono::steady_clock::now() < until)
+      while (!std::ifstream{argv[7]} && std::chrono::steady_clock::now() < until)
         std::this_thread::sleep_for(10ms);
       report("after", pg.wait(std::chrono::seconds(std::stoi(argv[8]))));
     }
@@ -592,9 +592,8 @@ int main(int argc, char** argv) {
     if (!wait_for_file("lineage", arg, 60s))
       return 1;
     auto xs = caraway::get(made, 60s);
-    std::cout << "lineage "
-              << static_cast<int64_t>(
-                   std::accumulate(xs.begin(), xs.end(), 0.0))
+    std::cout << "lineage " << static_cast<int64_t>(std::accumulate(
+      xs.begin(), xs.end(), 0.0))
               << '\n';
   } else if (mode == "restart") {
     // An actor that may restart once; the test kills its node once it is
@@ -605,14 +604,13 @@ int main(int argc, char** argv) {
                .max_task_retries(-1)
                .remote();
     caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s);
-    std::cout << "ready "
-              << caraway::get(t.task(&tally::describe).remote(), 30s)
+    std::cout << "ready " << caraway::get(t.task(&tally::describe).remote(), 30s)
               << std::endl;
     if (!wait_for_file("restart", arg, 60s))
       return 1;
     caraway::get(t.task(&tally::add).remote(int64_t{7}), 60s);
-    std::cout << "after "
-              << caraway::get(t.task(&tally::describe).remote(), 30s) << '\n';
+    std::cout << "after " << caraway::get(t.task(&tally::describe).remote(), 30s)
+              << '\n';
   } else if (mode == "missing") {
     // Registered in this driver only: nodes load another library.
     try {
@@ -644,8 +642,8 @@ int main(int argc, char** argv) {
                .lifetime(caraway::detached)
                .remote();
     auto first = caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s);
-    auto on = caraway::get(
-      caraway::task(where).resources({{"ssd", 1}}).remote(), 30s);
+    auto on = caraway::get(caraway::task(where).resources({{"ssd", 1}}).remote(),
+                           30s);
     // A placement group over both workers' "pool", to outlive the head too.
     auto pg = caraway::placement_group({{{"pool", 1}}, {{"pool", 1}}},
                                        caraway::strategy::strict_spread)
@@ -668,7 +666,8 @@ int main(int argc, char** argv) {
               << std::endl;
     // The head's node is gone: tasks go to a worker's raylet meanwhile.
     std::cout << "task-while-away "
-              << caraway::get(caraway::task(where).remote(), 30s) << std::endl;
+              << caraway::get(caraway::task(where).remote(), 30s)
+              << std::endl;
     // The tpu worker ran nothing of this job yet: with worker processes,
     // its node starts one while the head is away.
     std::cout << "tpu-while-away "
@@ -697,12 +696,13 @@ int main(int argc, char** argv) {
     // The group came back with the head, where it was; then it goes.
     auto again = caraway::get_placement_group("kept");
     print_group("group-after", again);
-    std::cout
-      << "group-task "
-      << caraway::get(
-           caraway::task(where).num_cpus(0).placement_group(again, 1).remote(),
-           30s)
-      << std::endl;
+    std::cout << "group-task "
+              << caraway::get(caraway::task(where)
+                                .num_cpus(0)
+                                .placement_group(again, 1)
+                                .remote(),
+                              30s)
+              << std::endl;
     caraway::remove_placement_group(again);
   } else if (mode == "lend") {
     // Makes the actor "lent", lets go of its handle once another driver
@@ -746,8 +746,7 @@ int main(int argc, char** argv) {
       std::cout << "lookup-failed " << e.what() << std::endl;
     }
   } else if (mode == "get-or-make") {
-    auto t
-      = caraway::actor<tally>().name(arg, "shared").get_if_exists().remote();
+    auto t = caraway::actor<tally>().name(arg, "shared").get_if_exists().remote();
     std::cout << "got " << arg << " total "
               << caraway::get(t.task(&tally::add).remote(int64_t{5}), 30s)
               << '\n';
@@ -760,8 +759,9 @@ int main(int argc, char** argv) {
   } else if (mode == "hold-data") {
     // 32 MiB made on the tpu worker, kept there for this driver; then waits
     // to be killed.
-    auto made
-      = caraway::task(produce).resources({{"tpu", 1}}).remote(int64_t{4} << 20);
+    auto made = caraway::task(produce)
+                  .resources({{"tpu", 1}})
+                  .remote(int64_t{4} << 20);
     std::vector<doubles_ref> refs{made};
     if (caraway::wait(refs, 1, 60s).ready.size() != 1)
       return 1;
@@ -774,8 +774,9 @@ int main(int argc, char** argv) {
     // that a task waiting for the file `arg` takes as its argument. Ends
     // once the file exists and that task returned.
     auto big = caraway::put(produce(int64_t{1} << 20));
-    auto made
-      = caraway::task(produce).resources({{"tpu", 1}}).remote(int64_t{4} << 20);
+    auto made = caraway::task(produce)
+                  .resources({{"tpu", 1}})
+                  .remote(int64_t{4} << 20);
     auto failed = caraway::task(fail_with).remote(std::string{"no luck"});
     auto small = caraway::put(std::string{"small"});
     auto waiting = caraway::task(length_after).remote(arg, small);
@@ -794,8 +795,9 @@ int main(int argc, char** argv) {
     caraway::metrics::gauge waiting{"app_driver_waiting",
                                     "The test's driver waits."};
     waiting.set(1);
-    auto data
-      = caraway::task(produce).resources({{"ssd", 1}}).remote(int64_t{1} << 17);
+    auto data = caraway::task(produce)
+                  .resources({{"ssd", 1}})
+                  .remote(int64_t{1} << 17);
     auto pid = caraway::get(caraway::task(record_metrics)
                               .resources({{"tpu", 1}})
                               .remote(int64_t{3}, data),

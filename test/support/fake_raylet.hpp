@@ -6,8 +6,8 @@
 
 #include <memory>
 #include <optional>
-#include <tuple>
 #include <utility>
+#include <tuple>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -41,7 +41,8 @@ struct raylet_log {
 };
 
 inline wire::raylet_actor::behavior_type
-fake_raylet(wire::raylet_actor::pointer self, std::shared_ptr<raylet_log> log) {
+fake_raylet(wire::raylet_actor::pointer self,
+            std::shared_ptr<raylet_log> log) {
   return {
     [=](wire::lease_atom, const wire::resource_set& shape, uint32_t depth,
         uint64_t worker, bool spilled, uint8_t, const wire::unique_id&, bool,

@@ -87,9 +87,8 @@ TEST_CASE("the embedded node has the machine's cores by default") {
   cfg.object_store_memory = uint64_t{64} << 20;
   auto s = init(cfg);
   auto total = cluster_resources();
-  CHECK(
-    total.at("CPU")
-    == static_cast<double>(std::max(1u, std::thread::hardware_concurrency())));
+  CHECK(total.at("CPU")
+        == static_cast<double>(std::max(1u, std::thread::hardware_concurrency())));
 }
 
 TEST_CASE("tasks report the id of the node they run on") {

@@ -131,9 +131,8 @@ const gcs_state::node_entry* gcs_state::place(const wire::actor_spec& spec,
     if (i != nodes.end() && req.fits_in(i->info.total))
       return &*i;
     why = i == nodes.end() ? where + " is dead or unknown"
-                           : where
-                               + " does not have the resources the actor "
-                                 "needs";
+                           : where + " does not have the resources the actor "
+                                     "needs";
     if (!spec.affinity_soft)
       return nullptr;
   } else if (spec.scheduling == wire::strategy::spread) {
@@ -317,15 +316,16 @@ void gcs_state::restore(std::vector<wire::gcs_record> records) {
       e.detached = e.spec.detached;
       actors[e.info.id] = std::move(e);
     } else if (auto n = std::get_if<wire::stored_node>(&rec)) {
-      auto i = std::find_if(nodes.begin(), nodes.end(),
-                            [&](auto& x) { return x.info.id == n->info.id; });
+      auto i = std::find_if(nodes.begin(), nodes.end(), [&](auto& x) {
+        return x.info.id == n->info.id;
+      });
       if (i == nodes.end())
         i = nodes.insert(nodes.end(), node_entry{});
       i->info = std::move(n->info);
       i->with_gcs = n->with_gcs;
     } else if (auto j = std::get_if<wire::stored_job>(&rec)) {
-      jobs[j->id] = job_entry{
-        j->driver, {}, j->running, std::move(j->libraries), j->owner};
+      jobs[j->id] = job_entry{j->driver, {}, j->running,
+                              std::move(j->libraries), j->owner};
       next_job = std::max(next_job, j->id + 1);
     } else if (auto o = std::get_if<wire::stored_owner>(&rec)) {
       if (o->gone)
@@ -437,7 +437,8 @@ objects_promise list_objects(self_ptr self, uint32_t limit,
     std::partial_sort(xs.begin(), xs.begin() + keep, xs.end(),
                       [](const wire::object_info& x,
                          const wire::object_info& y) {
-                        return x.size != y.size ? x.size > y.size : x.id < y.id;
+                        return x.size != y.size ? x.size > y.size
+                                                : x.id < y.id;
                       });
     xs.resize(keep);
     for (auto& x : xs)
@@ -579,7 +580,8 @@ void lose_instance(self_ptr self, const wire::actor_id& id,
 
 } // namespace
 
-bool kill_actor(gcs_self self, const wire::actor_id& id, wire::error_info why) {
+bool kill_actor(gcs_self self, const wire::actor_id& id,
+                wire::error_info why) {
   auto& st = self->state;
   auto i = st.actors.find(id);
   if (i == st.actors.end())
@@ -644,8 +646,9 @@ void owner_gone(self_ptr self, uint64_t worker, const caf::actor_addr& addr) {
           && !entry.owner && id.hi == worker)
         orphans.push_back(id);
   if (!orphans.empty())
-    CARAWAY_LOG(info, gcs) << "the owner of actors exited; they die with it"
-                           << log::kv("actors", orphans.size());
+    CARAWAY_LOG(info, gcs)
+      << "the owner of actors exited; they die with it"
+      << log::kv("actors", orphans.size());
   for (auto& id : orphans)
     kill_actor(self, id,
                {wire::error_kind::actor_died, "",
@@ -763,11 +766,11 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
     size_t waiting = 0;
     for (auto& node : st0.nodes)
       waiting += node.rejoining ? 1 : 0;
-    CARAWAY_LOG(info, gcs) << "restored the tables"
-                           << log::kv("dir", st0.store->dir())
-                           << log::kv("nodes_to_rejoin", waiting)
-                           << log::kv("actors", st0.actors.size())
-                           << log::kv("jobs", st0.jobs.size());
+    CARAWAY_LOG(info, gcs)
+      << "restored the tables" << log::kv("dir", st0.store->dir())
+      << log::kv("nodes_to_rejoin", waiting)
+      << log::kv("actors", st0.actors.size())
+      << log::kv("jobs", st0.jobs.size());
     self->delayed_send(self, cfg.rejoin_timeout, wire::retry_atom::value);
   }
   self->set_down_handler([=](caf::down_msg& msg) {
@@ -848,12 +851,14 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
     },
     [=](wire::rejoin_atom, wire::node_info& info, wire::raylet_actor& raylet) {
       auto& st = self->state;
-      auto i = std::find_if(st.nodes.begin(), st.nodes.end(),
-                            [&](auto& x) { return x.info.id == info.id; });
+      auto i = std::find_if(st.nodes.begin(), st.nodes.end(), [&](auto& x) {
+        return x.info.id == info.id;
+      });
       // A node that never lost its place (only its connection broke and
       // came back before anyone noticed) serves on too.
       bool known_live = i != st.nodes.end() && i->raylet && i->raylet == raylet;
-      if (i == st.nodes.end() || i->with_gcs || !(i->rejoining || known_live)) {
+      if (i == st.nodes.end() || i->with_gcs
+          || !(i->rejoining || known_live)) {
         CARAWAY_LOG(warning, gcs)
           << "a node declared dead (or unknown) tried to rejoin; fencing it"
           << log::kv("id", to_string(info.id))
@@ -901,7 +906,7 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       // its libraries (or gave up): no task can arrive before its code.
       // Nodes joining from now on load them as they register.
       auto promise = self->make_response_promise<uint64_t, wire::raylet_actor,
-                                                 wire::unique_id>();
+                                                  wire::unique_id>();
       load_everywhere(self, id, libraries, [=]() mutable {
         if (auto node = self->state.entry_node())
           promise.deliver(id, node->raylet, node->info.id);
@@ -917,10 +922,11 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       auto& st = self->state;
       auto i = st.jobs.find(id);
       if (i == st.jobs.end() || !i->second.running)
-        return caf::make_error(
-          wire::errc::fenced, "the head does not know job " + std::to_string(id)
-                                + " any more (it ended, or the head "
-                                  "restarted without its --data-dir)");
+        return caf::make_error(wire::errc::fenced,
+                               "the head does not know job "
+                                 + std::to_string(id)
+                                 + " any more (it ended, or the head "
+                                   "restarted without its --data-dir)");
       auto node = st.entry_node();
       if (node == nullptr)
         return caf::make_error(wire::errc::no_live_node,
@@ -930,7 +936,8 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
         self->monitor(owner);
       }
       CARAWAY_LOG(info, gcs)
-        << "driver rejoined" << log::kv("job", id) << log::kv("driver", driver);
+        << "driver rejoined" << log::kv("job", id)
+        << log::kv("driver", driver);
       return {id, node->raylet, node->info.id};
     },
     [=](wire::create_atom,
@@ -1028,9 +1035,11 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
       }
       // A node declared dead (or never registered) is fenced off: its tasks
       // run elsewhere already, so it must not go on serving.
-      CARAWAY_LOG(warning, gcs) << "a node declared dead reported; stopping it"
-                                << log::kv("id", to_string(info.id));
-      auto sender = caf::actor_cast<wire::raylet_actor>(self->current_sender());
+      CARAWAY_LOG(warning, gcs)
+        << "a node declared dead reported; stopping it"
+        << log::kv("id", to_string(info.id));
+      auto sender
+        = caf::actor_cast<wire::raylet_actor>(self->current_sender());
       if (sender)
         self->send(sender, wire::stop_atom::value);
     },
@@ -1052,8 +1061,9 @@ gcs_impl::behavior_type gcs(self_ptr self, gcs_config cfg) {
         self->send(i->second.info.host, wire::kill_atom::value);
         return true;
       }
-      return kill_actor(
-        self, id, {wire::error_kind::actor_died, "", "the actor was killed"});
+      return kill_actor(self, id,
+                        {wire::error_kind::actor_died, "",
+                         "the actor was killed"});
     },
     [=](wire::kill_atom, const wire::actor_id& id, wire::error_info& why) {
       kill_actor(self, id, std::move(why));

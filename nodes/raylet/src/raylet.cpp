@@ -94,8 +94,8 @@ void dispatch(self_ptr self);
 // Sends the owner behind `req` on to another node, which it asks for a
 // lease itself.
 void spill(self_ptr self, lease_request& req, const wire::unique_id& node) {
-  CARAWAY_LOG(debug, raylet)
-    << "spillback" << log::kv("node", wire::to_string(node));
+  CARAWAY_LOG(debug, raylet) << "spillback" << log::kv("node",
+                                                       wire::to_string(node));
   req.promise.deliver(wire::executor_actor{}, uint64_t{0}, node, std::string{});
 }
 
@@ -187,7 +187,8 @@ void check_group(self_ptr self, const wire::unique_id& group) {
     .then(
       [=](const wire::placement_group_info& info) {
         self->state.groups_asked.erase(group);
-        if (info.id.nil() || info.state == wire::placement_group_state::removed)
+        if (info.id.nil()
+            || info.state == wire::placement_group_state::removed)
           group_gone(self, group);
       },
       [=](caf::error&) {
@@ -501,7 +502,8 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       req.owner = caf::actor_cast<wire::owner_actor>(self->current_sender());
       auto group = wire::group_of(shape);
       if (!group.nil() && st.group_removed(group))
-        return caf::make_error(wire::errc::unschedulable, removed_why(group));
+        return caf::make_error(wire::errc::unschedulable,
+                               removed_why(group));
       auto where = st.place(shape, req, spilled);
       // Before the promise: once made, it answers instead of the handler.
       if (where.kind == raylet_state::placement::refused)
@@ -698,8 +700,8 @@ raylet(self_ptr self, wire::node_info info, uint32_t max_executors,
       size_t leases = 0;
       auto requests = st.drop_work_of(worker, actors, leases);
       for (auto& req : requests)
-        req.promise.deliver(
-          caf::make_error(wire::errc::owner_gone, "the owner is gone"));
+        req.promise.deliver(caf::make_error(wire::errc::owner_gone,
+                                            "the owner is gone"));
       auto objects = st.factory.free_owned ? st.factory.free_owned(worker) : 0;
       if (requests.size() + actors + leases + objects > 0) {
         CARAWAY_LOG(info, raylet)

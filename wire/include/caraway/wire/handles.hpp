@@ -225,7 +225,7 @@ using owner_actor = caf::typed_actor<
   // The objects this process owns, largest first, at most this many, and
   // how many it owns; or one of them (`not_found` if it does not own it).
   caf::replies_to<objects_atom, uint32_t>::with<std::vector<object_info>,
-                                                uint64_t>,
+                                               uint64_t>,
   caf::replies_to<objects_atom, object_id>::with<object_info>>;
 
 /// Holds one user actor and runs its methods.

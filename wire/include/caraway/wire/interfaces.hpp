@@ -55,7 +55,8 @@ using gcs_actor = caf::typed_actor<
   caf::replies_to<create_atom, actor_spec>::with<actor_id>,
   // An actor host finished its constructor; callers connect to its process
   // at this host:port (empty: its node's address), whose pid this is.
-  caf::reacts_to<alive_atom, actor_id, actor_host_actor, std::string, int32_t>,
+  caf::reacts_to<alive_atom, actor_id, actor_host_actor, std::string,
+                 int32_t>,
   // An actor is gone (its constructor threw, or its host stopped).
   caf::reacts_to<dead_atom, actor_id, error_info>,
   // Instance `num_restarts` of an actor ended with its worker process (its
@@ -88,7 +89,7 @@ using gcs_actor = caf::typed_actor<
   // many they own in all; and how many owners did not answer in time. Or
   // one object, from its owner (`not_found`: no live owner has it).
   caf::replies_to<objects_atom, uint32_t>::with<std::vector<object_info>,
-                                                uint64_t, uint32_t>,
+                                               uint64_t, uint32_t>,
   caf::replies_to<objects_atom, object_id>::with<object_info>,
   // A process announces its owner: the ids it mints carry `worker` in
   // their high word.

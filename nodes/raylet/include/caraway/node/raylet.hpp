@@ -1,7 +1,7 @@
 #pragma once
 
-#include <chrono>
 #include <cstdint>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -81,12 +81,12 @@ struct worker_factory {
 /// Resources granted to an owner's tasks (one executor) or to a live actor.
 struct lease {
   wire::resource_set held;
-  bool blocked = false;          // lent out while its task waits in `get`
+  bool blocked = false;      // lent out while its task waits in `get`
   wire::executor_actor executor; // null for an actor's lease
-  caf::actor_addr host;          // set for an actor's lease
-  uint64_t worker = 0;           // the owner holding an executor's lease
-  uint64_t token = 0;            // the worker process serving it, if any
-  wire::owner_actor owner;       // told if that process dies
+  caf::actor_addr host;      // set for an actor's lease
+  uint64_t worker = 0;       // the owner holding an executor's lease
+  uint64_t token = 0;        // the worker process serving it, if any
+  wire::owner_actor owner;   // told if that process dies
 };
 
 /// An owner waiting for a lease: answered with a grant or sent elsewhere.
@@ -169,8 +169,7 @@ struct raylet_state {
 
   /// The metrics processes on or using this node recorded, by process (its
   /// pid and latest samples), until the process is gone.
-  std::map<caf::actor_addr,
-           std::pair<int32_t, std::vector<wire::metric_sample>>>
+  std::map<caf::actor_addr, std::pair<int32_t, std::vector<wire::metric_sample>>>
     process_metrics;
   /// A look for ended worker processes is due.
   bool reap_scheduled = false;
@@ -241,8 +240,9 @@ struct raylet_state {
   /// Takes out the waiting lease requests, and the actors not yet started
   /// unless detached, of the process `worker` (the ids it minted): its owner
   /// is gone. Ends the leases it held. Returns the requests taken out.
-  std::vector<lease_request>
-  drop_work_of(uint64_t worker, size_t& dropped_actors, size_t& ended_leases);
+  std::vector<lease_request> drop_work_of(uint64_t worker,
+                                          size_t& dropped_actors,
+                                          size_t& ended_leases);
 
   /// Marks a lease blocked, returning its resources; false if unknown.
   bool block(uint64_t lease_id);
@@ -364,8 +364,8 @@ using raylet_impl = wire::raylet_actor::extend<
 
 /// Spawns nothing itself: `factory` makes executors and actor hosts.
 raylet_impl::behavior_type
-raylet(raylet_impl::stateful_pointer<raylet_state> self, wire::node_info info,
-       uint32_t max_executors, worker_factory factory, wire::gcs_actor gcs,
-       double spread_threshold);
+raylet(raylet_impl::stateful_pointer<raylet_state> self,
+       wire::node_info info, uint32_t max_executors, worker_factory factory,
+       wire::gcs_actor gcs, double spread_threshold);
 
 } // namespace caraway::node
