@@ -96,6 +96,8 @@ wire::object_id core_worker::next_id() {
 
 void core_worker::apply(lock_type& lock, effects& fx) {
   lock.unlock();
+  if (fx.empty())
+    return;
   // Freed store memory goes back first, so that a woken reader sees it back.
   fx.garbage.clear();
   memory_store::wake(fx.wakeups);

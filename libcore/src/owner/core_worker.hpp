@@ -499,6 +499,14 @@ private:
     std::vector<wire::buffer_ptr> garbage;
     /// Threads waiting for objects settled under the lock.
     memory_store::wakeups wakeups;
+
+    /// Nothing to do: most releases of a ref free only local memory.
+    bool empty() const {
+      return to_submit.empty() && cancels.empty() && out_of_scope.empty()
+             && frees.empty() && releases.empty() && unpins.empty()
+             && borrows.empty() && borrower_ready.empty() && garbage.empty()
+             && wakeups.empty();
+    }
   };
 
   using lock_type = std::unique_lock<short_mutex>;

@@ -17,6 +17,7 @@
 #include "caraway/wire/buffer.hpp"
 #include "caraway/wire/ids.hpp"
 #include "caraway/wire/records.hpp"
+#include "owner/node_cache.hpp"
 #include "owner/short_mutex.hpp"
 
 namespace caraway::owner {
@@ -144,7 +145,12 @@ private:
   bool settle(const wire::object_id& id, wakeups* later, F&& set);
 
   mutable short_mutex mtx_;
-  std::unordered_map<wire::object_id, entry> entries_;
+  // Before the map, which gives its nodes back to it.
+  node_cache nodes_;
+  std::unordered_map<wire::object_id, entry, std::hash<wire::object_id>,
+                     std::equal_to<wire::object_id>,
+                     cached_allocator<std::pair<const wire::object_id, entry>>>
+    entries_{cached_allocator<std::pair<const wire::object_id, entry>>{nodes_}};
   std::atomic<bool> stopped_{false};
   std::atomic<size_t> waiting_{0};
 };

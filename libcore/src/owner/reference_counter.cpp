@@ -48,7 +48,7 @@ bool reference_counter::remove(const wire::object_id& id, ref_kind kind,
   // Contained objects cascade; a loop instead of recursion keeps a long
   // chain of nested objects off the stack.
   std::vector<wire::object_id> todo;
-  auto drop = [&](std::unordered_map<wire::object_id, entry>::iterator j) {
+  auto drop = [&](decltype(entries_)::iterator j) {
     if (j->second.refs.total() > 0)
       return;
     auto& e = j->second;

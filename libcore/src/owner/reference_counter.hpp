@@ -10,6 +10,7 @@
 
 #include "caraway/wire/ids.hpp"
 #include "caraway/wire/interfaces.hpp"
+#include "owner/node_cache.hpp"
 
 namespace caraway::owner {
 
@@ -124,7 +125,13 @@ private:
     std::vector<wire::object_id> contains;
   };
 
-  std::unordered_map<wire::object_id, entry> entries_;
+  using allocator = cached_allocator<std::pair<const wire::object_id, entry>>;
+
+  // Before the map, which gives its nodes back to it.
+  node_cache nodes_;
+  std::unordered_map<wire::object_id, entry, std::hash<wire::object_id>,
+                     std::equal_to<wire::object_id>, allocator>
+    entries_{allocator{nodes_}};
 };
 
 } // namespace caraway::owner
