@@ -59,7 +59,7 @@ wire::buffer_ptr allocate_value(size_t size, bool& in_store) {
   if (auto core = core::current_core())
     return core->allocate(size, in_store);
   in_store = false;
-  return wire::make_buffer(size);
+  return std::make_shared<wire::buffer>(size);
 }
 
 std::vector<char>& scratch_buffer() {

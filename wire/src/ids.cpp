@@ -72,64 +72,8 @@ buffer::~buffer() {
     delete[] data_;
 }
 
-namespace {
-
-// Allocates the shared block of a buffer `extra` bytes larger and says where
-// those bytes begin: a small value then costs one allocation, not two.
-template <class T>
-struct tail_allocator {
-  using value_type = T;
-
-  size_t extra;
-  char** tail;
-
-  tail_allocator(size_t extra, char** tail) : extra(extra), tail(tail) {
-  }
-
-  template <class U>
-  tail_allocator(const tail_allocator<U>& other)
-    : extra(other.extra), tail(other.tail) {
-  }
-
-  T* allocate(size_t n) {
-    // The bytes are aligned as those from `new char[]` are: readers may view
-    // them as an array of doubles.
-    constexpr size_t align = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
-    size_t head = (n * sizeof(T) + align - 1) / align * align;
-    auto* block = static_cast<char*>(::operator new(head + extra));
-    *tail = block + head;
-    return reinterpret_cast<T*>(block);
-  }
-
-  void deallocate(T* ptr, size_t) noexcept {
-    ::operator delete(ptr);
-  }
-
-  template <class U>
-  bool operator==(const tail_allocator<U>& other) const {
-    return tail == other.tail;
-  }
-
-  template <class U>
-  bool operator!=(const tail_allocator<U>& other) const {
-    return tail != other.tail;
-  }
-};
-
-} // namespace
-
-buffer_ptr make_buffer(size_t size) {
-  if (size == 0)
-    return std::make_shared<buffer>(size);
-  char* tail = nullptr;
-  // The buffer is made after its block, so `tail` is set by then; the bytes
-  // go with the block, so releasing them is nothing.
-  return std::allocate_shared<buffer>(tail_allocator<buffer>{size, &tail}, tail,
-                                      size, [](char*, size_t) {});
-}
-
 buffer_ptr make_buffer(const char* data, size_t size) {
-  auto result = make_buffer(size);
+  auto result = std::make_shared<buffer>(size);
   if (size > 0)
     std::memcpy(result->data(), data, size);
   return result;

@@ -318,7 +318,7 @@ wire::buffer_ptr core_worker::allocate(size_t size, bool& in_store) {
     return buf;
   }
   in_store = false;
-  return wire::make_buffer(size);
+  return std::make_shared<wire::buffer>(size);
 }
 
 wire::object_id core_worker::put(wire::buffer_ptr value, bool in_store,

@@ -38,8 +38,27 @@ struct scheduling_key {
     return std::tie(resources, strategy, node, soft, locality);
   }
 
+  // Every submission looks its key up a few times: the cheap fields go
+  // first, and the resources are walked once, not once each way as a
+  // tuple's `<` would.
   friend bool operator<(const scheduling_key& x, const scheduling_key& y) {
-    return x.tie() < y.tie();
+    if (x.strategy != y.strategy)
+      return x.strategy < y.strategy;
+    if (x.soft != y.soft)
+      return y.soft;
+    if (x.node != y.node)
+      return x.node < y.node;
+    if (x.locality != y.locality)
+      return x.locality < y.locality;
+    auto i = x.resources.begin();
+    auto j = y.resources.begin();
+    for (; i != x.resources.end() && j != y.resources.end(); ++i, ++j) {
+      if (auto c = i->first.compare(j->first); c != 0)
+        return c < 0;
+      if (i->second != j->second)
+        return i->second < j->second;
+    }
+    return i == x.resources.end() && j != y.resources.end();
   }
 
   friend bool operator==(const scheduling_key& x, const scheduling_key& y) {

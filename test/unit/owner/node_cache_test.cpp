@@ -1,13 +1,10 @@
-// Recycled map nodes and heap buffers made in one allocation.
+// Recycled map nodes.
 
 #include <doctest/doctest.h>
 
-#include <cstdint>
-#include <cstring>
 #include <string>
 #include <unordered_map>
 
-#include "caraway/wire/buffer.hpp"
 #include "owner/node_cache.hpp"
 
 using namespace caraway;
@@ -51,23 +48,4 @@ TEST_CASE("node_cache keeps nothing with capacity 0") {
   map.emplace(1, "one");
   map.erase(1);
   CHECK(cache.size() == 0);
-}
-
-TEST_CASE("a heap buffer in one allocation holds aligned, writable bytes") {
-  for (size_t size : {size_t{1}, size_t{8}, size_t{17}, size_t{4096}}) {
-    auto buf = wire::make_buffer(size);
-    REQUIRE(buf.get() != nullptr);
-    CHECK(buf->size() == size);
-    auto at = reinterpret_cast<uintptr_t>(buf->data());
-    CHECK(at % __STDCPP_DEFAULT_NEW_ALIGNMENT__ == 0);
-    // The bytes lie beyond the buffer object, not over it.
-    auto self = reinterpret_cast<uintptr_t>(buf.get());
-    CHECK(at >= self + sizeof(wire::buffer));
-    std::memset(buf->data(), 0xab, size);
-    CHECK(static_cast<unsigned char>(buf->data()[size - 1]) == 0xab);
-  }
-  auto empty = wire::make_buffer(size_t{0});
-  CHECK(empty->size() == 0);
-  auto copy = wire::make_buffer("hello", 5);
-  CHECK(std::string(copy->data(), copy->size()) == "hello");
 }

@@ -317,3 +317,28 @@ TEST_CASE("task_submitter asks where the arguments are, while that node "
   CHECK(acts.requests[0].node == local);
   CHECK(acts.requests[0].shape.locality == other);
 }
+
+TEST_CASE("scheduling keys are ordered strictly, equal exactly when ==") {
+  std::vector<scheduling_key> keys;
+  for (auto strategy : {wire::strategy::hybrid, wire::strategy::spread})
+    for (bool soft : {false, true})
+      for (auto node : {wire::unique_id{}, local, other})
+        for (auto& resources :
+             std::vector<wire::resource_set>{{},
+                                             {{"CPU", 1}},
+                                             {{"CPU", 2}},
+                                             {{"CPU", 1}, {"GPU", 1}},
+                                             {{"GPU", 1}},
+                                             {{"CPU", 1}, {"pool", 0.5}}})
+          keys.push_back({resources, strategy, node, soft, other});
+  keys.push_back({{{"CPU", 1}}, wire::strategy::hybrid, {}, false, local});
+  for (auto& a : keys)
+    for (auto& b : keys) {
+      auto same = !(a < b) && !(b < a);
+      CHECK(same == (a == b));
+      CHECK_FALSE((a < b && b < a));
+      for (auto& c : keys)
+        if (a < b && b < c)
+          CHECK(a < c);
+    }
+}

@@ -51,10 +51,6 @@ private:
 
 using buffer_ptr = std::shared_ptr<buffer>;
 
-/// A heap buffer of `size` bytes, made with one allocation: the bytes
-/// follow the buffer and its reference count.
-buffer_ptr make_buffer(size_t size);
-
 /// Copies `size` bytes into a new heap buffer.
 buffer_ptr make_buffer(const char* data, size_t size);
 
